@@ -1,0 +1,220 @@
+//! One function per subcommand: arguments in, one engine call, output out.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{anyhow, bail, Context};
+use consenttrail_engine::import::{self, mapping::ColumnMapping, ImportOptions};
+use consenttrail_engine::profile::Profile;
+use consenttrail_engine::reconcile::{subjects, timeline};
+use consenttrail_engine::store::{self, audit_log, identity, profile_doc, sources, Store};
+use serde_json::json;
+
+use crate::output;
+use crate::{Cli, Command, ProfileAction};
+
+fn open(cli: &Cli) -> anyhow::Result<Store> {
+    let path = cli
+        .db
+        .clone()
+        .or_else(|| std::env::var_os("CONSENTTRAIL_DB").map(Into::into))
+        .unwrap_or_else(store::default_db_path);
+    Ok(Store::open(&path)?)
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut store = open(&cli)?;
+    match &cli.command {
+        Command::Import { profile, assume_tz, system, date_format, mapping, paths } => {
+            if let Some(file) = profile {
+                import_profile(&store, file)?;
+            }
+            let mut options = ImportOptions { system: system.clone(), ..Default::default() };
+            let mut zones = BTreeMap::new();
+            for pair in assume_tz {
+                let (system, zone) = pair
+                    .split_once('=')
+                    .ok_or_else(|| anyhow!("--assume-tz takes SYSTEM=ZONE, e.g. hubspot=Europe/London (got '{pair}')"))?;
+                zone.parse::<chrono_tz::Tz>()
+                    .map_err(|_| anyhow!("--assume-tz {pair}: '{zone}' is not an IANA time zone"))?;
+                zones.insert(system.trim().to_string(), zone.trim().to_string());
+            }
+            options.assume_tz = zones;
+            if let Some(order) = date_format {
+                options.date_order = Some(order.parse().map_err(|e: String| anyhow!("--date-format: {e}"))?);
+            }
+            if let Some(file) = mapping {
+                let text = std::fs::read_to_string(file).with_context(|| format!("{}", file.display()))?;
+                options.mapping = Some(ColumnMapping::from_json(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?);
+            }
+            let cancel = AtomicBool::new(false);
+            let report = import::import_paths(&mut store, paths, &options, &mut |_| {}, &cancel)?;
+            if cli.json {
+                output::json(&json!({ "files": report.files }))?;
+            } else {
+                for f in &report.files {
+                    print_file_report(f);
+                }
+            }
+            if report.any_failed() {
+                let failed: Vec<String> = report
+                    .files
+                    .iter()
+                    .filter(|f| f.status == "failed")
+                    .map(|f| f.error.clone().unwrap_or_else(|| f.path.clone()))
+                    .collect();
+                bail!("{} file(s) failed: {}", failed.len(), failed.join("; "));
+            }
+        }
+        Command::Sources => {
+            let list = sources::list(store.conn())?;
+            if cli.json {
+                output::json(&list)?;
+            } else if list.is_empty() {
+                println!("No sources imported yet.");
+            } else {
+                for s in list {
+                    println!(
+                        "{:>4}  {:<14} {:>8} rows  {:>5} rejected  {}  {}  sha256:{}",
+                        s.id, s.system, s.rows_imported, s.rows_rejected, s.imported_at, s.path, &s.sha256[..16]
+                    );
+                }
+            }
+        }
+        Command::RemoveSource { id } => {
+            let info = sources::get(store.conn(), *id)?.ok_or_else(|| anyhow!("no source with id {id}"))?;
+            let removed = sources::remove(store.conn_mut(), *id)?;
+            audit_log::record(
+                store.conn(),
+                "remove-source",
+                &json!({"source_id": id, "path": info.path, "sha256": info.sha256, "events_removed": removed}),
+            )?;
+            if cli.json {
+                output::json(&json!({"removed": id, "events_removed": removed}))?;
+            } else {
+                println!("Removed source {id} ({}) and {removed} event(s) it brought.", info.path);
+            }
+        }
+        Command::Subjects { search, limit, offset } => {
+            let list = subjects::list(store.conn(), search.as_deref(), *limit, *offset)?;
+            if cli.json {
+                let rows: Vec<_> = list
+                    .iter()
+                    .map(|s| {
+                        json!({
+                            "id": s.id,
+                            "identifiers": s.identifiers.iter().map(|i| json!({"kind": i.kind, "value": i.value})).collect::<Vec<_>>(),
+                            "events": s.events,
+                            "systems": s.systems,
+                        })
+                    })
+                    .collect();
+                output::json(&rows)?;
+            } else {
+                for s in list {
+                    let ids: Vec<String> = s.identifiers.iter().map(|i| i.display()).collect();
+                    println!("{:>6}  {:>5} events  {}  [{}]", s.id, s.events, ids.join(", "), s.systems.join(", "));
+                }
+            }
+        }
+        Command::Timeline { identifier } => {
+            let subject = identity::subject_of(store.conn(), identifier)?
+                .ok_or_else(|| anyhow!("no subject has the identifier '{identifier}'"))?;
+            let ids = identity::identifiers_of(store.conn(), subject)?;
+            let events = timeline::subject_events(store.conn(), subject)?;
+            if cli.json {
+                let events: Vec<_> = events.iter().map(event_json).collect();
+                output::json(&json!({
+                    "subject": {"id": subject, "identifiers": ids.iter().map(|i| json!({"kind": i.kind, "value": i.value})).collect::<Vec<_>>()},
+                    "names": subjects::attributes_of(store.conn(), subject)?,
+                    "links": identity::links_of(store.conn(), subject)?,
+                    "events": events,
+                }))?;
+            } else {
+                let shown: Vec<String> = ids.iter().map(|i| i.display()).collect();
+                println!("Subject {subject}: {}", shown.join(", "));
+                for e in events {
+                    println!(
+                        "{:<24} {:<18} {:<16} {:<18} {:<12} {}",
+                        e.occurred_at().unwrap_or_else(|| "(no time)".into()),
+                        e.kind.as_str(),
+                        e.purpose.clone().or(e.purpose_label.clone()).unwrap_or_else(|| "-".into()),
+                        e.method.clone().unwrap_or_else(|| "-".into()),
+                        e.system,
+                        format!("{} {}", e.source.path, e.source.locator),
+                    );
+                }
+            }
+        }
+        Command::Profile { action } => match action {
+            ProfileAction::Import { file } => {
+                let p = import_profile(&store, file)?;
+                if cli.json {
+                    output::json(&json!({"imported": file, "organisation": p.organisation.name, "purposes": p.purposes.len()}))?;
+                } else {
+                    println!("Profile of {} imported ({} purposes).", p.organisation.name, p.purposes.len());
+                }
+            }
+            ProfileAction::Export => {
+                let p = profile_doc::load(store.conn())?;
+                println!("{}", p.to_json());
+            }
+        },
+    }
+    Ok(())
+}
+
+fn import_profile(store: &Store, file: &std::path::Path) -> anyhow::Result<Profile> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("{}", file.display()))?;
+    let profile = Profile::from_json(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    profile_doc::save(store.conn(), &profile)?;
+    let changed = import::derive::rederive(store.conn(), &profile, None)?;
+    audit_log::record(store.conn(), "profile-import", &json!({"path": file, "events_rederived": changed}))?;
+    Ok(profile)
+}
+
+fn event_json(e: &timeline::TimelineEvent) -> serde_json::Value {
+    json!({
+        "id": e.id,
+        "occurred_at": e.occurred_at(),
+        "occurred_at_original": e.occurred_at_text,
+        "zone_basis": e.zone_basis,
+        "kind": e.kind.as_str(),
+        "purpose": e.purpose,
+        "purpose_label": e.purpose_label,
+        "recipients": e.recipients.iter().map(|r| r.name().to_string()).collect::<Vec<_>>(),
+        "system": e.system,
+        "identifier": e.identifier,
+        "method": e.method,
+        "channel": e.channel,
+        "capture_source": e.capture_source,
+        "collected_by": e.collected_by,
+        "notice_version": e.notice_version,
+        "evidence": e.evidence,
+        "corroborated_by": e.corroborated_by,
+        "source": {"id": e.source.id, "path": e.source.path, "sha256": e.source.sha256, "line": e.source.line, "locator": e.source.locator},
+    })
+}
+
+fn print_file_report(f: &import::FileReport) {
+    let system = f.system.clone().unwrap_or_else(|| "?".into());
+    match f.status.as_str() {
+        "imported" => println!(
+            "imported          {} ({system}): {} rows, {} events, {} rejected, {} warning(s){}",
+            f.path,
+            f.rows_imported,
+            f.events,
+            f.rows_rejected,
+            f.warnings.len(),
+            if f.duplicate_events > 0 { format!(", {} already known from other files", f.duplicate_events) } else { String::new() }
+        ),
+        "already-imported" => println!("already-imported  {} ({system}): nothing changed", f.path),
+        _ => println!("failed            {}: {}", f.path, f.error.clone().unwrap_or_default()),
+    }
+    for r in &f.rejections {
+        println!("  rejected  {} {}: {}", r.locator, r.field.as_deref().map(|x| format!("[{x}]")).unwrap_or_default(), r.message);
+    }
+    for w in &f.warnings {
+        println!("  warning   {} {}: {}", w.locator, w.field.as_deref().map(|x| format!("[{x}]")).unwrap_or_default(), w.message);
+    }
+}

@@ -1,0 +1,92 @@
+//! `consent-trail`: the headless command-line tool over the ConsentTrail engine (SPEC §9).
+//! Human output by default; `--json` prints one JSON document on stdout. Exit 0 on success,
+//! 1 on a user error (one line on stderr), 2 on usage errors.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// ConsentTrail: prove consent under the GDPR from the logs you already have.
+#[derive(Parser)]
+#[command(name = "consent-trail", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The database file (default: $CONSENTTRAIL_DB, else the app's own database).
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Print one JSON document on stdout instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Import files, folders and ZIP archives (one transaction per file).
+    Import {
+        /// Use this organisation profile (it becomes the profile in force).
+        #[arg(long, value_name = "FILE")]
+        profile: Option<PathBuf>,
+        /// Zone for zone-less times of a system, e.g. hubspot=Europe/London (repeatable; * for all).
+        #[arg(long = "assume-tz", value_name = "SYSTEM=ZONE")]
+        assume_tz: Vec<String>,
+        /// Read every file as this system instead of detecting it.
+        #[arg(long, value_name = "ID")]
+        system: Option<String>,
+        /// Order of day and month in slash dates: dmy or mdy (required when a column is ambiguous).
+        #[arg(long = "date-format", value_name = "dmy|mdy")]
+        date_format: Option<String>,
+        /// A column mapping (JSON) for CSV layouts no importer recognises; saved for next time.
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// Files, folders or ZIP archives.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// List imported files.
+    Sources,
+    /// Remove an imported file and everything derived from it.
+    #[command(name = "remove-source")]
+    RemoveSource { id: i64 },
+    /// List subjects, optionally those with an identifier containing TEXT.
+    Subjects {
+        #[arg(long)]
+        search: Option<String>,
+        /// Most rows to list.
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+    },
+    /// Every event of the subject an identifier belongs to, in time order.
+    Timeline { identifier: String },
+    /// The organisation profile: import a file, or export the one in force.
+    Profile {
+        #[command(subcommand)]
+        action: ProfileAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ProfileAction {
+    /// Validate and store a profile file as the profile in force.
+    Import { file: PathBuf },
+    /// Print the profile in force.
+    Export,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let message = format!("{e:#}").replace('\n', " ");
+            eprintln!("consent-trail: {message}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,453 @@
+//! The per-file import context: what an importer reads from (the input, its encoding, the
+//! settings, the profile) and writes to (the file's transaction). Importers only map; storing,
+//! de-duplication, counting, time-zone assumptions and date-order checks happen here, once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono_tz::Tz;
+use rusqlite::{params, OptionalExtension, Transaction};
+use sha2::{Digest, Sha256};
+
+use super::csv_table::{CsvRecord, CsvTable};
+use super::input::{open_text, Input, TextEncoding};
+use super::json_records::{self, Flow, JsonRecord, JsonShape};
+use super::{ImportError, ImportOptions, Progress};
+use crate::model::timestamp::{parse_timestamp, slash_evidence, SlashEvidence};
+use crate::model::{DateOrder, EventKind, Identifier, Method, Timestamp, TimestampError};
+use crate::profile::Profile;
+use crate::store::identity::{self, IdentifierCache};
+
+/// One fact an importer found, before it is stored.
+#[derive(Debug, Clone, Default)]
+pub struct EventDraft {
+    pub subject: Option<Identifier>,
+    pub kind: Option<EventKind>,
+    pub occurred_at: Option<Timestamp>,
+    /// The purpose as the source names it (an alias, a Salesforce DataUsePurpose id …).
+    pub purpose_label: Option<String>,
+    /// Recipients as the source names them.
+    pub recipients: Vec<String>,
+    pub channel: Option<String>,
+    pub method: Option<Method>,
+    pub capture_source: Option<String>,
+    pub collected_by: Option<String>,
+    pub notice_version: Option<String>,
+    /// Evidence as given (IP, user agent, form URL, receipt id, TC string …).
+    pub evidence: BTreeMap<String, serde_json::Value>,
+    /// The system that recorded the fact when it differs from the importer's (canonical files
+    /// carry the original system).
+    pub system: Option<String>,
+}
+
+/// A stored source row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowId(pub i64);
+
+/// Counts for the import report.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct FileCounts {
+    pub rows_imported: u64,
+    pub rows_rejected: u64,
+    pub rows_warned: u64,
+    pub events: u64,
+    pub duplicate_events: u64,
+}
+
+/// Everything one importer run needs.
+pub struct FileImport<'a> {
+    pub(super) tx: &'a Transaction<'a>,
+    pub(super) input: &'a Input,
+    pub(super) name: String,
+    pub(super) encoding: TextEncoding,
+    pub(super) delimiter: u8,
+    pub(super) json_shape: Option<JsonShape>,
+    pub(super) source_id: i64,
+    pub(super) system: &'static str,
+    pub(super) options: &'a ImportOptions,
+    pub(super) profile: &'a Profile,
+    pub(super) identifiers: IdentifierCache,
+    pub(super) counts: FileCounts,
+    pub(super) warned_rows: std::collections::HashSet<String>,
+    pub(super) label_warnings: BTreeMap<String, u64>,
+    pub(super) column_orders: HashMap<usize, DateOrder>,
+    pub(super) cancel: &'a AtomicBool,
+    pub(super) progress: &'a mut dyn FnMut(Progress),
+    pub(super) bytes_total: u64,
+    pub(super) rows_seen: u64,
+    pub(super) mapping: Option<&'a super::mapping::ColumnMapping>,
+}
+
+impl<'a> FileImport<'a> {
+    /// The input's display name (path, or `archive.zip!/entry`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The importer id this file is read as.
+    pub fn system(&self) -> &'static str {
+        self.system
+    }
+
+    /// The profile in force.
+    pub fn profile(&self) -> &Profile {
+        self.profile
+    }
+
+    /// The file's text encoding (UTF-16 and Windows-1252 inputs are transcoded).
+    pub fn encoding(&self) -> TextEncoding {
+        self.encoding
+    }
+
+    /// The column mapping chosen for this file, if it is read through one.
+    pub fn mapping(&self) -> Option<&super::mapping::ColumnMapping> {
+        self.mapping
+    }
+
+    /// Saves the mapping for this header (inside the file's transaction).
+    pub fn save_mapping(&mut self, header: &super::csv_table::Header, mapping: &super::mapping::ColumnMapping) -> Result<(), ImportError> {
+        super::mapping::save(self.tx, header, mapping)?;
+        Ok(())
+    }
+
+    /// True when the file was sniffed as JSON (array, object or JSON Lines).
+    pub fn is_json(&self) -> bool {
+        self.json_shape.is_some()
+    }
+
+    /// Opens the file as CSV (decoded, delimiter sniffed) and records its header.
+    pub fn open_csv(&mut self) -> Result<CsvTable, ImportError> {
+        let text = open_text(self.input, self.encoding)?;
+        let table = CsvTable::open(text, &self.name, self.delimiter)?;
+        self.tx.execute(
+            "UPDATE sources SET header = ?2 WHERE id = ?1",
+            params![self.source_id, serde_json::to_string(&table.header.names).unwrap_or_default()],
+        )?;
+        Ok(table)
+    }
+
+    /// Streams the file's JSON records.
+    pub fn for_each_json(
+        &mut self,
+        each: &mut dyn FnMut(&mut FileImport<'a>, JsonRecord) -> Result<(), ImportError>,
+    ) -> Result<(), ImportError> {
+        let shape = self
+            .json_shape
+            .ok_or_else(|| ImportError::file(&self.name, "not a JSON file"))?;
+        let text = open_text(self.input, self.encoding)?;
+        let name = self.name.clone();
+        let mut failure = None;
+        let result = json_records::for_each_record(text, shape, &name, &mut |rec| {
+            if self.is_cancelled() {
+                return Err(ImportError::file(&self.name, "import cancelled"));
+            }
+            self.tick(0);
+            match each(self, rec) {
+                Ok(()) => Ok(Flow::Continue),
+                Err(e) => {
+                    failure = Some(e.clone());
+                    Err(e)
+                }
+            }
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        match result {
+            Ok(()) => Ok(()),
+            // A syntax error part-way: what was read is kept and the rest is a listed rejection.
+            Err(e) if self.counts.rows_imported > 0 || self.counts.rows_rejected > 0 => {
+                self.reject(e.locator.as_deref().unwrap_or("end of file"), None, &e.message, None)?;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// True when the user asked to stop.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Reports progress every few thousand rows; `bytes` is how far into the text we are.
+    pub fn tick(&mut self, bytes: u64) {
+        self.rows_seen += 1;
+        if self.rows_seen % 4096 == 0 {
+            (self.progress)(Progress {
+                file: self.name.clone(),
+                rows: self.rows_seen,
+                bytes_done: bytes,
+                bytes_total: self.bytes_total,
+            });
+        }
+    }
+
+    /// Stores a source row verbatim and counts it imported.
+    pub fn row(&mut self, locator: &str, line: Option<u64>, raw: &str) -> Result<RowId, ImportError> {
+        self.tx
+            .prepare_cached("INSERT INTO source_rows (source_id, locator, line, raw) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![self.source_id, locator, line.map(|l| l as i64), raw])?;
+        self.counts.rows_imported += 1;
+        Ok(RowId(self.tx.last_insert_rowid()))
+    }
+
+    /// Stores a CSV record verbatim.
+    pub fn csv_row(&mut self, rec: &CsvRecord) -> Result<RowId, ImportError> {
+        self.row(&format!("line {}", rec.line), Some(rec.line), &rec.raw())
+    }
+
+    /// Rejects a row: it is listed with its reason and raw text, never dropped silently.
+    pub fn reject(&mut self, locator: &str, field: Option<&str>, message: &str, raw: Option<&str>) -> Result<(), ImportError> {
+        self.issue("rejected", locator, field, message, raw)?;
+        self.counts.rows_rejected += 1;
+        Ok(())
+    }
+
+    /// Rejects a row that was already stored with `row` (moves it from imported to rejected).
+    pub fn reject_stored(&mut self, row: RowId, locator: &str, field: Option<&str>, message: &str) -> Result<(), ImportError> {
+        let raw: Option<String> = self
+            .tx
+            .query_row("SELECT raw FROM source_rows WHERE id = ?1", params![row.0], |r| r.get(0))
+            .optional()?;
+        self.tx.execute("DELETE FROM source_rows WHERE id = ?1", params![row.0])?;
+        self.counts.rows_imported = self.counts.rows_imported.saturating_sub(1);
+        self.reject(locator, field, message, raw.as_deref())
+    }
+
+    /// Records a warning (the row is still imported).
+    pub fn warn(&mut self, locator: &str, field: Option<&str>, message: &str) -> Result<(), ImportError> {
+        self.issue("warning", locator, field, message, None)?;
+        if self.warned_rows.insert(locator.to_string()) {
+            self.counts.rows_warned += 1;
+        }
+        Ok(())
+    }
+
+    fn issue(&mut self, severity: &str, locator: &str, field: Option<&str>, message: &str, raw: Option<&str>) -> Result<(), ImportError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO import_issues (source_id, severity, locator, field, message, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![self.source_id, severity, locator, field, message, raw])?;
+        Ok(())
+    }
+
+    /// Parses a time from this file's system with the zone the settings assume.
+    pub fn time(&self, text: &str) -> Result<Timestamp, TimestampError> {
+        parse_timestamp(text, self.assumed_zone(), self.options.date_order)
+    }
+
+    /// Parses a time from a CSV column. A slash date whose day and month could be either order
+    /// makes the whole column be scanned once: an unambiguous value elsewhere settles it; if none
+    /// does and no order was given, the file stops with an error that asks for one.
+    pub fn csv_time(&mut self, rec: &CsvRecord, column: usize, header_name: &str) -> Result<Timestamp, ImportError> {
+        let text = rec.fields.get(column).unwrap_or("").trim();
+        let order = self.options.date_order.or_else(|| self.column_orders.get(&column).copied());
+        match parse_timestamp(text, self.assumed_zone(), order) {
+            Ok(ts) => Ok(ts),
+            Err(TimestampError::AmbiguousDayMonth(_)) => {
+                let order = self.scan_column_order(column, header_name, rec.line, text)?;
+                self.column_orders.insert(column, order);
+                parse_timestamp(text, self.assumed_zone(), Some(order))
+                    .map_err(|e| ImportError::at(&self.name, &format!("line {}", rec.line), Some(header_name), e.to_string()))
+            }
+            Err(e) => Err(ImportError::at(&self.name, &format!("line {}", rec.line), Some(header_name), e.to_string())),
+        }
+    }
+
+    fn scan_column_order(&mut self, column: usize, header_name: &str, line: u64, example: &str) -> Result<DateOrder, ImportError> {
+        let mut table = CsvTable::open(open_text(self.input, self.encoding)?, &self.name, self.delimiter)?;
+        let (mut day_first, mut month_first) = (None, None);
+        while let Some(r) = table.next_record()? {
+            match r.fields.get(column).and_then(slash_evidence) {
+                Some(SlashEvidence::DayFirst) => day_first = day_first.or(Some(r.line)),
+                Some(SlashEvidence::MonthFirst) => month_first = month_first.or(Some(r.line)),
+                _ => {}
+            }
+        }
+        match (day_first, month_first) {
+            (Some(_), None) => Ok(DateOrder::Dmy),
+            (None, Some(_)) => Ok(DateOrder::Mdy),
+            (Some(d), Some(m)) => Err(ImportError::at(
+                &self.name,
+                &format!("line {line}"),
+                Some(header_name),
+                format!("column mixes day-first (line {d}) and month-first (line {m}) dates; fix the export or give the date order"),
+            )),
+            (None, None) => Err(ImportError::at(
+                &self.name,
+                &format!("line {line}"),
+                Some(header_name),
+                format!(
+                    "dates like '{example}' could be day/month or month/day and no value in the column settles it; \
+                     give the date order (CLI: --date-format dmy or --date-format mdy)"
+                ),
+            )),
+        }
+    }
+
+    /// The zone assumed for zone-less times of this file: `--assume-tz` first, then the profile.
+    pub fn assumed_zone(&self) -> Tz {
+        let name = self
+            .options
+            .assume_tz
+            .get(self.system)
+            .or_else(|| self.options.assume_tz.get("*"))
+            .map(String::as_str)
+            .unwrap_or_else(|| self.profile.assumed_zone(self.system));
+        name.parse().unwrap_or(chrono_tz::UTC)
+    }
+
+    /// The id of an identifier, created when new.
+    pub fn identifier_id(&mut self, identifier: &Identifier) -> Result<i64, ImportError> {
+        Ok(self.identifiers.id_of(self.tx, identifier)?)
+    }
+
+    /// Records that two identifiers seen together in `row` are the same person.
+    pub fn link(&mut self, row: RowId, a: &Identifier, b: &Identifier, reason: &str) -> Result<(), ImportError> {
+        let (ia, ib) = (self.identifier_id(a)?, self.identifier_id(b)?);
+        identity::add_link(self.tx, ia, ib, self.source_id, Some(row.0), reason)?;
+        Ok(())
+    }
+
+    /// Keeps a display attribute (name, date of birth) for an identifier, per source.
+    pub fn attribute(&mut self, row: RowId, identifier: &Identifier, attribute: &str, value: &str) -> Result<(), ImportError> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(());
+        }
+        let id = self.identifier_id(identifier)?;
+        self.tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO identifier_attributes (identifier_id, source_id, row_id, attribute, value)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![id, self.source_id, row.0, attribute, value])?;
+        Ok(())
+    }
+
+    /// A lookup the source system provides for itself (e.g. DataUsePurpose Id → Name).
+    pub fn lookup(&mut self, kind: &str, key: &str, value: &str) -> Result<(), ImportError> {
+        self.tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO label_lookups (source_id, system, kind, key, value) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![self.source_id, self.system, kind, key, value])?;
+        Ok(())
+    }
+
+    /// The name a system's own lookup gives a purpose label (e.g. a DataUsePurpose id's Name).
+    pub fn looked_up_purpose_name(&self, label: &str) -> Result<Option<String>, ImportError> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT value FROM label_lookups WHERE system = ?1 AND kind = 'purpose' AND key = ?2 LIMIT 1")?
+            .query_row(params![self.system, label], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Stores an event. Returns false when the same fact from the same system was already
+    /// stored (overlapping exports), in which case this row is kept as corroboration.
+    pub fn event(&mut self, row: RowId, locator: &str, draft: EventDraft) -> Result<bool, ImportError> {
+        let subject = draft
+            .subject
+            .as_ref()
+            .ok_or_else(|| ImportError::at(&self.name, locator, None, "event without a subject"))?;
+        let kind = draft
+            .kind
+            .ok_or_else(|| ImportError::at(&self.name, locator, None, "event without a kind"))?;
+        let identifier_id = self.identifier_id(subject)?;
+        let system = draft.system.clone().unwrap_or_else(|| self.system.to_string());
+        let derived = super::derive::derive(self.tx, self.profile, &system, &draft)?;
+        if let (None, Some(label)) = (&derived.purpose, &draft.purpose_label) {
+            *self.label_warnings.entry(label.clone()).or_default() += 1;
+        }
+        let evidence = (!draft.evidence.is_empty())
+            .then(|| serde_json::to_string(&draft.evidence).unwrap_or_default());
+        let occurred_ms = draft.occurred_at.as_ref().map(|t| t.utc.timestamp_millis());
+        let fingerprint = fingerprint(&system, subject, kind, occurred_ms, &draft, evidence.as_deref());
+        let inserted = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO events (source_id, row_id, identifier_id, system, kind, occurred_at, occurred_at_text,
+                    zone_basis, purpose, purpose_label, channel, method, method_stated, capture_source, collected_by,
+                    collected_by_stated, notice_version, notice_stated, evidence, fingerprint)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+                 ON CONFLICT(fingerprint) DO NOTHING",
+            )?
+            .execute(params![
+                self.source_id,
+                row.0,
+                identifier_id,
+                system,
+                kind.as_str(),
+                occurred_ms,
+                draft.occurred_at.as_ref().map(|t| t.original.as_str()),
+                draft.occurred_at.as_ref().map(|t| t.zone.as_string()),
+                derived.purpose,
+                draft.purpose_label,
+                draft.channel.as_ref().or(derived.channel.as_ref()),
+                derived.method.map(Method::as_str),
+                draft.method.map(Method::as_str),
+                draft.capture_source,
+                derived.collected_by,
+                draft.collected_by,
+                derived.notice_version,
+                draft.notice_version,
+                evidence,
+                fingerprint,
+            ])?;
+        if inserted == 0 {
+            let existing: i64 = self
+                .tx
+                .prepare_cached("SELECT id FROM events WHERE fingerprint = ?1")?
+                .query_row(params![fingerprint], |r| r.get(0))?;
+            self.tx
+                .prepare_cached("INSERT INTO event_duplicates (event_id, source_id, row_id) VALUES (?1, ?2, ?3)")?
+                .execute(params![existing, self.source_id, row.0])?;
+            self.counts.duplicate_events += 1;
+            return Ok(false);
+        }
+        let event_id = self.tx.last_insert_rowid();
+        for (label, legal) in draft.recipients.iter().zip(derived.recipients.iter()) {
+            self.tx
+                .prepare_cached("INSERT OR IGNORE INTO event_recipients (event_id, label, legal_name) VALUES (?1, ?2, ?3)")?
+                .execute(params![event_id, label.trim(), legal])?;
+        }
+        self.counts.events += 1;
+        Ok(true)
+    }
+}
+
+/// Identifies a fact: the same system, subject, kind, instant, purpose, recipients, method,
+/// capture source, notice and evidence make the same fact (overlapping exports import once).
+fn fingerprint(
+    system: &str,
+    subject: &Identifier,
+    kind: EventKind,
+    occurred_ms: Option<i64>,
+    d: &EventDraft,
+    evidence: Option<&str>,
+) -> String {
+    let mut recipients: Vec<String> = d.recipients.iter().map(|r| r.trim().to_lowercase()).collect();
+    recipients.sort();
+    let mut h = Sha256::new();
+    for part in [
+        system,
+        &subject.kind,
+        &subject.value,
+        kind.as_str(),
+        &occurred_ms.map(|m| m.to_string()).unwrap_or_default(),
+        d.purpose_label.as_deref().unwrap_or(""),
+        &recipients.join("\u{1f}"),
+        d.channel.as_deref().unwrap_or(""),
+        d.method.map(Method::as_str).unwrap_or(""),
+        d.capture_source.as_deref().unwrap_or(""),
+        d.collected_by.as_deref().unwrap_or(""),
+        d.notice_version.as_deref().unwrap_or(""),
+        evidence.unwrap_or(""),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0x1e]);
+    }
+    hex::encode(&h.finalize()[..16])
+}

@@ -1,0 +1,316 @@
+//! Reading CSV as exports really are (SPEC §3): any of `,` `;` tab, CRLF or LF, quoted newlines,
+//! duplicate header names, formula-escaped cells, trailing empty lines — streamed record by
+//! record with a cap on how large one record may grow.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::io::{self, Read};
+use std::rc::Rc;
+
+use super::ImportError;
+
+/// Largest accepted record (all its cells together). A larger one — a runaway quote in a
+/// truncated file, or a hostile huge cell — stops the file with a clear error instead of
+/// growing memory.
+pub const MAX_RECORD_BYTES: u64 = 8 << 20;
+
+/// Picks the delimiter from the header line: the most frequent of `,` `;` tab outside quotes.
+pub fn sniff_delimiter(head: &str) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut in_quotes = false;
+    for c in head.chars() {
+        match c {
+            '"' => in_quotes = !in_quotes,
+            '\n' if !in_quotes => break,
+            ',' if !in_quotes => counts[0] += 1,
+            ';' if !in_quotes => counts[1] += 1,
+            '\t' if !in_quotes => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let best = (0..3).max_by_key(|&i| (counts[i], 3 - i)).unwrap_or(0);
+    [b',', b';', b'\t'][best]
+}
+
+/// Parses the header row of a text head (for detection).
+pub fn sniff_header(head: &str) -> (u8, Vec<String>) {
+    let delimiter = sniff_delimiter(head);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(head.as_bytes());
+    let header = reader
+        .records()
+        .next()
+        .and_then(Result::ok)
+        .map(|r| r.iter().map(|s| s.trim().to_string()).collect())
+        .unwrap_or_default();
+    (delimiter, header)
+}
+
+/// A counting reader whose count the CSV loop resets at every record boundary, so that one
+/// record cannot make the reader buffer more than `MAX_RECORD_BYTES`. It also notes where
+/// newlines are (only those the CSV reader has read ahead, so the queue stays small) because the
+/// csv crate's own line numbers are off by one after CRLF line ends.
+struct GuardedReader<R> {
+    inner: R,
+    since_boundary: Rc<Cell<u64>>,
+    total: Rc<Cell<u64>>,
+    newlines: Rc<RefCell<LineIndex>>,
+    limit: u64,
+}
+
+/// Newline offsets read but not yet passed by a record, and how many were passed.
+#[derive(Default)]
+struct LineIndex {
+    pending: VecDeque<u64>,
+    passed: u64,
+}
+
+impl LineIndex {
+    /// The 1-based line of the byte at `offset` (offsets only grow).
+    fn line_at(&mut self, offset: u64) -> u64 {
+        while self.pending.front().is_some_and(|&nl| nl <= offset) {
+            self.pending.pop_front();
+            self.passed += 1;
+        }
+        self.passed + 1
+    }
+}
+
+impl<R: Read> Read for GuardedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.since_boundary.get() > self.limit {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, RecordTooLarge));
+        }
+        let n = self.inner.read(buf)?;
+        let start = self.total.get();
+        let mut index = self.newlines.borrow_mut();
+        for (i, _) in buf[..n].iter().enumerate().filter(|(_, b)| **b == b'\n') {
+            index.pending.push_back(start + i as u64);
+        }
+        drop(index);
+        self.since_boundary.set(self.since_boundary.get() + n as u64);
+        self.total.set(self.total.get() + n as u64);
+        Ok(n)
+    }
+}
+
+#[derive(Debug)]
+struct RecordTooLarge;
+impl std::fmt::Display for RecordTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a record exceeds {} MiB (a runaway quote or a huge cell)", MAX_RECORD_BYTES >> 20)
+    }
+}
+impl std::error::Error for RecordTooLarge {}
+
+/// One data record.
+pub struct CsvRecord {
+    /// First physical line of the record (1-based; the header is line 1).
+    pub line: u64,
+    pub fields: csv::StringRecord,
+}
+
+impl CsvRecord {
+    /// The cell at `index`, trimmed, with spreadsheet formula escaping (`'=`…) undone;
+    /// None when absent or empty.
+    pub fn get(&self, index: Option<usize>) -> Option<&str> {
+        let v = self.fields.get(index?)?.trim();
+        let v = match v.strip_prefix('\'') {
+            Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+            _ => v,
+        };
+        (!v.is_empty()).then_some(v)
+    }
+
+    /// The record re-serialised as one CSV line (the values verbatim), for the raw-row store.
+    pub fn raw(&self) -> String {
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+        let _ = w.write_record(&self.fields);
+        let bytes = w.into_inner().unwrap_or_default();
+        String::from_utf8_lossy(&bytes).trim_end_matches('\n').to_string()
+    }
+
+    /// True when every cell is empty (trailing empty lines, `,,,` rows).
+    pub fn is_blank(&self) -> bool {
+        self.fields.iter().all(|f| f.trim().is_empty())
+    }
+}
+
+/// A header with lookup by name (case-insensitive, trimmed); duplicate names are kept and can
+/// be read in order.
+#[derive(Debug, Clone)]
+pub struct Header {
+    pub names: Vec<String>,
+    folded: Vec<String>,
+}
+
+impl Header {
+    pub fn new(names: Vec<String>) -> Header {
+        let folded = names.iter().map(|n| fold(n)).collect();
+        Header { names, folded }
+    }
+
+    /// The first column with this name.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        let f = fold(name);
+        self.folded.iter().position(|n| *n == f)
+    }
+
+    /// Every column with this name (duplicate header names occur in real exports).
+    pub fn find_all(&self, name: &str) -> Vec<usize> {
+        let f = fold(name);
+        self.folded.iter().enumerate().filter(|(_, n)| **n == f).map(|(i, _)| i).collect()
+    }
+
+    /// The first column with any of these names.
+    pub fn find_any(&self, names: &[&str]) -> Option<usize> {
+        names.iter().find_map(|n| self.find(n))
+    }
+
+    /// The column's name as written.
+    pub fn name(&self, index: usize) -> &str {
+        self.names.get(index).map(String::as_str).unwrap_or("?")
+    }
+
+    /// Columns whose name starts with `prefix` (e.g. HubSpot `Opted out of email: …`).
+    pub fn with_prefix(&self, prefix: &str) -> Vec<usize> {
+        let f = fold(prefix);
+        self.folded.iter().enumerate().filter(|(_, n)| n.starts_with(&f)).map(|(i, _)| i).collect()
+    }
+}
+
+/// Header names compare without case, surrounding space, BOM or `*` markers.
+pub fn fold(name: &str) -> String {
+    name.trim().trim_start_matches('\u{feff}').trim().to_lowercase()
+}
+
+/// A CSV stream.
+pub struct CsvTable {
+    reader: csv::Reader<GuardedReader<Box<dyn Read>>>,
+    pub header: Header,
+    pub delimiter: u8,
+    since_boundary: Rc<Cell<u64>>,
+    total: Rc<Cell<u64>>,
+    newlines: Rc<RefCell<LineIndex>>,
+    record: csv::StringRecord,
+    name: String,
+}
+
+impl CsvTable {
+    /// Opens decoded text as CSV and reads the header. `name` is the input's display name for
+    /// error messages.
+    pub fn open(text: Box<dyn Read>, name: &str, delimiter: u8) -> Result<CsvTable, ImportError> {
+        let since_boundary = Rc::new(Cell::new(0));
+        let total = Rc::new(Cell::new(0));
+        let newlines = Rc::new(RefCell::new(LineIndex::default()));
+        let guarded = GuardedReader {
+            inner: text,
+            since_boundary: since_boundary.clone(),
+            total: total.clone(),
+            newlines: newlines.clone(),
+            limit: MAX_RECORD_BYTES,
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 16)
+            .from_reader(guarded);
+        let mut first = csv::StringRecord::new();
+        let has = reader.read_record(&mut first).map_err(|e| csv_error(name, e))?;
+        if !has || first.iter().all(|f| f.trim().is_empty()) {
+            return Err(ImportError::file(name, "the file is empty (no header row)"));
+        }
+        since_boundary.set(0);
+        let header = Header::new(first.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_string()).collect());
+        Ok(CsvTable {
+            reader,
+            header,
+            delimiter,
+            since_boundary,
+            total,
+            newlines,
+            record: csv::StringRecord::new(),
+            name: name.to_string(),
+        })
+    }
+
+    /// The next non-blank record, or None at the end.
+    pub fn next_record(&mut self) -> Result<Option<CsvRecord>, ImportError> {
+        loop {
+            let ok = self.reader.read_record(&mut self.record).map_err(|e| csv_error(&self.name, e))?;
+            self.since_boundary.set(0);
+            if !ok {
+                return Ok(None);
+            }
+            let byte = self.record.position().map(|p| p.byte()).unwrap_or(0);
+            let line = self.newlines.borrow_mut().line_at(byte);
+            let rec = CsvRecord { line, fields: std::mem::take(&mut self.record) };
+            if rec.is_blank() {
+                continue;
+            }
+            return Ok(Some(rec));
+        }
+    }
+
+    /// Bytes of decoded text read so far (for progress).
+    pub fn bytes_read(&self) -> u64 {
+        self.total.get()
+    }
+}
+
+fn csv_error(name: &str, e: csv::Error) -> ImportError {
+    let line = e.position().map(|p| p.line());
+    let message = match e.kind() {
+        csv::ErrorKind::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<RecordTooLarge>()) => {
+            format!("{}", RecordTooLarge)
+        }
+        csv::ErrorKind::Utf8 { err, .. } => format!("invalid UTF-8 in field {}", err.field() + 1),
+        _ => e.to_string(),
+    };
+    match line {
+        Some(line) => ImportError::at(name, &format!("line {line}"), None, message),
+        None => ImportError::file(name, message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiters_are_sniffed_outside_quotes() {
+        assert_eq!(sniff_delimiter("a,b,c\n1,2,3"), b',');
+        assert_eq!(sniff_delimiter("a;b;\"c,d,e,f\"\n"), b';');
+        assert_eq!(sniff_delimiter("a\tb\tc"), b'\t');
+    }
+
+    #[test]
+    fn formula_escapes_are_undone_and_blank_rows_skipped() {
+        let text = "Email,Note\r\nx@y.z,'=SUM(A1)\r\n,\r\n\r\n";
+        let mut t = CsvTable::open(Box::new(text.as_bytes()), "t.csv", b',').unwrap();
+        let r = t.next_record().unwrap().unwrap();
+        assert_eq!(r.get(Some(1)), Some("=SUM(A1)"));
+        assert_eq!(r.line, 2);
+        assert!(t.next_record().unwrap().is_none());
+        // Quoted newlines and blank lines move the line count as a text editor shows it.
+        let text = "a,b\n\n\"x\ny\",1\r\n2,3\n";
+        let mut t = CsvTable::open(Box::new(text.as_bytes()), "t.csv", b',').unwrap();
+        assert_eq!(t.next_record().unwrap().unwrap().line, 3);
+        assert_eq!(t.next_record().unwrap().unwrap().line, 5);
+        assert!(t.next_record().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_runaway_record_is_an_error_not_unbounded_memory() {
+        let mut text = String::from("a,b\n1,\"");
+        text.push_str(&"x".repeat((MAX_RECORD_BYTES + (1 << 20)) as usize));
+        let mut t = CsvTable::open(Box::new(std::io::Cursor::new(text.into_bytes())), "big.csv", b',').unwrap();
+        let err = t.next_record().err().expect("too large");
+        assert!(err.to_string().contains("big.csv"), "{err}");
+        assert!(err.to_string().contains("MiB"), "{err}");
+    }
+}

@@ -1,0 +1,143 @@
+//! What the profile makes of a source's words: the canonical purpose of a label, the legal name
+//! of a recipient, and a capture source's method, collector and notice. Used when an event is
+//! stored and again (`rederive`) when the profile or a system's own lookups change, so that
+//! re-mapping a label never needs the files again.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::context::EventDraft;
+use super::ImportError;
+use crate::model::Method;
+use crate::profile::Profile;
+use crate::store::StoreError;
+
+/// The profile-dependent fields of one event.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Derived {
+    pub purpose: Option<String>,
+    pub channel: Option<String>,
+    pub recipients: Vec<Option<String>>,
+    pub method: Option<Method>,
+    pub collected_by: Option<String>,
+    pub notice_version: Option<String>,
+}
+
+/// The canonical purpose id for a label from `system`, looking through the system's own
+/// lookups (e.g. a Salesforce DataUsePurpose id → its name) when the label itself is unknown.
+pub fn resolve_purpose(conn: &Connection, profile: &Profile, system: &str, label: Option<&str>) -> Result<Option<String>, StoreError> {
+    let label = label.unwrap_or("");
+    if let Some(p) = profile.resolve_purpose(system, label) {
+        if !label.is_empty() || profile.wildcard_purpose(system).is_some() {
+            return Ok(Some(p.id.clone()));
+        }
+    }
+    if label.is_empty() {
+        return Ok(None);
+    }
+    let looked_up: Option<String> = conn
+        .prepare_cached("SELECT value FROM label_lookups WHERE system = ?1 AND kind = 'purpose' AND key = ?2 ORDER BY source_id DESC LIMIT 1")?
+        .query_row(params![system, label], |r| r.get(0))
+        .optional()?;
+    Ok(looked_up.and_then(|name| profile.resolve_purpose(system, &name).map(|p| p.id.clone())))
+}
+
+/// Derives the profile-dependent fields of a draft.
+pub fn derive(conn: &Connection, profile: &Profile, system: &str, d: &EventDraft) -> Result<Derived, ImportError> {
+    let purpose = resolve_purpose(conn, profile, system, d.purpose_label.as_deref())?;
+    let channel = purpose
+        .as_deref()
+        .and_then(|id| profile.purposes.iter().find(|p| p.id == id))
+        .and_then(|p| p.channel.clone());
+    let recipients = d
+        .recipients
+        .iter()
+        .map(|r| profile.resolve_third_party(r).map(|t| t.legal_name.clone()))
+        .collect();
+    let cp = d.capture_source.as_deref().and_then(|label| profile.collection_point(system, label));
+    let cp_method = cp.and_then(|c| c.method.as_deref()).and_then(|m| m.parse::<Method>().ok());
+    Ok(Derived {
+        purpose,
+        channel,
+        recipients,
+        method: d.method.or(cp_method),
+        collected_by: d.collected_by.clone().or_else(|| cp.and_then(|c| c.collected_by.clone())),
+        notice_version: d.notice_version.clone().or_else(|| cp.and_then(|c| c.notice_version.clone())),
+    })
+}
+
+/// Re-applies the profile (and the systems' lookups) to stored events, optionally for one system.
+/// Returns the number of events whose derived fields changed.
+pub fn rederive(conn: &Connection, profile: &Profile, only_system: Option<&str>) -> Result<usize, StoreError> {
+    let mut changed = 0;
+    let labels: Vec<(String, Option<String>)> = {
+        let mut stmt = conn.prepare(
+            "SELECT DISTINCT system, purpose_label FROM events WHERE (?1 IS NULL OR system = ?1)",
+        )?;
+        let rows = stmt.query_map(params![only_system], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (system, label) in labels {
+        let purpose = resolve_purpose(conn, profile, &system, label.as_deref())?;
+        let channel = purpose
+            .as_deref()
+            .and_then(|id| profile.purposes.iter().find(|p| p.id == id))
+            .and_then(|p| p.channel.clone());
+        changed += conn.execute(
+            "UPDATE events SET purpose = ?3, channel = COALESCE(?4, channel)
+             WHERE system = ?1 AND purpose_label IS ?2 AND purpose IS NOT ?3",
+            params![system, label, purpose, channel],
+        )?;
+    }
+    let recipient_labels: Vec<String> = {
+        let mut stmt = conn.prepare("SELECT DISTINCT label FROM event_recipients")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for label in recipient_labels {
+        let legal = profile.resolve_third_party(&label).map(|t| t.legal_name.clone());
+        changed += conn.execute(
+            "UPDATE event_recipients SET legal_name = ?2 WHERE label = ?1 AND legal_name IS NOT ?2",
+            params![label, legal],
+        )?;
+    }
+    let captures: Vec<(String, String)> = {
+        let mut stmt = conn.prepare(
+            "SELECT DISTINCT system, capture_source FROM events WHERE capture_source IS NOT NULL AND (?1 IS NULL OR system = ?1)",
+        )?;
+        let rows = stmt.query_map(params![only_system], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (system, capture) in captures {
+        let cp = profile.collection_point(&system, &capture);
+        let method = cp.and_then(|c| c.method.clone());
+        let by = cp.and_then(|c| c.collected_by.clone());
+        let notice = cp.and_then(|c| c.notice_version.clone());
+        changed += conn.execute(
+            "UPDATE events SET method = COALESCE(method_stated, ?3), collected_by = COALESCE(collected_by_stated, ?4),
+                notice_version = COALESCE(notice_stated, ?5)
+             WHERE system = ?1 AND capture_source = ?2
+               AND (method IS NOT COALESCE(method_stated, ?3) OR collected_by IS NOT COALESCE(collected_by_stated, ?4)
+                    OR notice_version IS NOT COALESCE(notice_stated, ?5))",
+            params![system, capture, method, by, notice],
+        )?;
+    }
+    Ok(changed)
+}
+
+/// A label the profile does not map yet, with how many events carry it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UnmappedLabel {
+    pub system: String,
+    pub label: String,
+    pub events: i64,
+}
+
+/// Purpose labels no profile purpose maps (they become mappable by adding an alias).
+pub fn unmapped_purpose_labels(conn: &Connection) -> Result<Vec<UnmappedLabel>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT system, purpose_label, count(*) FROM events WHERE purpose IS NULL AND purpose_label IS NOT NULL
+         GROUP BY system, purpose_label ORDER BY system, purpose_label",
+    )?;
+    let rows = stmt.query_map([], |r| Ok(UnmappedLabel { system: r.get(0)?, label: r.get(1)?, events: r.get(2)? }))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,260 @@
+//! Salesforce consent objects as Data Loader exports them (SPEC §3): `DataUsePurpose` (Id ↔
+//! Name), `Individual` (names, birth date), `ContactPointEmail` / `ContactPointPhone` (which
+//! link an Individual to an address), `ContactPointTypeConsent` and `ContactPointConsent`.
+//! Every value quoted, UTF-8 BOM, headers sometimes ALL CAPS, datetimes `yyyy-MM-ddTHH:mm:ss.SSSZ`.
+//! The files of one export are imported together: lookups and links first, consents after, and
+//! a consent's DataUsePurposeId is resolved to the purpose name whenever that file arrives.
+//! `PrivacyConsentStatus`: OptIn is a grant, OptOut a negative signal (withdrawal or refusal by
+//! the state before it, SPEC §4.1), Seen / NotSeen are no consent event at all.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::context::{EventDraft, FileImport};
+use super::csv_table::{CsvRecord, Header};
+use super::{ImportError, Importer, Sniff};
+use crate::model::{EventKind, Identifier};
+
+pub struct Salesforce;
+
+/// The Salesforce object a file holds, told by its columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SalesforceObject {
+    DataUsePurpose,
+    Individual,
+    ContactPointEmail,
+    ContactPointPhone,
+    ContactPointTypeConsent,
+    ContactPointConsent,
+}
+
+/// Which object the header describes.
+pub fn object_of(h: &Header) -> Option<SalesforceObject> {
+    let has = |c: &str| h.find(c).is_some();
+    if has("PartyId") && has("DataUsePurposeId") && has("PrivacyConsentStatus") {
+        Some(SalesforceObject::ContactPointTypeConsent)
+    } else if has("ContactPointId") && has("PrivacyConsentStatus") {
+        Some(SalesforceObject::ContactPointConsent)
+    } else if has("Id") && has("ParentId") && has("EmailAddress") {
+        Some(SalesforceObject::ContactPointEmail)
+    } else if has("Id") && has("ParentId") && has("TelephoneNumber") {
+        Some(SalesforceObject::ContactPointPhone)
+    } else if has("Id")
+        && has("LastName")
+        && ["HasOptedOutProcessing", "HasOptedOutTracking", "HasOptedOutSolicit", "IndividualsAge", "BirthDate"]
+            .iter()
+            .any(|c| has(c))
+    {
+        Some(SalesforceObject::Individual)
+    } else if has("Id")
+        && has("Name")
+        && ["LegalBasisId", "PurposeGroupId", "CanDataSubjectOptOut"].iter().any(|c| has(c))
+    {
+        Some(SalesforceObject::DataUsePurpose)
+    } else {
+        None
+    }
+}
+
+fn individual(id: &str) -> Result<Identifier, crate::model::IdentifierError> {
+    Identifier::system("salesforce", "individual", id)
+}
+
+fn contact_point(id: &str) -> Result<Identifier, crate::model::IdentifierError> {
+    Identifier::system("salesforce", "contactpoint", id)
+}
+
+impl Importer for Salesforce {
+    fn id(&self) -> &'static str {
+        "salesforce"
+    }
+
+    fn name(&self) -> &'static str {
+        "Salesforce consent objects (Data Loader)"
+    }
+
+    fn detect(&self, sniff: &Sniff) -> u8 {
+        match sniff.header.as_ref().and_then(object_of) {
+            Some(_) => 95,
+            None => 0,
+        }
+    }
+
+    fn order(&self, sniff: &Sniff) -> u8 {
+        match sniff.header.as_ref().and_then(object_of) {
+            Some(SalesforceObject::DataUsePurpose) => 10,
+            Some(SalesforceObject::Individual) => 20,
+            Some(SalesforceObject::ContactPointEmail | SalesforceObject::ContactPointPhone) => 30,
+            _ => 50,
+        }
+    }
+
+    fn import(&self, file: &mut FileImport<'_>) -> Result<(), ImportError> {
+        let mut table = file.open_csv()?;
+        let h = table.header.clone();
+        let object = object_of(&h).ok_or_else(|| {
+            ImportError::file(file.name(), "not a Salesforce consent object export (unrecognised columns)")
+        })?;
+        while let Some(rec) = table.next_record()? {
+            if file.is_cancelled() {
+                return Err(ImportError::file(file.name(), "import cancelled"));
+            }
+            file.tick(table.bytes_read());
+            match object {
+                SalesforceObject::DataUsePurpose => data_use_purpose(file, &h, &rec)?,
+                SalesforceObject::Individual => individual_row(file, &h, &rec)?,
+                SalesforceObject::ContactPointEmail => contact_point_row(file, &h, &rec, "EmailAddress")?,
+                SalesforceObject::ContactPointPhone => contact_point_row(file, &h, &rec, "TelephoneNumber")?,
+                SalesforceObject::ContactPointTypeConsent | SalesforceObject::ContactPointConsent => {
+                    consent_row(file, &h, &rec, object)?
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn required<'r>(file: &mut FileImport<'_>, h: &Header, rec: &'r CsvRecord, column: &str) -> Result<Option<&'r str>, ImportError> {
+    match rec.get(h.find(column)) {
+        Some(v) => Ok(Some(v)),
+        None => {
+            file.reject(&format!("line {}", rec.line), Some(column), &format!("missing {column}"), Some(&rec.raw()))?;
+            Ok(None)
+        }
+    }
+}
+
+fn data_use_purpose(file: &mut FileImport<'_>, h: &Header, rec: &CsvRecord) -> Result<(), ImportError> {
+    let (Some(id), Some(name)) = (required(file, h, rec, "Id")?, rec.get(h.find("Name"))) else {
+        if rec.get(h.find("Id")).is_some() {
+            file.reject(&format!("line {}", rec.line), Some("Name"), "missing Name", Some(&rec.raw()))?;
+        }
+        return Ok(());
+    };
+    file.csv_row(rec)?;
+    file.lookup("purpose", id, name)?;
+    if file.profile().resolve_purpose("salesforce", name).is_none() {
+        file.warn(
+            &format!("line {}", rec.line),
+            Some("Name"),
+            &format!("DataUsePurpose '{name}' is not mapped to a profile purpose; add it as a 'salesforce' alias"),
+        )?;
+    }
+    Ok(())
+}
+
+fn individual_row(file: &mut FileImport<'_>, h: &Header, rec: &CsvRecord) -> Result<(), ImportError> {
+    let Some(id) = required(file, h, rec, "Id")? else { return Ok(()) };
+    let subject = match individual(id) {
+        Ok(s) => s,
+        Err(e) => return file.reject(&format!("line {}", rec.line), Some("Id"), &e.to_string(), Some(&rec.raw())),
+    };
+    let row = file.csv_row(rec)?;
+    for (column, attribute) in [("FirstName", "first_name"), ("LastName", "last_name"), ("BirthDate", "date_of_birth")] {
+        if let Some(v) = rec.get(h.find(column)) {
+            file.attribute(row, &subject, attribute, v)?;
+        }
+    }
+    Ok(())
+}
+
+fn contact_point_row(file: &mut FileImport<'_>, h: &Header, rec: &CsvRecord, address_column: &str) -> Result<(), ImportError> {
+    let locator = format!("line {}", rec.line);
+    let Some(id) = required(file, h, rec, "Id")? else { return Ok(()) };
+    let Some(parent) = required(file, h, rec, "ParentId")? else { return Ok(()) };
+    let Some(address) = required(file, h, rec, address_column)? else { return Ok(()) };
+    let parsed = if address_column == "EmailAddress" { Identifier::email(address) } else { Identifier::phone(address) };
+    let (address_id, person, point) = match (parsed, individual(parent), contact_point(id)) {
+        (Ok(a), Ok(p), Ok(c)) => (a, p, c),
+        (Err(e), _, _) => return file.reject(&locator, Some(address_column), &e.to_string(), Some(&rec.raw())),
+        (_, Err(e), _) => return file.reject(&locator, Some("ParentId"), &e.to_string(), Some(&rec.raw())),
+        (_, _, Err(e)) => return file.reject(&locator, Some("Id"), &e.to_string(), Some(&rec.raw())),
+    };
+    let row = file.csv_row(rec)?;
+    let object = if address_column == "EmailAddress" { "ContactPointEmail" } else { "ContactPointPhone" };
+    file.link(row, &person, &address_id, &format!("Salesforce {object} {id}: ParentId ↔ {address_column}"))?;
+    file.link(row, &point, &person, &format!("Salesforce {object} {id} belongs to Individual {parent}"))?;
+    Ok(())
+}
+
+fn consent_row(file: &mut FileImport<'_>, h: &Header, rec: &CsvRecord, object: SalesforceObject) -> Result<(), ImportError> {
+    let locator = format!("line {}", rec.line);
+    let raw = rec.raw();
+    let (party_column, make_subject): (&str, fn(&str) -> Result<Identifier, crate::model::IdentifierError>) =
+        match object {
+            SalesforceObject::ContactPointConsent => ("ContactPointId", contact_point),
+            _ => ("PartyId", individual),
+        };
+    let Some(party) = required(file, h, rec, party_column)? else { return Ok(()) };
+    let subject = match make_subject(party) {
+        Ok(s) => s,
+        Err(e) => return file.reject(&locator, Some(party_column), &e.to_string(), Some(&raw)),
+    };
+    let Some(status) = required(file, h, rec, "PrivacyConsentStatus")? else { return Ok(()) };
+    let kind = match status.to_ascii_lowercase().as_str() {
+        "optin" => Some(EventKind::ConsentGiven),
+        "optout" => Some(EventKind::ConsentNegative),
+        "seen" | "notseen" => None,
+        _ => {
+            return file.reject(
+                &locator,
+                Some("PrivacyConsentStatus"),
+                &format!("unknown PrivacyConsentStatus '{status}' (expected OptIn, OptOut, Seen or NotSeen)"),
+                Some(&raw),
+            )
+        }
+    };
+    let mut times = BTreeMap::new();
+    for column in ["CaptureDate", "EffectiveFrom", "EffectiveTo", "DoubleConsentCaptureDate"] {
+        if let Some(c) = h.find(column).filter(|c| rec.get(Some(*c)).is_some()) {
+            match file.csv_time(rec, c, column) {
+                Ok(ts) => {
+                    times.insert(column, ts);
+                }
+                Err(e) => return file.reject(&locator, Some(column), &e.message, Some(&raw)),
+            }
+        }
+    }
+    let row = file.csv_row(rec)?;
+    let Some(kind) = kind else {
+        // Seen / NotSeen: the notice was (not) shown; no consent event (SPEC §4.1). The row is
+        // kept as a source row so the timeline can show it was read.
+        return Ok(());
+    };
+    let mut evidence: BTreeMap<String, Value> = BTreeMap::new();
+    for column in ["Id", "Name", "CaptureContactPointType", "EffectiveFrom", "EffectiveTo"] {
+        if let Some(v) = rec.get(h.find(column)) {
+            evidence.insert(column.to_string(), Value::String(v.to_string()));
+        }
+    }
+    let occurred = times.get("CaptureDate").or_else(|| times.get("EffectiveFrom")).cloned();
+    let channel = rec.get(h.find("CaptureContactPointType")).map(|c| c.to_ascii_lowercase());
+    let draft = EventDraft {
+        subject: Some(subject.clone()),
+        kind: Some(kind),
+        occurred_at: occurred,
+        purpose_label: rec.get(h.find("DataUsePurposeId")).map(str::to_string),
+        channel,
+        capture_source: rec.get(h.find("CaptureSource")).map(str::to_string),
+        evidence,
+        ..Default::default()
+    };
+    let base = draft.clone();
+    file.event(row, &locator, draft)?;
+    if kind == EventKind::ConsentGiven {
+        if let Some(confirmed) = times.get("DoubleConsentCaptureDate") {
+            let mut c = base.clone();
+            c.kind = Some(EventKind::ConsentConfirmed);
+            c.occurred_at = Some(confirmed.clone());
+            file.event(row, &locator, c)?;
+        }
+        if let Some(end) = times.get("EffectiveTo") {
+            let mut e = base;
+            e.kind = Some(EventKind::ConsentExpired);
+            e.occurred_at = Some(end.clone());
+            file.event(row, &locator, e)?;
+        }
+    }
+    Ok(())
+}

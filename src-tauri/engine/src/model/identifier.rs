@@ -1,0 +1,162 @@
+//! Subject identifiers: e-mail, phone, and `system:kind:value` system identifiers.
+//!
+//! Normalisation is deliberately minimal (SPEC §2): e-mails are trimmed and lower-cased with no
+//! provider-specific folding, phones become E.164 only when that is unambiguous. A wrong merge
+//! puts one person's data in another's evidence pack, so nothing fuzzy happens here.
+
+use std::fmt;
+
+/// One identifier of a data subject.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Identifier {
+    /// `email`, `phone`, or a system identifier kind written `system:kind` (e.g. `salesforce:individual`).
+    pub kind: String,
+    /// The normalised value.
+    pub value: String,
+}
+
+/// Why a text is not a usable identifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentifierError {
+    #[error("empty identifier")]
+    Empty,
+    #[error("'{0}' is not an e-mail address")]
+    BadEmail(String),
+    #[error("'{0}' is not a phone number")]
+    BadPhone(String),
+    #[error("'{0}' is not an identifier (expected an e-mail, a phone number, or system:kind:value)")]
+    Unrecognised(String),
+}
+
+impl Identifier {
+    /// An e-mail identifier: trimmed and lower-cased.
+    pub fn email(raw: &str) -> Result<Identifier, IdentifierError> {
+        let value = raw.trim().to_lowercase();
+        if value.is_empty() {
+            return Err(IdentifierError::Empty);
+        }
+        let valid = match value.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.is_empty()
+                    && !domain.contains('@')
+                    && !value.chars().any(char::is_whitespace)
+            }
+            None => false,
+        };
+        if !valid {
+            return Err(IdentifierError::BadEmail(raw.trim().to_string()));
+        }
+        Ok(Identifier { kind: "email".into(), value })
+    }
+
+    /// A phone identifier: E.164 (`+` and digits) when the text has an international prefix,
+    /// otherwise the digits as written (a national number cannot be made E.164 without guessing
+    /// the country).
+    pub fn phone(raw: &str) -> Result<Identifier, IdentifierError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(IdentifierError::Empty);
+        }
+        let allowed = |c: char| c.is_ascii_digit() || " -().+/".contains(c);
+        if !trimmed.chars().all(allowed) {
+            return Err(IdentifierError::BadPhone(trimmed.to_string()));
+        }
+        let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() < 5 || digits.len() > 15 {
+            return Err(IdentifierError::BadPhone(trimmed.to_string()));
+        }
+        let value = if let Some(rest) = trimmed.strip_prefix('+') {
+            let _ = rest;
+            format!("+{digits}")
+        } else if let Some(rest) = digits.strip_prefix("00") {
+            format!("+{rest}")
+        } else {
+            digits
+        };
+        Ok(Identifier { kind: "phone".into(), value })
+    }
+
+    /// A system identifier `system:kind:value`, e.g. `salesforce:individual:0PK…`. System and
+    /// kind are lower-cased; the value keeps its case (Salesforce ids are case-sensitive).
+    pub fn system(system: &str, kind: &str, value: &str) -> Result<Identifier, IdentifierError> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(IdentifierError::Empty);
+        }
+        Ok(Identifier {
+            kind: format!("{}:{}", system.trim().to_lowercase(), kind.trim().to_lowercase()),
+            value: value.to_string(),
+        })
+    }
+
+    /// Parses an identifier as a user or a canonical file writes it: `email:…`, `phone:…`,
+    /// `system:kind:value`, or a bare e-mail / international phone number.
+    pub fn parse(text: &str) -> Result<Identifier, IdentifierError> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Err(IdentifierError::Empty);
+        }
+        if let Some(rest) = t.strip_prefix("email:") {
+            return Identifier::email(rest);
+        }
+        if let Some(rest) = t.strip_prefix("phone:") {
+            return Identifier::phone(rest);
+        }
+        if !t.contains('@') {
+            let mut parts = t.splitn(3, ':');
+            if let (Some(s), Some(k), Some(v)) = (parts.next(), parts.next(), parts.next()) {
+                if !s.is_empty() && !k.is_empty() && !v.is_empty() {
+                    return Identifier::system(s, k, v);
+                }
+            }
+        }
+        if t.contains('@') {
+            return Identifier::email(t);
+        }
+        if t.starts_with('+') {
+            return Identifier::phone(t);
+        }
+        Err(IdentifierError::Unrecognised(t.to_string()))
+    }
+}
+
+impl fmt::Display for Identifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind.as_str() {
+            "email" | "phone" => f.write_str(&self.value),
+            kind => write!(f, "{kind}:{}", self.value),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_lowercased_only() {
+        let id = Identifier::email("  Anna.Kowalska+News@GMail.com ").unwrap();
+        assert_eq!(id.value, "anna.kowalska+news@gmail.com");
+        assert!(Identifier::email("no-at-sign").is_err());
+        assert!(Identifier::email("a@b@c").is_err());
+        assert_eq!(Identifier::email("ΑΝΝΑ@example.gr").unwrap().value, "αννα@example.gr");
+    }
+
+    #[test]
+    fn phones_become_e164_only_with_a_prefix() {
+        assert_eq!(Identifier::phone("+44 (0)20-7946 0958").unwrap().value, "+440207946 0958".replace(' ', ""));
+        assert_eq!(Identifier::phone("0044 20 7946 0958").unwrap().value, "+442079460958");
+        assert_eq!(Identifier::phone("020 7946 0958").unwrap().value, "02079460958");
+        assert!(Identifier::phone("call me").is_err());
+    }
+
+    #[test]
+    fn parses_every_written_form() {
+        assert_eq!(Identifier::parse("salesforce:Individual:0PK5g000000XyZ1").unwrap().to_string(), "salesforce:individual:0PK5g000000XyZ1");
+        assert_eq!(Identifier::parse("email:X@Y.org").unwrap().value, "x@y.org");
+        assert_eq!(Identifier::parse("X@Y.org").unwrap().kind, "email");
+        assert_eq!(Identifier::parse("+33 1 23 45 67 89").unwrap().value, "+33123456789");
+        assert!(Identifier::parse("hello").is_err());
+    }
+}

@@ -1,0 +1,203 @@
+//! Identifiers, the links that join them, and subjects as union-find components over the links.
+//!
+//! Subjects are recomputed from the links (not merged in place), so that removing a source that
+//! brought a link splits the subject again exactly as before.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::StoreError;
+use crate::model::Identifier;
+
+/// Caches identifier ids during an import so that a million rows do not mean a million lookups.
+#[derive(Default)]
+pub struct IdentifierCache {
+    ids: HashMap<Identifier, i64>,
+}
+
+impl IdentifierCache {
+    /// The id of `identifier`, creating it when new.
+    pub fn id_of(&mut self, conn: &Connection, identifier: &Identifier) -> Result<i64, StoreError> {
+        if let Some(id) = self.ids.get(identifier) {
+            return Ok(*id);
+        }
+        let mut find = conn.prepare_cached("SELECT id FROM identifiers WHERE kind = ?1 AND value = ?2")?;
+        let existing: Option<i64> = find
+            .query_row(params![identifier.kind, identifier.value], |r| r.get(0))
+            .optional()?;
+        let id = match existing {
+            Some(id) => id,
+            None => {
+                let mut insert = conn.prepare_cached("INSERT INTO identifiers (kind, value) VALUES (?1, ?2)")?;
+                insert.execute(params![identifier.kind, identifier.value])?;
+                let id = conn.last_insert_rowid();
+                conn.prepare_cached("UPDATE identifiers SET subject_id = ?1 WHERE id = ?1")?
+                    .execute(params![id])?;
+                id
+            }
+        };
+        self.ids.insert(identifier.clone(), id);
+        Ok(id)
+    }
+}
+
+/// Records that two identifiers belong to the same person, with the evidence.
+pub fn add_link(
+    conn: &Connection,
+    a: i64,
+    b: i64,
+    source_id: i64,
+    row_id: Option<i64>,
+    reason: &str,
+) -> Result<(), StoreError> {
+    if a == b {
+        return Ok(());
+    }
+    let (a, b) = if a < b { (a, b) } else { (b, a) };
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO identity_links (identifier_a, identifier_b, source_id, row_id, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![a, b, source_id, row_id, reason])?;
+    Ok(())
+}
+
+fn find(parent: &mut HashMap<i64, i64>, x: i64) -> i64 {
+    let mut root = x;
+    while let Some(&p) = parent.get(&root) {
+        if p == root {
+            break;
+        }
+        root = p;
+    }
+    // Path compression.
+    let mut cur = x;
+    while let Some(&p) = parent.get(&cur) {
+        if p == root {
+            break;
+        }
+        parent.insert(cur, root);
+        cur = p;
+    }
+    root
+}
+
+/// Recomputes every identifier's subject (the smallest identifier id of its component).
+/// Returns how many identifiers changed subject.
+pub fn recompute_subjects(conn: &Connection) -> Result<usize, StoreError> {
+    let mut parent: HashMap<i64, i64> = HashMap::new();
+    let mut links = conn.prepare("SELECT identifier_a, identifier_b FROM identity_links")?;
+    let pairs = links.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+    for pair in pairs {
+        let (a, b) = pair?;
+        parent.entry(a).or_insert(a);
+        parent.entry(b).or_insert(b);
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        if ra != rb {
+            // The smaller id is the root, so a component's subject id is its smallest member.
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            parent.insert(hi, lo);
+        }
+    }
+    let mut changed = 0;
+    let mut update = conn.prepare_cached("UPDATE identifiers SET subject_id = ?2 WHERE id = ?1 AND subject_id != ?2")?;
+    let mut all = conn.prepare("SELECT id, subject_id FROM identifiers")?;
+    let rows: Vec<(i64, i64)> = all
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, current) in rows {
+        let subject = if parent.contains_key(&id) { find(&mut parent, id) } else { id };
+        if subject != current {
+            changed += update.execute(params![id, subject])?;
+        }
+    }
+    Ok(changed)
+}
+
+/// Removes identifiers that no event, link or attribute uses any more (after a source removal).
+pub fn prune_orphan_identifiers(conn: &Connection) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM identifiers WHERE
+            NOT EXISTS (SELECT 1 FROM events e WHERE e.identifier_id = identifiers.id)
+        AND NOT EXISTS (SELECT 1 FROM identity_links l WHERE l.identifier_a = identifiers.id OR l.identifier_b = identifiers.id)
+        AND NOT EXISTS (SELECT 1 FROM identifier_attributes a WHERE a.identifier_id = identifiers.id)",
+        [],
+    )?)
+}
+
+/// A stored identifier.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredIdentifier {
+    pub id: i64,
+    pub kind: String,
+    pub value: String,
+}
+
+impl StoredIdentifier {
+    /// The identifier as users write it.
+    pub fn display(&self) -> String {
+        Identifier { kind: self.kind.clone(), value: self.value.clone() }.to_string()
+    }
+}
+
+/// The subject an identifier (as a user types it) belongs to.
+pub fn subject_of(conn: &Connection, text: &str) -> Result<Option<i64>, StoreError> {
+    let identifier = Identifier::parse(text).map_err(|e| StoreError::NotFound(e.to_string()))?;
+    Ok(conn
+        .query_row(
+            "SELECT subject_id FROM identifiers WHERE kind = ?1 AND value = ?2",
+            params![identifier.kind, identifier.value],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Every identifier of a subject, e-mails first.
+pub fn identifiers_of(conn: &Connection, subject_id: i64) -> Result<Vec<StoredIdentifier>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, value FROM identifiers WHERE subject_id = ?1
+         ORDER BY CASE kind WHEN 'email' THEN 0 WHEN 'phone' THEN 1 ELSE 2 END, kind, value",
+    )?;
+    let rows = stmt.query_map(params![subject_id], |r| {
+        Ok(StoredIdentifier { id: r.get(0)?, kind: r.get(1)?, value: r.get(2)? })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Why two identifiers of a subject are joined: one row per link with its source.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LinkEvidence {
+    pub a: String,
+    pub b: String,
+    pub reason: String,
+    pub source_id: i64,
+    pub source_path: String,
+    pub locator: Option<String>,
+}
+
+/// The links that join a subject's identifiers, with their evidence.
+pub fn links_of(conn: &Connection, subject_id: i64) -> Result<Vec<LinkEvidence>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT ia.kind, ia.value, ib.kind, ib.value, l.reason, l.source_id, s.path, r.locator
+         FROM identity_links l
+         JOIN identifiers ia ON ia.id = l.identifier_a
+         JOIN identifiers ib ON ib.id = l.identifier_b
+         JOIN sources s ON s.id = l.source_id
+         LEFT JOIN source_rows r ON r.id = l.row_id
+         WHERE ia.subject_id = ?1 ORDER BY l.id",
+    )?;
+    let rows = stmt.query_map(params![subject_id], |r| {
+        let a = Identifier { kind: r.get(0)?, value: r.get(1)? };
+        let b = Identifier { kind: r.get(2)?, value: r.get(3)? };
+        Ok(LinkEvidence {
+            a: a.to_string(),
+            b: b.to_string(),
+            reason: r.get(4)?,
+            source_id: r.get(5)?,
+            source_path: r.get(6)?,
+            locator: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,115 @@
+//! Imported files: listing, and removing a source with exactly what it brought.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{identity, StoreError};
+
+/// One imported file (SPEC §9 `sources`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceInfo {
+    pub id: i64,
+    pub path: String,
+    pub system: String,
+    pub sha256: String,
+    pub bytes: i64,
+    pub imported_at: String,
+    pub rows_imported: i64,
+    pub rows_rejected: i64,
+    pub rows_warned: i64,
+}
+
+fn row_to_source(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceInfo> {
+    Ok(SourceInfo {
+        id: r.get(0)?,
+        path: r.get(1)?,
+        system: r.get(2)?,
+        sha256: r.get(3)?,
+        bytes: r.get(4)?,
+        imported_at: r.get(5)?,
+        rows_imported: r.get(6)?,
+        rows_rejected: r.get(7)?,
+        rows_warned: r.get(8)?,
+    })
+}
+
+const SOURCE_COLUMNS: &str =
+    "id, path, system, sha256, bytes, imported_at, rows_imported, rows_rejected, rows_warned";
+
+/// Every imported file, oldest first.
+pub fn list(conn: &Connection) -> Result<Vec<SourceInfo>, StoreError> {
+    let mut stmt = conn.prepare(&format!("SELECT {SOURCE_COLUMNS} FROM sources ORDER BY id"))?;
+    let rows = stmt.query_map([], row_to_source)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The source with this content hash, if it was imported already.
+pub fn by_sha256(conn: &Connection, sha256: &str) -> Result<Option<SourceInfo>, StoreError> {
+    Ok(conn
+        .query_row(&format!("SELECT {SOURCE_COLUMNS} FROM sources WHERE sha256 = ?1"), params![sha256], row_to_source)
+        .optional()?)
+}
+
+/// One source by id.
+pub fn get(conn: &Connection, id: i64) -> Result<Option<SourceInfo>, StoreError> {
+    Ok(conn
+        .query_row(&format!("SELECT {SOURCE_COLUMNS} FROM sources WHERE id = ?1"), params![id], row_to_source)
+        .optional()?)
+}
+
+/// A warning or rejection recorded for a source.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImportIssue {
+    pub severity: String,
+    pub locator: String,
+    pub field: Option<String>,
+    pub message: String,
+    pub raw: Option<String>,
+}
+
+/// The warnings and rejections of one source, in file order.
+pub fn issues(conn: &Connection, source_id: i64) -> Result<Vec<ImportIssue>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT severity, locator, field, message, raw FROM import_issues WHERE source_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![source_id], |r| {
+        Ok(ImportIssue { severity: r.get(0)?, locator: r.get(1)?, field: r.get(2)?, message: r.get(3)?, raw: r.get(4)? })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Removes a source and everything derived from it, in one transaction. Events that another
+/// source also reported (overlapping exports) stay, re-attributed to that source's row.
+/// Returns the number of events removed.
+pub fn remove(conn: &mut Connection, source_id: i64) -> Result<usize, StoreError> {
+    let tx = conn.transaction()?;
+    let exists: Option<i64> = tx
+        .query_row("SELECT id FROM sources WHERE id = ?1", params![source_id], |r| r.get(0))
+        .optional()?;
+    if exists.is_none() {
+        return Err(StoreError::NotFound(format!("no source with id {source_id}")));
+    }
+    // Re-attribute events that another source also reported.
+    let moves: Vec<(i64, i64, i64, i64)> = {
+        let mut stmt = tx.prepare(
+            "SELECT e.id, d.id, d.source_id, d.row_id FROM events e
+             JOIN event_duplicates d ON d.event_id = e.id
+             WHERE e.source_id = ?1 AND d.source_id != ?1
+             AND d.id = (SELECT min(d2.id) FROM event_duplicates d2 WHERE d2.event_id = e.id AND d2.source_id != ?1)",
+        )?;
+        let rows = stmt.query_map(params![source_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (event_id, dup_id, new_source, new_row) in &moves {
+        tx.execute(
+            "UPDATE events SET source_id = ?2, row_id = ?3 WHERE id = ?1",
+            params![event_id, new_source, new_row],
+        )?;
+        tx.execute("DELETE FROM event_duplicates WHERE id = ?1", params![dup_id])?;
+    }
+    let events_removed = tx.execute("DELETE FROM events WHERE source_id = ?1", params![source_id])?;
+    tx.execute("DELETE FROM sources WHERE id = ?1", params![source_id])?;
+    identity::prune_orphan_identifiers(&tx)?;
+    identity::recompute_subjects(&tx)?;
+    tx.commit()?;
+    Ok(events_removed)
+}
