@@ -41,6 +41,37 @@ pub fn resolve_purpose(conn: &Connection, profile: &Profile, system: &str, label
     Ok(looked_up.and_then(|name| profile.resolve_purpose(system, &name).map(|p| p.id.clone())))
 }
 
+/// Recipient labels for IAB TCF vendors: `tcf:vendor:<id>@<vendorListVersion>`.
+pub fn tcf_vendor_label(vendor_id: u32, vendor_list_version: u32) -> String {
+    format!("tcf:vendor:{vendor_id}@{vendor_list_version}")
+}
+
+fn parse_tcf_vendor_label(label: &str) -> Option<(u32, u32)> {
+    let rest = label.strip_prefix("tcf:vendor:")?;
+    let (id, version) = rest.split_once('@')?;
+    Some((id.parse().ok()?, version.parse().ok()?))
+}
+
+/// The legal name of a recipient as a source names it: through the profile's third parties
+/// (legal name, aliases); a TCF vendor through `tcf_vendor_ids` first, then the name the Global
+/// Vendor List of the string's version gives it (imported like any file).
+pub fn resolve_recipient(conn: &Connection, profile: &Profile, label: &str) -> Result<Option<String>, StoreError> {
+    if let Some((id, version)) = parse_tcf_vendor_label(label) {
+        if let Some(t) = profile.third_parties.iter().find(|t| t.tcf_vendor_ids.contains(&id)) {
+            return Ok(Some(t.legal_name.clone()));
+        }
+        let gvl_name: Option<String> = conn
+            .prepare_cached(
+                "SELECT value FROM label_lookups WHERE system = 'tcf' AND kind = 'gvl-vendor' AND key = ?1
+                 ORDER BY source_id DESC LIMIT 1",
+            )?
+            .query_row(params![format!("{version}:{id}")], |r| r.get(0))
+            .optional()?;
+        return Ok(gvl_name.map(|name| profile.resolve_third_party(&name).map(|t| t.legal_name.clone()).unwrap_or(name)));
+    }
+    Ok(profile.resolve_third_party(label).map(|t| t.legal_name.clone()))
+}
+
 /// Derives the profile-dependent fields of a draft.
 pub fn derive(conn: &Connection, profile: &Profile, system: &str, d: &EventDraft) -> Result<Derived, ImportError> {
     let purpose = resolve_purpose(conn, profile, system, d.purpose_label.as_deref())?;
@@ -51,8 +82,8 @@ pub fn derive(conn: &Connection, profile: &Profile, system: &str, d: &EventDraft
     let recipients = d
         .recipients
         .iter()
-        .map(|r| profile.resolve_third_party(r).map(|t| t.legal_name.clone()))
-        .collect();
+        .map(|r| resolve_recipient(conn, profile, r))
+        .collect::<Result<Vec<_>, _>>()?;
     let cp = d.capture_source.as_deref().and_then(|label| profile.collection_point(system, label));
     let cp_method = cp.and_then(|c| c.method.as_deref()).and_then(|m| m.parse::<Method>().ok());
     Ok(Derived {
@@ -94,7 +125,7 @@ pub fn rederive(conn: &Connection, profile: &Profile, only_system: Option<&str>)
         rows.collect::<Result<_, _>>()?
     };
     for label in recipient_labels {
-        let legal = profile.resolve_third_party(&label).map(|t| t.legal_name.clone());
+        let legal = resolve_recipient(conn, profile, &label)?;
         changed += conn.execute(
             "UPDATE event_recipients SET legal_name = ?2 WHERE label = ?1 AND legal_name IS NOT ?2",
             params![label, legal],

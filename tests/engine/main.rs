@@ -1,0 +1,7 @@
+//! Engine integration tests: real SQLite files, real fixtures from `../shared/data` and the
+//! export sets in `tests/fixtures`. One module per area.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod import_pipeline;
