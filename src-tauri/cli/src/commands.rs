@@ -6,7 +6,8 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{anyhow, bail, Context};
 use consenttrail_engine::import::{self, mapping::ColumnMapping, ImportOptions};
 use consenttrail_engine::profile::Profile;
-use consenttrail_engine::reconcile::{subjects, timeline};
+use consenttrail_engine::reconcile::{state, subjects, timeline};
+use consenttrail_engine::rules::{self, audit, decisions};
 use consenttrail_engine::store::{self, audit_log, identity, profile_doc, sources, Store};
 use serde_json::json;
 
@@ -141,9 +142,91 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                         e.purpose.clone().or(e.purpose_label.clone()).unwrap_or_else(|| "-".into()),
                         e.method.clone().unwrap_or_else(|| "-".into()),
                         e.system,
-                        format!("{} {}", e.source.path, e.source.locator),
+                        e.source.as_ref().map(|s| format!("{} {}", s.path, s.locator)).unwrap_or_default(),
                     );
                 }
+            }
+        }
+        Command::State { identifier, at } => {
+            let subject = find_subject(&store, identifier)?;
+            let t = match at {
+                Some(text) => chrono::DateTime::parse_from_rfc3339(text)
+                    .map_err(|e| anyhow!("--at '{text}' is not an RFC 3339 instant: {e}"))?
+                    .timestamp_millis(),
+                None => chrono::Utc::now().timestamp_millis(),
+            };
+            let profile = profile_doc::load(store.conn())?;
+            let events = timeline::subject_events(store.conn(), subject)?;
+            let purposes = state::subject_state(&profile, &events, t);
+            if cli.json {
+                output::json(&json!({
+                    "subject": subject_json(&store, subject)?,
+                    "at": state::rfc3339(t),
+                    "purposes": purposes,
+                }))?;
+            } else {
+                println!("Consent state of subject {subject} at {}:", state::rfc3339(t));
+                for p in purposes {
+                    println!(
+                        "  {:<22} {:<10} since {:<22} systems [{}]  recipients [{}]",
+                        p.purpose,
+                        p.state.as_str(),
+                        p.since.unwrap_or_else(|| "-".into()),
+                        p.systems.join(", "),
+                        p.recipients.join(", ")
+                    );
+                }
+            }
+        }
+        Command::Audit => {
+            let report = audit::run(&mut store)?;
+            let findings = findings_json(&store, &report.findings)?;
+            if cli.json {
+                output::json(&json!({"summary": report.summary, "findings": findings}))?;
+            } else {
+                println!(
+                    "{} finding(s) over {} subject(s) and {} event(s): {} high, {} medium, {} low.",
+                    report.summary.findings,
+                    report.summary.subjects,
+                    report.summary.events,
+                    report.summary.by_severity.get("high").unwrap_or(&0),
+                    report.summary.by_severity.get("medium").unwrap_or(&0),
+                    report.summary.by_severity.get("low").unwrap_or(&0)
+                );
+                for (rule, n) in report.summary.by_rule.iter().filter(|(_, n)| **n > 0) {
+                    println!("  {rule:<4} {n}");
+                }
+                print_findings(&report.findings);
+                if !report.summary.not_evaluated.is_empty() {
+                    println!("Not evaluated:");
+                    for n in &report.summary.not_evaluated {
+                        println!("  - {}", n.reason);
+                    }
+                }
+            }
+        }
+        Command::Findings { rule, subject } => {
+            let rule = match rule {
+                Some(r) => Some(rules::RuleId::parse(r).ok_or_else(|| anyhow!("unknown rule '{r}' (R1 … R11 or a rule code)"))?),
+                None => None,
+            };
+            let subject = match subject {
+                Some(s) => Some(find_subject(&store, s)?),
+                None => None,
+            };
+            let list = audit::stored_findings(store.conn(), rule, subject)?;
+            if cli.json {
+                output::json(&findings_json(&store, &list)?)?;
+            } else {
+                print_findings(&list);
+            }
+        }
+        Command::Decide { finding_id, status, note, by } => {
+            let d = decisions::decide(store.conn(), finding_id, status, note, by.as_deref())?;
+            if cli.json {
+                output::json(&json!({"finding": finding_id, "status": d.status, "note": d.note, "by": d.by, "at": d.at}))?;
+            } else {
+                println!("Finding {finding_id} marked {}.", d.status);
             }
         }
         Command::Profile { action } => match action {
@@ -162,6 +245,59 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         },
     }
     Ok(())
+}
+
+fn find_subject(store: &Store, identifier: &str) -> anyhow::Result<i64> {
+    identity::subject_of(store.conn(), identifier)?.ok_or_else(|| anyhow!("no subject has the identifier '{identifier}'"))
+}
+
+fn subject_json(store: &Store, subject: i64) -> anyhow::Result<serde_json::Value> {
+    let ids = identity::identifiers_of(store.conn(), subject)?;
+    Ok(json!({"id": subject, "identifiers": ids.iter().map(|i| json!({"kind": i.kind, "value": i.value})).collect::<Vec<_>>()}))
+}
+
+/// FINDING objects of SPEC §9.
+fn findings_json(store: &Store, list: &[rules::Finding]) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut subjects = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(list.len());
+    for f in list {
+        if !subjects.contains_key(&f.subject_id) {
+            subjects.insert(f.subject_id, subject_json(store, f.subject_id)?);
+        }
+        let decision = decisions::decision_for(store.conn(), &f.id)?;
+        out.push(json!({
+            "id": f.id,
+            "rule": f.rule.as_str(),
+            "code": f.rule.code(),
+            "severity": f.severity.as_str(),
+            "subject": subjects[&f.subject_id],
+            "purpose": f.purpose,
+            "recipient": f.recipient,
+            "at": f.at.map(state::rfc3339),
+            "occurrences": f.occurrences.iter().map(|t| state::rfc3339(*t)).collect::<Vec<_>>(),
+            "event_ids": f.event_ids,
+            "systems": f.systems,
+            "explanation": f.explanation,
+            "legal_reference": f.rule.legal_reference(),
+            "decision": decision,
+        }));
+    }
+    Ok(out)
+}
+
+fn print_findings(list: &[rules::Finding]) {
+    for f in list {
+        println!(
+            "{} {:<4} {:<6} {} {}{}\n      {}",
+            f.id,
+            f.rule.as_str(),
+            f.severity.as_str(),
+            f.subject_key,
+            f.purpose.as_deref().unwrap_or("-"),
+            f.recipient.as_deref().map(|r| format!(" → {r}")).unwrap_or_default(),
+            f.explanation
+        );
+    }
 }
 
 fn import_profile(store: &Store, file: &std::path::Path) -> anyhow::Result<Profile> {
@@ -190,9 +326,9 @@ fn event_json(e: &timeline::TimelineEvent) -> serde_json::Value {
         "capture_source": e.capture_source,
         "collected_by": e.collected_by,
         "notice_version": e.notice_version,
-        "evidence": e.evidence,
+        "evidence": e.evidence(),
         "corroborated_by": e.corroborated_by,
-        "source": {"id": e.source.id, "path": e.source.path, "sha256": e.source.sha256, "line": e.source.line, "locator": e.source.locator},
+        "source": e.source.as_ref().map(|s| json!({"id": s.id, "path": s.path, "sha256": s.sha256, "line": s.line, "locator": s.locator})),
     })
 }
 

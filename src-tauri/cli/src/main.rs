@@ -64,6 +64,34 @@ pub enum Command {
     },
     /// Every event of the subject an identifier belongs to, in time order.
     Timeline { identifier: String },
+    /// The consent state of every purpose for a subject, now or at an instant.
+    State {
+        identifier: String,
+        /// RFC 3339 instant (default: now).
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Run every rule over the database and report the findings.
+    Audit,
+    /// List findings of the latest audit.
+    Findings {
+        /// Only this rule (R1 … R11 or its code).
+        #[arg(long)]
+        rule: Option<String>,
+        /// Only the subject this identifier belongs to.
+        #[arg(long)]
+        subject: Option<String>,
+    },
+    /// Record an auditor's decision on a finding.
+    Decide {
+        finding_id: String,
+        #[arg(long, value_parser = ["accepted", "false-positive", "remediated"])]
+        status: String,
+        #[arg(long)]
+        note: String,
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// The organisation profile: import a file, or export the one in force.
     Profile {
         #[command(subcommand)]

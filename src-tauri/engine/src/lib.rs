@@ -11,3 +11,4 @@ pub mod store;
 pub mod model;
 pub mod profile;
 pub mod reconcile;
+pub mod rules;

@@ -56,8 +56,13 @@ pub struct TimelineEvent {
     pub capture_source: Option<String>,
     pub collected_by: Option<String>,
     pub notice_version: Option<String>,
-    pub evidence: serde_json::Value,
-    pub source: SourceRef,
+    /// The evidence object as stored (JSON text), parsed on demand.
+    pub evidence_json: Option<String>,
+    /// Content hash of the fact: a tie-breaker that does not depend on import order.
+    pub fingerprint: String,
+    pub row_id: i64,
+    /// Where the event came from (loaded for timelines, not for bulk audits).
+    pub source: Option<SourceRef>,
     /// Events from other systems that report the same fact.
     pub corroborated_by: Vec<i64>,
 }
@@ -66,6 +71,14 @@ impl TimelineEvent {
     /// RFC 3339 UTC of the instant, when known.
     pub fn occurred_at(&self) -> Option<String> {
         self.occurred_at_ms.map(format_millis)
+    }
+
+    /// The evidence object.
+    pub fn evidence(&self) -> serde_json::Value {
+        self.evidence_json
+            .as_deref()
+            .and_then(|e| serde_json::from_str(e).ok())
+            .unwrap_or(serde_json::Value::Null)
     }
 
     /// True for grants, refusals, withdrawals, expiries and negative signals.
@@ -79,58 +92,92 @@ impl TimelineEvent {
                 | EventKind::ConsentNegative
         )
     }
+
+    /// True for processing and disclosure: uses of personal data.
+    pub fn is_use(&self) -> bool {
+        matches!(self.kind, EventKind::Processing | EventKind::Disclosure)
+    }
 }
 
-/// Every event of a subject, in time order (events without a time first), identical facts
-/// from other systems linked, negative signals resolved.
+const EVENT_COLUMNS: &str = "e.id, i.kind, i.value, e.system, e.kind, e.occurred_at, e.occurred_at_text, e.zone_basis,
+    e.purpose, e.purpose_label, e.channel, e.method, e.capture_source, e.collected_by,
+    e.notice_version, e.evidence, e.fingerprint, e.row_id";
+
+fn event_from_row(r: &rusqlite::Row<'_>, offset: usize) -> rusqlite::Result<TimelineEvent> {
+    let kind_text: String = r.get(offset + 4)?;
+    let kind = kind_text.parse::<EventKind>().unwrap_or(EventKind::Processing);
+    let identifier = crate::model::Identifier { kind: r.get(offset + 1)?, value: r.get(offset + 2)? };
+    Ok(TimelineEvent {
+        id: r.get(offset)?,
+        identifier: identifier.to_string(),
+        system: r.get(offset + 3)?,
+        kind,
+        stated_kind: kind,
+        occurred_at_ms: r.get(offset + 5)?,
+        occurred_at_text: r.get(offset + 6)?,
+        zone_basis: r.get(offset + 7)?,
+        purpose: r.get(offset + 8)?,
+        purpose_label: r.get(offset + 9)?,
+        recipients: Vec::new(),
+        channel: r.get(offset + 10)?,
+        method: r.get(offset + 11)?,
+        capture_source: r.get(offset + 12)?,
+        collected_by: r.get(offset + 13)?,
+        notice_version: r.get(offset + 14)?,
+        evidence_json: r.get(offset + 15)?,
+        fingerprint: r.get(offset + 16)?,
+        row_id: r.get(offset + 17)?,
+        source: None,
+        corroborated_by: Vec::new(),
+    })
+}
+
+/// Sorts a subject's events: by instant (events without one first), then grants before
+/// negative signals at the same instant (so a withdrawal wins a tie), then by content.
+pub fn sort_events(events: &mut [TimelineEvent]) {
+    events.sort_by(|a, b| {
+        (a.occurred_at_ms, kind_rank(a.stated_kind), &a.system, &a.fingerprint).cmp(&(
+            b.occurred_at_ms,
+            kind_rank(b.stated_kind),
+            &b.system,
+            &b.fingerprint,
+        ))
+    });
+}
+
+fn kind_rank(kind: EventKind) -> u8 {
+    match kind {
+        EventKind::ConsentGiven => 0,
+        EventKind::ConsentConfirmed => 1,
+        EventKind::ConsentExpired => 2,
+        EventKind::ConsentNegative | EventKind::ConsentRefused | EventKind::ConsentWithdrawn => 3,
+        EventKind::Processing | EventKind::Disclosure => 4,
+    }
+}
+
+/// Every event of a subject, in time order, with sources, identical facts from other systems
+/// linked and negative signals resolved.
 pub fn subject_events(conn: &Connection, subject_id: i64) -> Result<Vec<TimelineEvent>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT e.id, i.kind, i.value, e.system, e.kind, e.occurred_at, e.occurred_at_text, e.zone_basis,
-                e.purpose, e.purpose_label, e.channel, e.method, e.capture_source, e.collected_by,
-                e.notice_version, e.evidence, s.id, s.path, s.sha256, r.line, r.locator, r.id
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {EVENT_COLUMNS}, s.id, s.path, s.sha256, r.line, r.locator
          FROM events e
          JOIN identifiers i ON i.id = e.identifier_id
          JOIN sources s ON s.id = e.source_id
          JOIN source_rows r ON r.id = e.row_id
-         WHERE i.subject_id = ?1
-         ORDER BY e.occurred_at IS NOT NULL, e.occurred_at, e.id",
-    )?;
+         WHERE i.subject_id = ?1"
+    ))?;
     let mut events: Vec<TimelineEvent> = stmt
         .query_map(params![subject_id], |r| {
-            let kind_text: String = r.get(4)?;
-            let kind = kind_text.parse::<EventKind>().unwrap_or(EventKind::Processing);
-            let identifier = crate::model::Identifier { kind: r.get(1)?, value: r.get(2)? };
-            let evidence: Option<String> = r.get(15)?;
-            Ok(TimelineEvent {
-                id: r.get(0)?,
-                identifier: identifier.to_string(),
-                system: r.get(3)?,
-                kind,
-                stated_kind: kind,
-                occurred_at_ms: r.get(5)?,
-                occurred_at_text: r.get(6)?,
-                zone_basis: r.get(7)?,
-                purpose: r.get(8)?,
-                purpose_label: r.get(9)?,
-                recipients: Vec::new(),
-                channel: r.get(10)?,
-                method: r.get(11)?,
-                capture_source: r.get(12)?,
-                collected_by: r.get(13)?,
-                notice_version: r.get(14)?,
-                evidence: evidence
-                    .and_then(|e| serde_json::from_str(&e).ok())
-                    .unwrap_or(serde_json::Value::Null),
-                source: SourceRef {
-                    id: r.get(16)?,
-                    path: r.get(17)?,
-                    sha256: r.get(18)?,
-                    line: r.get(19)?,
-                    locator: r.get(20)?,
-                    row_id: r.get(21)?,
-                },
-                corroborated_by: Vec::new(),
-            })
+            let mut e = event_from_row(r, 0)?;
+            e.source = Some(SourceRef {
+                id: r.get(18)?,
+                path: r.get(19)?,
+                sha256: r.get(20)?,
+                line: r.get(21)?,
+                locator: r.get(22)?,
+                row_id: e.row_id,
+            });
+            Ok(e)
         })?
         .collect::<Result<_, _>>()?;
     let mut recipients = conn.prepare_cached(
@@ -150,9 +197,60 @@ pub fn subject_events(conn: &Connection, subject_id: i64) -> Result<Vec<Timeline
             e.recipients = r;
         }
     }
-    link_corroborations(&mut events);
-    resolve_negative_signals(&mut events);
+    finish(&mut events);
     Ok(events)
+}
+
+/// Sorts, links corroborations and resolves negative signals.
+pub fn finish(events: &mut [TimelineEvent]) {
+    sort_events(events);
+    link_corroborations(events);
+    resolve_negative_signals(events);
+}
+
+/// Streams every subject's events (without source details) to `each`, subject by subject —
+/// the audit's input. Memory holds one subject's events at a time plus the recipients index.
+pub fn for_each_subject(
+    conn: &Connection,
+    each: &mut dyn FnMut(i64, Vec<TimelineEvent>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut by_event: std::collections::HashMap<i64, Vec<Recipient>> = std::collections::HashMap::new();
+    {
+        let mut stmt = conn.prepare("SELECT event_id, label, legal_name FROM event_recipients ORDER BY event_id, label")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, Recipient { label: r.get(1)?, legal_name: r.get(2)? })))?;
+        for row in rows {
+            let (id, rec) = row?;
+            by_event.entry(id).or_default().push(rec);
+        }
+    }
+    let mut stmt = conn.prepare(&format!(
+        "SELECT i.subject_id, {EVENT_COLUMNS} FROM identifiers i JOIN events e ON e.identifier_id = i.id
+         ORDER BY i.subject_id"
+    ))?;
+    let mut rows = stmt.query([])?;
+    let mut current: Option<i64> = None;
+    let mut batch: Vec<TimelineEvent> = Vec::new();
+    while let Some(r) = rows.next()? {
+        let subject: i64 = r.get(0)?;
+        let mut e = event_from_row(r, 1)?;
+        if let Some(rec) = by_event.remove(&e.id) {
+            e.recipients = rec;
+        }
+        if current != Some(subject) {
+            if let Some(prev) = current {
+                let mut done = std::mem::take(&mut batch);
+                finish(&mut done);
+                each(prev, done)?;
+            }
+            current = Some(subject);
+        }
+        batch.push(e);
+    }
+    if let Some(prev) = current {
+        finish(&mut batch);
+        each(prev, batch)?;
+    }
+    Ok(())
 }
 
 /// Identical facts (kind, instant, purpose, recipients) reported by different systems stay
@@ -182,30 +280,22 @@ fn link_corroborations(events: &mut [TimelineEvent]) {
 }
 
 /// SPEC §4.1: a negative signal that does not say which it is becomes a withdrawal when the
-/// state of its purpose just before was given or withdrawn, otherwise a refusal. Events are
-/// in time order; at equal instants a grant counts as before the negative signal.
+/// state of its purpose just before was given or withdrawn, otherwise a refusal. Expects the
+/// events sorted by [`sort_events`] (a grant at the same instant counts as before it). A signal
+/// without a date (a flag stating the state as of the export) is read against the last state.
 pub fn resolve_negative_signals(events: &mut [TimelineEvent]) {
-    let mut state: BTreeMap<Option<String>, EventKind> = BTreeMap::new();
-    let order: Vec<usize> = {
-        let mut idx: Vec<usize> = (0..events.len()).collect();
-        idx.sort_by_key(|&i| (events[i].occurred_at_ms, negative_last(events[i].stated_kind), events[i].id));
-        idx
+    let resolve = |before: Option<&EventKind>| match before {
+        Some(EventKind::ConsentGiven | EventKind::ConsentWithdrawn) => EventKind::ConsentWithdrawn,
+        _ => EventKind::ConsentRefused,
     };
-    for i in order {
-        let e = &mut events[i];
-        if !e.is_consent_state() {
-            continue;
-        }
+    let mut state: BTreeMap<Option<String>, EventKind> = BTreeMap::new();
+    for e in events.iter_mut().filter(|e| e.is_consent_state() && e.occurred_at_ms.is_some()) {
         if e.stated_kind == EventKind::ConsentNegative {
-            e.kind = match state.get(&e.purpose) {
-                Some(EventKind::ConsentGiven | EventKind::ConsentWithdrawn) => EventKind::ConsentWithdrawn,
-                _ => EventKind::ConsentRefused,
-            };
+            e.kind = resolve(state.get(&e.purpose));
         }
         state.insert(e.purpose.clone(), e.kind);
     }
-}
-
-fn negative_last(kind: EventKind) -> u8 {
-    u8::from(kind == EventKind::ConsentNegative)
+    for e in events.iter_mut().filter(|e| e.stated_kind == EventKind::ConsentNegative && e.occurred_at_ms.is_none()) {
+        e.kind = resolve(state.get(&e.purpose));
+    }
 }

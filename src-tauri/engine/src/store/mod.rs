@@ -39,7 +39,10 @@ pub enum StoreError {
 pub const APPLICATION_ID: i64 = 0x4354_524C;
 
 /// Numbered migrations, oldest first. Never edit a released one: add the next.
-pub const MIGRATION_SQL: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+pub const MIGRATION_SQL: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_findings.sql"),
+];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATION_SQL.iter().map(|sql| M::up(sql)).collect())

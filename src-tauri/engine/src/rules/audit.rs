@@ -1,0 +1,302 @@
+//! The audit run: every rule over every subject, findings replaced in one transaction,
+//! decisions kept, a summary that says which rules could not be evaluated and why.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rusqlite::params;
+
+use super::context::{FindingSink, SubjectContext};
+use super::{registry, AuditSummary, Coverage, Finding, NotEvaluated, RuleId, Severity};
+use crate::model::EventKind;
+use crate::profile::{Profile, Purpose};
+use crate::reconcile::state::PurposeHistory;
+use crate::reconcile::timeline;
+use crate::store::{self, Store, StoreError};
+
+/// The result of an audit run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditReport {
+    pub summary: AuditSummary,
+    pub findings: Vec<Finding>,
+}
+
+/// The key that makes finding ids stable: the subject's first e-mail, else phone, else system
+/// identifier (sorted), so that it does not depend on import order.
+fn subject_keys(conn: &rusqlite::Connection) -> Result<HashMap<i64, String>, StoreError> {
+    let mut keys: HashMap<i64, (u8, String)> = HashMap::new();
+    let mut stmt = conn.prepare("SELECT subject_id, kind, value FROM identifiers")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+    for row in rows {
+        let (subject, kind, value) = row?;
+        let rank = match kind.as_str() {
+            "email" => 0,
+            "phone" => 1,
+            _ => 2,
+        };
+        let text = crate::model::Identifier { kind, value }.to_string();
+        let candidate = (rank, text);
+        keys.entry(subject)
+            .and_modify(|k| {
+                if candidate < *k {
+                    *k = candidate.clone();
+                }
+            })
+            .or_insert(candidate);
+    }
+    Ok(keys.into_iter().map(|(s, (_, k))| (s, k)).collect())
+}
+
+fn birth_dates(conn: &rusqlite::Connection) -> Result<HashMap<i64, Vec<(chrono::NaiveDate, String)>>, StoreError> {
+    let mut out: HashMap<i64, Vec<(chrono::NaiveDate, String)>> = HashMap::new();
+    let mut stmt = conn.prepare(
+        "SELECT i.subject_id, a.value, s.system FROM identifier_attributes a
+         JOIN identifiers i ON i.id = a.identifier_id JOIN sources s ON s.id = a.source_id
+         WHERE a.attribute = 'date_of_birth' ORDER BY i.subject_id, a.value, s.system",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+    for row in rows {
+        let (subject, value, system) = row?;
+        let date_part = value.trim().get(..10).unwrap_or("");
+        if let Ok(d) = chrono::NaiveDate::parse_from_str(date_part, "%Y-%m-%d") {
+            out.entry(subject).or_default().push((d, system));
+        }
+    }
+    Ok(out)
+}
+
+/// Runs every rule over the whole database and stores the findings (replacing the previous
+/// run's). Deterministic: the same events and profile give the same findings.
+pub fn run(store: &mut Store) -> Result<AuditReport, StoreError> {
+    let profile = store::profile_doc::load(store.conn())?;
+    let (findings, coverage, subjects, events) = compute(store.conn(), &profile)?;
+    let summary = summarise(&profile, &findings, &coverage, subjects, events);
+    let tx = store.conn_mut().transaction()?;
+    tx.execute("DELETE FROM findings", [])?;
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO findings (id, rule, code, severity, subject_id, subject_key, purpose, recipient, at, occurrences,
+                event_ids, systems, explanation, legal_reference)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )?;
+        for f in &findings {
+            insert.execute(params![
+                f.id,
+                f.rule.as_str(),
+                f.rule.code(),
+                f.severity.as_str(),
+                f.subject_id,
+                f.subject_key,
+                f.purpose,
+                f.recipient,
+                f.at,
+                serde_json::to_string(&f.occurrences)?,
+                serde_json::to_string(&f.event_ids)?,
+                serde_json::to_string(&f.systems)?,
+                f.explanation,
+                f.rule.legal_reference(),
+            ])?;
+        }
+    }
+    tx.execute(
+        "INSERT INTO audit_runs (at, summary) VALUES (?1, ?2)",
+        params![store::now_rfc3339(), serde_json::to_string(&summary)?],
+    )?;
+    store::audit_log::record(&tx, "audit", &serde_json::json!({"findings": findings.len(), "by_rule": summary.by_rule}))?;
+    tx.commit()?;
+    Ok(AuditReport { summary, findings })
+}
+
+/// Computes findings without storing them.
+pub fn compute(
+    conn: &rusqlite::Connection,
+    profile: &Profile,
+) -> Result<(Vec<Finding>, Coverage, usize, usize), StoreError> {
+    let purposes: BTreeMap<String, &Purpose> = profile.purposes.iter().map(|p| (p.id.clone(), p)).collect();
+    let keys = subject_keys(conn)?;
+    let births = birth_dates(conn)?;
+    let rules = registry();
+    let mut findings = Vec::new();
+    let mut coverage = Coverage::default();
+    let mut subjects = 0usize;
+    let mut total_events = 0usize;
+    timeline::for_each_subject(conn, &mut |subject_id, events| {
+        subjects += 1;
+        total_events += events.len();
+        observe(&mut coverage, &events);
+        let key = keys.get(&subject_id).cloned().unwrap_or_else(|| format!("subject:{subject_id}"));
+        let birth_dates = births.get(&subject_id).cloned().unwrap_or_default();
+        if !birth_dates.is_empty() {
+            coverage.subjects_with_birth_date += 1;
+        }
+        let ctx = SubjectContext {
+            profile,
+            purposes: &purposes,
+            subject_id,
+            subject_key: key.clone(),
+            events: &events,
+            histories: PurposeHistory::build_all(&events),
+            birth_dates,
+        };
+        let mut sink = FindingSink::default();
+        for rule in &rules {
+            rule.check(&ctx, &mut sink);
+        }
+        findings.extend(sink.finish(subject_id, &key));
+        Ok(())
+    })?;
+    findings.sort_by(|a, b| (a.subject_key.as_str(), a.rule, &a.purpose, &a.recipient).cmp(&(b.subject_key.as_str(), b.rule, &b.purpose, &b.recipient)));
+    Ok((findings, coverage, subjects, total_events))
+}
+
+fn observe(c: &mut Coverage, events: &[timeline::TimelineEvent]) {
+    for e in events {
+        match (&e.purpose, e.kind) {
+            (None, _) if e.purpose_label.is_some() => c.unmapped_events += 1,
+            (Some(p), EventKind::Processing) => *c.uses_by_purpose.entry(p.clone()).or_default() += 1,
+            (Some(p), EventKind::Disclosure) => {
+                *c.uses_by_purpose.entry(p.clone()).or_default() += 1;
+                *c.disclosures_by_purpose.entry(p.clone()).or_default() += 1;
+            }
+            (Some(p), k) if e.is_consent_state() || k == EventKind::ConsentConfirmed => {
+                c.consent_systems_by_purpose.entry(p.clone()).or_default().insert(e.system.clone());
+            }
+            _ => {}
+        }
+        if e.kind == EventKind::ConsentGiven {
+            c.grants += 1;
+        }
+        if e.evidence_json.as_deref().is_some_and(|t| t.contains("\"tc_string\"")) {
+            c.tc_strings += 1;
+        }
+    }
+}
+
+fn summarise(profile: &Profile, findings: &[Finding], c: &Coverage, subjects: usize, events: usize) -> AuditSummary {
+    let mut by_rule: BTreeMap<String, usize> = RuleId::ALL.iter().map(|r| (r.as_str().to_string(), 0)).collect();
+    let mut by_severity: BTreeMap<String, usize> =
+        [Severity::High, Severity::Medium, Severity::Low].iter().map(|s| (s.as_str().to_string(), 0)).collect();
+    let mut by_purpose: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_system: BTreeMap<String, usize> = BTreeMap::new();
+    for f in findings {
+        *by_rule.entry(f.rule.as_str().to_string()).or_default() += 1;
+        *by_severity.entry(f.severity.as_str().to_string()).or_default() += 1;
+        *by_purpose.entry(f.purpose.clone().unwrap_or_else(|| "(unmapped)".into())).or_default() += 1;
+        for s in &f.systems {
+            *by_system.entry(s.clone()).or_default() += 1;
+        }
+    }
+    let mut not_evaluated = Vec::new();
+    let mut note = |rule: &str, purpose: Option<&str>, reason: String| {
+        not_evaluated.push(NotEvaluated { rule: rule.into(), purpose: purpose.map(str::to_string), reason })
+    };
+    for p in profile.purposes.iter().filter(|p| p.lawful_basis == "consent") {
+        let id = p.id.as_str();
+        let uses = c.uses_by_purpose.get(id).copied().unwrap_or(0);
+        if c.disclosures_by_purpose.get(id).copied().unwrap_or(0) == 0 && p.recipients.is_empty() {
+            note("R1", Some(id), format!("R1 not evaluated for purpose {id}: no disclosure data and no recipients in the profile"));
+        }
+        if uses == 0 {
+            for rule in ["R2", "R3", "R5", "R8"] {
+                note(rule, Some(id), format!("{rule} not evaluated for purpose {id}: no processing or disclosure data for it"));
+            }
+        }
+        if c.consent_systems_by_purpose.get(id).map_or(0, |s| s.len()) < 2 {
+            note("R7", Some(id), format!("R7 not evaluated for purpose {id}: fewer than two systems record consent for it"));
+        }
+        let channel = p.channel.as_deref().unwrap_or("");
+        if !profile.policy.double_opt_in_channels.iter().any(|ch| ch.eq_ignore_ascii_case(channel)) {
+            note(
+                "R9",
+                Some(id),
+                format!("R9 not applicable to purpose {id}: the policy requires no double opt-in for its channel ({})", if channel.is_empty() { "none" } else { channel }),
+            );
+        }
+    }
+    for p in profile.purposes.iter().filter(|p| p.lawful_basis != "consent") {
+        note(
+            "R1-R3,R5,R8",
+            Some(&p.id),
+            format!("uses of purpose {} are not tested against consent: its lawful basis is {}", p.id, p.lawful_basis),
+        );
+    }
+    if c.grants == 0 {
+        for rule in ["R4", "R6"] {
+            note(rule, None, format!("{rule} not evaluated: no consent grants imported"));
+        }
+    }
+    if c.subjects_with_birth_date == 0 {
+        note("R10", None, "R10 not evaluated: no source records a date of birth".into());
+    }
+    if c.tc_strings == 0 {
+        note("R11", None, "R11 not evaluated: no IAB TCF consent strings imported".into());
+    }
+    if c.unmapped_events > 0 {
+        note(
+            "*",
+            None,
+            format!("{} event(s) carry purpose labels the profile does not map; no rule evaluated them — map the labels in the profile", c.unmapped_events),
+        );
+    }
+    AuditSummary {
+        findings: findings.len(),
+        by_rule,
+        by_severity,
+        by_purpose,
+        by_system,
+        subjects,
+        events,
+        rules_run: RuleId::ALL.iter().map(|r| format!("{} {}", r.as_str(), r.code())).collect(),
+        not_evaluated,
+    }
+}
+
+/// Findings stored by the latest audit run, optionally for one rule and/or one subject.
+pub fn stored_findings(
+    conn: &rusqlite::Connection,
+    rule: Option<RuleId>,
+    subject_id: Option<i64>,
+) -> Result<Vec<Finding>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, rule, severity, subject_id, subject_key, purpose, recipient, at, occurrences, event_ids, systems, explanation
+         FROM findings WHERE (?1 IS NULL OR rule = ?1) AND (?2 IS NULL OR subject_id = ?2)
+         ORDER BY subject_key, CAST(substr(rule, 2) AS INTEGER), purpose, recipient",
+    )?;
+    let rows = stmt.query_map(params![rule.map(|r| r.as_str()), subject_id], |r| {
+        let rule_text: String = r.get(1)?;
+        let severity: String = r.get(2)?;
+        let json_list = |i: usize| -> rusqlite::Result<String> { r.get(i) };
+        Ok((
+            r.get::<_, String>(0)?,
+            rule_text,
+            severity,
+            r.get::<_, i64>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, Option<String>>(6)?,
+            r.get::<_, Option<i64>>(7)?,
+            json_list(8)?,
+            json_list(9)?,
+            json_list(10)?,
+            r.get::<_, String>(11)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, rule, severity, subject_id, subject_key, purpose, recipient, at, occ, ids, systems, explanation) = row?;
+        out.push(Finding {
+            id,
+            rule: RuleId::parse(&rule).ok_or_else(|| StoreError::NotFound(format!("stored finding has unknown rule {rule}")))?,
+            severity: Severity::parse(&severity).unwrap_or(Severity::Low),
+            subject_id,
+            subject_key,
+            purpose,
+            recipient,
+            at,
+            occurrences: serde_json::from_str(&occ)?,
+            event_ids: serde_json::from_str(&ids)?,
+            systems: serde_json::from_str(&systems)?,
+            explanation,
+        });
+    }
+    Ok(out)
+}

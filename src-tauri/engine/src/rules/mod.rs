@@ -1,0 +1,216 @@
+//! The gap rules R1–R11 (SPEC §4), one module each, registered in [`registry`]. Findings are
+//! recomputed deterministically from the events and the profile by [`audit::run`]; decisions
+//! an auditor takes on them are kept by stable finding id.
+
+pub mod audit;
+pub mod context;
+pub mod decisions;
+mod r01_unnamed_recipient;
+mod r02_no_valid_consent;
+mod r03_processing_after_withdrawal;
+mod r04_incomplete_record;
+mod r05_indirect_consent;
+mod r06_invalid_method;
+mod r07_withdrawal_not_propagated;
+mod r08_stale_consent;
+mod r09_missing_double_opt_in;
+mod r10_child_consent;
+mod r11_tcf_invalid_legitimate_interest;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+pub use context::{FindingSink, SubjectContext};
+
+/// Rule identifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum RuleId {
+    R1,
+    R2,
+    R3,
+    R4,
+    R5,
+    R6,
+    R7,
+    R8,
+    R9,
+    R10,
+    R11,
+}
+
+impl RuleId {
+    pub const ALL: [RuleId; 11] = [
+        RuleId::R1,
+        RuleId::R2,
+        RuleId::R3,
+        RuleId::R4,
+        RuleId::R5,
+        RuleId::R6,
+        RuleId::R7,
+        RuleId::R8,
+        RuleId::R9,
+        RuleId::R10,
+        RuleId::R11,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleId::R1 => "R1",
+            RuleId::R2 => "R2",
+            RuleId::R3 => "R3",
+            RuleId::R4 => "R4",
+            RuleId::R5 => "R5",
+            RuleId::R6 => "R6",
+            RuleId::R7 => "R7",
+            RuleId::R8 => "R8",
+            RuleId::R9 => "R9",
+            RuleId::R10 => "R10",
+            RuleId::R11 => "R11",
+        }
+    }
+
+    /// The rule's code (SPEC §4).
+    pub fn code(self) -> &'static str {
+        match self {
+            RuleId::R1 => "unnamed-recipient",
+            RuleId::R2 => "no-valid-consent",
+            RuleId::R3 => "processing-after-withdrawal",
+            RuleId::R4 => "incomplete-record",
+            RuleId::R5 => "indirect-consent",
+            RuleId::R6 => "invalid-method",
+            RuleId::R7 => "withdrawal-not-propagated",
+            RuleId::R8 => "stale-consent",
+            RuleId::R9 => "missing-double-opt-in",
+            RuleId::R10 => "child-consent",
+            RuleId::R11 => "tcf-invalid-legitimate-interest",
+        }
+    }
+
+    /// The legal basis the rule rests on (SPEC §4).
+    pub fn legal_reference(self) -> &'static str {
+        match self {
+            RuleId::R1 => "GDPR Art. 4(11), 6(1)(a), 7; EDPB Guidelines 05/2020 ¶64–65; ICO: categories of third parties are not specific enough",
+            RuleId::R2 => "GDPR Art. 6(1)(a)",
+            RuleId::R3 => "GDPR Art. 7(3), 21(3)",
+            RuleId::R4 => "GDPR Art. 7(1); ICO guidance on records of consent; ISO/IEC TS 27560 mandatory fields",
+            RuleId::R5 => "PECR reg. 22; ICO direct marketing guidance (indirect consent)",
+            RuleId::R6 => "GDPR Art. 4(11), recital 32; CJEU C-673/17 Planet49, C-61/19 Orange Romania",
+            RuleId::R7 => "GDPR Art. 7(3), 5(1)(d)",
+            RuleId::R8 => "EDPB Guidelines 05/2020 ¶110; ICO: refresh consent at appropriate intervals",
+            RuleId::R9 => "National practice (e.g. Germany: double opt-in); organisation policy",
+            RuleId::R10 => "GDPR Art. 8",
+            RuleId::R11 => "IAB TCF v2.2 policy (legitimate interest not permitted for purposes 3–6)",
+        }
+    }
+
+    /// Parses `R1` … `R11` or a rule code.
+    pub fn parse(text: &str) -> Option<RuleId> {
+        let t = text.trim();
+        RuleId::ALL.into_iter().find(|r| r.as_str().eq_ignore_ascii_case(t) || r.code() == t)
+    }
+}
+
+/// Finding severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            _ => None,
+        }
+    }
+}
+
+/// One finding (SPEC §4, §9 FINDING).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Finding {
+    pub id: String,
+    pub rule: RuleId,
+    pub severity: Severity,
+    pub subject_id: i64,
+    pub subject_key: String,
+    pub purpose: Option<String>,
+    pub recipient: Option<String>,
+    /// Earliest triggering instant (ms UTC); None only when no occurrence has a time (a
+    /// grant recorded without one, R4).
+    pub at: Option<i64>,
+    /// Every triggering instant, sorted.
+    pub occurrences: Vec<i64>,
+    pub event_ids: Vec<i64>,
+    pub systems: Vec<String>,
+    pub explanation: String,
+}
+
+/// One rule.
+pub trait Rule: Sync {
+    fn id(&self) -> RuleId;
+    /// Flags what this rule finds in one subject's events.
+    fn check(&self, subject: &SubjectContext<'_>, out: &mut FindingSink);
+}
+
+/// Every rule, in order.
+pub fn registry() -> Vec<&'static dyn Rule> {
+    vec![
+        &r01_unnamed_recipient::UnnamedRecipient,
+        &r02_no_valid_consent::NoValidConsent,
+        &r03_processing_after_withdrawal::ProcessingAfterWithdrawal,
+        &r04_incomplete_record::IncompleteRecord,
+        &r05_indirect_consent::IndirectConsent,
+        &r06_invalid_method::InvalidMethod,
+        &r07_withdrawal_not_propagated::WithdrawalNotPropagated,
+        &r08_stale_consent::StaleConsent,
+        &r09_missing_double_opt_in::MissingDoubleOptIn,
+        &r10_child_consent::ChildConsent,
+        &r11_tcf_invalid_legitimate_interest::TcfInvalidLegitimateInterest,
+    ]
+}
+
+/// Why a rule could not be evaluated (SPEC §4: never a silent "no findings").
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct NotEvaluated {
+    pub rule: String,
+    pub purpose: Option<String>,
+    pub reason: String,
+}
+
+/// Audit summary (SPEC §9 `audit`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditSummary {
+    pub findings: usize,
+    pub by_rule: BTreeMap<String, usize>,
+    pub by_severity: BTreeMap<String, usize>,
+    pub by_purpose: BTreeMap<String, usize>,
+    pub by_system: BTreeMap<String, usize>,
+    pub subjects: usize,
+    pub events: usize,
+    pub rules_run: Vec<String>,
+    pub not_evaluated: Vec<NotEvaluated>,
+}
+
+/// Collects facts across subjects that tell whether a rule had data to work on.
+#[derive(Debug, Default)]
+pub struct Coverage {
+    pub uses_by_purpose: BTreeMap<String, usize>,
+    pub disclosures_by_purpose: BTreeMap<String, usize>,
+    pub consent_systems_by_purpose: BTreeMap<String, BTreeSet<String>>,
+    pub grants: usize,
+    pub subjects_with_birth_date: usize,
+    pub tc_strings: usize,
+    pub unmapped_events: usize,
+}

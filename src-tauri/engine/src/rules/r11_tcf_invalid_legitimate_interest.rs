@@ -1,0 +1,52 @@
+//! R11 `tcf-invalid-legitimate-interest`: a TC string under policy version ≥ 4 that sets
+//! legitimate interest for purposes 3–6 (the TCF importer records them in the evidence as
+//! `invalid_li_purposes`). One finding per TC string, on the profile purpose that those TCF
+//! purposes map to; the instant is the log time of the string.
+
+use std::collections::BTreeSet;
+
+use super::context::{when, Trigger};
+use super::{FindingSink, Rule, RuleId, Severity, SubjectContext};
+
+pub struct TcfInvalidLegitimateInterest;
+
+impl Rule for TcfInvalidLegitimateInterest {
+    fn id(&self) -> RuleId {
+        RuleId::R11
+    }
+
+    fn check(&self, ctx: &SubjectContext<'_>, out: &mut FindingSink) {
+        let mut seen = BTreeSet::new();
+        for e in ctx.events {
+            let Some(text) = e.evidence_json.as_deref().filter(|t| t.contains("invalid_li_purposes")) else { continue };
+            let Ok(evidence) = serde_json::from_str::<serde_json::Value>(text) else { continue };
+            let purposes: Vec<u64> = evidence
+                .get("invalid_li_purposes")
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|x| x.as_u64()).collect())
+                .unwrap_or_default();
+            let tc = evidence.get("tc_string").and_then(|v| v.as_str()).unwrap_or("").to_string();
+            if purposes.is_empty() || !seen.insert(tc.clone()) {
+                continue;
+            }
+            let purpose = purposes
+                .iter()
+                .find_map(|p| ctx.profile.resolve_purpose("tcf", &p.to_string()).map(|p| p.id.clone()));
+            let version = evidence.get("tcf_policy_version").and_then(|v| v.as_u64()).unwrap_or(0);
+            out.flag(Trigger {
+                rule: RuleId::R11,
+                severity: Severity::Medium,
+                purpose,
+                recipient: None,
+                at: e.occurred_at_ms,
+                events: vec![e],
+                detail: format!(
+                    "A TCF consent string logged {} by {} (policy version {version}) claims legitimate interest for TCF purpose(s) {}, which TCF v2.2 no longer allows.",
+                    e.occurred_at_ms.map(when).unwrap_or_else(|| "at an unrecorded time".into()),
+                    e.system,
+                    purposes.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
+    }
+}
