@@ -5,3 +5,9 @@
 mod support;
 
 mod import_pipeline;
+mod importers_dpv;
+mod importers_hubspot;
+mod importers_kantara;
+mod importers_onetrust;
+mod importers_segment;
+mod importers_tcf;

@@ -7,8 +7,8 @@
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub mod import;
-pub mod store;
 pub mod model;
 pub mod profile;
 pub mod reconcile;
 pub mod rules;
+pub mod store;

@@ -57,12 +57,9 @@ impl Fields {
                 .iter()
                 .filter_map(|v| v.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))
                 .collect(),
-            Some(Value::String(s)) => s
-                .split(LIST_SEPARATOR)
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
+            Some(Value::String(s)) => {
+                s.split(LIST_SEPARATOR).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -96,8 +93,7 @@ impl Importer for Canonical {
             return file.for_each_json(&mut |file, rec| import_json_record(file, rec));
         }
         let mut table = file.open_csv()?;
-        let columns: Vec<(&'static str, Option<usize>)> =
-            COLUMNS.iter().map(|c| (*c, table.header.find(c))).collect();
+        let columns: Vec<(&'static str, Option<usize>)> = COLUMNS.iter().map(|c| (*c, table.header.find(c))).collect();
         for (required, _) in columns.iter().filter(|(c, i)| ["subject", "kind"].contains(c) && i.is_none()) {
             return Err(ImportError::file(file.name(), format!("missing required column '{required}'")));
         }
@@ -188,7 +184,8 @@ fn import_fields(
     let evidence = match f.values.get("evidence") {
         None | Some(Value::Null) => BTreeMap::new(),
         Some(Value::Object(o)) => o.clone().into_iter().collect(),
-        Some(Value::String(s)) if s.trim().starts_with('{') => match serde_json::from_str::<BTreeMap<String, Value>>(s) {
+        Some(Value::String(s)) if s.trim().starts_with('{') => match serde_json::from_str::<BTreeMap<String, Value>>(s)
+        {
             Ok(m) => m,
             Err(e) => reject!("evidence", format!("not a JSON object: {e}")),
         },

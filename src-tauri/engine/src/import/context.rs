@@ -76,7 +76,12 @@ pub struct FileImport<'a> {
     pub(super) bytes_total: u64,
     pub(super) rows_seen: u64,
     pub(super) mapping: Option<&'a super::mapping::ColumnMapping>,
+    /// Derived fields per (system, purpose label, capture source, recipients): a file repeats
+    /// the same few labels, and resolving them through the profile each time is the costly part.
+    pub(super) derived_cache: HashMap<DeriveKey, super::derive::Derived>,
 }
+
+type DeriveKey = (String, Option<String>, Option<String>, Vec<String>);
 
 impl<'a> FileImport<'a> {
     /// The input's display name (path, or `archive.zip!/entry`).
@@ -105,7 +110,11 @@ impl<'a> FileImport<'a> {
     }
 
     /// Saves the mapping for this header (inside the file's transaction).
-    pub fn save_mapping(&mut self, header: &super::csv_table::Header, mapping: &super::mapping::ColumnMapping) -> Result<(), ImportError> {
+    pub fn save_mapping(
+        &mut self,
+        header: &super::csv_table::Header,
+        mapping: &super::mapping::ColumnMapping,
+    ) -> Result<(), ImportError> {
         super::mapping::save(self.tx, header, mapping)?;
         Ok(())
     }
@@ -131,9 +140,7 @@ impl<'a> FileImport<'a> {
         &mut self,
         each: &mut dyn FnMut(&mut FileImport<'a>, JsonRecord) -> Result<(), ImportError>,
     ) -> Result<(), ImportError> {
-        let shape = self
-            .json_shape
-            .ok_or_else(|| ImportError::file(&self.name, "not a JSON file"))?;
+        let shape = self.json_shape.ok_or_else(|| ImportError::file(&self.name, "not a JSON file"))?;
         let text = open_text(self.input, self.encoding)?;
         let name = self.name.clone();
         let mut failure = None;
@@ -193,22 +200,33 @@ impl<'a> FileImport<'a> {
 
     /// Stores a CSV record verbatim.
     pub fn csv_row(&mut self, rec: &CsvRecord) -> Result<RowId, ImportError> {
-        self.row(&format!("line {}", rec.line), Some(rec.line), &rec.raw())
+        let raw = rec.raw();
+        self.row(&format!("line {}", rec.line), Some(rec.line), &raw)
     }
 
     /// Rejects a row: it is listed with its reason and raw text, never dropped silently.
-    pub fn reject(&mut self, locator: &str, field: Option<&str>, message: &str, raw: Option<&str>) -> Result<(), ImportError> {
+    pub fn reject(
+        &mut self,
+        locator: &str,
+        field: Option<&str>,
+        message: &str,
+        raw: Option<&str>,
+    ) -> Result<(), ImportError> {
         self.issue("rejected", locator, field, message, raw)?;
         self.counts.rows_rejected += 1;
         Ok(())
     }
 
     /// Rejects a row that was already stored with `row` (moves it from imported to rejected).
-    pub fn reject_stored(&mut self, row: RowId, locator: &str, field: Option<&str>, message: &str) -> Result<(), ImportError> {
-        let raw: Option<String> = self
-            .tx
-            .query_row("SELECT raw FROM source_rows WHERE id = ?1", params![row.0], |r| r.get(0))
-            .optional()?;
+    pub fn reject_stored(
+        &mut self,
+        row: RowId,
+        locator: &str,
+        field: Option<&str>,
+        message: &str,
+    ) -> Result<(), ImportError> {
+        let raw: Option<String> =
+            self.tx.query_row("SELECT raw FROM source_rows WHERE id = ?1", params![row.0], |r| r.get(0)).optional()?;
         self.tx.execute("DELETE FROM source_rows WHERE id = ?1", params![row.0])?;
         self.counts.rows_imported = self.counts.rows_imported.saturating_sub(1);
         self.reject(locator, field, message, raw.as_deref())
@@ -223,7 +241,14 @@ impl<'a> FileImport<'a> {
         Ok(())
     }
 
-    fn issue(&mut self, severity: &str, locator: &str, field: Option<&str>, message: &str, raw: Option<&str>) -> Result<(), ImportError> {
+    fn issue(
+        &mut self,
+        severity: &str,
+        locator: &str,
+        field: Option<&str>,
+        message: &str,
+        raw: Option<&str>,
+    ) -> Result<(), ImportError> {
         self.tx
             .prepare_cached(
                 "INSERT INTO import_issues (source_id, severity, locator, field, message, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -248,14 +273,21 @@ impl<'a> FileImport<'a> {
             Err(TimestampError::AmbiguousDayMonth(_)) => {
                 let order = self.scan_column_order(column, header_name, rec.line, text)?;
                 self.column_orders.insert(column, order);
-                parse_timestamp(text, self.assumed_zone(), Some(order))
-                    .map_err(|e| ImportError::at(&self.name, &format!("line {}", rec.line), Some(header_name), e.to_string()))
+                parse_timestamp(text, self.assumed_zone(), Some(order)).map_err(|e| {
+                    ImportError::at(&self.name, &format!("line {}", rec.line), Some(header_name), e.to_string())
+                })
             }
             Err(e) => Err(ImportError::at(&self.name, &format!("line {}", rec.line), Some(header_name), e.to_string())),
         }
     }
 
-    fn scan_column_order(&mut self, column: usize, header_name: &str, line: u64, example: &str) -> Result<DateOrder, ImportError> {
+    fn scan_column_order(
+        &mut self,
+        column: usize,
+        header_name: &str,
+        line: u64,
+        example: &str,
+    ) -> Result<DateOrder, ImportError> {
         let mut table = CsvTable::open(open_text(self.input, self.encoding)?, &self.name, self.delimiter)?;
         let (mut day_first, mut month_first) = (None, None);
         while let Some(r) = table.next_record()? {
@@ -311,7 +343,13 @@ impl<'a> FileImport<'a> {
     }
 
     /// Keeps a display attribute (name, date of birth) for an identifier, per source.
-    pub fn attribute(&mut self, row: RowId, identifier: &Identifier, attribute: &str, value: &str) -> Result<(), ImportError> {
+    pub fn attribute(
+        &mut self,
+        row: RowId,
+        identifier: &Identifier,
+        attribute: &str,
+        value: &str,
+    ) -> Result<(), ImportError> {
         let value = value.trim();
         if value.is_empty() {
             return Ok(());
@@ -336,11 +374,25 @@ impl<'a> FileImport<'a> {
         Ok(())
     }
 
+    /// A lookup stored under another system's name: a file read by one importer that provides
+    /// another system's lookups (the IAB Global Vendor List, read as `tcf-gvl`, names the vendors
+    /// of TC strings read as `tcf`).
+    pub fn lookup_for(&mut self, system: &str, kind: &str, key: &str, value: &str) -> Result<(), ImportError> {
+        self.tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO label_lookups (source_id, system, kind, key, value) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![self.source_id, system, kind, key, value])?;
+        Ok(())
+    }
+
     /// The name a system's own lookup gives a purpose label (e.g. a DataUsePurpose id's Name).
     pub fn looked_up_purpose_name(&self, label: &str) -> Result<Option<String>, ImportError> {
         Ok(self
             .tx
-            .prepare_cached("SELECT value FROM label_lookups WHERE system = ?1 AND kind = 'purpose' AND key = ?2 LIMIT 1")?
+            .prepare_cached(
+                "SELECT value FROM label_lookups WHERE system = ?1 AND kind = 'purpose' AND key = ?2 LIMIT 1",
+            )?
             .query_row(params![self.system, label], |r| r.get(0))
             .optional()?)
     }
@@ -352,17 +404,32 @@ impl<'a> FileImport<'a> {
             .subject
             .as_ref()
             .ok_or_else(|| ImportError::at(&self.name, locator, None, "event without a subject"))?;
-        let kind = draft
-            .kind
-            .ok_or_else(|| ImportError::at(&self.name, locator, None, "event without a kind"))?;
+        let kind = draft.kind.ok_or_else(|| ImportError::at(&self.name, locator, None, "event without a kind"))?;
         let identifier_id = self.identifier_id(subject)?;
         let system = draft.system.clone().unwrap_or_else(|| self.system.to_string());
-        let derived = super::derive::derive(self.tx, self.profile, &system, &draft)?;
+        let key: DeriveKey =
+            (system.clone(), draft.purpose_label.clone(), draft.capture_source.clone(), draft.recipients.clone());
+        let derived = match self.derived_cache.get(&key) {
+            Some(d) => d.clone(),
+            None => {
+                let d = super::derive::derive(self.tx, self.profile, &system, &draft)?;
+                if self.derived_cache.len() < 100_000 {
+                    self.derived_cache.insert(key, d.clone());
+                }
+                d
+            }
+        };
+        // Stated values override the collection point's.
+        let derived = super::derive::Derived {
+            method: draft.method.or(derived.method),
+            collected_by: draft.collected_by.clone().or(derived.collected_by),
+            notice_version: draft.notice_version.clone().or(derived.notice_version),
+            ..derived
+        };
         if let (None, Some(label)) = (&derived.purpose, &draft.purpose_label) {
             *self.label_warnings.entry(label.clone()).or_default() += 1;
         }
-        let evidence = (!draft.evidence.is_empty())
-            .then(|| serde_json::to_string(&draft.evidence).unwrap_or_default());
+        let evidence = (!draft.evidence.is_empty()).then(|| serde_json::to_string(&draft.evidence).unwrap_or_default());
         let occurred_ms = draft.occurred_at.as_ref().map(|t| t.utc.timestamp_millis());
         let fingerprint = fingerprint(&system, subject, kind, occurred_ms, &draft, evidence.as_deref());
         let inserted = self
@@ -410,7 +477,9 @@ impl<'a> FileImport<'a> {
         let event_id = self.tx.last_insert_rowid();
         for (label, legal) in draft.recipients.iter().zip(derived.recipients.iter()) {
             self.tx
-                .prepare_cached("INSERT OR IGNORE INTO event_recipients (event_id, label, legal_name) VALUES (?1, ?2, ?3)")?
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO event_recipients (event_id, label, legal_name) VALUES (?1, ?2, ?3)",
+                )?
                 .execute(params![event_id, label.trim(), legal])?;
         }
         self.counts.events += 1;
@@ -427,7 +496,7 @@ fn fingerprint(
     occurred_ms: Option<i64>,
     d: &EventDraft,
     evidence: Option<&str>,
-) -> String {
+) -> Vec<u8> {
     let mut recipients: Vec<String> = d.recipients.iter().map(|r| r.trim().to_lowercase()).collect();
     recipients.sort();
     let mut h = Sha256::new();
@@ -449,5 +518,5 @@ fn fingerprint(
         h.update(part.as_bytes());
         h.update([0x1e]);
     }
-    hex::encode(&h.finalize()[..16])
+    h.finalize()[..16].to_vec()
 }

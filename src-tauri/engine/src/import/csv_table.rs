@@ -35,11 +35,8 @@ pub fn sniff_delimiter(head: &str) -> u8 {
 /// Parses the header row of a text head (for detection).
 pub fn sniff_header(head: &str) -> (u8, Vec<String>) {
     let delimiter = sniff_delimiter(head);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(head.as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(head.as_bytes());
     let header = reader
         .records()
         .next()
@@ -125,12 +122,23 @@ impl CsvRecord {
         (!v.is_empty()).then_some(v)
     }
 
-    /// The record re-serialised as one CSV line (the values verbatim), for the raw-row store.
+    /// The record re-serialised as one CSV line (the values verbatim, comma-separated, quoted
+    /// where needed), for the raw-row store.
     pub fn raw(&self) -> String {
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
-        let _ = w.write_record(&self.fields);
-        let bytes = w.into_inner().unwrap_or_default();
-        String::from_utf8_lossy(&bytes).trim_end_matches('\n').to_string()
+        let mut out = String::with_capacity(self.fields.as_slice().len() + self.fields.len() * 2);
+        for (i, field) in self.fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            if field.contains([',', '"', '\n', '\r']) || field.starts_with(' ') || field.ends_with(' ') {
+                out.push('"');
+                out.push_str(&field.replace('"', "\"\""));
+                out.push('"');
+            } else {
+                out.push_str(field);
+            }
+        }
+        out
     }
 
     /// True when every cell is empty (trailing empty lines, `,,,` rows).

@@ -24,7 +24,12 @@ pub struct Derived {
 
 /// The canonical purpose id for a label from `system`, looking through the system's own
 /// lookups (e.g. a Salesforce DataUsePurpose id → its name) when the label itself is unknown.
-pub fn resolve_purpose(conn: &Connection, profile: &Profile, system: &str, label: Option<&str>) -> Result<Option<String>, StoreError> {
+pub fn resolve_purpose(
+    conn: &Connection,
+    profile: &Profile,
+    system: &str,
+    label: Option<&str>,
+) -> Result<Option<String>, StoreError> {
     let label = label.unwrap_or("");
     if let Some(p) = profile.resolve_purpose(system, label) {
         if !label.is_empty() || profile.wildcard_purpose(system).is_some() {
@@ -67,32 +72,30 @@ pub fn resolve_recipient(conn: &Connection, profile: &Profile, label: &str) -> R
             )?
             .query_row(params![format!("{version}:{id}")], |r| r.get(0))
             .optional()?;
-        return Ok(gvl_name.map(|name| profile.resolve_third_party(&name).map(|t| t.legal_name.clone()).unwrap_or(name)));
+        return Ok(
+            gvl_name.map(|name| profile.resolve_third_party(&name).map(|t| t.legal_name.clone()).unwrap_or(name))
+        );
     }
     Ok(profile.resolve_third_party(label).map(|t| t.legal_name.clone()))
 }
 
-/// Derives the profile-dependent fields of a draft.
+/// Derives the profile-dependent fields of a draft (the collection point's method, collector
+/// and notice, not yet merged with what the row itself states).
 pub fn derive(conn: &Connection, profile: &Profile, system: &str, d: &EventDraft) -> Result<Derived, ImportError> {
     let purpose = resolve_purpose(conn, profile, system, d.purpose_label.as_deref())?;
-    let channel = purpose
-        .as_deref()
-        .and_then(|id| profile.purposes.iter().find(|p| p.id == id))
-        .and_then(|p| p.channel.clone());
-    let recipients = d
-        .recipients
-        .iter()
-        .map(|r| resolve_recipient(conn, profile, r))
-        .collect::<Result<Vec<_>, _>>()?;
+    let channel =
+        purpose.as_deref().and_then(|id| profile.purposes.iter().find(|p| p.id == id)).and_then(|p| p.channel.clone());
+    let recipients = d.recipients.iter().map(|r| resolve_recipient(conn, profile, r)).collect::<Result<Vec<_>, _>>()?;
     let cp = d.capture_source.as_deref().and_then(|label| profile.collection_point(system, label));
     let cp_method = cp.and_then(|c| c.method.as_deref()).and_then(|m| m.parse::<Method>().ok());
+    // Only what the profile says: the caller lets the row's own statements override these.
     Ok(Derived {
         purpose,
         channel,
         recipients,
-        method: d.method.or(cp_method),
-        collected_by: d.collected_by.clone().or_else(|| cp.and_then(|c| c.collected_by.clone())),
-        notice_version: d.notice_version.clone().or_else(|| cp.and_then(|c| c.notice_version.clone())),
+        method: cp_method,
+        collected_by: cp.and_then(|c| c.collected_by.clone()),
+        notice_version: cp.and_then(|c| c.notice_version.clone()),
     })
 }
 
@@ -101,24 +104,38 @@ pub fn derive(conn: &Connection, profile: &Profile, system: &str, d: &EventDraft
 pub fn rederive(conn: &Connection, profile: &Profile, only_system: Option<&str>) -> Result<usize, StoreError> {
     let mut changed = 0;
     let labels: Vec<(String, Option<String>)> = {
-        let mut stmt = conn.prepare(
-            "SELECT DISTINCT system, purpose_label FROM events WHERE (?1 IS NULL OR system = ?1)",
-        )?;
+        let mut stmt =
+            conn.prepare("SELECT DISTINCT system, purpose_label FROM events WHERE (?1 IS NULL OR system = ?1)")?;
         let rows = stmt.query_map(params![only_system], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<Result<_, _>>()?
     };
-    for (system, label) in labels {
-        let purpose = resolve_purpose(conn, profile, &system, label.as_deref())?;
-        let channel = purpose
-            .as_deref()
-            .and_then(|id| profile.purposes.iter().find(|p| p.id == id))
-            .and_then(|p| p.channel.clone());
-        changed += conn.execute(
-            "UPDATE events SET purpose = ?3, channel = COALESCE(?4, channel)
-             WHERE system = ?1 AND purpose_label IS ?2 AND purpose IS NOT ?3",
-            params![system, label, purpose, channel],
-        )?;
+    // One pass over the events with a temporary mapping table, rather than one scan per label.
+    conn.execute_batch(
+        "DROP TABLE IF EXISTS temp.purpose_map;
+         CREATE TEMP TABLE purpose_map (system TEXT NOT NULL, label TEXT, purpose TEXT, channel TEXT);
+         CREATE INDEX temp.purpose_map_key ON purpose_map (system, label);",
+    )?;
+    {
+        let mut insert =
+            conn.prepare("INSERT INTO temp.purpose_map (system, label, purpose, channel) VALUES (?1, ?2, ?3, ?4)")?;
+        for (system, label) in labels {
+            let purpose = resolve_purpose(conn, profile, &system, label.as_deref())?;
+            let channel = purpose
+                .as_deref()
+                .and_then(|id| profile.purposes.iter().find(|p| p.id == id))
+                .and_then(|p| p.channel.clone());
+            insert.execute(params![system, label, purpose, channel])?;
+        }
     }
+    changed += conn.execute(
+        "UPDATE events SET
+            purpose = (SELECT m.purpose FROM temp.purpose_map m WHERE m.system = events.system AND m.label IS events.purpose_label),
+            channel = COALESCE((SELECT m.channel FROM temp.purpose_map m WHERE m.system = events.system AND m.label IS events.purpose_label), channel)
+         WHERE (?1 IS NULL OR system = ?1)
+           AND purpose IS NOT (SELECT m.purpose FROM temp.purpose_map m WHERE m.system = events.system AND m.label IS events.purpose_label)",
+        params![only_system],
+    )?;
+    conn.execute_batch("DROP TABLE temp.purpose_map;")?;
     let recipient_labels: Vec<String> = {
         let mut stmt = conn.prepare("SELECT DISTINCT label FROM event_recipients")?;
         let rows = stmt.query_map([], |r| r.get(0))?;

@@ -39,7 +39,8 @@ fn columns(h: &Header) -> Option<Columns> {
 fn action_kind(text: &str) -> Option<EventKind> {
     let t = text.trim().to_lowercase();
     const DISCLOSURE: &[&str] = &["disclos", "share", "shared", "sync", "transfer", "export", "sold", "sale", "upload"];
-    const PROCESSING: &[&str] = &["process", "send", "sent", "deliver", "email", "sms", "call", "use", "campaign", "profil", "analys"];
+    const PROCESSING: &[&str] =
+        &["process", "send", "sent", "deliver", "email", "sms", "call", "use", "campaign", "profil", "analys"];
     if DISCLOSURE.iter().any(|w| t.contains(w)) {
         Some(EventKind::Disclosure)
     } else if PROCESSING.iter().any(|w| t.contains(w)) {
@@ -130,7 +131,12 @@ impl Importer for DisclosureLog {
                 None => inferred,
                 Some(text) => match action_kind(text) {
                     Some(EventKind::Disclosure) if recipient.is_none() => {
-                        file.reject(&locator, Some(h.name(cols.action.unwrap_or(0))), &format!("action '{text}' is a disclosure but the row names no recipient"), Some(&raw))?;
+                        file.reject(
+                            &locator,
+                            Some(h.name(cols.action.unwrap_or(0))),
+                            &format!("action '{text}' is a disclosure but the row names no recipient"),
+                            Some(&raw),
+                        )?;
                         continue;
                     }
                     Some(k) => k,

@@ -191,9 +191,7 @@ pub fn open_text(input: &Input, encoding: TextEncoding) -> Result<Box<dyn Read>,
     Ok(match encoding {
         TextEncoding::Utf8 => raw,
         TextEncoding::Utf8Bom | TextEncoding::Utf16Le | TextEncoding::Utf16Be => Box::new(builder().build(raw)),
-        TextEncoding::Windows1252 => {
-            Box::new(builder().encoding(Some(encoding_rs::WINDOWS_1252)).build(raw))
-        }
+        TextEncoding::Windows1252 => Box::new(builder().encoding(Some(encoding_rs::WINDOWS_1252)).build(raw)),
     })
 }
 
@@ -252,12 +250,10 @@ fn expand_one(path: &Path, out: &mut Vec<Result<Input, ImportError>>) {
 
 fn expand_zip(path: &Path, out: &mut Vec<Result<Input, ImportError>>) {
     let shown = path.display().to_string();
-    let archive = File::open(path)
-        .map_err(|e| ImportError::io(&shown, e))
-        .and_then(|f| {
-            zip::ZipArchive::new(BufReader::new(f))
-                .map_err(|e| ImportError::file(&shown, format!("not a readable ZIP archive: {e}")))
-        });
+    let archive = File::open(path).map_err(|e| ImportError::io(&shown, e)).and_then(|f| {
+        zip::ZipArchive::new(BufReader::new(f))
+            .map_err(|e| ImportError::file(&shown, format!("not a readable ZIP archive: {e}")))
+    });
     let mut archive = match archive {
         Ok(a) => a,
         Err(e) => return out.push(Err(e)),

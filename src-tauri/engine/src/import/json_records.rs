@@ -83,8 +83,9 @@ pub fn for_each_record(
             Ok(())
         }
         JsonShape::Object => {
-            let value: Value = serde_json::from_reader(BufReader::with_capacity(1 << 16, text))
-                .map_err(|e| ImportError::at(name, &format!("line {}", e.line()), None, format!("not valid JSON: {e}")))?;
+            let value: Value = serde_json::from_reader(BufReader::with_capacity(1 << 16, text)).map_err(|e| {
+                ImportError::at(name, &format!("line {}", e.line()), None, format!("not valid JSON: {e}"))
+            })?;
             each(JsonRecord { locator: String::new(), line: Some(1), value })?;
             Ok(())
         }
@@ -96,9 +97,14 @@ pub fn for_each_record(
                 return Err(e);
             }
             match result {
-                Ok(()) => de
-                    .end()
-                    .map_err(|e| ImportError::at(name, &format!("line {}", e.line()), None, format!("unexpected content after the JSON array: {e}"))),
+                Ok(()) => de.end().map_err(|e| {
+                    ImportError::at(
+                        name,
+                        &format!("line {}", e.line()),
+                        None,
+                        format!("unexpected content after the JSON array: {e}"),
+                    )
+                }),
                 Err(e) => Err(ImportError::at(
                     name,
                     &format!("line {}", e.line()),
@@ -166,10 +172,11 @@ mod tests {
     fn collect(text: &str) -> (Vec<String>, Option<String>) {
         let shape = sniff_shape(text).unwrap();
         let mut seen = Vec::new();
-        let r = for_each_record(Box::new(std::io::Cursor::new(text.as_bytes().to_vec())), shape, "f.json", &mut |rec| {
-            seen.push(rec.locator);
-            Ok(Flow::Continue)
-        });
+        let r =
+            for_each_record(Box::new(std::io::Cursor::new(text.as_bytes().to_vec())), shape, "f.json", &mut |rec| {
+                seen.push(rec.locator);
+                Ok(Flow::Continue)
+            });
         (seen, r.err().map(|e| e.to_string()))
     }
 

@@ -110,7 +110,9 @@ impl Importer for Mailchimp {
             };
             let mut times = BTreeMap::new();
             let mut bad = None;
-            for (name, cols) in [("OPTIN_TIME", &optin), ("CONFIRM_TIME", &confirm), ("UNSUB_TIME", &unsub), ("CLEAN_TIME", &clean)] {
+            for (name, cols) in
+                [("OPTIN_TIME", &optin), ("CONFIRM_TIME", &confirm), ("UNSUB_TIME", &unsub), ("CLEAN_TIME", &clean)]
+            {
                 if let Some(c) = cols.iter().copied().find(|c| rec.get(Some(*c)).is_some()) {
                     match file.csv_time(&rec, c, name) {
                         Ok(ts) => {
@@ -141,12 +143,10 @@ impl Importer for Mailchimp {
             if let Some(v) = first(&rec, &last_name) {
                 file.attribute(row, &subject, "last_name", v)?;
             }
-            let base = || EventDraft { subject: Some(subject.clone()), channel: Some("email".into()), ..Default::default() };
+            let base =
+                || EventDraft { subject: Some(subject.clone()), channel: Some("email".into()), ..Default::default() };
             let evidence = |pairs: &[(&str, Option<&str>)]| -> BTreeMap<String, Value> {
-                pairs
-                    .iter()
-                    .filter_map(|(k, v)| v.map(|v| (k.to_string(), Value::String(v.to_string()))))
-                    .collect()
+                pairs.iter().filter_map(|(k, v)| v.map(|v| (k.to_string(), Value::String(v.to_string())))).collect()
             };
             match (times.get("OPTIN_TIME"), times.get("CONFIRM_TIME")) {
                 (Some(opt), confirmed) => {
@@ -164,7 +164,11 @@ impl Importer for Mailchimp {
                         confirm_ev.evidence = evidence(&[("CONFIRM_IP", first(&rec, &confirm_ip))]);
                         file.event(row, &locator, confirm_ev)?;
                     } else if confirmed.is_some() {
-                        file.warn(&locator, Some("CONFIRM_TIME"), "CONFIRM_TIME is before OPTIN_TIME; not read as a double opt-in confirmation")?;
+                        file.warn(
+                            &locator,
+                            Some("CONFIRM_TIME"),
+                            "CONFIRM_TIME is before OPTIN_TIME; not read as a double opt-in confirmation",
+                        )?;
                     }
                 }
                 (None, Some(c)) => {
@@ -179,7 +183,11 @@ impl Importer for Mailchimp {
                     file.event(row, &locator, grant)?;
                 }
                 (None, None) => {
-                    file.warn(&locator, Some("OPTIN_TIME"), "neither OPTIN_TIME nor CONFIRM_TIME is set: no record of how or when consent was given")?;
+                    file.warn(
+                        &locator,
+                        Some("OPTIN_TIME"),
+                        "neither OPTIN_TIME nor CONFIRM_TIME is set: no record of how or when consent was given",
+                    )?;
                 }
             }
             match list {

@@ -64,7 +64,8 @@ impl ColumnMapping {
     /// Parses and checks a mapping document; errors name the JSON path.
     pub fn from_json(text: &str) -> Result<ColumnMapping, String> {
         let de = &mut serde_json::Deserializer::from_str(text);
-        let m: ColumnMapping = serde_path_to_error::deserialize(de).map_err(|e| format!("mapping $.{}: {}", e.path(), e.inner()))?;
+        let m: ColumnMapping =
+            serde_path_to_error::deserialize(de).map_err(|e| format!("mapping $.{}: {}", e.path(), e.inner()))?;
         if m.format != MAPPING_FORMAT {
             return Err(format!("mapping $.format: expected \"{MAPPING_FORMAT}\", found \"{}\"", m.format));
         }
@@ -74,7 +75,9 @@ impl ColumnMapping {
             }
         }
         if !m.columns.contains_key("subject") {
-            return Err("mapping $.columns.subject: a mapping must say which column holds the subject identifier".into());
+            return Err(
+                "mapping $.columns.subject: a mapping must say which column holds the subject identifier".into()
+            );
         }
         if !m.columns.contains_key("kind") && !m.constants.contains_key("kind") {
             return Err("mapping $.columns.kind: give a kind column or a constant kind".into());
@@ -139,14 +142,14 @@ impl Importer for Mapped {
     }
 
     fn import(&self, file: &mut FileImport<'_>) -> Result<(), ImportError> {
-        let mapping = file
-            .mapping()
-            .cloned()
-            .ok_or_else(|| ImportError::file(file.name(), "no column mapping was given for this layout (--mapping FILE)"))?;
+        let mapping = file.mapping().cloned().ok_or_else(|| {
+            ImportError::file(file.name(), "no column mapping was given for this layout (--mapping FILE)")
+        })?;
         let mut table = file.open_csv()?;
         let h = table.header.clone();
         if !mapping.fits(&h) {
-            let missing: Vec<&str> = mapping.columns.values().filter(|c| h.find(c).is_none()).map(String::as_str).collect();
+            let missing: Vec<&str> =
+                mapping.columns.values().filter(|c| h.find(c).is_none()).map(String::as_str).collect();
             return Err(ImportError::file(
                 file.name(),
                 format!("the mapping '{}' names columns this file does not have: {}", mapping.name, missing.join(", ")),
@@ -162,10 +165,14 @@ impl Importer for Mapped {
             let locator = format!("line {}", rec.line);
             let raw = rec.raw();
             let value = |field: &str| -> Option<String> {
-                let v = col(field).and_then(|c| rec.get(Some(c))).map(str::to_string).or_else(|| mapping.constants.get(field).cloned())?;
-                let translated = mapping.values.get(field).and_then(|table| {
-                    table.iter().find(|(k, _)| fold(k) == fold(&v)).map(|(_, to)| to.clone())
-                });
+                let v = col(field)
+                    .and_then(|c| rec.get(Some(c)))
+                    .map(str::to_string)
+                    .or_else(|| mapping.constants.get(field).cloned())?;
+                let translated = mapping
+                    .values
+                    .get(field)
+                    .and_then(|table| table.iter().find(|(k, _)| fold(k) == fold(&v)).map(|(_, to)| to.clone()));
                 Some(translated.unwrap_or(v))
             };
             let column_name = |field: &str| mapping.columns.get(field).cloned().unwrap_or_else(|| field.to_string());

@@ -7,12 +7,17 @@ pub mod csv_table;
 pub mod derive;
 pub mod detect;
 pub mod disclosure_log;
+pub mod dpv;
 mod error;
+pub mod hubspot;
 pub mod input;
 pub mod json_records;
+pub mod kantara;
 pub mod mailchimp;
 pub mod mapping;
+pub mod onetrust;
 pub mod salesforce;
+pub mod segment;
 pub mod tcf;
 
 use std::collections::BTreeMap;
@@ -59,6 +64,13 @@ pub fn registry() -> Vec<&'static dyn Importer> {
         &canonical::Crosswalk,
         &mailchimp::Mailchimp,
         &salesforce::Salesforce,
+        &hubspot::HubSpot,
+        &onetrust::OneTrust,
+        &segment::Segment,
+        &tcf::gvl_import::GvlImport,
+        &tcf::log::TcfLog,
+        &kantara::Kantara,
+        &dpv::Dpv,
         &disclosure_log::DisclosureLog,
         &mapping::Mapped,
     ]
@@ -312,6 +324,7 @@ fn import_one(
         bytes_total: plan.fp.bytes,
         rows_seen: 0,
         mapping: plan.mapping.as_ref(),
+        derived_cache: Default::default(),
     };
     if plan.fp.encoding == input::TextEncoding::Windows1252 {
         file.warn(
@@ -344,13 +357,15 @@ fn import_one(
                 "UPDATE sources SET rows_imported = ?2, rows_rejected = ?3, rows_warned = ?4 WHERE id = ?1",
                 params![source_id, counts.rows_imported as i64, counts.rows_rejected as i64, counts.rows_warned as i64],
             )?;
-            let has_lookups: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM label_lookups WHERE system = ?1)",
-                params![system],
-                |r| r.get(0),
-            )?;
+            let has_lookups: bool =
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM label_lookups WHERE system = ?1)", params![system], |r| {
+                    r.get(0)
+                })?;
             if has_lookups {
                 derive::rederive(&tx, profile, Some(system))?;
+            } else if system == tcf::gvl_import::ID {
+                // A Global Vendor List names the vendors of TC strings imported earlier.
+                derive::rederive(&tx, profile, None)?;
             }
             identity::recompute_subjects(&tx)?;
             store::audit_log::record(

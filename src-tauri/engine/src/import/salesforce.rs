@@ -115,7 +115,12 @@ impl Importer for Salesforce {
     }
 }
 
-fn required<'r>(file: &mut FileImport<'_>, h: &Header, rec: &'r CsvRecord, column: &str) -> Result<Option<&'r str>, ImportError> {
+fn required<'r>(
+    file: &mut FileImport<'_>,
+    h: &Header,
+    rec: &'r CsvRecord,
+    column: &str,
+) -> Result<Option<&'r str>, ImportError> {
     match rec.get(h.find(column)) {
         Some(v) => Ok(Some(v)),
         None => {
@@ -151,7 +156,8 @@ fn individual_row(file: &mut FileImport<'_>, h: &Header, rec: &CsvRecord) -> Res
         Err(e) => return file.reject(&format!("line {}", rec.line), Some("Id"), &e.to_string(), Some(&rec.raw())),
     };
     let row = file.csv_row(rec)?;
-    for (column, attribute) in [("FirstName", "first_name"), ("LastName", "last_name"), ("BirthDate", "date_of_birth")] {
+    for (column, attribute) in [("FirstName", "first_name"), ("LastName", "last_name"), ("BirthDate", "date_of_birth")]
+    {
         if let Some(v) = rec.get(h.find(column)) {
             file.attribute(row, &subject, attribute, v)?;
         }
@@ -159,7 +165,12 @@ fn individual_row(file: &mut FileImport<'_>, h: &Header, rec: &CsvRecord) -> Res
     Ok(())
 }
 
-fn contact_point_row(file: &mut FileImport<'_>, h: &Header, rec: &CsvRecord, address_column: &str) -> Result<(), ImportError> {
+fn contact_point_row(
+    file: &mut FileImport<'_>,
+    h: &Header,
+    rec: &CsvRecord,
+    address_column: &str,
+) -> Result<(), ImportError> {
     let locator = format!("line {}", rec.line);
     let Some(id) = required(file, h, rec, "Id")? else { return Ok(()) };
     let Some(parent) = required(file, h, rec, "ParentId")? else { return Ok(()) };
@@ -178,7 +189,12 @@ fn contact_point_row(file: &mut FileImport<'_>, h: &Header, rec: &CsvRecord, add
     Ok(())
 }
 
-fn consent_row(file: &mut FileImport<'_>, h: &Header, rec: &CsvRecord, object: SalesforceObject) -> Result<(), ImportError> {
+fn consent_row(
+    file: &mut FileImport<'_>,
+    h: &Header,
+    rec: &CsvRecord,
+    object: SalesforceObject,
+) -> Result<(), ImportError> {
     let locator = format!("line {}", rec.line);
     let raw = rec.raw();
     let (party_column, make_subject): (&str, fn(&str) -> Result<Identifier, crate::model::IdentifierError>) =

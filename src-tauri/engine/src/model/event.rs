@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// What one source fact says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum EventKind {
     #[serde(rename = "consent.given")]
     ConsentGiven,
@@ -66,16 +66,13 @@ impl FromStr for EventKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim().to_ascii_lowercase();
-        EventKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == t)
-            .ok_or_else(|| {
-                format!(
-                    "unknown event kind '{}' (expected one of {})",
-                    s.trim(),
-                    EventKind::ALL.map(|k| k.as_str()).join(", ")
-                )
-            })
+        EventKind::ALL.into_iter().find(|k| k.as_str() == t).ok_or_else(|| {
+            format!(
+                "unknown event kind '{}' (expected one of {})",
+                s.trim(),
+                EventKind::ALL.map(|k| k.as_str()).join(", ")
+            )
+        })
     }
 }
 

@@ -153,7 +153,10 @@ mod tests {
 
     #[test]
     fn parses_every_written_form() {
-        assert_eq!(Identifier::parse("salesforce:Individual:0PK5g000000XyZ1").unwrap().to_string(), "salesforce:individual:0PK5g000000XyZ1");
+        assert_eq!(
+            Identifier::parse("salesforce:Individual:0PK5g000000XyZ1").unwrap().to_string(),
+            "salesforce:individual:0PK5g000000XyZ1"
+        );
         assert_eq!(Identifier::parse("email:X@Y.org").unwrap().value, "x@y.org");
         assert_eq!(Identifier::parse("X@Y.org").unwrap().kind, "email");
         assert_eq!(Identifier::parse("+33 1 23 45 67 89").unwrap().value, "+33123456789");

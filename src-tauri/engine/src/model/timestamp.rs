@@ -113,11 +113,7 @@ fn in_range(dt: &DateTime<Utc>) -> bool {
 /// Parses a timestamp. `assumed_zone` is used (and recorded) when the text has no zone;
 /// `order` is needed for slash dates whose day and month are both ≤ 12 (and is checked
 /// against unambiguous ones).
-pub fn parse_timestamp(
-    text: &str,
-    assumed_zone: Tz,
-    order: Option<DateOrder>,
-) -> Result<Timestamp, TimestampError> {
+pub fn parse_timestamp(text: &str, assumed_zone: Tz, order: Option<DateOrder>) -> Result<Timestamp, TimestampError> {
     let t = text.trim();
     let original = text.to_string();
     if t.is_empty() {
@@ -187,20 +183,13 @@ fn parse_with_offset(t: &str) -> Option<DateTime<Utc>> {
     } else {
         t.to_string()
     };
-    FORMATS.iter().find_map(|f| {
-        DateTime::<FixedOffset>::parse_from_str(&normalised, f)
-            .ok()
-            .map(|dt| dt.with_timezone(&Utc))
-    })
+    FORMATS
+        .iter()
+        .find_map(|f| DateTime::<FixedOffset>::parse_from_str(&normalised, f).ok().map(|dt| dt.with_timezone(&Utc)))
 }
 
 fn parse_naive(t: &str, order: Option<DateOrder>) -> Result<NaiveDateTime, TimestampError> {
-    const FORMATS: &[&str] = &[
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M",
-    ];
+    const FORMATS: &[&str] = &["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"];
     for f in FORMATS {
         if let Ok(dt) = NaiveDateTime::parse_from_str(t, f) {
             return Ok(dt);

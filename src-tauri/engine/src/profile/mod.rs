@@ -158,11 +158,9 @@ impl Profile {
     pub fn resolve_purpose(&self, system: &str, label: &str) -> Option<&Purpose> {
         let l = norm(label);
         let alias_match = |key: &str| {
-            self.purposes.iter().find(|p| {
-                p.aliases
-                    .get(key)
-                    .is_some_and(|labels| labels.iter().any(|a| a != "*" && norm(a) == l))
-            })
+            self.purposes
+                .iter()
+                .find(|p| p.aliases.get(key).is_some_and(|labels| labels.iter().any(|a| a != "*" && norm(a) == l)))
         };
         if !l.is_empty() {
             if let Some(p) = alias_match(system).or_else(|| alias_match("*")) {
@@ -172,16 +170,12 @@ impl Profile {
                 return Some(p);
             }
         }
-        self.purposes
-            .iter()
-            .find(|p| p.aliases.get(system).is_some_and(|labels| labels.iter().any(|a| a == "*")))
+        self.purposes.iter().find(|p| p.aliases.get(system).is_some_and(|labels| labels.iter().any(|a| a == "*")))
     }
 
     /// The purpose a system's consents belong to when its export names none (a `"*"` alias).
     pub fn wildcard_purpose(&self, system: &str) -> Option<&Purpose> {
-        self.purposes
-            .iter()
-            .find(|p| p.aliases.get(system).is_some_and(|labels| labels.iter().any(|a| a == "*")))
+        self.purposes.iter().find(|p| p.aliases.get(system).is_some_and(|labels| labels.iter().any(|a| a == "*")))
     }
 
     /// The third party a name refers to, through legal names and aliases (case-insensitive).
@@ -190,17 +184,13 @@ impl Profile {
         if n.is_empty() {
             return None;
         }
-        self.third_parties
-            .iter()
-            .find(|t| norm(&t.legal_name) == n || t.aliases.iter().any(|a| norm(a) == n))
+        self.third_parties.iter().find(|t| norm(&t.legal_name) == n || t.aliases.iter().any(|a| norm(a) == n))
     }
 
     /// The collection point for a capture label in a system.
     pub fn collection_point(&self, system: &str, label: &str) -> Option<&CollectionPoint> {
         let l = norm(label);
-        self.collection_points
-            .iter()
-            .find(|c| (c.system == system || c.system == "*") && norm(&c.label) == l)
+        self.collection_points.iter().find(|c| (c.system == system || c.system == "*") && norm(&c.label) == l)
     }
 
     /// The zone assumed for zone-less times from `system`.

@@ -16,28 +16,24 @@ fn err(path: impl Into<String>, message: impl Into<String>) -> ProfileError {
     ProfileError { path: path.into(), message: message.into() }
 }
 
-const LAWFUL_BASES: &[&str] = &[
-    "consent",
-    "contract",
-    "legal-obligation",
-    "vital-interests",
-    "public-task",
-    "legitimate-interest",
-];
+const LAWFUL_BASES: &[&str] =
+    &["consent", "contract", "legal-obligation", "vital-interests", "public-task", "legitimate-interest"];
 
 pub(super) fn parse(text: &str) -> Result<Profile, ProfileError> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| err("$", format!("not valid JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| err("$", format!("not valid JSON: {e}")))?;
     match value.get("format").and_then(|f| f.as_str()) {
         Some(PROFILE_FORMAT) => {}
         Some(other) => {
-            return Err(err("$.format", format!("unsupported format '{other}' (this version reads '{PROFILE_FORMAT}')")))
+            return Err(err(
+                "$.format",
+                format!("unsupported format '{other}' (this version reads '{PROFILE_FORMAT}')"),
+            ))
         }
         None => return Err(err("$.format", format!("missing; expected \"{PROFILE_FORMAT}\""))),
     }
     let de = &mut serde_json::Deserializer::from_str(text);
-    let profile: Profile = serde_path_to_error::deserialize(de)
-        .map_err(|e| err(format!("$.{}", e.path()), e.inner().to_string()))?;
+    let profile: Profile =
+        serde_path_to_error::deserialize(de).map_err(|e| err(format!("$.{}", e.path()), e.inner().to_string()))?;
     check(&profile)?;
     Ok(profile)
 }
@@ -73,8 +69,7 @@ fn check(p: &Profile) -> Result<(), ProfileError> {
     }
     for (i, c) in p.collection_points.iter().enumerate() {
         if let Some(m) = &c.method {
-            m.parse::<crate::model::Method>()
-                .map_err(|e| err(format!("$.collection_points[{i}].method"), e))?;
+            m.parse::<crate::model::Method>().map_err(|e| err(format!("$.collection_points[{i}].method"), e))?;
         }
     }
     for (i, n) in p.notices.iter().enumerate() {

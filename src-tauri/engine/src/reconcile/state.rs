@@ -89,7 +89,10 @@ impl<'a> PurposeHistory<'a> {
             let (Some(purpose), Some(_)) = (&e.purpose, e.occurred_at_ms) else { continue };
             let state_changing = matches!(
                 e.kind,
-                EventKind::ConsentGiven | EventKind::ConsentRefused | EventKind::ConsentWithdrawn | EventKind::ConsentExpired
+                EventKind::ConsentGiven
+                    | EventKind::ConsentRefused
+                    | EventKind::ConsentWithdrawn
+                    | EventKind::ConsentExpired
             );
             if !state_changing || (e.kind == EventKind::ConsentGiven && !is_valid_grant(e)) {
                 continue;
@@ -106,11 +109,18 @@ impl<'a> PurposeHistory<'a> {
     pub fn at(&self, t: i64) -> StateAt<'a> {
         let n = self.entries.partition_point(|e| e.occurred_at_ms.unwrap_or(i64::MIN) <= t);
         if n == 0 {
-            return StateAt { state: ConsentState::None, since: None, run_start: None, latest: None, grant_in_force: None };
+            return StateAt {
+                state: ConsentState::None,
+                since: None,
+                run_start: None,
+                latest: None,
+                grant_in_force: None,
+            };
         }
         let latest = self.entries[n - 1];
         let state = ConsentState::of(latest.kind);
-        let negative = |e: &TimelineEvent| matches!(ConsentState::of(e.kind), ConsentState::Withdrawn | ConsentState::Refused);
+        let negative =
+            |e: &TimelineEvent| matches!(ConsentState::of(e.kind), ConsentState::Withdrawn | ConsentState::Refused);
         let same_run = |e: &TimelineEvent| match state {
             ConsentState::Withdrawn | ConsentState::Refused => negative(e),
             s => ConsentState::of(e.kind) == s,
@@ -127,7 +137,13 @@ impl<'a> PurposeHistory<'a> {
                 latest
             }
         });
-        StateAt { state, since: run_start.occurred_at_ms, run_start: Some(run_start), latest: Some(latest), grant_in_force }
+        StateAt {
+            state,
+            since: run_start.occurred_at_ms,
+            run_start: Some(run_start),
+            latest: Some(latest),
+            grant_in_force,
+        }
     }
 }
 
@@ -216,7 +232,14 @@ pub fn subject_state(profile: &Profile, events: &[TimelineEvent], t: i64) -> Vec
         .into_iter()
         .map(|purpose| {
             let Some(h) = histories.get(&purpose) else {
-                return PurposeState { purpose, state: ConsentState::None, since: None, recipients: vec![], systems: vec![], grant_event: None };
+                return PurposeState {
+                    purpose,
+                    state: ConsentState::None,
+                    since: None,
+                    recipients: vec![],
+                    systems: vec![],
+                    grant_event: None,
+                };
             };
             let at = h.at(t);
             // The systems whose own latest event agrees with the state.
@@ -227,10 +250,15 @@ pub fn subject_state(profile: &Profile, events: &[TimelineEvent], t: i64) -> Vec
             let agree = |e: &TimelineEvent| {
                 let s = ConsentState::of(e.kind);
                 s == at.state
-                    || matches!((s, at.state), (ConsentState::Refused, ConsentState::Withdrawn) | (ConsentState::Withdrawn, ConsentState::Refused))
+                    || matches!(
+                        (s, at.state),
+                        (ConsentState::Refused, ConsentState::Withdrawn)
+                            | (ConsentState::Withdrawn, ConsentState::Refused)
+                    )
             };
             let systems = latest_by_system.iter().filter(|(_, e)| agree(e)).map(|(s, _)| s.to_string()).collect();
-            let recipients = at.grant_in_force.map(|g| covered_recipients(profile, g).into_iter().collect()).unwrap_or_default();
+            let recipients =
+                at.grant_in_force.map(|g| covered_recipients(profile, g).into_iter().collect()).unwrap_or_default();
             PurposeState {
                 purpose,
                 state: at.state,

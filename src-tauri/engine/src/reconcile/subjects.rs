@@ -15,7 +15,12 @@ pub struct SubjectSummary {
 }
 
 /// Subjects whose identifiers contain `search` (case-insensitive), by id, paged in SQLite.
-pub fn list(conn: &Connection, search: Option<&str>, limit: i64, offset: i64) -> Result<Vec<SubjectSummary>, StoreError> {
+pub fn list(
+    conn: &Connection,
+    search: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<SubjectSummary>, StoreError> {
     let pattern = search.map(|s| format!("%{}%", s.trim().to_lowercase().replace('%', "\\%").replace('_', "\\_")));
     let mut stmt = conn.prepare(
         "SELECT s.subject_id, count(e.id), group_concat(DISTINCT e.system)
@@ -30,7 +35,8 @@ pub fn list(conn: &Connection, search: Option<&str>, limit: i64, offset: i64) ->
         .collect::<Result<_, _>>()?;
     rows.into_iter()
         .map(|(id, events, systems)| {
-            let mut systems: Vec<String> = systems.map(|s| s.split(',').map(str::to_string).collect()).unwrap_or_default();
+            let mut systems: Vec<String> =
+                systems.map(|s| s.split(',').map(str::to_string).collect()).unwrap_or_default();
             systems.sort();
             Ok(SubjectSummary { id, identifiers: identifiers_of(conn, id)?, events, systems })
         })

@@ -59,7 +59,8 @@ pub struct TimelineEvent {
     /// The evidence object as stored (JSON text), parsed on demand.
     pub evidence_json: Option<String>,
     /// Content hash of the fact: a tie-breaker that does not depend on import order.
-    pub fingerprint: String,
+    #[serde(skip)]
+    pub fingerprint: Vec<u8>,
     pub row_id: i64,
     /// Where the event came from (loaded for timelines, not for bulk audits).
     pub source: Option<SourceRef>,
@@ -75,10 +76,7 @@ impl TimelineEvent {
 
     /// The evidence object.
     pub fn evidence(&self) -> serde_json::Value {
-        self.evidence_json
-            .as_deref()
-            .and_then(|e| serde_json::from_str(e).ok())
-            .unwrap_or(serde_json::Value::Null)
+        self.evidence_json.as_deref().and_then(|e| serde_json::from_str(e).ok()).unwrap_or(serde_json::Value::Null)
     }
 
     /// True for grants, refusals, withdrawals, expiries and negative signals.
@@ -216,8 +214,10 @@ pub fn for_each_subject(
 ) -> Result<(), StoreError> {
     let mut by_event: std::collections::HashMap<i64, Vec<Recipient>> = std::collections::HashMap::new();
     {
-        let mut stmt = conn.prepare("SELECT event_id, label, legal_name FROM event_recipients ORDER BY event_id, label")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, Recipient { label: r.get(1)?, legal_name: r.get(2)? })))?;
+        let mut stmt =
+            conn.prepare("SELECT event_id, label, legal_name FROM event_recipients ORDER BY event_id, label")?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, Recipient { label: r.get(1)?, legal_name: r.get(2)? })))?;
         for row in rows {
             let (id, rec) = row?;
             by_event.entry(id).or_default().push(rec);
@@ -256,26 +256,34 @@ pub fn for_each_subject(
 /// Identical facts (kind, instant, purpose, recipients) reported by different systems stay
 /// separate events but point at each other.
 fn link_corroborations(events: &mut [TimelineEvent]) {
-    type Key = (EventKind, Option<i64>, Option<String>, Vec<String>);
-    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, e) in events.iter().enumerate() {
-        if e.occurred_at_ms.is_none() || e.purpose.is_none() {
-            continue;
-        }
+    let mut idx: Vec<usize> =
+        (0..events.len()).filter(|&i| events[i].occurred_at_ms.is_some() && events[i].purpose.is_some()).collect();
+    let key = |e: &TimelineEvent| (e.stated_kind, e.occurred_at_ms, e.purpose.clone());
+    idx.sort_by_key(|&i| key(&events[i]));
+    let recipients = |e: &TimelineEvent| {
         let mut names: Vec<String> = e.recipients.iter().map(|r| r.name().to_lowercase()).collect();
         names.sort();
-        let key: Key = (e.stated_kind, e.occurred_at_ms, e.purpose.clone(), names);
-        groups.entry(format!("{key:?}")).or_default().push(i);
-    }
-    for members in groups.values().filter(|m| m.len() > 1) {
-        for &i in members {
-            let others: Vec<i64> = members
-                .iter()
-                .filter(|&&j| events[j].system != events[i].system)
-                .map(|&j| events[j].id)
-                .collect();
-            events[i].corroborated_by = others;
+        names
+    };
+    let mut start = 0;
+    while start < idx.len() {
+        let mut end = start + 1;
+        while end < idx.len() && key(&events[idx[end]]) == key(&events[idx[start]]) {
+            end += 1;
         }
+        if end - start > 1 {
+            let group: Vec<usize> = idx[start..end].to_vec();
+            for &i in &group {
+                let mine = recipients(&events[i]);
+                let others: Vec<i64> = group
+                    .iter()
+                    .filter(|&&j| events[j].system != events[i].system && recipients(&events[j]) == mine)
+                    .map(|&j| events[j].id)
+                    .collect();
+                events[i].corroborated_by = others;
+            }
+        }
+        start = end;
     }
 }
 

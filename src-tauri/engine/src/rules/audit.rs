@@ -101,7 +101,11 @@ pub fn run(store: &mut Store) -> Result<AuditReport, StoreError> {
         "INSERT INTO audit_runs (at, summary) VALUES (?1, ?2)",
         params![store::now_rfc3339(), serde_json::to_string(&summary)?],
     )?;
-    store::audit_log::record(&tx, "audit", &serde_json::json!({"findings": findings.len(), "by_rule": summary.by_rule}))?;
+    store::audit_log::record(
+        &tx,
+        "audit",
+        &serde_json::json!({"findings": findings.len(), "by_rule": summary.by_rule}),
+    )?;
     tx.commit()?;
     Ok(AuditReport { summary, findings })
 }
@@ -144,7 +148,14 @@ pub fn compute(
         findings.extend(sink.finish(subject_id, &key));
         Ok(())
     })?;
-    findings.sort_by(|a, b| (a.subject_key.as_str(), a.rule, &a.purpose, &a.recipient).cmp(&(b.subject_key.as_str(), b.rule, &b.purpose, &b.recipient)));
+    findings.sort_by(|a, b| {
+        (a.subject_key.as_str(), a.rule, &a.purpose, &a.recipient).cmp(&(
+            b.subject_key.as_str(),
+            b.rule,
+            &b.purpose,
+            &b.recipient,
+        ))
+    });
     Ok((findings, coverage, subjects, total_events))
 }
 
@@ -193,22 +204,37 @@ fn summarise(profile: &Profile, findings: &[Finding], c: &Coverage, subjects: us
         let id = p.id.as_str();
         let uses = c.uses_by_purpose.get(id).copied().unwrap_or(0);
         if c.disclosures_by_purpose.get(id).copied().unwrap_or(0) == 0 && p.recipients.is_empty() {
-            note("R1", Some(id), format!("R1 not evaluated for purpose {id}: no disclosure data and no recipients in the profile"));
+            note(
+                "R1",
+                Some(id),
+                format!("R1 not evaluated for purpose {id}: no disclosure data and no recipients in the profile"),
+            );
         }
         if uses == 0 {
             for rule in ["R2", "R3", "R5", "R8"] {
-                note(rule, Some(id), format!("{rule} not evaluated for purpose {id}: no processing or disclosure data for it"));
+                note(
+                    rule,
+                    Some(id),
+                    format!("{rule} not evaluated for purpose {id}: no processing or disclosure data for it"),
+                );
             }
         }
         if c.consent_systems_by_purpose.get(id).map_or(0, |s| s.len()) < 2 {
-            note("R7", Some(id), format!("R7 not evaluated for purpose {id}: fewer than two systems record consent for it"));
+            note(
+                "R7",
+                Some(id),
+                format!("R7 not evaluated for purpose {id}: fewer than two systems record consent for it"),
+            );
         }
         let channel = p.channel.as_deref().unwrap_or("");
         if !profile.policy.double_opt_in_channels.iter().any(|ch| ch.eq_ignore_ascii_case(channel)) {
             note(
                 "R9",
                 Some(id),
-                format!("R9 not applicable to purpose {id}: the policy requires no double opt-in for its channel ({})", if channel.is_empty() { "none" } else { channel }),
+                format!(
+                    "R9 not applicable to purpose {id}: the policy requires no double opt-in for its channel ({})",
+                    if channel.is_empty() { "none" } else { channel }
+                ),
             );
         }
     }
@@ -282,10 +308,12 @@ pub fn stored_findings(
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, rule, severity, subject_id, subject_key, purpose, recipient, at, occ, ids, systems, explanation) = row?;
+        let (id, rule, severity, subject_id, subject_key, purpose, recipient, at, occ, ids, systems, explanation) =
+            row?;
         out.push(Finding {
             id,
-            rule: RuleId::parse(&rule).ok_or_else(|| StoreError::NotFound(format!("stored finding has unknown rule {rule}")))?,
+            rule: RuleId::parse(&rule)
+                .ok_or_else(|| StoreError::NotFound(format!("stored finding has unknown rule {rule}")))?,
             severity: Severity::parse(&severity).unwrap_or(Severity::Low),
             subject_id,
             subject_key,

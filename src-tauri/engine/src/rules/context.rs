@@ -41,9 +41,7 @@ impl<'a> SubjectContext<'a> {
 
     /// Uses (processing, disclosure) with an instant and a consent-based purpose.
     pub fn consent_uses(&self) -> impl Iterator<Item = &'a TimelineEvent> + '_ {
-        self.events
-            .iter()
-            .filter(move |e| e.is_use() && e.occurred_at_ms.is_some() && self.consent_based(e))
+        self.events.iter().filter(move |e| e.is_use() && e.occurred_at_ms.is_some() && self.consent_based(e))
     }
 
     /// Grants (valid or not).

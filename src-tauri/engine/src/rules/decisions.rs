@@ -19,7 +19,13 @@ pub struct Decision {
 }
 
 /// Records a decision on a finding of the latest audit.
-pub fn decide(conn: &Connection, finding_id: &str, status: &str, note: &str, by: Option<&str>) -> Result<Decision, StoreError> {
+pub fn decide(
+    conn: &Connection,
+    finding_id: &str,
+    status: &str,
+    note: &str,
+    by: Option<&str>,
+) -> Result<Decision, StoreError> {
     if !STATUSES.contains(&status) {
         return Err(StoreError::NotFound(format!("unknown status '{status}' (expected {})", STATUSES.join(", "))));
     }

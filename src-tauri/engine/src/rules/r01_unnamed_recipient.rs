@@ -62,7 +62,8 @@ impl Rule for UnnamedRecipient {
             }
             if let Some(p) = ctx.purpose(u) {
                 for r in &p.recipients {
-                    let name = ctx.profile.resolve_third_party(r).map(|t| t.legal_name.clone()).unwrap_or_else(|| r.clone());
+                    let name =
+                        ctx.profile.resolve_third_party(r).map(|t| t.legal_name.clone()).unwrap_or_else(|| r.clone());
                     // A disclosure to the same party was flagged above: the sink merges the two.
                     if !covers(&covered, &name) {
                         flag(

@@ -35,15 +35,25 @@ impl Rule for NoValidConsent {
                 .filter(same_purpose)
                 .find(|g| is_valid_grant(g) && g.occurred_at_ms.is_some_and(|x| x > t));
             let why = match (st, latest) {
-                (ConsentState::Refused, Some(r)) => format!("the person had refused it on {} ({})", r.occurred_at_ms.map(when).unwrap_or_default(), r.system),
-                (ConsentState::Expired, Some(r)) => format!("the consent had expired on {} ({})", r.occurred_at_ms.map(when).unwrap_or_default(), r.system),
+                (ConsentState::Refused, Some(r)) => format!(
+                    "the person had refused it on {} ({})",
+                    r.occurred_at_ms.map(when).unwrap_or_default(),
+                    r.system
+                ),
+                (ConsentState::Expired, Some(r)) => format!(
+                    "the consent had expired on {} ({})",
+                    r.occurred_at_ms.map(when).unwrap_or_default(),
+                    r.system
+                ),
                 _ => match (invalid_before, later) {
                     (Some(g), _) => format!(
                         "the only consent recorded before it was given by an invalid method ({}, {})",
                         g.method.as_deref().unwrap_or("unknown"),
                         g.system
                     ),
-                    (None, Some(g)) => format!("consent was only given later, on {}", g.occurred_at_ms.map(when).unwrap_or_default()),
+                    (None, Some(g)) => {
+                        format!("consent was only given later, on {}", g.occurred_at_ms.map(when).unwrap_or_default())
+                    }
                     (None, None) => "no consent for it was ever recorded".to_string(),
                 },
             };
@@ -69,7 +79,15 @@ impl Rule for NoValidConsent {
                     });
                 }
             } else {
-                out.flag(Trigger { rule: RuleId::R2, severity: Severity::High, purpose: Some(purpose.to_string()), recipient: None, at: Some(t), events, detail });
+                out.flag(Trigger {
+                    rule: RuleId::R2,
+                    severity: Severity::High,
+                    purpose: Some(purpose.to_string()),
+                    recipient: None,
+                    at: Some(t),
+                    events,
+                    detail,
+                });
             }
         }
     }

@@ -20,7 +20,9 @@ impl Rule for ProcessingAfterWithdrawal {
         for u in ctx.consent_uses() {
             let (Some(purpose), Some(t)) = (u.purpose.as_deref(), u.occurred_at_ms) else { continue };
             let Some(state) = ctx.state_at(purpose, t) else { continue };
-            let (ConsentState::Withdrawn, Some(w_event), Some(w)) = (state.state, state.run_start, state.since) else { continue };
+            let (ConsentState::Withdrawn, Some(w_event), Some(w)) = (state.state, state.run_start, state.since) else {
+                continue;
+            };
             if t <= w + grace_ms {
                 continue;
             }

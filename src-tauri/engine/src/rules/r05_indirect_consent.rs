@@ -17,7 +17,8 @@ impl Rule for IndirectConsent {
         for u in ctx.consent_uses() {
             let (Some(purpose), Some(t)) = (u.purpose.as_deref(), u.occurred_at_ms) else { continue };
             let Some(state) = ctx.state_at(purpose, t) else { continue };
-            let Some(grant) = state.grant_in_force.filter(|g| state.state == ConsentState::Given && is_indirect(g)) else {
+            let Some(grant) = state.grant_in_force.filter(|g| state.state == ConsentState::Given && is_indirect(g))
+            else {
                 continue;
             };
             let by = grant.collected_by.as_deref().map(|c| format!(" by {c}")).unwrap_or_default();

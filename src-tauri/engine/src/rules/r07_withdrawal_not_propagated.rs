@@ -23,7 +23,10 @@ impl Rule for WithdrawalNotPropagated {
         for e in ctx.events.iter().filter(|e| e.occurred_at_ms.is_some()) {
             let state_event = matches!(
                 e.kind,
-                EventKind::ConsentGiven | EventKind::ConsentRefused | EventKind::ConsentWithdrawn | EventKind::ConsentExpired
+                EventKind::ConsentGiven
+                    | EventKind::ConsentRefused
+                    | EventKind::ConsentWithdrawn
+                    | EventKind::ConsentExpired
             );
             if let (true, Some(p)) = (state_event, e.purpose.as_deref()) {
                 latest.insert((p, e.system.as_str()), e);
@@ -34,14 +37,17 @@ impl Rule for WithdrawalNotPropagated {
             by_purpose.entry(p).or_default().push(e);
         }
         for (purpose, lasts) in by_purpose {
-            for a in lasts.iter().filter(|e| matches!(e.kind, EventKind::ConsentWithdrawn | EventKind::ConsentRefused)) {
+            for a in lasts.iter().filter(|e| matches!(e.kind, EventKind::ConsentWithdrawn | EventKind::ConsentRefused))
+            {
                 let Some(w) = a.occurred_at_ms else { continue };
                 for b in lasts.iter().filter(|e| e.kind == EventKind::ConsentGiven && e.system != a.system) {
                     let Some(bt) = b.occurred_at_ms.filter(|bt| *bt < w) else { continue };
-                    let used_after: Option<&TimelineEvent> = ctx
-                        .events
-                        .iter()
-                        .find(|u| u.is_use() && u.system == b.system && u.purpose.as_deref() == Some(purpose) && u.occurred_at_ms.is_some_and(|t| t > w));
+                    let used_after: Option<&TimelineEvent> = ctx.events.iter().find(|u| {
+                        u.is_use()
+                            && u.system == b.system
+                            && u.purpose.as_deref() == Some(purpose)
+                            && u.occurred_at_ms.is_some_and(|t| t > w)
+                    });
                     let mut events = vec![*a, *b];
                     events.extend(used_after);
                     let what = if a.kind == EventKind::ConsentWithdrawn { "withdrew" } else { "refused" };

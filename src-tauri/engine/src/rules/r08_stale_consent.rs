@@ -17,7 +17,10 @@ impl Rule for StaleConsent {
         for u in ctx.consent_uses() {
             let (Some(purpose), Some(t)) = (u.purpose.as_deref(), u.occurred_at_ms) else { continue };
             let Some(state) = ctx.state_at(purpose, t) else { continue };
-            let Some(grant) = state.grant_in_force.filter(|g| state.state == ConsentState::Given && !is_indirect(g)) else { continue };
+            let Some(grant) = state.grant_in_force.filter(|g| state.state == ConsentState::Given && !is_indirect(g))
+            else {
+                continue;
+            };
             let Some(g) = grant.occurred_at_ms else { continue };
             let Some(stale_from) = add_months(g, months) else { continue };
             if t <= stale_from {

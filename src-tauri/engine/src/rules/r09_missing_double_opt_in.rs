@@ -35,7 +35,8 @@ impl Rule for MissingDoubleOptIn {
                     && c.system == g.system
                     && c.purpose == g.purpose
                     && (c.row_id == g.row_id
-                        || (c.occurred_at_ms >= g.occurred_at_ms && next_grant.is_none_or(|n| c.occurred_at_ms < Some(n))))
+                        || (c.occurred_at_ms >= g.occurred_at_ms
+                            && next_grant.is_none_or(|n| c.occurred_at_ms < Some(n))))
             });
             if confirmed {
                 continue;

@@ -24,7 +24,9 @@ fn parental_authorisation(g: &TimelineEvent) -> bool {
     let evidence = g.evidence();
     ["parental_authorisation", "parental_consent"].iter().any(|k| match evidence.get(k) {
         Some(serde_json::Value::Bool(b)) => *b,
-        Some(serde_json::Value::String(s)) => !s.trim().is_empty() && !matches!(s.trim().to_lowercase().as_str(), "false" | "no" | "0"),
+        Some(serde_json::Value::String(s)) => {
+            !s.trim().is_empty() && !matches!(s.trim().to_lowercase().as_str(), "false" | "no" | "0")
+        }
         _ => false,
     })
 }

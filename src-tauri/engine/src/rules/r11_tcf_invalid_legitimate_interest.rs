@@ -29,9 +29,8 @@ impl Rule for TcfInvalidLegitimateInterest {
             if purposes.is_empty() || !seen.insert(tc.clone()) {
                 continue;
             }
-            let purpose = purposes
-                .iter()
-                .find_map(|p| ctx.profile.resolve_purpose("tcf", &p.to_string()).map(|p| p.id.clone()));
+            let purpose =
+                purposes.iter().find_map(|p| ctx.profile.resolve_purpose("tcf", &p.to_string()).map(|p| p.id.clone()));
             let version = evidence.get("tcf_policy_version").and_then(|v| v.as_u64()).unwrap_or(0);
             out.flag(Trigger {
                 rule: RuleId::R11,

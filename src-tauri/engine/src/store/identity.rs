@@ -23,18 +23,16 @@ impl IdentifierCache {
             return Ok(*id);
         }
         let mut find = conn.prepare_cached("SELECT id FROM identifiers WHERE kind = ?1 AND value = ?2")?;
-        let existing: Option<i64> = find
-            .query_row(params![identifier.kind, identifier.value], |r| r.get(0))
-            .optional()?;
+        let existing: Option<i64> =
+            find.query_row(params![identifier.kind, identifier.value], |r| r.get(0)).optional()?;
         let id = match existing {
             Some(id) => id,
             None => {
                 let mut insert = conn.prepare_cached("INSERT INTO identifiers (kind, value) VALUES (?1, ?2)")?;
+                // subject_id is set by `recompute_subjects`, which every import runs before it
+                // commits.
                 insert.execute(params![identifier.kind, identifier.value])?;
-                let id = conn.last_insert_rowid();
-                conn.prepare_cached("UPDATE identifiers SET subject_id = ?1 WHERE id = ?1")?
-                    .execute(params![id])?;
-                id
+                conn.last_insert_rowid()
             }
         };
         self.ids.insert(identifier.clone(), id);
@@ -101,11 +99,10 @@ pub fn recompute_subjects(conn: &Connection) -> Result<usize, StoreError> {
         }
     }
     let mut changed = 0;
-    let mut update = conn.prepare_cached("UPDATE identifiers SET subject_id = ?2 WHERE id = ?1 AND subject_id != ?2")?;
+    let mut update =
+        conn.prepare_cached("UPDATE identifiers SET subject_id = ?2 WHERE id = ?1 AND subject_id != ?2")?;
     let mut all = conn.prepare("SELECT id, subject_id FROM identifiers")?;
-    let rows: Vec<(i64, i64)> = all
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
+    let rows: Vec<(i64, i64)> = all.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     for (id, current) in rows {
         let subject = if parent.contains_key(&id) { find(&mut parent, id) } else { id };
         if subject != current {

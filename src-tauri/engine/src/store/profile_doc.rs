@@ -7,12 +7,13 @@ use crate::profile::Profile;
 
 /// The stored profile, or the built-in default when none was imported.
 pub fn load(conn: &Connection) -> Result<Profile, StoreError> {
-    let doc: Option<String> = conn
-        .query_row("SELECT document FROM profile WHERE id = 1", [], |r| r.get(0))
-        .optional()?;
+    let doc: Option<String> =
+        conn.query_row("SELECT document FROM profile WHERE id = 1", [], |r| r.get(0)).optional()?;
     match doc {
         None => Ok(Profile::builtin()),
-        Some(text) => Profile::from_json(&text).map_err(|e| StoreError::NotFound(format!("stored profile is invalid: {e}"))),
+        Some(text) => {
+            Profile::from_json(&text).map_err(|e| StoreError::NotFound(format!("stored profile is invalid: {e}")))
+        }
     }
 }
 

@@ -32,8 +32,7 @@ fn row_to_source(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceInfo> {
     })
 }
 
-const SOURCE_COLUMNS: &str =
-    "id, path, system, sha256, bytes, imported_at, rows_imported, rows_rejected, rows_warned";
+const SOURCE_COLUMNS: &str = "id, path, system, sha256, bytes, imported_at, rows_imported, rows_rejected, rows_warned";
 
 /// Every imported file, oldest first.
 pub fn list(conn: &Connection) -> Result<Vec<SourceInfo>, StoreError> {
@@ -68,11 +67,16 @@ pub struct ImportIssue {
 
 /// The warnings and rejections of one source, in file order.
 pub fn issues(conn: &Connection, source_id: i64) -> Result<Vec<ImportIssue>, StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT severity, locator, field, message, raw FROM import_issues WHERE source_id = ?1 ORDER BY id",
-    )?;
+    let mut stmt = conn
+        .prepare("SELECT severity, locator, field, message, raw FROM import_issues WHERE source_id = ?1 ORDER BY id")?;
     let rows = stmt.query_map(params![source_id], |r| {
-        Ok(ImportIssue { severity: r.get(0)?, locator: r.get(1)?, field: r.get(2)?, message: r.get(3)?, raw: r.get(4)? })
+        Ok(ImportIssue {
+            severity: r.get(0)?,
+            locator: r.get(1)?,
+            field: r.get(2)?,
+            message: r.get(3)?,
+            raw: r.get(4)?,
+        })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -82,9 +86,8 @@ pub fn issues(conn: &Connection, source_id: i64) -> Result<Vec<ImportIssue>, Sto
 /// Returns the number of events removed.
 pub fn remove(conn: &mut Connection, source_id: i64) -> Result<usize, StoreError> {
     let tx = conn.transaction()?;
-    let exists: Option<i64> = tx
-        .query_row("SELECT id FROM sources WHERE id = ?1", params![source_id], |r| r.get(0))
-        .optional()?;
+    let exists: Option<i64> =
+        tx.query_row("SELECT id FROM sources WHERE id = ?1", params![source_id], |r| r.get(0)).optional()?;
     if exists.is_none() {
         return Err(StoreError::NotFound(format!("no source with id {source_id}")));
     }

@@ -81,9 +81,7 @@ pub enum TcDecodeError {
         segment_name: &'static str,
     },
     /// A field holds a value the specification does not allow.
-    #[error(
-        "segment {segment} ({segment_name}): invalid {field} at bit offset {offset}: {reason}"
-    )]
+    #[error("segment {segment} ({segment_name}): invalid {field} at bit offset {offset}: {reason}")]
     InvalidField {
         /// Zero-based segment index.
         segment: usize,
@@ -222,11 +220,7 @@ impl TcString {
         if self.policy_version < 4 {
             return Vec::new();
         }
-        self.purpose_legitimate_interests
-            .iter()
-            .copied()
-            .filter(|p| (3..=6).contains(p))
-            .collect()
+        self.purpose_legitimate_interests.iter().copied().filter(|p| (3..=6).contains(p)).collect()
     }
 }
 
@@ -275,12 +269,7 @@ pub fn decode_tc_string(s: &str) -> Result<TcString, TcDecodeError> {
                 }
                 tc.publisher_tc = Some(read_publisher_tc(&mut r)?);
             }
-            other => {
-                return Err(TcDecodeError::UnknownSegmentType {
-                    segment: index,
-                    segment_type: other,
-                })
-            }
+            other => return Err(TcDecodeError::UnknownSegmentType { segment: index, segment_type: other }),
         }
     }
     Ok(tc)
@@ -302,13 +291,7 @@ fn sextets(segment: usize, text: &str) -> Result<Vec<u8>, TcDecodeError> {
                 '0'..='9' => u32::from(ch) - u32::from('0') + 52,
                 '-' | '+' => 62,
                 '_' | '/' => 63,
-                _ => {
-                    return Err(TcDecodeError::InvalidBase64 {
-                        segment,
-                        position,
-                        ch,
-                    })
-                }
+                _ => return Err(TcDecodeError::InvalidBase64 { segment, position, ch }),
             };
             // Every arm yields a value below 64.
             Ok(v as u8)
@@ -326,12 +309,7 @@ struct BitReader<'a> {
 
 impl<'a> BitReader<'a> {
     fn new(sextets: &'a [u8], segment: usize, segment_name: &'static str) -> Self {
-        Self {
-            sextets,
-            pos: 0,
-            segment,
-            segment_name,
-        }
+        Self { sextets, pos: 0, segment, segment_name }
     }
 
     fn len_bits(&self) -> usize {
@@ -343,9 +321,7 @@ impl<'a> BitReader<'a> {
     }
 
     fn bit_at(&self, i: usize) -> bool {
-        self.sextets
-            .get(i / 6)
-            .is_some_and(|s| (s >> (5 - i % 6)) & 1 == 1)
+        self.sextets.get(i / 6).is_some_and(|s| (s >> (5 - i % 6)) & 1 == 1)
     }
 
     fn ensure(&self, n: usize, field: &'static str) -> Result<(), TcDecodeError> {
@@ -393,24 +369,13 @@ impl<'a> BitReader<'a> {
         self.ensure(n, field)?;
         let start = self.pos;
         self.pos += n;
-        Ok((0..n)
-            .filter(|&i| self.bit_at(start + i))
-            .map(|i| (i + 1) as u32)
-            .collect())
+        Ok((0..n).filter(|&i| self.bit_at(start + i)).map(|i| (i + 1) as u32).collect())
     }
 
     /// Like [`Self::read_bitfield`] for purpose-sized fields (at most 63 bits here).
-    fn read_small_bitfield(
-        &mut self,
-        n: usize,
-        field: &'static str,
-    ) -> Result<Vec<u8>, TcDecodeError> {
+    fn read_small_bitfield(&mut self, n: usize, field: &'static str) -> Result<Vec<u8>, TcDecodeError> {
         debug_assert!(n < 256);
-        Ok(self
-            .read_bitfield(n, field)?
-            .into_iter()
-            .map(|v| v as u8)
-            .collect())
+        Ok(self.read_bitfield(n, field)?.into_iter().map(|v| v as u8).collect())
     }
 
     /// Reads a 36-bit decisecond timestamp.
@@ -432,11 +397,7 @@ impl<'a> BitReader<'a> {
         for _ in 0..2 {
             let n = self.read_u8(6, field)?;
             if n > 25 {
-                return Err(self.invalid(
-                    field,
-                    offset,
-                    format!("letter value {n} is outside A-Z (0-25)"),
-                ));
+                return Err(self.invalid(field, offset, format!("letter value {n} is outside A-Z (0-25)")));
             }
             out.push(char::from(b'A' + n));
         }
@@ -444,20 +405,11 @@ impl<'a> BitReader<'a> {
     }
 
     fn invalid(&self, field: &'static str, offset: usize, reason: String) -> TcDecodeError {
-        TcDecodeError::InvalidField {
-            segment: self.segment,
-            segment_name: self.segment_name,
-            field,
-            offset,
-            reason,
-        }
+        TcDecodeError::InvalidField { segment: self.segment, segment_name: self.segment_name, field, offset, reason }
     }
 
     fn duplicate(&self) -> TcDecodeError {
-        TcDecodeError::DuplicateSegment {
-            segment: self.segment,
-            segment_name: self.segment_name,
-        }
+        TcDecodeError::DuplicateSegment { segment: self.segment, segment_name: self.segment_name }
     }
 }
 
@@ -490,11 +442,7 @@ fn decode_core(mut r: BitReader<'_>, budget: &mut usize) -> Result<TcString, TcD
         let purpose_id = r.read_u8(6, "PurposeId")?;
         let restriction_type = RestrictionType::from_code(r.read_u8(2, "RestrictionType")?);
         let vendors = read_range_entries(&mut r, None, budget)?;
-        publisher_restrictions.push(PublisherRestriction {
-            purpose_id,
-            restriction_type,
-            vendors,
-        });
+        publisher_restrictions.push(PublisherRestriction { purpose_id, restriction_type, vendors });
     }
 
     Ok(TcString {
@@ -524,10 +472,7 @@ fn decode_core(mut r: BitReader<'_>, budget: &mut usize) -> Result<TcString, TcD
 }
 
 /// Reads MaxVendorId, IsRangeEncoding and then a bitfield or range entries.
-fn read_vendor_section(
-    r: &mut BitReader<'_>,
-    budget: &mut usize,
-) -> Result<Vec<u32>, TcDecodeError> {
+fn read_vendor_section(r: &mut BitReader<'_>, budget: &mut usize) -> Result<Vec<u32>, TcDecodeError> {
     let max_vendor_id = r.read_u16(16, "MaxVendorId")?;
     if r.read_bool("IsRangeEncoding")? {
         read_range_entries(r, Some(max_vendor_id), budget)
@@ -557,26 +502,14 @@ fn read_range_entries(
             (start, "StartOrOnlyVendorId")
         };
         if start == 0 {
-            return Err(r.invalid(
-                "StartOrOnlyVendorId",
-                offset,
-                "vendor id 0 does not exist".into(),
-            ));
+            return Err(r.invalid("StartOrOnlyVendorId", offset, "vendor id 0 does not exist".into()));
         }
         if end < start {
-            return Err(r.invalid(
-                "EndVendorId",
-                offset,
-                format!("range end {end} is before its start {start}"),
-            ));
+            return Err(r.invalid("EndVendorId", offset, format!("range end {end} is before its start {start}")));
         }
         if let Some(max) = max_vendor_id {
             if end > u32::from(max) {
-                return Err(r.invalid(
-                    end_field,
-                    offset,
-                    format!("vendor id {end} exceeds MaxVendorId {max}"),
-                ));
+                return Err(r.invalid(end_field, offset, format!("vendor id {end} exceeds MaxVendorId {max}")));
             }
         }
         ranges.push((start, end));
@@ -589,19 +522,14 @@ fn read_range_entries(
             _ => merged.push((start, end)),
         }
     }
-    let total: usize = merged
-        .iter()
-        .map(|&(s, e)| (e - s) as usize + 1)
-        .sum::<usize>();
+    let total: usize = merged.iter().map(|&(s, e)| (e - s) as usize + 1).sum::<usize>();
     spend(budget, total)?;
     let ids: BTreeSet<u32> = merged.into_iter().flat_map(|(s, e)| s..=e).collect();
     Ok(ids.into_iter().collect())
 }
 
 fn spend(budget: &mut usize, n: usize) -> Result<(), TcDecodeError> {
-    *budget = budget
-        .checked_sub(n)
-        .ok_or(TcDecodeError::TooManyVendorIds)?;
+    *budget = budget.checked_sub(n).ok_or(TcDecodeError::TooManyVendorIds)?;
     Ok(())
 }
 
@@ -611,8 +539,7 @@ fn read_publisher_tc(r: &mut BitReader<'_>) -> Result<PublisherTc, TcDecodeError
     let num_custom_purposes = r.read_u8(6, "NumCustomPurposes")?;
     let n = usize::from(num_custom_purposes);
     let custom_purpose_consents = r.read_small_bitfield(n, "CustomPurposesConsent")?;
-    let custom_purpose_legitimate_interests =
-        r.read_small_bitfield(n, "CustomPurposesLITransparency")?;
+    let custom_purpose_legitimate_interests = r.read_small_bitfield(n, "CustomPurposesLITransparency")?;
     Ok(PublisherTc {
         purpose_consents,
         purpose_legitimate_interests,
@@ -627,10 +554,7 @@ mod tests {
     use super::*;
     use serde_json::{json, Map, Value};
 
-    const VECTORS_PATH: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/tcf/vectors.json"
-    );
+    const VECTORS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/tcf/vectors.json");
 
     fn vectors() -> Value {
         let text = std::fs::read_to_string(VECTORS_PATH).expect("read vectors.json");
@@ -654,32 +578,14 @@ mod tests {
         m.insert("vendorListVersion".into(), json!(tc.vendor_list_version));
         m.insert("policyVersion".into(), json!(tc.policy_version));
         m.insert("isServiceSpecific".into(), json!(tc.is_service_specific));
-        m.insert(
-            "useNonStandardTexts".into(),
-            json!(tc.use_non_standard_texts),
-        );
-        m.insert(
-            "specialFeatureOptins".into(),
-            json!(tc.special_feature_optins),
-        );
+        m.insert("useNonStandardTexts".into(), json!(tc.use_non_standard_texts));
+        m.insert("specialFeatureOptins".into(), json!(tc.special_feature_optins));
         m.insert("purposeConsents".into(), json!(tc.purpose_consents));
-        m.insert(
-            "purposeLegitimateInterests".into(),
-            json!(tc.purpose_legitimate_interests),
-        );
-        m.insert(
-            "purposeOneTreatment".into(),
-            json!(tc.purpose_one_treatment),
-        );
-        m.insert(
-            "publisherCountryCode".into(),
-            json!(tc.publisher_country_code),
-        );
+        m.insert("purposeLegitimateInterests".into(), json!(tc.purpose_legitimate_interests));
+        m.insert("purposeOneTreatment".into(), json!(tc.purpose_one_treatment));
+        m.insert("publisherCountryCode".into(), json!(tc.publisher_country_code));
         m.insert("vendorConsents".into(), json!(tc.vendor_consents));
-        m.insert(
-            "vendorLegitimateInterests".into(),
-            json!(tc.vendor_legitimate_interests),
-        );
+        m.insert("vendorLegitimateInterests".into(), json!(tc.vendor_legitimate_interests));
         let restrictions: Vec<Value> = tc
             .publisher_restrictions
             .iter()
@@ -715,10 +621,7 @@ mod tests {
 
     fn same_instant(a: &Value, b: &Value) -> bool {
         match (a.as_str(), b.as_str()) {
-            (Some(a), Some(b)) => match (
-                DateTime::parse_from_rfc3339(a),
-                DateTime::parse_from_rfc3339(b),
-            ) {
+            (Some(a), Some(b)) => match (DateTime::parse_from_rfc3339(a), DateTime::parse_from_rfc3339(b)) {
                 (Ok(a), Ok(b)) => a == b,
                 _ => false,
             },
@@ -728,10 +631,7 @@ mod tests {
 
     /// Checks every key of `expected` against `actual`, understanding the two derived-assertion
     /// forms upstream tests use (`X.containsAll`, `a.b.count`). Returns (mismatches, unchecked).
-    fn check(
-        expected: &Map<String, Value>,
-        actual: &Map<String, Value>,
-    ) -> (Vec<String>, Vec<String>) {
+    fn check(expected: &Map<String, Value>, actual: &Map<String, Value>) -> (Vec<String>, Vec<String>) {
         let mut mismatches = Vec::new();
         let mut unchecked = Vec::new();
         for (key, want) in expected {
@@ -752,8 +652,7 @@ mod tests {
                 },
                 [field, "containsAll"] => match (actual.get(*field), want.as_array()) {
                     (Some(Value::Array(got)), Some(want_items)) => {
-                        let missing: Vec<&Value> =
-                            want_items.iter().filter(|w| !got.contains(w)).collect();
+                        let missing: Vec<&Value> = want_items.iter().filter(|w| !got.contains(w)).collect();
                         if !missing.is_empty() {
                             mismatches.push(format!("{key}: {missing:?} not in {got:?}"));
                         }
@@ -763,10 +662,7 @@ mod tests {
                 [outer, inner, "count"] => match actual.get(*outer).and_then(|o| o.get(*inner)) {
                     Some(Value::Array(got)) => {
                         if want.as_u64() != Some(got.len() as u64) {
-                            mismatches.push(format!(
-                                "{key}: expected {want}, decoded {} ({got:?})",
-                                got.len()
-                            ));
+                            mismatches.push(format!("{key}: expected {want}, decoded {} ({got:?})", got.len()));
                         }
                     }
                     _ => unchecked.push(key.clone()),
@@ -794,9 +690,7 @@ mod tests {
             };
             let actual = to_vector_json(&tc);
             for section in ["upstream_asserted", "decoded_full"] {
-                let expected = vector[section]
-                    .as_object()
-                    .unwrap_or_else(|| panic!("vector {i} lacks {section}"));
+                let expected = vector[section].as_object().unwrap_or_else(|| panic!("vector {i} lacks {section}"));
                 let (mismatches, unchecked) = check(expected, &actual);
                 for m in mismatches {
                     failures.push(format!("vector {i} {section}: {m}"));
@@ -875,8 +769,7 @@ mod tests {
             self
         }
         fn encode(&self) -> String {
-            const ALPHABET: &[u8] =
-                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
             self.0
                 .chunks(6)
                 .map(|c| {
@@ -959,11 +852,7 @@ mod tests {
                     restriction_type: RestrictionType::RequireLegitimateInterest,
                     vendors: vec![10, 11, 12, 42],
                 },
-                PublisherRestriction {
-                    purpose_id: 1,
-                    restriction_type: RestrictionType::Undefined,
-                    vendors: vec![],
-                },
+                PublisherRestriction { purpose_id: 1, restriction_type: RestrictionType::Undefined, vendors: vec![] },
             ]
         );
         assert_eq!(tc.disclosed_vendors, None);
@@ -975,8 +864,7 @@ mod tests {
     #[test]
     fn range_encoded_vector_vendor_li() {
         // testCanParseRangeEncodedVendorLegitimateInterests: both vendor sections are ranges.
-        let tc = decode_tc_string("COv__-wOv__-wC2AAAENAPCgAAAAAAAAAAAAA_wAQA_gEBABAEAAAA")
-            .expect("decode");
+        let tc = decode_tc_string("COv__-wOv__-wC2AAAENAPCgAAAAAAAAAAAAA_wAQA_gEBABAEAAAA").expect("decode");
         assert_eq!(tc.vendor_consents, vec![127]);
         assert_eq!(tc.vendor_legitimate_interests, vec![128]);
     }
@@ -1001,16 +889,9 @@ mod tests {
         let base = decode_tc_string(ALL_PARTS).expect("decode");
         let unpadded = ALL_PARTS.trim_end_matches('=');
         assert_eq!(decode_tc_string(unpadded).expect("unpadded"), base);
-        let padded_everywhere: String = unpadded
-            .split('.')
-            .map(|s| format!("{s}=="))
-            .collect::<Vec<_>>()
-            .join(".");
+        let padded_everywhere: String = unpadded.split('.').map(|s| format!("{s}==")).collect::<Vec<_>>().join(".");
         assert_eq!(decode_tc_string(&padded_everywhere).expect("padded"), base);
-        assert_eq!(
-            decode_tc_string(&format!("  \t{ALL_PARTS}\r\n")).expect("whitespace"),
-            base
-        );
+        assert_eq!(decode_tc_string(&format!("  \t{ALL_PARTS}\r\n")).expect("whitespace"), base);
         let standard = ALL_PARTS.replace('-', "+").replace('_', "/");
         assert_ne!(standard, ALL_PARTS);
         assert_eq!(decode_tc_string(&standard).expect("standard"), base);
@@ -1028,10 +909,7 @@ mod tests {
         let parts: Vec<&str> = ALL_PARTS.split('.').collect();
         let orders = [[3, 2, 1], [2, 1, 3], [1, 3, 2], [3, 1, 2]];
         for order in orders {
-            let s = std::iter::once(parts[0])
-                .chain(order.iter().map(|&i| parts[i]))
-                .collect::<Vec<_>>()
-                .join(".");
+            let s = std::iter::once(parts[0]).chain(order.iter().map(|&i| parts[i])).collect::<Vec<_>>().join(".");
             assert_eq!(decode_tc_string(&s).expect("reordered"), base, "{s}");
         }
         // Core alone loses the optional segments but nothing else.
@@ -1048,49 +926,27 @@ mod tests {
             ("   ".into(), "empty"),
             (format!("{}.", parts[0]), "segment 1 is empty"),
             (format!("{}..{}", parts[0], parts[1]), "segment 1 is empty"),
-            (
-                "COtybn4PA_zT4KjACBENAPC!AEBAAECAAIAAAAAAAAAA".into(),
-                "invalid base64 character '!'",
-            ),
-            (
-                "COtybn4PA_zT4=KjACBENAPCIAEBAAECAAIAAAAAAAAAA".into(),
-                "invalid base64 character '='",
-            ),
-            (
-                "COtybn4PA_zT4 KjACBENAPCIAEBAAECAAIAAAAAAAAAA".into(),
-                "invalid base64 character ' '",
-            ),
+            ("COtybn4PA_zT4KjACBENAPC!AEBAAECAAIAAAAAAAAAA".into(), "invalid base64 character '!'"),
+            ("COtybn4PA_zT4=KjACBENAPCIAEBAAECAAIAAAAAAAAAA".into(), "invalid base64 character '='"),
+            ("COtybn4PA_zT4 KjACBENAPCIAEBAAECAAIAAAAAAAAAA".into(), "invalid base64 character ' '"),
             // TCF v1 consent string (version 1).
-            (
-                "BOEFEAyOEFEAyAHABDENAI4AAAB9vABAASA".into(),
-                "unsupported version 1",
-            ),
+            ("BOEFEAyOEFEAyAHABDENAI4AAAB9vABAASA".into(), "unsupported version 1"),
             ("COtybn4PA_zT4KjACBENAPCIAEBAAECA".into(), "truncated"),
-            (
-                format!("{}.{}.{}", parts[0], parts[1], parts[1]),
-                "duplicate DisclosedVendors",
-            ),
-            (
-                format!("{}.{}", parts[0], parts[0]),
-                "unknown segment type 0",
-            ),
+            (format!("{}.{}.{}", parts[0], parts[1], parts[1]), "duplicate DisclosedVendors"),
+            (format!("{}.{}", parts[0], parts[0]), "unknown segment type 0"),
             (format!("{}.4AAA", parts[0]), "unknown segment type 7"),
             (format!("{}.cAAA", parts[0]), "PublisherTC) truncated"),
         ];
         for (s, needle) in cases {
             let err = decode_tc_string(&s).expect_err(&s).to_string();
-            assert!(
-                err.contains(needle),
-                "{s:?}: {err:?} should mention {needle:?}"
-            );
+            assert!(err.contains(needle), "{s:?}: {err:?} should mention {needle:?}");
         }
     }
 
     #[test]
     fn truncation_error_names_field_and_offset() {
         // Vector 1 cut right after PublisherCC (213 bits = 35.5 sextets -> 36 chars = 216 bits).
-        let err = decode_tc_string(&"COtybn4PA_zT4KjACBENAPCIAEBAAECAAIAAAAAAAAAA"[..36])
-            .expect_err("truncated");
+        let err = decode_tc_string(&"COtybn4PA_zT4KjACBENAPCIAEBAAECAAIAAAAAAAAAA"[..36]).expect_err("truncated");
         assert_eq!(
             err,
             TcDecodeError::Truncated {
@@ -1114,40 +970,24 @@ mod tests {
             b.encode()
         };
         assert!(decode_tc_string(&build(3, 9, 9)).is_ok());
-        let err = decode_tc_string(&build(9, 3, 9))
-            .expect_err("reversed")
-            .to_string();
+        let err = decode_tc_string(&build(9, 3, 9)).expect_err("reversed").to_string();
         assert!(err.contains("before its start"), "{err}");
-        let err = decode_tc_string(&build(0, 3, 9))
-            .expect_err("zero")
-            .to_string();
+        let err = decode_tc_string(&build(0, 3, 9)).expect_err("zero").to_string();
         assert!(err.contains("vendor id 0"), "{err}");
-        let err = decode_tc_string(&build(3, 10, 9))
-            .expect_err("above max")
-            .to_string();
+        let err = decode_tc_string(&build(3, 10, 9)).expect_err("above max").to_string();
         assert!(err.contains("exceeds MaxVendorId 9"), "{err}");
     }
 
     #[test]
     fn bad_letters_are_rejected() {
         let mut b = Bits::default();
-        b.put(2, 6)
-            .put(0, 36)
-            .put(0, 36)
-            .put(0, 12)
-            .put(0, 12)
-            .put(0, 6);
+        b.put(2, 6).put(0, 36).put(0, 36).put(0, 12).put(0, 12).put(0, 6);
         b.put(30, 6).put(0, 6); // language letter beyond 'Z'
         for _ in 0..10 {
             b.put(0, 20);
         }
-        let err = decode_tc_string(&b.encode())
-            .expect_err("bad letter")
-            .to_string();
-        assert!(
-            err.contains("ConsentLanguage") && err.contains("bit offset 108"),
-            "{err}"
-        );
+        let err = decode_tc_string(&b.encode()).expect_err("bad letter").to_string();
+        assert!(err.contains("ConsentLanguage") && err.contains("bit offset 108"), "{err}");
     }
 
     #[test]
@@ -1156,17 +996,9 @@ mod tests {
         b.put(0, 16).put(0, 1).put(0, 16).put(0, 1);
         b.put(4095, 12);
         for _ in 0..4095 {
-            b.put(1, 6)
-                .put(0, 2)
-                .put(1, 12)
-                .put(1, 1)
-                .put(1, 16)
-                .put(65535, 16);
+            b.put(1, 6).put(0, 2).put(1, 12).put(1, 1).put(1, 16).put(65535, 16);
         }
-        assert_eq!(
-            decode_tc_string(&b.encode()),
-            Err(TcDecodeError::TooManyVendorIds)
-        );
+        assert_eq!(decode_tc_string(&b.encode()), Err(TcDecodeError::TooManyVendorIds));
     }
 
     #[test]
@@ -1193,13 +1025,10 @@ mod tests {
             state ^= state << 17;
             state
         };
-        const CHARS: &[u8] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=. \n";
+        const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=. \n";
         for _ in 0..3000 {
             let len = (next() % 200) as usize;
-            let s: String = (0..len)
-                .map(|_| char::from(CHARS[(next() % CHARS.len() as u64) as usize]))
-                .collect();
+            let s: String = (0..len).map(|_| char::from(CHARS[(next() % CHARS.len() as u64) as usize])).collect();
             inputs.push(s.clone());
             inputs.push(format!("C{s}"));
             let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();

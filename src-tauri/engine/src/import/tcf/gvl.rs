@@ -83,8 +83,7 @@ impl GlobalVendorList {
 /// object. Cheap and never fails, so it can be tried on any uploaded JSON file.
 pub fn looks_like_gvl(json: &Value) -> bool {
     json.as_object().is_some_and(|o| {
-        o.get("vendorListVersion").is_some_and(Value::is_number)
-            && o.get("vendors").is_some_and(Value::is_object)
+        o.get("vendorListVersion").is_some_and(Value::is_number) && o.get("vendors").is_some_and(Value::is_object)
     })
 }
 
@@ -107,19 +106,14 @@ pub fn parse_gvl(json: &Value) -> Result<GlobalVendorList, GvlError> {
         }
     }
 
-    let vendors_value = root.get("vendors").ok_or_else(|| GvlError::Missing {
-        path: "$.vendors".into(),
-    })?;
+    let vendors_value = root.get("vendors").ok_or_else(|| GvlError::Missing { path: "$.vendors".into() })?;
     let mut vendors = BTreeMap::new();
     for (key, entry) in as_object(vendors_value, "$.vendors")? {
         let path = format!("$.vendors.{key}");
         let key_id = parse_key(key, &path)?;
         let vendor = parse_vendor(entry, &path)?;
         if vendor.id != key_id {
-            return Err(GvlError::Inconsistent {
-                path,
-                reason: format!("key {key_id} but id {}", vendor.id),
-            });
+            return Err(GvlError::Inconsistent { path, reason: format!("key {key_id} but id {}", vendor.id) });
         }
         vendors.insert(key_id, vendor);
     }
@@ -160,16 +154,11 @@ fn describe(v: &Value) -> String {
 }
 
 fn wrong(path: String, expected: &'static str, found: &Value) -> GvlError {
-    GvlError::WrongType {
-        path,
-        expected,
-        found: describe(found),
-    }
+    GvlError::WrongType { path, expected, found: describe(found) }
 }
 
 fn as_object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, GvlError> {
-    v.as_object()
-        .ok_or_else(|| wrong(path.into(), "an object", v))
+    v.as_object().ok_or_else(|| wrong(path.into(), "an object", v))
 }
 
 /// A field that is present and not `null` (GVL files use `null` for "not stated").
@@ -178,9 +167,7 @@ fn non_null<'a>(obj: &'a Map<String, Value>, field: &str) -> Option<&'a Value> {
 }
 
 fn to_u32(v: &Value, path: String) -> Result<u32, GvlError> {
-    v.as_u64()
-        .and_then(|n| u32::try_from(n).ok())
-        .ok_or_else(|| wrong(path, "a non-negative integer", v))
+    v.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(|| wrong(path, "a non-negative integer", v))
 }
 
 fn required_u32(obj: &Map<String, Value>, path: &str, field: &str) -> Result<u32, GvlError> {
@@ -191,14 +178,8 @@ fn required_u32(obj: &Map<String, Value>, path: &str, field: &str) -> Result<u32
     }
 }
 
-fn optional_u32(
-    obj: &Map<String, Value>,
-    path: &str,
-    field: &str,
-) -> Result<Option<u32>, GvlError> {
-    non_null(obj, field)
-        .map(|v| to_u32(v, format!("{path}.{field}")))
-        .transpose()
+fn optional_u32(obj: &Map<String, Value>, path: &str, field: &str) -> Result<Option<u32>, GvlError> {
+    non_null(obj, field).map(|v| to_u32(v, format!("{path}.{field}"))).transpose()
 }
 
 fn required_string(obj: &Map<String, Value>, path: &str, field: &str) -> Result<String, GvlError> {
@@ -210,11 +191,7 @@ fn required_string(obj: &Map<String, Value>, path: &str, field: &str) -> Result<
     }
 }
 
-fn optional_string(
-    obj: &Map<String, Value>,
-    path: &str,
-    field: &str,
-) -> Result<Option<String>, GvlError> {
+fn optional_string(obj: &Map<String, Value>, path: &str, field: &str) -> Result<Option<String>, GvlError> {
     match non_null(obj, field) {
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(v) => Err(wrong(format!("{path}.{field}"), "a string", v)),
@@ -228,9 +205,7 @@ fn id_list(obj: &Map<String, Value>, path: &str, field: &str) -> Result<Vec<u32>
         return Ok(Vec::new());
     };
     let p = format!("{path}.{field}");
-    let items = v
-        .as_array()
-        .ok_or_else(|| wrong(p.clone(), "an array", v))?;
+    let items = v.as_array().ok_or_else(|| wrong(p.clone(), "an array", v))?;
     let mut ids = items
         .iter()
         .enumerate()
@@ -242,10 +217,8 @@ fn id_list(obj: &Map<String, Value>, path: &str, field: &str) -> Result<Vec<u32>
 }
 
 fn parse_key(key: &str, path: &str) -> Result<u32, GvlError> {
-    key.parse().map_err(|_| GvlError::Inconsistent {
-        path: path.into(),
-        reason: format!("key {key:?} is not a numeric id"),
-    })
+    key.parse()
+        .map_err(|_| GvlError::Inconsistent { path: path.into(), reason: format!("key {key:?} is not a numeric id") })
 }
 
 #[cfg(test)]
@@ -271,15 +244,9 @@ mod tests {
         assert_eq!(gvl.tcf_policy_version, Some(2));
         assert_eq!(gvl.last_updated.as_deref(), Some("2020-02-20T16:05:20Z"));
         assert_eq!(gvl.vendors.len(), 3);
-        assert_eq!(
-            gvl.vendors.keys().copied().collect::<Vec<_>>(),
-            vec![2, 8, 512]
-        );
+        assert_eq!(gvl.vendors.keys().copied().collect::<Vec<_>>(), vec![2, 8, 512]);
         assert_eq!(gvl.purposes.len(), 10);
-        assert_eq!(
-            gvl.purposes.get(&2).map(String::as_str),
-            Some("Select basic ads")
-        );
+        assert_eq!(gvl.purposes.get(&2).map(String::as_str), Some("Select basic ads"));
 
         let v512 = &gvl.vendors[&512];
         assert_eq!(v512.name, "PubNative GmbH");
@@ -290,10 +257,7 @@ mod tests {
         // Deleted vendors still resolve.
         assert_eq!(gvl.vendor_name(512), Some("PubNative GmbH"));
         assert_eq!(gvl.vendor_name(8), Some("Emerse Sverige AB"));
-        assert_eq!(
-            gvl.vendors[&8].deleted_date.as_deref(),
-            Some("2020-06-28T00:00:00Z")
-        );
+        assert_eq!(gvl.vendors[&8].deleted_date.as_deref(), Some("2020-06-28T00:00:00Z"));
         assert_eq!(gvl.vendors[&8].leg_int_purposes, vec![2, 7, 8, 9]);
         assert_eq!(gvl.vendor_name(2), Some("Captify Technologies Limited"));
         assert_eq!(gvl.vendors[&2].deleted_date, None);
@@ -311,14 +275,8 @@ mod tests {
         assert_eq!(gvl.last_updated.as_deref(), Some("2023-08-24T16:07:27Z"));
         assert_eq!(gvl.vendors.len(), 2);
         assert_eq!(gvl.purposes.len(), 11);
-        assert_eq!(
-            gvl.purposes.get(&11).map(String::as_str),
-            Some("Use limited data to select content")
-        );
-        assert_eq!(
-            gvl.vendor_name(1),
-            Some("Exponential Interactive, Inc d/b/a VDX.tv")
-        );
+        assert_eq!(gvl.purposes.get(&11).map(String::as_str), Some("Use limited data to select content"));
+        assert_eq!(gvl.vendor_name(1), Some("Exponential Interactive, Inc d/b/a VDX.tv"));
         assert_eq!(gvl.vendor_name(2), Some("Captify Technologies Limited"));
         assert_eq!(gvl.vendors[&1].purposes, vec![1, 2, 3, 4, 7, 8, 9, 10]);
         assert!(gvl.vendors.values().all(|v| v.deleted_date.is_none()));
@@ -340,25 +298,16 @@ mod tests {
         assert_eq!(gvl.vendor_name(6), Some("AdSpirit GmbH"));
         assert_eq!(gvl.vendors.keys().next_back(), Some(&720));
         assert!(gvl.vendors.iter().all(|(k, v)| *k == v.id));
-        assert!(gvl
-            .vendors
-            .values()
-            .all(|v| v.purposes.windows(2).all(|w| w[0] < w[1])));
+        assert!(gvl.vendors.values().all(|v| v.purposes.windows(2).all(|w| w[0] < w[1])));
     }
 
     #[test]
     fn shape_detection() {
-        assert!(looks_like_gvl(
-            &json!({"vendorListVersion": 1, "vendors": {}})
-        ));
-        assert!(!looks_like_gvl(
-            &json!({"vendorListVersion": 1, "vendors": []})
-        ));
+        assert!(looks_like_gvl(&json!({"vendorListVersion": 1, "vendors": {}})));
+        assert!(!looks_like_gvl(&json!({"vendorListVersion": 1, "vendors": []})));
         assert!(!looks_like_gvl(&json!({"vendors": {}})));
         assert!(!looks_like_gvl(&json!([])));
-        assert!(!looks_like_gvl(
-            &json!({"vendorListVersion": "1", "vendors": {}})
-        ));
+        assert!(!looks_like_gvl(&json!({"vendorListVersion": "1", "vendors": {}})));
     }
 
     #[test]
@@ -383,30 +332,12 @@ mod tests {
     fn wrong_types_name_the_path() {
         let cases = [
             (json!([]), "$ must be an object"),
-            (
-                json!({"vendors": {}}),
-                "missing required field $.vendorListVersion",
-            ),
-            (
-                json!({"vendorListVersion": "26", "vendors": {}}),
-                "$.vendorListVersion must be a non-negative integer",
-            ),
-            (
-                json!({"vendorListVersion": -1, "vendors": {}}),
-                "$.vendorListVersion must be a non-negative integer",
-            ),
-            (
-                json!({"vendorListVersion": 1}),
-                "missing required field $.vendors",
-            ),
-            (
-                json!({"vendorListVersion": 1, "vendors": []}),
-                "$.vendors must be an object",
-            ),
-            (
-                json!({"vendorListVersion": 1, "vendors": {"5": {"id": 5}}}),
-                "missing required field $.vendors.5.name",
-            ),
+            (json!({"vendors": {}}), "missing required field $.vendorListVersion"),
+            (json!({"vendorListVersion": "26", "vendors": {}}), "$.vendorListVersion must be a non-negative integer"),
+            (json!({"vendorListVersion": -1, "vendors": {}}), "$.vendorListVersion must be a non-negative integer"),
+            (json!({"vendorListVersion": 1}), "missing required field $.vendors"),
+            (json!({"vendorListVersion": 1, "vendors": []}), "$.vendors must be an object"),
+            (json!({"vendorListVersion": 1, "vendors": {"5": {"id": 5}}}), "missing required field $.vendors.5.name"),
             (
                 json!({"vendorListVersion": 1, "vendors": {"5": {"id": 5, "name": 3}}}),
                 "$.vendors.5.name must be a string",
@@ -419,10 +350,7 @@ mod tests {
                 json!({"vendorListVersion": 1, "vendors": {"5": {"id": 5, "name": "x", "legIntPurposes": 2}}}),
                 "$.vendors.5.legIntPurposes must be an array",
             ),
-            (
-                json!({"vendorListVersion": 1, "vendors": {"5": {"id": 6, "name": "x"}}}),
-                "$.vendors.5: key 5 but id 6",
-            ),
+            (json!({"vendorListVersion": 1, "vendors": {"5": {"id": 6, "name": "x"}}}), "$.vendors.5: key 5 but id 6"),
             (
                 json!({"vendorListVersion": 1, "vendors": {"abc": {"id": 6, "name": "x"}}}),
                 "$.vendors.abc: key \"abc\" is not a numeric id",

@@ -5,8 +5,8 @@
 
 pub mod decode;
 pub mod gvl;
+pub mod gvl_import;
+pub mod log;
 
-pub use decode::{
-    decode_tc_string, PublisherRestriction, PublisherTc, RestrictionType, TcDecodeError, TcString,
-};
+pub use decode::{decode_tc_string, PublisherRestriction, PublisherTc, RestrictionType, TcDecodeError, TcString};
 pub use gvl::{looks_like_gvl, parse_gvl, GlobalVendorList, GvlError, GvlVendor};

@@ -18,6 +18,8 @@ CREATE TABLE sources (
 );
 
 -- Every source row verbatim (CSV values re-serialised as CSV, JSON records as JSON).
+-- No index on source_id: removing a source (rare) scans, importing a million rows (common) does
+-- not pay for one more B-tree. The same holds for events.source_id below.
 CREATE TABLE source_rows (
     id          INTEGER PRIMARY KEY,
     source_id   INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
@@ -25,7 +27,6 @@ CREATE TABLE source_rows (
     line        INTEGER,                        -- first physical line of the record, when known
     raw         TEXT    NOT NULL
 );
-CREATE INDEX source_rows_source ON source_rows(source_id);
 
 -- Identifiers: email:…, phone:…, or system:kind:value. subject_id is the union-find component
 -- (the smallest identifier id in it), recomputed from identity_links after every change.
@@ -69,7 +70,7 @@ CREATE INDEX identifier_attributes_source ON identifier_attributes(source_id);
 CREATE TABLE events (
     id                  INTEGER PRIMARY KEY,
     source_id           INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
-    row_id              INTEGER NOT NULL REFERENCES source_rows(id) ON DELETE CASCADE,
+    row_id              INTEGER NOT NULL,       -- source_rows.id; removed with its source (no FK: one index less per event)
     identifier_id       INTEGER NOT NULL REFERENCES identifiers(id),
     system              TEXT    NOT NULL,       -- the system that recorded the fact
     kind                TEXT    NOT NULL,
@@ -87,12 +88,9 @@ CREATE TABLE events (
     notice_version      TEXT,
     notice_stated       TEXT,
     evidence            TEXT,                   -- JSON object, as given
-    fingerprint         TEXT    NOT NULL UNIQUE -- the same fact from the same system is stored once
+    fingerprint         BLOB    NOT NULL UNIQUE -- 16-byte content hash: the same fact from the same system is stored once
 );
 CREATE INDEX events_identifier_time ON events(identifier_id, occurred_at);
-CREATE INDEX events_source ON events(source_id);
-CREATE INDEX events_row ON events(row_id);
-CREATE INDEX events_label ON events(system, purpose_label);
 
 -- Named recipients of a grant or a disclosure; legal_name derived through the profile.
 CREATE TABLE event_recipients (
