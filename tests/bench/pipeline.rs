@@ -109,7 +109,8 @@ fn main() {
     let mut store = Store::open(&db).unwrap();
     let cancel = AtomicBool::new(false);
     let t = Instant::now();
-    let report = import::import_paths(&mut store, &[csv.clone()], &ImportOptions::default(), &mut |_| {}, &cancel).unwrap();
+    let report =
+        import::import_paths(&mut store, &[csv.clone()], &ImportOptions::default(), &mut |_| {}, &cancel).unwrap();
     let import_s = t.elapsed().as_secs_f64();
     let f = &report.files[0];
     assert_eq!(f.status, "imported", "{f:?}");
@@ -132,6 +133,9 @@ fn main() {
         let events = timeline::subject_events(store.conn(), subject).unwrap();
         assert_eq!(events.len(), 10);
     }
-    println!("per-subject timeline query:     {:>8.3} ms (mean of {runs}; target < 10 ms)", t.elapsed().as_secs_f64() * 1000.0 / runs as f64);
+    println!(
+        "per-subject timeline query:     {:>8.3} ms (mean of {runs}; target < 10 ms)",
+        t.elapsed().as_secs_f64() * 1000.0 / runs as f64
+    );
     println!("peak memory (VmHWM) at end:     {:>8.1} MB", peak_rss_mb());
 }

@@ -33,9 +33,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let mut options = ImportOptions { system: system.clone(), ..Default::default() };
             let mut zones = BTreeMap::new();
             for pair in assume_tz {
-                let (system, zone) = pair
-                    .split_once('=')
-                    .ok_or_else(|| anyhow!("--assume-tz takes SYSTEM=ZONE, e.g. hubspot=Europe/London (got '{pair}')"))?;
+                let (system, zone) = pair.split_once('=').ok_or_else(|| {
+                    anyhow!("--assume-tz takes SYSTEM=ZONE, e.g. hubspot=Europe/London (got '{pair}')")
+                })?;
                 zone.parse::<chrono_tz::Tz>()
                     .map_err(|_| anyhow!("--assume-tz {pair}: '{zone}' is not an IANA time zone"))?;
                 zones.insert(system.trim().to_string(), zone.trim().to_string());
@@ -46,7 +46,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if let Some(file) = mapping {
                 let text = std::fs::read_to_string(file).with_context(|| format!("{}", file.display()))?;
-                options.mapping = Some(ColumnMapping::from_json(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?);
+                options.mapping =
+                    Some(ColumnMapping::from_json(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?);
             }
             let cancel = AtomicBool::new(false);
             let report = import::import_paths(&mut store, paths, &options, &mut |_| {}, &cancel)?;
@@ -77,7 +78,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 for s in list {
                     println!(
                         "{:>4}  {:<14} {:>8} rows  {:>5} rejected  {}  {}  sha256:{}",
-                        s.id, s.system, s.rows_imported, s.rows_rejected, s.imported_at, s.path, &s.sha256[..16]
+                        s.id,
+                        s.system,
+                        s.rows_imported,
+                        s.rows_rejected,
+                        s.imported_at,
+                        s.path,
+                        &s.sha256[..16]
                     );
                 }
             }
@@ -207,7 +214,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Findings { rule, subject } => {
             let rule = match rule {
-                Some(r) => Some(rules::RuleId::parse(r).ok_or_else(|| anyhow!("unknown rule '{r}' (R1 … R11 or a rule code)"))?),
+                Some(r) => Some(
+                    rules::RuleId::parse(r).ok_or_else(|| anyhow!("unknown rule '{r}' (R1 … R11 or a rule code)"))?,
+                ),
                 None => None,
             };
             let subject = match subject {
@@ -224,7 +233,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Decide { finding_id, status, note, by } => {
             let d = decisions::decide(store.conn(), finding_id, status, note, by.as_deref())?;
             if cli.json {
-                output::json(&json!({"finding": finding_id, "status": d.status, "note": d.note, "by": d.by, "at": d.at}))?;
+                output::json(
+                    &json!({"finding": finding_id, "status": d.status, "note": d.note, "by": d.by, "at": d.at}),
+                )?;
             } else {
                 println!("Finding {finding_id} marked {}.", d.status);
             }
@@ -233,7 +244,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             ProfileAction::Import { file } => {
                 let p = import_profile(&store, file)?;
                 if cli.json {
-                    output::json(&json!({"imported": file, "organisation": p.organisation.name, "purposes": p.purposes.len()}))?;
+                    output::json(
+                        &json!({"imported": file, "organisation": p.organisation.name, "purposes": p.purposes.len()}),
+                    )?;
                 } else {
                     println!("Profile of {} imported ({} purposes).", p.organisation.name, p.purposes.len());
                 }
@@ -248,12 +261,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn find_subject(store: &Store, identifier: &str) -> anyhow::Result<i64> {
-    identity::subject_of(store.conn(), identifier)?.ok_or_else(|| anyhow!("no subject has the identifier '{identifier}'"))
+    identity::subject_of(store.conn(), identifier)?
+        .ok_or_else(|| anyhow!("no subject has the identifier '{identifier}'"))
 }
 
 fn subject_json(store: &Store, subject: i64) -> anyhow::Result<serde_json::Value> {
     let ids = identity::identifiers_of(store.conn(), subject)?;
-    Ok(json!({"id": subject, "identifiers": ids.iter().map(|i| json!({"kind": i.kind, "value": i.value})).collect::<Vec<_>>()}))
+    Ok(
+        json!({"id": subject, "identifiers": ids.iter().map(|i| json!({"kind": i.kind, "value": i.value})).collect::<Vec<_>>()}),
+    )
 }
 
 /// FINDING objects of SPEC §9.
@@ -342,15 +358,29 @@ fn print_file_report(f: &import::FileReport) {
             f.events,
             f.rows_rejected,
             f.warnings.len(),
-            if f.duplicate_events > 0 { format!(", {} already known from other files", f.duplicate_events) } else { String::new() }
+            if f.duplicate_events > 0 {
+                format!(", {} already known from other files", f.duplicate_events)
+            } else {
+                String::new()
+            }
         ),
         "already-imported" => println!("already-imported  {} ({system}): nothing changed", f.path),
         _ => println!("failed            {}: {}", f.path, f.error.clone().unwrap_or_default()),
     }
     for r in &f.rejections {
-        println!("  rejected  {} {}: {}", r.locator, r.field.as_deref().map(|x| format!("[{x}]")).unwrap_or_default(), r.message);
+        println!(
+            "  rejected  {} {}: {}",
+            r.locator,
+            r.field.as_deref().map(|x| format!("[{x}]")).unwrap_or_default(),
+            r.message
+        );
     }
     for w in &f.warnings {
-        println!("  warning   {} {}: {}", w.locator, w.field.as_deref().map(|x| format!("[{x}]")).unwrap_or_default(), w.message);
+        println!(
+            "  warning   {} {}: {}",
+            w.locator,
+            w.field.as_deref().map(|x| format!("[{x}]")).unwrap_or_default(),
+            w.message
+        );
     }
 }
