@@ -11,3 +11,6 @@ mod importers_kantara;
 mod importers_onetrust;
 mod importers_segment;
 mod importers_tcf;
+mod rules;
+mod rules_golden;
+mod rules_properties;

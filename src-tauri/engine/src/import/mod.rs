@@ -246,7 +246,27 @@ pub fn import_paths(
     Ok(ImportReport { files: reports })
 }
 
+/// Imports one file with foreign-key checks off: every row it writes references rows the
+/// same transaction wrote or verified, and a per-row parent lookup is a large share of a bulk
+/// import's time. The checks (and their cascades, used when a source is removed) are on again
+/// before this returns, whatever happened.
 fn import_one(
+    store: &mut Store,
+    plan: &Planned,
+    options: &ImportOptions,
+    profile: &crate::profile::Profile,
+    progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+) -> Result<FileReport, store::StoreError> {
+    store.conn().pragma_update(None, "foreign_keys", false)?;
+    let result = import_one_unchecked(store, plan, options, profile, progress, cancel);
+    let restored = store.conn().pragma_update(None, "foreign_keys", true);
+    let report = result?;
+    restored?;
+    Ok(report)
+}
+
+fn import_one_unchecked(
     store: &mut Store,
     plan: &Planned,
     options: &ImportOptions,

@@ -301,6 +301,11 @@ pub fn resolve_negative_signals(events: &mut [TimelineEvent]) {
         if e.stated_kind == EventKind::ConsentNegative {
             e.kind = resolve(state.get(&e.purpose));
         }
+        // A grant by an invalid method never made the state "given" (SPEC §2), so a negative
+        // signal after only such a grant is a refusal.
+        if e.kind == EventKind::ConsentGiven && !super::state::is_valid_grant(e) {
+            continue;
+        }
         state.insert(e.purpose.clone(), e.kind);
     }
     for e in events.iter_mut().filter(|e| e.stated_kind == EventKind::ConsentNegative && e.occurred_at_ms.is_none()) {

@@ -1,7 +1,9 @@
 //! R7 `withdrawal-not-propagated`: judged on each system's latest consent event for P at the end
 //! of the data — system A's latest is a withdrawal or refusal at w, system B's latest is a grant
-//! at b < w: B still shows P as given. High when B then processes P after w, else medium. An
-//! opt-out flag without a date (a state as of the export) is never system A.
+//! at b < w: B still shows P as given. High when B then processes P after w (beyond the
+//! withdrawal grace period, which is the allowed propagation delay), else medium. An opt-out flag
+//! without a date (a state as of the export) is never system A, and a set flag means that system
+//! does not show P as given.
 
 use std::collections::BTreeMap;
 
@@ -32,6 +34,17 @@ impl Rule for WithdrawalNotPropagated {
                 latest.insert((p, e.system.as_str()), e);
             }
         }
+        // A set opt-out flag stating the state as of the export (no date of its own) means that
+        // system does not show the purpose as given, whatever its dated records say (SPEC §4.1).
+        let flagged_off = |purpose: &str, system: &str| {
+            ctx.events.iter().any(|e| {
+                e.occurred_at_ms.is_none()
+                    && e.system == system
+                    && e.purpose.as_deref() == Some(purpose)
+                    && matches!(e.kind, EventKind::ConsentWithdrawn | EventKind::ConsentRefused)
+            })
+        };
+        let grace_ms = i64::from(ctx.profile.policy.withdrawal_grace_hours) * 3_600_000;
         let mut by_purpose: BTreeMap<&str, Vec<&TimelineEvent>> = BTreeMap::new();
         for ((p, _), e) in &latest {
             by_purpose.entry(p).or_default().push(e);
@@ -40,13 +53,16 @@ impl Rule for WithdrawalNotPropagated {
             for a in lasts.iter().filter(|e| matches!(e.kind, EventKind::ConsentWithdrawn | EventKind::ConsentRefused))
             {
                 let Some(w) = a.occurred_at_ms else { continue };
-                for b in lasts.iter().filter(|e| e.kind == EventKind::ConsentGiven && e.system != a.system) {
+                for b in lasts.iter().filter(|e| {
+                    e.kind == EventKind::ConsentGiven && e.system != a.system && !flagged_off(purpose, &e.system)
+                }) {
                     let Some(bt) = b.occurred_at_ms.filter(|bt| *bt < w) else { continue };
+                    // Uses inside the grace period are the expected propagation delay.
                     let used_after: Option<&TimelineEvent> = ctx.events.iter().find(|u| {
                         u.is_use()
                             && u.system == b.system
                             && u.purpose.as_deref() == Some(purpose)
-                            && u.occurred_at_ms.is_some_and(|t| t > w)
+                            && u.occurred_at_ms.is_some_and(|t| t > w + grace_ms)
                     });
                     let mut events = vec![*a, *b];
                     events.extend(used_after);

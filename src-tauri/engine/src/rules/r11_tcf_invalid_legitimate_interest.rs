@@ -26,12 +26,13 @@ impl Rule for TcfInvalidLegitimateInterest {
                 .map(|a| a.iter().filter_map(|x| x.as_u64()).collect())
                 .unwrap_or_default();
             let tc = evidence.get("tc_string").and_then(|v| v.as_str()).unwrap_or("").to_string();
-            if purposes.is_empty() || !seen.insert(tc.clone()) {
+            let version = evidence.get("tcf_policy_version").and_then(|v| v.as_u64()).unwrap_or(0);
+            // TCF v2.2 (policy version 4) is what forbids legitimate interest for purposes 3–6.
+            if version < 4 || purposes.is_empty() || !seen.insert(tc.clone()) {
                 continue;
             }
             let purpose =
                 purposes.iter().find_map(|p| ctx.profile.resolve_purpose("tcf", &p.to_string()).map(|p| p.id.clone()));
-            let version = evidence.get("tcf_policy_version").and_then(|v| v.as_u64()).unwrap_or(0);
             out.flag(Trigger {
                 rule: RuleId::R11,
                 severity: Severity::Medium,
