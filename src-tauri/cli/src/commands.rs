@@ -277,8 +277,8 @@ fn findings_json(store: &Store, list: &[rules::Finding]) -> anyhow::Result<Vec<s
     let mut subjects = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(list.len());
     for f in list {
-        if !subjects.contains_key(&f.subject_id) {
-            subjects.insert(f.subject_id, subject_json(store, f.subject_id)?);
+        if let std::collections::hash_map::Entry::Vacant(slot) = subjects.entry(f.subject_id) {
+            slot.insert(subject_json(store, f.subject_id)?);
         }
         let decision = decisions::decision_for(store.conn(), &f.id)?;
         out.push(json!({

@@ -94,7 +94,7 @@ impl Importer for Canonical {
         }
         let mut table = file.open_csv()?;
         let columns: Vec<(&'static str, Option<usize>)> = COLUMNS.iter().map(|c| (*c, table.header.find(c))).collect();
-        for (required, _) in columns.iter().filter(|(c, i)| ["subject", "kind"].contains(c) && i.is_none()) {
+        if let Some((required, _)) = columns.iter().find(|(c, i)| ["subject", "kind"].contains(c) && i.is_none()) {
             return Err(ImportError::file(file.name(), format!("missing required column '{required}'")));
         }
         while let Some(rec) = table.next_record()? {
@@ -147,15 +147,15 @@ fn import_fields(
     let field_at = |name: &str| if locator.starts_with('/') { pointer(locator, name) } else { locator.to_string() };
     macro_rules! reject {
         ($field:expr, $msg:expr) => {{
-            return file.reject(&field_at($field), Some($field), &$msg, Some(raw));
+            return file.reject(&field_at($field), Some($field), AsRef::<str>::as_ref(&$msg), Some(raw));
         }};
     }
-    let Some(subject_text) = f.text("subject") else { reject!("subject", "missing subject identifier".to_string()) };
+    let Some(subject_text) = f.text("subject") else { reject!("subject", "missing subject identifier") };
     let subject = match Identifier::parse(&subject_text) {
         Ok(s) => s,
         Err(e) => reject!("subject", e.to_string()),
     };
-    let Some(kind_text) = f.text("kind") else { reject!("kind", "missing event kind".to_string()) };
+    let Some(kind_text) = f.text("kind") else { reject!("kind", "missing event kind") };
     let kind = match kind_text.parse::<EventKind>() {
         Ok(k) => k,
         Err(e) => reject!("kind", e),
@@ -193,7 +193,7 @@ fn import_fields(
         Some(other) => BTreeMap::from([("note".to_string(), other.clone())]),
     };
     if kind == EventKind::Disclosure && f.list("recipients").is_empty() {
-        reject!("recipients", "a disclosure must name its recipient".to_string());
+        reject!("recipients", "a disclosure must name its recipient");
     }
     let row = file.row(locator, line, raw)?;
     for other in &linked {

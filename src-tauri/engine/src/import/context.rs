@@ -179,7 +179,7 @@ impl<'a> FileImport<'a> {
     /// Reports progress every few thousand rows; `bytes` is how far into the text we are.
     pub fn tick(&mut self, bytes: u64) {
         self.rows_seen += 1;
-        if self.rows_seen % 4096 == 0 {
+        if self.rows_seen.is_multiple_of(4096) {
             (self.progress)(Progress {
                 file: self.name.clone(),
                 rows: self.rows_seen,

@@ -6,6 +6,7 @@
 //! - `UNSUB_TIME` is a withdrawal; `cleaned` (a bounce) is not a withdrawal;
 //! - times are `YYYY-MM-DD HH:MM:SS` with no zone (assumed per profile, default UTC);
 //! - duplicate column names occur: the first non-empty value wins.
+//!
 //! The export does not name a purpose: the profile's `"*"` alias for `mailchimp` gives it.
 
 use std::collections::BTreeMap;

@@ -197,11 +197,11 @@ fn consent_row(
 ) -> Result<(), ImportError> {
     let locator = format!("line {}", rec.line);
     let raw = rec.raw();
-    let (party_column, make_subject): (&str, fn(&str) -> Result<Identifier, crate::model::IdentifierError>) =
-        match object {
-            SalesforceObject::ContactPointConsent => ("ContactPointId", contact_point),
-            _ => ("PartyId", individual),
-        };
+    type MakeSubject = fn(&str) -> Result<Identifier, crate::model::IdentifierError>;
+    let (party_column, make_subject): (&str, MakeSubject) = match object {
+        SalesforceObject::ContactPointConsent => ("ContactPointId", contact_point),
+        _ => ("PartyId", individual),
+    };
     let Some(party) = required(file, h, rec, party_column)? else { return Ok(()) };
     let subject = match make_subject(party) {
         Ok(s) => s,

@@ -309,18 +309,19 @@ fn plan(
             let at = time(file, o, locator)?;
             let mut events = Vec::new();
             for a in activities {
-                let kind =
-                    match a.kind.trim().to_ascii_lowercase().as_str() {
-                        "processing" => EventKind::Processing,
-                        "disclosure" => EventKind::Disclosure,
-                        other => return Err((
+                let kind = match a.kind.trim().to_ascii_lowercase().as_str() {
+                    "processing" => EventKind::Processing,
+                    "disclosure" => EventKind::Disclosure,
+                    other => {
+                        return Err((
                             pointer(locator, "event"),
                             "event".into(),
                             format!(
                                 "profile activity for '{event}' has kind '{other}' (expected processing or disclosure)"
                             ),
-                        )),
-                    };
+                        ))
+                    }
+                };
                 let recipient = match (&a.recipient_property, kind) {
                     (Some(prop), _) => {
                         let value = o.get("properties").and_then(|p| p.get(prop.as_str()));

@@ -206,8 +206,8 @@ pub fn finish(events: &mut [TimelineEvent]) {
     resolve_negative_signals(events);
 }
 
-/// Streams every subject's events (without source details) to `each`, subject by subject —
-/// the audit's input. Memory holds one subject's events at a time plus the recipients index.
+/// Streams every subject's events (without source details, and with evidence only where a rule
+/// reads it) to `each`, subject by subject — the audit's input. Memory holds one subject's events at a time plus the recipients index.
 pub fn for_each_subject(
     conn: &Connection,
     each: &mut dyn FnMut(i64, Vec<TimelineEvent>) -> Result<(), StoreError>,
@@ -223,8 +223,14 @@ pub fn for_each_subject(
             by_event.entry(id).or_default().push(rec);
         }
     }
+    // Rules read the evidence only for TC strings (R11) and parental authorisation (R10): other
+    // evidence stays in SQLite rather than being copied a million times.
+    let columns = EVENT_COLUMNS.replace(
+        "e.evidence,",
+        "CASE WHEN instr(e.evidence, 'tc_string') OR instr(e.evidence, 'parental') THEN e.evidence END,",
+    );
     let mut stmt = conn.prepare(&format!(
-        "SELECT i.subject_id, {EVENT_COLUMNS} FROM identifiers i JOIN events e ON e.identifier_id = i.id
+        "SELECT i.subject_id, {columns} FROM identifiers i JOIN events e ON e.identifier_id = i.id
          ORDER BY i.subject_id"
     ))?;
     let mut rows = stmt.query([])?;

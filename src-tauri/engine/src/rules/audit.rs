@@ -118,36 +118,63 @@ pub fn compute(
     let purposes: BTreeMap<String, &Purpose> = profile.purposes.iter().map(|p| (p.id.clone(), p)).collect();
     let keys = subject_keys(conn)?;
     let births = birth_dates(conn)?;
-    let rules = registry();
-    let mut findings = Vec::new();
-    let mut coverage = Coverage::default();
-    let mut subjects = 0usize;
-    let mut total_events = 0usize;
-    timeline::for_each_subject(conn, &mut |subject_id, events| {
-        subjects += 1;
-        total_events += events.len();
-        observe(&mut coverage, &events);
-        let key = keys.get(&subject_id).cloned().unwrap_or_else(|| format!("subject:{subject_id}"));
-        let birth_dates = births.get(&subject_id).cloned().unwrap_or_default();
-        if !birth_dates.is_empty() {
-            coverage.subjects_with_birth_date += 1;
+    // Two stages on two threads: this one reads subjects from SQLite, a worker runs the rules.
+    type Batch = Vec<(i64, Vec<timeline::TimelineEvent>)>;
+    let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(8);
+    let (mut findings, coverage, subjects, total_events, read) = std::thread::scope(|scope| {
+        let worker = scope.spawn(|| {
+            let rules = registry();
+            let mut findings = Vec::new();
+            let mut coverage = Coverage::default();
+            let (mut subjects, mut total_events) = (0usize, 0usize);
+            for batch in receive {
+                for (subject_id, events) in batch {
+                    subjects += 1;
+                    total_events += events.len();
+                    observe(&mut coverage, &events);
+                    let key = keys.get(&subject_id).cloned().unwrap_or_else(|| format!("subject:{subject_id}"));
+                    let birth_dates = births.get(&subject_id).cloned().unwrap_or_default();
+                    if !birth_dates.is_empty() {
+                        coverage.subjects_with_birth_date += 1;
+                    }
+                    let ctx = SubjectContext {
+                        profile,
+                        purposes: &purposes,
+                        subject_id,
+                        subject_key: key.clone(),
+                        events: &events,
+                        histories: PurposeHistory::build_all(&events),
+                        birth_dates,
+                    };
+                    let mut sink = FindingSink::default();
+                    for rule in &rules {
+                        rule.check(&ctx, &mut sink);
+                    }
+                    findings.extend(sink.finish(subject_id, &key));
+                }
+            }
+            (findings, coverage, subjects, total_events)
+        });
+        let mut batch: Batch = Vec::with_capacity(256);
+        let read = timeline::for_each_subject(conn, &mut |subject_id, events| {
+            batch.push((subject_id, events));
+            if batch.len() == 256 {
+                // A closed channel means the worker panicked; its join below reports it.
+                let _ = send.send(std::mem::replace(&mut batch, Vec::with_capacity(256)));
+            }
+            Ok(())
+        });
+        if !batch.is_empty() {
+            let _ = send.send(batch);
         }
-        let ctx = SubjectContext {
-            profile,
-            purposes: &purposes,
-            subject_id,
-            subject_key: key.clone(),
-            events: &events,
-            histories: PurposeHistory::build_all(&events),
-            birth_dates,
+        drop(send);
+        let (findings, coverage, subjects, total_events) = match worker.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
         };
-        let mut sink = FindingSink::default();
-        for rule in &rules {
-            rule.check(&ctx, &mut sink);
-        }
-        findings.extend(sink.finish(subject_id, &key));
-        Ok(())
-    })?;
+        (findings, coverage, subjects, total_events, read)
+    });
+    read?;
     findings.sort_by(|a, b| {
         (a.subject_key.as_str(), a.rule, &a.purpose, &a.recipient).cmp(&(
             b.subject_key.as_str(),
