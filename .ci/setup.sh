@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs what building and testing ConsentTrail needs on a fresh Debian/Ubuntu machine, and
+# only what is missing: system packages (apt), the Rust lint components, the UI's npm packages.
+# Sourced by run-app.sh and test-all.sh.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+
+say() { printf '\n== %s\n' "$*"; }
+
+apt_install() {
+  local missing=("$@")
+  ((${#missing[@]})) || return 0
+  say "installing system packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Packages the app needs to build and run.
+need_app_packages() {
+  local missing=()
+  pkg-config --exists webkit2gtk-4.1 2>/dev/null || missing+=(libwebkit2gtk-4.1-dev)
+  command -v cc >/dev/null || missing+=(build-essential)
+  command -v pkg-config >/dev/null || missing+=(pkg-config)
+  command -v curl >/dev/null || missing+=(curl)
+  apt_install "${missing[@]}"
+  command -v cargo >/dev/null || {
+    echo "Rust is required: https://rustup.rs (then re-run)" >&2
+    exit 1
+  }
+  command -v npm >/dev/null || apt_install nodejs npm
+}
+
+# Packages the tests need on top: the sqlite3 shell (benchmark), PDF tools, the real window.
+need_test_packages() {
+  need_app_packages
+  local missing=()
+  command -v sqlite3 >/dev/null || missing+=(sqlite3)
+  command -v qpdf >/dev/null || missing+=(qpdf)
+  command -v pdftotext >/dev/null || missing+=(poppler-utils)
+  command -v xvfb-run >/dev/null || missing+=(xvfb)
+  command -v xauth >/dev/null || missing+=(xauth)
+  command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)
+  command -v python3 >/dev/null || missing+=(python3)
+  python3 -c 'import venv' 2>/dev/null || missing+=(python3-venv)
+  apt_install "${missing[@]}"
+  if command -v rustup >/dev/null; then
+    rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+    rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+  fi
+}
+
+# The UI's npm packages, exactly as package-lock.json pins them.
+need_ui_packages() {
+  if [ ! -d "$ROOT/ui/node_modules" ] || [ "$ROOT/ui/package-lock.json" -nt "$ROOT/ui/node_modules/.package-lock.json" ]; then
+    say "installing the UI's npm packages"
+    (cd "$ROOT/ui" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test of ConsentTrail, installing what is missing first: formatting, clippy with
+# warnings as errors, all Rust tests (engine, CLI, app IPC), the UI's type check, lint and
+# component tests, and the end-to-end test in the real window under Xvfb.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+need_test_packages
+need_ui_packages
+cd "$ROOT"
+
+say "the UI build (embedded by the app)"
+(cd ui && npm run build)
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+
+say "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+say "Rust tests"
+cargo test --workspace --locked
+
+say "UI: type check, lint, component tests"
+(cd ui && npm run typecheck && npm run lint && npm test)
+
+say "end to end in the real window"
+bash tests/e2e/run.sh
+
+say "all tests passed"
