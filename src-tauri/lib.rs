@@ -10,17 +10,14 @@ use std::path::PathBuf;
 use ipc::AppState;
 
 /// Environment variable that overrides where the database is.
-pub const DB_PATH_ENV: &str = "CONSENTTRAIL_DB";
+pub const DB_PATH_ENV: &str = consenttrail_engine::store::settings::DB_PATH_ENV;
 
-/// The database the app opens at start-up: the path in the `CONSENTTRAIL_DB` environment
-/// variable when it is set and not empty (tests, portable installs, a second workspace),
-/// otherwise `consenttrail.db` in the platform's app-data folder
-/// (`consenttrail_engine::store::default_db_path`).
-pub fn database_path() -> PathBuf {
-    match std::env::var_os(DB_PATH_ENV) {
-        Some(path) if !path.is_empty() => PathBuf::from(path),
-        _ => consenttrail_engine::store::default_db_path(),
-    }
+/// The database the app opens at start-up: `$CONSENTTRAIL_DB` when set and not empty (tests,
+/// portable installs, a second workspace), else the app setting `database_path`
+/// (`settings.json` in the config folder), else `consenttrail.db` in the app-data folder — the
+/// same rule the CLI follows (`consenttrail_engine::store::settings::app_database_path`).
+pub fn database_path() -> Result<PathBuf, String> {
+    consenttrail_engine::store::settings::app_database_path()
 }
 
 /// The Tauri context generated from `tauri.conf.json` (configuration, embedded `ui/dist`,
@@ -33,7 +30,10 @@ pub(crate) fn context<R: tauri::Runtime>() -> tauri::Context<R> {
 /// Starts the app: opens the database (a failure is kept and shown in the window, never a
 /// crash), registers the commands and runs the event loop until the last window closes.
 pub fn run() -> Result<(), tauri::Error> {
-    let state = AppState::open(&database_path());
+    let state = match database_path() {
+        Ok(path) => AppState::open(&path),
+        Err(error) => AppState::failed(error),
+    };
     if let Some(error) = state.open_error() {
         eprintln!("ConsentTrail: {error}");
     }

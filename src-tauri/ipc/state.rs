@@ -21,6 +21,12 @@ impl AppState {
         AppState { database: Store::open(path).map(Mutex::new).map_err(IpcError::from) }
     }
 
+    /// A state whose database could not even be located (an unreadable settings file): the
+    /// window shows why.
+    pub fn failed(message: String) -> Self {
+        AppState { database: Err(IpcError::new(IpcErrorCode::Database, message)) }
+    }
+
     /// Why the database could not be opened, if it could not.
     pub fn open_error(&self) -> Option<&IpcError> {
         self.database.as_ref().err()

@@ -110,7 +110,8 @@ fn main() {
     let cancel = AtomicBool::new(false);
     let t = Instant::now();
     let report =
-        import::import_paths(&mut store, std::slice::from_ref(&csv), &ImportOptions::default(), &mut |_| {}, &cancel).unwrap();
+        import::import_paths(&mut store, std::slice::from_ref(&csv), &ImportOptions::default(), &mut |_| {}, &cancel)
+            .unwrap();
     let import_s = t.elapsed().as_secs_f64();
     let f = &report.files[0];
     assert_eq!(f.status, "imported", "{f:?}");

@@ -4,6 +4,13 @@
 
 mod support;
 
+mod csv_reader;
+mod csv_reality;
+mod dataloader_times;
+mod date_order;
+mod db_snapshot;
+mod export_sets;
+mod hostile_inputs;
 mod import_pipeline;
 mod importers_dpv;
 mod importers_hubspot;
@@ -11,6 +18,8 @@ mod importers_kantara;
 mod importers_onetrust;
 mod importers_segment;
 mod importers_tcf;
+mod migrations;
+mod reimport_and_removal;
 mod rules;
 mod rules_golden;
 mod rules_properties;

@@ -5,6 +5,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{anyhow, bail, Context};
 use consenttrail_engine::import::{self, mapping::ColumnMapping, ImportOptions};
+use consenttrail_engine::pack::{self, PackOptions};
 use consenttrail_engine::profile::Profile;
 use consenttrail_engine::reconcile::{state, subjects, timeline};
 use consenttrail_engine::rules::{self, audit, decisions};
@@ -12,14 +13,13 @@ use consenttrail_engine::store::{self, audit_log, identity, profile_doc, sources
 use serde_json::json;
 
 use crate::output;
-use crate::{Cli, Command, ProfileAction};
+use crate::{Cli, Command, PackKind, ProfileAction};
 
 fn open(cli: &Cli) -> anyhow::Result<Store> {
-    let path = cli
-        .db
-        .clone()
-        .or_else(|| std::env::var_os("CONSENTTRAIL_DB").map(Into::into))
-        .unwrap_or_else(store::default_db_path);
+    let path = match &cli.db {
+        Some(p) => p.clone(),
+        None => store::settings::app_database_path().map_err(|e| anyhow!(e))?,
+    };
     Ok(Store::open(&path)?)
 }
 
@@ -113,6 +113,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                             "id": s.id,
                             "identifiers": s.identifiers.iter().map(|i| json!({"kind": i.kind, "value": i.value})).collect::<Vec<_>>(),
                             "events": s.events,
+                            "findings": s.findings,
+                            "findings_by_severity": {"high": s.findings_high, "medium": s.findings_medium, "low": s.findings_low},
                             "systems": s.systems,
                         })
                     })
@@ -121,7 +123,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 for s in list {
                     let ids: Vec<String> = s.identifiers.iter().map(|i| i.display()).collect();
-                    println!("{:>6}  {:>5} events  {}  [{}]", s.id, s.events, ids.join(", "), s.systems.join(", "));
+                    println!(
+                        "{:>6}  {:>5} events  {:>3} findings  {}  [{}]",
+                        s.id,
+                        s.events,
+                        s.findings,
+                        ids.join(", "),
+                        s.systems.join(", ")
+                    );
                 }
             }
         }
@@ -240,6 +249,46 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("Finding {finding_id} marked {}.", d.status);
             }
         }
+        Command::Pack { kind } => {
+            let written = match kind {
+                PackKind::Subject { identifier, output, case, generated_at } => {
+                    let options = PackOptions {
+                        case_reference: case.clone(),
+                        generated_at: parse_instant(generated_at.as_deref())?,
+                    };
+                    pack::write_subject_pack(&store, identifier, output, &options)?
+                }
+                PackKind::Organisation { output, generated_at } => {
+                    let options =
+                        PackOptions { case_reference: None, generated_at: parse_instant(generated_at.as_deref())? };
+                    pack::write_organisation_pack(&mut store, output, &options)?
+                }
+            };
+            if cli.json {
+                output::json(&written)?;
+            } else {
+                println!(
+                    "Wrote {} ({} pages, pack {}).\n  SHA-256 of the file:     {}\n  SHA-256 of the manifest: {}",
+                    written.path, written.pages, written.pack_id, written.sha256, written.manifest_sha256
+                );
+            }
+        }
+        Command::Verify { file } => {
+            let report = pack::verify(&store, file)?;
+            if cli.json {
+                output::json(&report)?;
+            } else if report.ok {
+                println!("{}: OK — the pack is intact and matches the current database.", file.display());
+            } else {
+                println!("{}: {} difference(s):", file.display(), report.differences.len());
+                for d in &report.differences {
+                    println!("  [{} / {}] {}", d.against, d.item, d.detail);
+                }
+            }
+            if !report.ok {
+                bail!("{}: the pack does not verify ({} difference(s))", file.display(), report.differences.len());
+            }
+        }
         Command::Profile { action } => match action {
             ProfileAction::Import { file } => {
                 let p = import_profile(&store, file)?;
@@ -258,6 +307,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         },
     }
     Ok(())
+}
+
+fn parse_instant(text: Option<&str>) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    text.map(|t| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .map(|d| d.with_timezone(&chrono::Utc))
+            .map_err(|e| anyhow!("--generated-at '{t}' is not an RFC 3339 instant: {e}"))
+    })
+    .transpose()
 }
 
 fn find_subject(store: &Store, identifier: &str) -> anyhow::Result<i64> {

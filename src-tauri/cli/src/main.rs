@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "consent-trail", version, about, propagate_version = true)]
 pub struct Cli {
-    /// The database file (default: $CONSENTTRAIL_DB, else the app's own database).
+    /// The database file (default: $CONSENTTRAIL_DB, else the app's setting, else the app's own database).
     #[arg(long, global = true, value_name = "PATH")]
     db: Option<PathBuf>,
     /// Print one JSON document on stdout instead of text.
@@ -92,10 +92,43 @@ pub enum Command {
         #[arg(long)]
         by: Option<String>,
     },
+    /// Write a PDF/A evidence pack for one subject or for the whole organisation.
+    Pack {
+        #[command(subcommand)]
+        kind: PackKind,
+    },
+    /// Check an evidence pack against itself and against the current database.
+    Verify { file: PathBuf },
     /// The organisation profile: import a file, or export the one in force.
     Profile {
         #[command(subcommand)]
         action: ProfileAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PackKind {
+    /// The pack of the subject an identifier belongs to.
+    Subject {
+        identifier: String,
+        /// The PDF file to write.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+        /// A case reference printed on the cover (e.g. the request's ticket number).
+        #[arg(long = "case", value_name = "REF")]
+        case: Option<String>,
+        /// RFC 3339 generation instant (default: now); fixing it makes the pack reproducible.
+        #[arg(long = "generated-at", value_name = "INSTANT")]
+        generated_at: Option<String>,
+    },
+    /// The audit of the whole programme.
+    Organisation {
+        /// The PDF file to write.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+        /// RFC 3339 generation instant (default: now).
+        #[arg(long = "generated-at", value_name = "INSTANT")]
+        generated_at: Option<String>,
     },
 }
 

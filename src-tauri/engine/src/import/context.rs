@@ -79,6 +79,10 @@ pub struct FileImport<'a> {
     /// Derived fields per (system, purpose label, capture source, recipients): a file repeats
     /// the same few labels, and resolving them through the profile each time is the costly part.
     pub(super) derived_cache: HashMap<DeriveKey, super::derive::Derived>,
+    /// A problem that stops the file (see [`FileImport::csv_time`]).
+    pub(super) fatal: Option<ImportError>,
+    /// Where the CSV reader reports a last record cut inside a quoted value.
+    pub(super) truncated_csv: Option<super::csv_table::TruncationSlot>,
 }
 
 type DeriveKey = (String, Option<String>, Option<String>, Vec<String>);
@@ -128,6 +132,7 @@ impl<'a> FileImport<'a> {
     pub fn open_csv(&mut self) -> Result<CsvTable, ImportError> {
         let text = open_text(self.input, self.encoding)?;
         let table = CsvTable::open(text, &self.name, self.delimiter)?;
+        self.truncated_csv = Some(table.truncation_slot());
         self.tx.execute(
             "UPDATE sources SET header = ?2 WHERE id = ?1",
             params![self.source_id, serde_json::to_string(&table.header.names).unwrap_or_default()],
@@ -173,7 +178,7 @@ impl<'a> FileImport<'a> {
 
     /// True when the user asked to stop.
     pub fn is_cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+        self.fatal.is_some() || self.cancel.load(Ordering::Relaxed)
     }
 
     /// Reports progress every few thousand rows; `bytes` is how far into the text we are.
@@ -266,19 +271,74 @@ impl<'a> FileImport<'a> {
     /// makes the whole column be scanned once: an unambiguous value elsewhere settles it; if none
     /// does and no order was given, the file stops with an error that asks for one.
     pub fn csv_time(&mut self, rec: &CsvRecord, column: usize, header_name: &str) -> Result<Timestamp, ImportError> {
+        if let Some(fatal) = &self.fatal {
+            return Err(fatal.clone());
+        }
         let text = rec.fields.get(column).unwrap_or("").trim();
+        let name = self.name.clone();
+        let at = |e: String| ImportError::at(&name, &format!("line {}", rec.line), Some(header_name), e);
+        // An unambiguous slash date settles its column's order; one that contradicts the order
+        // the column already showed stops the file (the column mixes both orders).
+        if self.options.date_order.is_none() {
+            let seen = match slash_evidence(text) {
+                Some(SlashEvidence::DayFirst) => Some((DateOrder::Dmy, "day-first")),
+                Some(SlashEvidence::MonthFirst) => Some((DateOrder::Mdy, "month-first")),
+                _ => None,
+            };
+            if let Some((order, word)) = seen {
+                match self.column_orders.get(&column) {
+                    Some(known) if *known != order => {
+                        return Err(self.stop(at(format!(
+                            "'{text}' is {word}, but earlier dates in this column were the other order; \
+                             the column mixes both orders — fix the export or give the date order (--date-format dmy|mdy)"
+                        ))));
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.column_orders.insert(column, order);
+                    }
+                }
+            }
+        }
         let order = self.options.date_order.or_else(|| self.column_orders.get(&column).copied());
         match parse_timestamp(text, self.assumed_zone(), order) {
             Ok(ts) => Ok(ts),
             Err(TimestampError::AmbiguousDayMonth(_)) => {
-                let order = self.scan_column_order(column, header_name, rec.line, text)?;
+                let order = match self.scan_column_order(column, header_name, rec.line, text) {
+                    Ok(order) => order,
+                    Err(e) => return Err(self.stop(e)),
+                };
                 self.column_orders.insert(column, order);
-                parse_timestamp(text, self.assumed_zone(), Some(order)).map_err(|e| {
-                    ImportError::at(&self.name, &format!("line {}", rec.line), Some(header_name), e.to_string())
-                })
+                parse_timestamp(text, self.assumed_zone(), Some(order)).map_err(|e| at(e.to_string()))
             }
-            Err(e) => Err(ImportError::at(&self.name, &format!("line {}", rec.line), Some(header_name), e.to_string())),
+            Err(e) => Err(at(e.to_string())),
         }
+    }
+
+    /// Records a problem that stops the whole file (the transaction is rolled back): the
+    /// importer's loop ends at the next `is_cancelled` check and the pipeline reports this.
+    fn stop(&mut self, e: ImportError) -> ImportError {
+        self.fatal = Some(e.clone());
+        e
+    }
+
+    /// Lists a CSV's last record as rejected when the file ended inside a quoted value.
+    pub fn reject_truncated_csv(&mut self) -> Result<(), ImportError> {
+        let cut = self.truncated_csv.as_ref().and_then(|slot| slot.borrow_mut().take());
+        if let Some((line, raw)) = cut {
+            self.reject(
+                &format!("line {line}"),
+                None,
+                "the file ends inside a quoted value (a truncated export?); this row was not imported",
+                Some(&raw),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The problem that stopped the file, if any.
+    pub fn take_fatal(&mut self) -> Option<ImportError> {
+        self.fatal.take()
     }
 
     fn scan_column_order(

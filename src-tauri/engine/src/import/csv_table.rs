@@ -55,6 +55,9 @@ struct GuardedReader<R> {
     since_boundary: Rc<Cell<u64>>,
     total: Rc<Cell<u64>>,
     newlines: Rc<RefCell<LineIndex>>,
+    /// Quote characters seen (odd at the end: the file ends inside a quoted value) and the last
+    /// byte read.
+    ends: Rc<Cell<(u64, u8)>>,
     limit: u64,
 }
 
@@ -88,6 +91,11 @@ impl<R: Read> Read for GuardedReader<R> {
             index.pending.push_back(start + i as u64);
         }
         drop(index);
+        if n > 0 {
+            let (quotes, _) = self.ends.get();
+            let more = buf[..n].iter().filter(|b| **b == b'"').count() as u64;
+            self.ends.set((quotes + more, buf[n - 1]));
+        }
         self.since_boundary.set(self.since_boundary.get() + n as u64);
         self.total.set(self.total.get() + n as u64);
         Ok(n)
@@ -203,9 +211,18 @@ pub struct CsvTable {
     since_boundary: Rc<Cell<u64>>,
     total: Rc<Cell<u64>>,
     newlines: Rc<RefCell<LineIndex>>,
+    ends: Rc<Cell<(u64, u8)>>,
     record: csv::StringRecord,
     name: String,
+    /// One record of lookahead, so that the last record can be checked for truncation.
+    pending: Option<CsvRecord>,
+    /// The last record when the file ends inside a quoted value: (line, raw). Not returned as a
+    /// record; the pipeline lists it as a rejected row.
+    truncated: TruncationSlot,
 }
+
+/// Where a truncated last record (line, raw) is reported.
+pub type TruncationSlot = Rc<RefCell<Option<(u64, String)>>>;
 
 impl CsvTable {
     /// Opens decoded text as CSV and reads the header. `name` is the input's display name for
@@ -214,11 +231,13 @@ impl CsvTable {
         let since_boundary = Rc::new(Cell::new(0));
         let total = Rc::new(Cell::new(0));
         let newlines = Rc::new(RefCell::new(LineIndex::default()));
+        let ends = Rc::new(Cell::new((0, 0)));
         let guarded = GuardedReader {
             inner: text,
             since_boundary: since_boundary.clone(),
             total: total.clone(),
             newlines: newlines.clone(),
+            ends: ends.clone(),
             limit: MAX_RECORD_BYTES,
         };
         let mut reader = csv::ReaderBuilder::new()
@@ -228,7 +247,7 @@ impl CsvTable {
             .buffer_capacity(1 << 16)
             .from_reader(guarded);
         let mut first = csv::StringRecord::new();
-        let has = reader.read_record(&mut first).map_err(|e| csv_error(name, e))?;
+        let has = reader.read_record(&mut first).map_err(|e| csv_error(name, e, 1))?;
         if !has || first.iter().all(|f| f.trim().is_empty()) {
             return Err(ImportError::file(name, "the file is empty (no header row)"));
         }
@@ -241,15 +260,60 @@ impl CsvTable {
             since_boundary,
             total,
             newlines,
+            ends,
             record: csv::StringRecord::new(),
             name: name.to_string(),
+            pending: None,
+            truncated: Rc::new(RefCell::new(None)),
         })
     }
 
-    /// The next non-blank record, or None at the end.
+    /// Where a truncated last record is reported (shared with the import context).
+    pub fn truncation_slot(&self) -> TruncationSlot {
+        self.truncated.clone()
+    }
+
+    /// The next non-blank record, or None at the end. A last record cut inside a quoted value
+    /// (a truncated export) is not returned: it goes to the truncation slot.
     pub fn next_record(&mut self) -> Result<Option<CsvRecord>, ImportError> {
         loop {
-            let ok = self.reader.read_record(&mut self.record).map_err(|e| csv_error(&self.name, e))?;
+            let next = self.read_one()?;
+            match (self.pending.take(), next) {
+                (None, Some(first)) => self.pending = Some(first),
+                (Some(current), Some(following)) => {
+                    self.pending = Some(following);
+                    return Ok(Some(current));
+                }
+                (Some(last), None) => {
+                    if self.ends_inside_quotes(&last) {
+                        *self.truncated.borrow_mut() = Some((last.line, last.raw()));
+                        return Ok(None);
+                    }
+                    return Ok(Some(last));
+                }
+                (None, None) => return Ok(None),
+            }
+        }
+    }
+
+    /// True when the text ended inside a quoted value: an odd number of quotes, and the last
+    /// record either runs to the end without a line end or swallowed the final line end.
+    fn ends_inside_quotes(&self, last: &CsvRecord) -> bool {
+        let (quotes, last_byte) = self.ends.get();
+        let swallowed_newline = last.fields.iter().next_back().is_some_and(|f| f.ends_with('\n'));
+        quotes % 2 == 1 && (last_byte != b'\n' || swallowed_newline)
+    }
+
+    fn read_one(&mut self) -> Result<Option<CsvRecord>, ImportError> {
+        loop {
+            let start = self.reader.position().byte();
+            let ok = match self.reader.read_record(&mut self.record) {
+                Ok(ok) => ok,
+                Err(e) => {
+                    let line = self.newlines.borrow_mut().line_at(start);
+                    return Err(csv_error(&self.name, e, line));
+                }
+            };
             self.since_boundary.set(0);
             if !ok {
                 return Ok(None);
@@ -270,8 +334,9 @@ impl CsvTable {
     }
 }
 
-fn csv_error(name: &str, e: csv::Error) -> ImportError {
-    let line = e.position().map(|p| p.line());
+/// A CSV reading error at the record starting on `line` (our count: the csv crate's own line
+/// numbers are off after CRLF and absent for I/O errors such as an over-large record).
+fn csv_error(name: &str, e: csv::Error, line: u64) -> ImportError {
     let message = match e.kind() {
         csv::ErrorKind::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<RecordTooLarge>()) => {
             format!("{}", RecordTooLarge)
@@ -279,10 +344,7 @@ fn csv_error(name: &str, e: csv::Error) -> ImportError {
         csv::ErrorKind::Utf8 { err, .. } => format!("invalid UTF-8 in field {}", err.field() + 1),
         _ => e.to_string(),
     };
-    match line {
-        Some(line) => ImportError::at(name, &format!("line {line}"), None, message),
-        None => ImportError::file(name, message),
-    }
+    ImportError::at(name, &format!("line {line}"), None, message)
 }
 
 #[cfg(test)]

@@ -345,6 +345,8 @@ fn import_one_unchecked(
         rows_seen: 0,
         mapping: plan.mapping.as_ref(),
         derived_cache: Default::default(),
+        fatal: None,
+        truncated_csv: None,
     };
     if plan.fp.encoding == input::TextEncoding::Windows1252 {
         file.warn(
@@ -354,7 +356,13 @@ fn import_one_unchecked(
         )
         .ok();
     }
-    let outcome = plan.importer.import(&mut file).and_then(|()| {
+    let imported = plan.importer.import(&mut file);
+    // A file-stopping problem wins over the "cancelled" the importer's loop saw because of it.
+    let imported = match file.take_fatal() {
+        Some(fatal) => Err(fatal),
+        None => imported,
+    };
+    let outcome = imported.and_then(|()| file.reject_truncated_csv()).and_then(|()| {
         let labels = std::mem::take(&mut file.label_warnings);
         for (label, count) in labels {
             let named = file.looked_up_purpose_name(&label)?.map(|n| format!(" ('{n}')")).unwrap_or_default();

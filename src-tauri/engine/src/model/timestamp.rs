@@ -128,6 +128,19 @@ pub fn parse_timestamp(text: &str, assumed_zone: Tz, order: Option<DateOrder>) -
         }
         return Ok(Timestamp { utc, original, zone: ZoneBasis::Explicit });
     }
+    // A slash date with an offset (`07/15/2009 02:14:45+0800`, as Data Loader writes them).
+    if let Some((local, offset)) = split_offset(t).filter(|(local, _)| slash_evidence(local).is_some()) {
+        let naive = parse_naive(local, order)?;
+        let utc = offset
+            .from_local_datetime(&naive)
+            .single()
+            .map(|d| d.with_timezone(&Utc))
+            .ok_or_else(|| TimestampError::Unrecognised(original.clone()))?;
+        if !in_range(&utc) {
+            return Err(TimestampError::OutOfRange(original));
+        }
+        return Ok(Timestamp { utc, original, zone: ZoneBasis::Explicit });
+    }
     let naive = parse_naive(t, order)?;
     let utc = match assumed_zone.from_local_datetime(&naive) {
         LocalResult::Single(dt) => dt.with_timezone(&Utc),
@@ -142,6 +155,26 @@ pub fn parse_timestamp(text: &str, assumed_zone: Tz, order: Option<DateOrder>) -
         return Err(TimestampError::OutOfRange(original));
     }
     Ok(Timestamp { utc, original, zone: ZoneBasis::Assumed(assumed_zone.name().to_string()) })
+}
+
+/// Splits a trailing UTC offset (`Z`, `+0800`, `-08:00`) from a date-time that has a time part.
+fn split_offset(t: &str) -> Option<(&str, FixedOffset)> {
+    if let Some(local) = t.strip_suffix('Z') {
+        return Some((local.trim_end(), FixedOffset::east_opt(0)?));
+    }
+    let pos = t.rfind(['+', '-'])?;
+    let (local, off) = t.split_at(pos);
+    if !local.contains(':') {
+        return None;
+    }
+    let digits: String = off[1..].chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let hours: i32 = digits[..2].parse().ok()?;
+    let minutes: i32 = digits[2..].parse().ok()?;
+    let seconds = (hours * 3600 + minutes * 60) * if off.starts_with('-') { -1 } else { 1 };
+    Some((local.trim_end(), FixedOffset::east_opt(seconds)?))
 }
 
 /// Epoch numbers are told apart by magnitude: seconds (≤ 11 digits up to year 2200 is
@@ -303,6 +336,14 @@ mod tests {
         assert_eq!(utc("25/12/2022"), "2022-12-25T00:00:00Z");
         assert!(parse_timestamp("25/12/2022", chrono_tz::UTC, Some(DateOrder::Mdy)).is_err());
         assert_eq!(slash_evidence("12/31/2022 10:00"), Some(SlashEvidence::MonthFirst));
+    }
+
+    #[test]
+    fn slash_dates_with_offsets() {
+        assert_eq!(utc("07/15/2009 02:14:45+0800"), "2009-07-14T18:14:45Z");
+        assert_eq!(utc("07/13/2009 22:14:45-0800"), "2009-07-14T06:14:45Z");
+        let ts = parse_timestamp("07/14/2009 14:14:45+0200", chrono_tz::UTC, None).unwrap();
+        assert_eq!(ts.zone, ZoneBasis::Explicit);
     }
 
     #[test]

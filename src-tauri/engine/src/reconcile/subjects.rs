@@ -12,6 +12,11 @@ pub struct SubjectSummary {
     pub identifiers: Vec<StoredIdentifier>,
     pub events: i64,
     pub systems: Vec<String>,
+    /// Findings of the latest audit, in total and by severity.
+    pub findings: i64,
+    pub findings_high: i64,
+    pub findings_medium: i64,
+    pub findings_low: i64,
 }
 
 /// Subjects whose identifiers contain `search` (case-insensitive), by id, paged in SQLite.
@@ -38,7 +43,23 @@ pub fn list(
             let mut systems: Vec<String> =
                 systems.map(|s| s.split(',').map(str::to_string).collect()).unwrap_or_default();
             systems.sort();
-            Ok(SubjectSummary { id, identifiers: identifiers_of(conn, id)?, events, systems })
+            let (findings, high, medium, low) = conn.query_row(
+                "SELECT count(*), count(*) FILTER (WHERE severity = 'high'), count(*) FILTER (WHERE severity = 'medium'),
+                        count(*) FILTER (WHERE severity = 'low')
+                 FROM findings WHERE subject_id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+            Ok(SubjectSummary {
+                id,
+                identifiers: identifiers_of(conn, id)?,
+                events,
+                systems,
+                findings,
+                findings_high: high,
+                findings_medium: medium,
+                findings_low: low,
+            })
         })
         .collect()
 }

@@ -4,6 +4,7 @@
 pub mod audit_log;
 pub mod identity;
 pub mod profile_doc;
+pub mod settings;
 pub mod sources;
 
 use std::path::{Path, PathBuf};

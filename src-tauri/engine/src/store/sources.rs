@@ -113,6 +113,10 @@ pub fn remove(conn: &mut Connection, source_id: i64) -> Result<usize, StoreError
     tx.execute("DELETE FROM sources WHERE id = ?1", params![source_id])?;
     identity::prune_orphan_identifiers(&tx)?;
     identity::recompute_subjects(&tx)?;
+    // Lookups the source provided (e.g. Salesforce purpose names) resolved other sources'
+    // labels: those are re-derived without them.
+    let profile = super::profile_doc::load(&tx)?;
+    crate::import::derive::rederive(&tx, &profile, None)?;
     tx.commit()?;
     Ok(events_removed)
 }

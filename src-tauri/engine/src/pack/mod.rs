@@ -1,0 +1,148 @@
+//! Evidence packs (SPEC §5): a per-subject pack that answers "show us the consent for this
+//! person", an organisation pack that audits the whole programme, and `verify`, which checks a
+//! pack against itself and against the current database.
+//!
+//! Packs are PDF/A-3b with embedded, subset fonts and the source extracts as associated files.
+//! They are deterministic: the same database, profile and generation time give a byte-identical
+//! file, because every identifier in the file (pack id, font subset tags, `/ID`) is derived from
+//! the content rather than drawn at random.
+
+mod data;
+mod fonts;
+mod layout;
+pub mod manifest;
+mod organisation;
+mod pdfa;
+mod subject;
+mod verify;
+
+use std::path::Path;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::store::{audit_log, Store, StoreError};
+
+pub use verify::{verify, Difference, VerifyReport};
+
+/// What can go wrong writing or verifying a pack.
+#[derive(Debug, thiserror::Error)]
+pub enum PackError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("fonts for the pack are missing: {0}")]
+    Font(String),
+    #[error("PDF writing failed: {0}")]
+    Pdf(String),
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("manifest JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl From<rusqlite::Error> for PackError {
+    fn from(e: rusqlite::Error) -> Self {
+        PackError::Store(StoreError::Sql(e))
+    }
+}
+
+/// Choices the user makes when generating a pack.
+#[derive(Debug, Clone, Default)]
+pub struct PackOptions {
+    /// The case reference typed by the user (subject packs).
+    pub case_reference: Option<String>,
+    /// The generation instant written into the pack (default: now). Fixing it makes the pack
+    /// reproducible byte for byte.
+    pub generated_at: Option<DateTime<Utc>>,
+}
+
+impl PackOptions {
+    fn instant(&self) -> DateTime<Utc> {
+        self.generated_at.unwrap_or_else(Utc::now).trunc_subsecs(0)
+    }
+}
+
+/// A pack in memory.
+#[derive(Debug, Clone)]
+pub struct RenderedPack {
+    pub bytes: Vec<u8>,
+    pub manifest_sha256: String,
+    pub pages: usize,
+    pub pack_id: String,
+}
+
+/// A pack written to disk (SPEC §9 `pack`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PackOutput {
+    pub path: String,
+    pub sha256: String,
+    pub manifest_sha256: String,
+    pub pages: usize,
+    pub pack_id: String,
+}
+
+/// Renders the pack of the subject an identifier belongs to.
+pub fn render_subject(store: &Store, identifier: &str, options: &PackOptions) -> Result<RenderedPack, PackError> {
+    subject::render(store.conn(), identifier, options)
+}
+
+/// Renders the organisation pack. It runs the audit first (storing its findings, decisions
+/// kept) so that the pack and the Findings screen agree.
+pub fn render_organisation(store: &mut Store, options: &PackOptions) -> Result<RenderedPack, PackError> {
+    organisation::render(store, options)
+}
+
+/// Writes the subject pack to `out` and records it in the audit log.
+pub fn write_subject_pack(
+    store: &Store,
+    identifier: &str,
+    out: &Path,
+    options: &PackOptions,
+) -> Result<PackOutput, PackError> {
+    let pack = render_subject(store, identifier, options)?;
+    finish(store, "subject", Some(identifier), out, pack)
+}
+
+/// Writes the organisation pack to `out` and records it in the audit log.
+pub fn write_organisation_pack(store: &mut Store, out: &Path, options: &PackOptions) -> Result<PackOutput, PackError> {
+    let pack = render_organisation(store, options)?;
+    finish(store, "organisation", None, out, pack)
+}
+
+fn finish(
+    store: &Store,
+    kind: &str,
+    identifier: Option<&str>,
+    out: &Path,
+    pack: RenderedPack,
+) -> Result<PackOutput, PackError> {
+    let io = |source| PackError::Io { path: out.display().to_string(), source };
+    // Written beside the target and renamed, so a crash never leaves half a pack.
+    let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    std::io::Write::write_all(&mut tmp, &pack.bytes).map_err(io)?;
+    tmp.persist(out).map_err(|e| io(e.error))?;
+    let output = PackOutput {
+        path: out.display().to_string(),
+        sha256: hex::encode(Sha256::digest(&pack.bytes)),
+        manifest_sha256: pack.manifest_sha256,
+        pages: pack.pages,
+        pack_id: pack.pack_id,
+    };
+    audit_log::record(
+        store.conn(),
+        "pack",
+        &serde_json::json!({
+            "kind": kind,
+            "subject": identifier,
+            "path": output.path,
+            "sha256": output.sha256,
+            "manifest_sha256": output.manifest_sha256,
+            "pack_id": output.pack_id,
+            "pages": output.pages,
+        }),
+    )?;
+    Ok(output)
+}

@@ -1,0 +1,325 @@
+//! The organisation pack (SPEC §5): an audit of the whole programme — scope, sources,
+//! findings by rule / purpose / system / month with charts, the subjects with high-severity
+//! findings, the method statement and the provenance of every file.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use super::data::{self, file_name};
+use super::fonts;
+use super::layout::{colours, Canvas, Column};
+use super::manifest::{Manifest, ManifestAttachment, FORMAT};
+use super::pdfa::{self, Attachment, DocMeta};
+use super::subject::{attachments_section, integrity};
+use super::{PackError, PackOptions, RenderedPack};
+use crate::rules::{audit, Finding, Severity};
+use crate::store::{profile_doc, sources, Store};
+
+/// Most subjects listed by name in the high-severity table; the rest are counted.
+const MAX_SUBJECT_ROWS: usize = 300;
+
+/// The parts of an organisation manifest that come from the database (shared with verify).
+pub fn database_parts(
+    conn: &rusqlite::Connection,
+    findings: &[Finding],
+) -> Result<(Vec<super::manifest::ManifestSource>, usize, String, usize, String), PackError> {
+    let srcs = sources::list(conn)?;
+    let (events_count, events_sha256) = data::all_events_digest(conn)?;
+    let digests: Vec<String> = findings.iter().map(|f| data::manifest_finding(f).sha256).collect();
+    Ok((
+        srcs.iter().map(data::manifest_source).collect(),
+        events_count,
+        events_sha256,
+        findings.len(),
+        data::digest_of(digests.iter().map(String::as_str)),
+    ))
+}
+
+fn findings_csv(findings: &[Finding]) -> Vec<u8> {
+    let mut out = String::from("id,rule,code,severity,subject,purpose,recipient,at,occurrences\r\n");
+    for f in findings {
+        let cells = [
+            f.id.clone(),
+            f.rule.as_str().to_string(),
+            f.rule.code().to_string(),
+            f.severity.as_str().to_string(),
+            f.subject_key.clone(),
+            f.purpose.clone().unwrap_or_default(),
+            f.recipient.clone().unwrap_or_default(),
+            f.at.map(crate::reconcile::state::rfc3339).unwrap_or_default(),
+            f.occurrences.len().to_string(),
+        ];
+        let line: Vec<String> = cells
+            .iter()
+            .map(|c| {
+                let c = if c.starts_with(['=', '+', '-', '@']) { format!("'{c}") } else { c.clone() };
+                format!("\"{}\"", c.replace('"', "\"\""))
+            })
+            .collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out.into_bytes()
+}
+
+/// Renders the organisation pack.
+pub fn render(store: &mut Store, options: &PackOptions) -> Result<RenderedPack, PackError> {
+    let generated: DateTime<Utc> = options.instant();
+    let report = audit::run(store)?;
+    let conn = store.conn();
+    let profile = profile_doc::load(conn)?;
+    let (srcs, events_count, events_sha256, findings_count, findings_sha256) = database_parts(conn, &report.findings)?;
+    let csv = findings_csv(&report.findings);
+    let attachments = vec![Attachment {
+        name: "findings.csv".into(),
+        mime: "text/csv",
+        description: "Every finding of the audit this pack reports".into(),
+        relationship: "Data",
+        data: csv,
+    }];
+    let mut m = Manifest {
+        format: FORMAT.into(),
+        kind: "organisation".into(),
+        pack_id: String::new(),
+        generated_at: generated.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        app_version: crate::VERSION.into(),
+        case_reference: options.case_reference.clone(),
+        subject: None,
+        profile_sha256: data::profile_sha256(&profile),
+        sources: srcs,
+        events: Vec::new(),
+        events_count,
+        events_sha256,
+        findings: Vec::new(),
+        findings_count,
+        findings_sha256,
+        attachments: attachments
+            .iter()
+            .map(|a| ManifestAttachment {
+                name: a.name.clone(),
+                sha256: hex::encode(Sha256::digest(&a.data)),
+                bytes: a.data.len(),
+            })
+            .collect(),
+    };
+    let digest = Sha256::digest(serde_json::to_vec(&m)?);
+    m.pack_id = format!("CT-{}", hex::encode_upper(&digest[..6]));
+    let manifest_bytes = serde_json::to_vec_pretty(&m)?;
+    let manifest_sha256 = hex::encode(Sha256::digest(&manifest_bytes));
+
+    let fonts = fonts::fonts()?;
+    let mut c = Canvas::new(fonts);
+    let org = profile.organisation.name.clone();
+    let s = &report.summary;
+    c.bookmarks.push(("Cover and scope".into(), 1));
+    c.space(30.0);
+    c.paragraph(&org, 12.0, colours::MUTED);
+    c.paragraph("Consent programme audit", 24.0, colours::ACCENT);
+    c.space(10.0);
+    let all_sources = sources::list(conn)?;
+    c.key_values(&[
+        ("Organisation".into(), org.clone()),
+        (
+            "Scope".into(),
+            format!("All {} subjects, {} events from {} source files", s.subjects, s.events, all_sources.len()),
+        ),
+        (
+            "Purposes in the profile".into(),
+            profile.purposes.iter().map(|p| format!("{} ({})", p.label, p.id)).collect::<Vec<_>>().join(", "),
+        ),
+        (
+            "Findings".into(),
+            format!(
+                "{} — {} high, {} medium, {} low",
+                s.findings,
+                s.by_severity.get("high").unwrap_or(&0),
+                s.by_severity.get("medium").unwrap_or(&0),
+                s.by_severity.get("low").unwrap_or(&0)
+            ),
+        ),
+        ("Generated at (UTC)".into(), m.generated_at.clone()),
+        ("App version".into(), format!("ConsentTrail {}", m.app_version)),
+        ("Pack id".into(), m.pack_id.clone()),
+        ("Manifest SHA-256".into(), manifest_sha256.clone()),
+    ]);
+
+    c.new_page();
+    c.section("1. Findings");
+    let rows = |map: &BTreeMap<String, usize>| -> Vec<(String, usize)> {
+        map.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), *n)).collect()
+    };
+    let mut by_rule: Vec<(String, usize)> = s
+        .by_rule
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(r, n)| {
+            let label = crate::rules::RuleId::parse(r).map(|id| format!("{r} {}", id.code())).unwrap_or(r.clone());
+            (label, *n)
+        })
+        .collect();
+    by_rule.sort_by_key(|(l, _)| {
+        l.trim_start_matches('R').split(' ').next().and_then(|n| n.parse::<u32>().ok()).unwrap_or(99)
+    });
+    c.bar_chart("By rule", &by_rule, colours::ACCENT);
+    c.bar_chart("By purpose", &rows(&s.by_purpose), colours::GIVEN);
+    c.bar_chart("By system", &rows(&s.by_system), colours::LOW);
+    let mut by_month: BTreeMap<String, usize> = BTreeMap::new();
+    for f in &report.findings {
+        let month =
+            f.at.map(|t| crate::reconcile::state::rfc3339(t).get(..7).unwrap_or("").to_string())
+                .unwrap_or_else(|| "no date".into());
+        *by_month.entry(month).or_default() += 1;
+    }
+    c.bar_chart("By month of the first occurrence", &rows(&by_month), colours::MEDIUM);
+    if s.findings == 0 {
+        c.paragraph("No rule found a gap.", 9.0, colours::TEXT);
+    }
+
+    c.section("2. Subjects with high-severity findings");
+    let mut high: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in report.findings.iter().filter(|f| f.severity == Severity::High) {
+        high.entry(f.subject_key.as_str()).or_default().push(f);
+    }
+    if high.is_empty() {
+        c.paragraph("No subject has a high-severity finding.", 9.0, colours::TEXT);
+    } else {
+        let total = high.len();
+        let table: Vec<Vec<String>> = high
+            .iter()
+            .take(MAX_SUBJECT_ROWS)
+            .map(|(k, fs)| {
+                let mut rules: Vec<&str> = fs.iter().map(|f| f.rule.as_str()).collect();
+                rules.dedup();
+                let purposes: Vec<String> = fs
+                    .iter()
+                    .filter_map(|f| f.purpose.clone())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                vec![k.to_string(), fs.len().to_string(), rules.join(", "), purposes.join(", ")]
+            })
+            .collect();
+        c.table(
+            &[
+                Column { title: "Subject", share: 2.5 },
+                Column { title: "High findings", share: 0.9 },
+                Column { title: "Rules", share: 1.2 },
+                Column { title: "Purposes", share: 2.0 },
+            ],
+            &table,
+            7.5,
+        );
+        if total > MAX_SUBJECT_ROWS {
+            c.paragraph(
+                &format!("… and {} more subjects; all are in findings.csv.", total - MAX_SUBJECT_ROWS),
+                8.0,
+                colours::MUTED,
+            );
+        }
+    }
+
+    c.section("3. Method statement");
+    c.paragraph(
+        "Every rule below ran over every subject's reconciled timeline (all systems, identity links applied). A rule that lacked the data it needs is listed as not evaluated, with the reason, instead of reporting no findings.",
+        8.5,
+        colours::TEXT,
+    );
+    c.subheading("Rules run");
+    let rules: Vec<Vec<String>> = crate::rules::RuleId::ALL
+        .iter()
+        .map(|r| {
+            vec![
+                format!("{} {}", r.as_str(), r.code()),
+                s.by_rule.get(r.as_str()).copied().unwrap_or(0).to_string(),
+                r.legal_reference().to_string(),
+            ]
+        })
+        .collect();
+    c.table(
+        &[
+            Column { title: "Rule", share: 1.6 },
+            Column { title: "Findings", share: 0.6 },
+            Column { title: "Legal reference", share: 3.5 },
+        ],
+        &rules,
+        7.5,
+    );
+    c.subheading("Not evaluated");
+    if s.not_evaluated.is_empty() {
+        c.paragraph("Every rule had the data it needs.", 8.5, colours::TEXT);
+    } else {
+        let ne: Vec<Vec<String>> = s
+            .not_evaluated
+            .iter()
+            .map(|n| vec![n.rule.clone(), n.purpose.clone().unwrap_or_else(|| "-".into()), n.reason.clone()])
+            .collect();
+        c.table(
+            &[
+                Column { title: "Rule", share: 0.6 },
+                Column { title: "Purpose", share: 1.2 },
+                Column { title: "Reason", share: 4.0 },
+            ],
+            &ne,
+            7.5,
+        );
+    }
+
+    c.section("4. Provenance");
+    let prov: Vec<Vec<String>> = all_sources
+        .iter()
+        .map(|s| {
+            vec![
+                file_name(&s.path),
+                s.system.clone(),
+                s.sha256.clone(),
+                format!("{} bytes", s.bytes),
+                s.imported_at.clone(),
+                format!("{} / {}", s.rows_imported, s.rows_rejected),
+            ]
+        })
+        .collect();
+    c.table(
+        &[
+            Column { title: "File", share: 2.0 },
+            Column { title: "System", share: 1.0 },
+            Column { title: "SHA-256", share: 3.2 },
+            Column { title: "Size", share: 1.0 },
+            Column { title: "Imported at", share: 1.5 },
+            Column { title: "Rows imported / rejected", share: 1.1 },
+        ],
+        &prov,
+        7.0,
+    );
+    integrity(&mut c, 5, &m, &manifest_sha256);
+    attachments_section(&mut c, 6, &m);
+
+    let (pages, bookmarks) =
+        c.finish(&format!("{org} · Consent programme audit · pack {}", m.pack_id), &manifest_sha256);
+    let page_count = pages.len();
+    let title = format!("Consent programme audit: {org}");
+    let subject_line = format!("Audit of the consent records of {org}, generated {}", m.generated_at);
+    let mut files = attachments;
+    files.push(Attachment {
+        name: "manifest.json".into(),
+        mime: "application/json",
+        description: "What this pack rests on; its SHA-256 is printed in every page footer".into(),
+        relationship: "Supplement",
+        data: manifest_bytes,
+    });
+    let bytes = pdfa::assemble(
+        fonts,
+        pages,
+        &bookmarks,
+        &DocMeta {
+            title: &title,
+            subject: &subject_line,
+            keywords: "GDPR, consent, audit",
+            created: generated,
+            manifest_sha256: &manifest_sha256,
+        },
+        &files,
+    )?;
+    Ok(RenderedPack { bytes, manifest_sha256, pages: page_count, pack_id: m.pack_id })
+}

@@ -1,0 +1,667 @@
+//! The per-subject pack (SPEC §5): cover, summary, findings, timeline, recipients,
+//! provenance, integrity and the subject's own source rows as attachments.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use sha2::{Digest, Sha256};
+
+use super::data::{self, file_name, SubjectData};
+use super::fonts;
+use super::layout::{colours, Canvas, Column};
+use super::manifest::{Manifest, ManifestAttachment, ManifestSubject, FORMAT};
+use super::pdfa::{self, Attachment, DocMeta};
+use super::{PackError, PackOptions, RenderedPack};
+use crate::model::EventKind;
+use crate::reconcile::state::{covered_recipients, covers, rfc3339, subject_state, ConsentState, PurposeHistory};
+use crate::rules::decisions::decision_for;
+use crate::rules::Severity;
+use crate::store::profile_doc;
+
+/// Renders the pack of the subject `identifier` belongs to.
+pub fn render(conn: &Connection, identifier: &str, options: &PackOptions) -> Result<RenderedPack, PackError> {
+    let profile = profile_doc::load(conn)?;
+    let generated = options.instant();
+    let d = data::subject_data(conn, &profile, identifier)?;
+    let attachments = extracts(&d);
+    let manifest = build_manifest(&d, &profile, generated, options, &attachments)?;
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
+    let manifest_sha256 = hex::encode(Sha256::digest(&manifest_bytes));
+
+    let fonts = fonts::fonts()?;
+    let mut c = Canvas::new(fonts);
+    let org = profile.organisation.name.clone();
+    cover(&mut c, &d, &org, &manifest, &manifest_sha256);
+    summary(&mut c, &d, &profile, generated);
+    findings(&mut c, conn, &d)?;
+    timeline(&mut c, &d);
+    recipients(&mut c, &d, &profile);
+    provenance(&mut c, &d);
+    integrity(&mut c, 6, &manifest, &manifest_sha256);
+    attachments_section(&mut c, 7, &manifest);
+
+    let primary = manifest.subject.as_ref().map(|s| s.primary.clone()).unwrap_or_default();
+    let (pages, bookmarks) =
+        c.finish(&format!("{org} · Consent evidence pack · {primary} · pack {}", manifest.pack_id), &manifest_sha256);
+    let page_count = pages.len();
+    let title = format!("Consent evidence pack: {primary}");
+    let subject_line = format!(
+        "Consent evidence for one data subject of {org} (GDPR Art. 7(1)), generated {}",
+        generated.format("%Y-%m-%dT%H:%M:%SZ")
+    );
+    let mut files = attachments;
+    files.push(Attachment {
+        name: "manifest.json".into(),
+        mime: "application/json",
+        description: "What this pack rests on; its SHA-256 is printed in every page footer".into(),
+        relationship: "Supplement",
+        data: manifest_bytes,
+    });
+    let bytes = pdfa::assemble(
+        fonts,
+        pages,
+        &bookmarks,
+        &DocMeta {
+            title: &title,
+            subject: &subject_line,
+            keywords: "GDPR, consent, evidence, Art. 7(1)",
+            created: generated,
+            manifest_sha256: &manifest_sha256,
+        },
+        &files,
+    )?;
+    Ok(RenderedPack { bytes, manifest_sha256, pages: page_count, pack_id: manifest.pack_id })
+}
+
+/// The subject's source rows, one extract per source file: CSV for CSV sources (a cell that a
+/// spreadsheet would run as a formula is prefixed with `'`), JSON for JSON sources. Only rows
+/// that events of this subject came from: never other people's rows.
+fn extracts(d: &SubjectData) -> Vec<Attachment> {
+    let mut out = Vec::new();
+    for s in &d.sources {
+        let rows: Vec<&data::RawRow> = d.rows.iter().filter(|r| r.source_id == s.id).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let stem = file_name(&s.path);
+        let json = stem.ends_with(".json")
+            || stem.ends_with(".jsonl")
+            || rows.iter().all(|r| r.raw.trim_start().starts_with('{'));
+        let (ext, mime, body) = if json {
+            let items: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    let raw = serde_json::from_str::<serde_json::Value>(&r.raw)
+                        .unwrap_or_else(|_| serde_json::Value::String(r.raw.clone()));
+                    serde_json::json!({"line": r.line, "locator": r.locator, "raw": raw})
+                })
+                .collect();
+            let doc = serde_json::json!({"source": s.path, "system": s.system, "sha256": s.sha256, "rows": items});
+            ("json", "application/json", serde_json::to_vec_pretty(&doc).unwrap_or_default())
+        } else {
+            let mut text = String::from("source_file,source_sha256,line,locator,raw_row\r\n");
+            for r in &rows {
+                let cells = [
+                    stem.clone(),
+                    s.sha256.clone(),
+                    r.line.map(|l| l.to_string()).unwrap_or_default(),
+                    r.locator.clone(),
+                    r.raw.clone(),
+                ];
+                let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+                text.push_str(&line.join(","));
+                text.push_str("\r\n");
+            }
+            ("csv", "text/csv", text.into_bytes())
+        };
+        out.push(Attachment {
+            name: format!("source-{:03}-{}-{}.{ext}", s.id, s.system, stem.replace(['/', '\\', ' '], "_")),
+            mime,
+            description: format!("Rows of {} ({}) about this subject only", stem, s.system),
+            relationship: "Source",
+            data: body,
+        });
+    }
+    out
+}
+
+fn csv_cell(value: &str) -> String {
+    let neutral =
+        if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_string() };
+    format!("\"{}\"", neutral.replace('"', "\"\""))
+}
+
+fn build_manifest(
+    d: &SubjectData,
+    profile: &crate::profile::Profile,
+    generated: DateTime<Utc>,
+    options: &PackOptions,
+    attachments: &[Attachment],
+) -> Result<Manifest, PackError> {
+    let events = data::manifest_events(d);
+    let findings: Vec<_> = d.findings.iter().map(data::manifest_finding).collect();
+    let mut m = Manifest {
+        format: FORMAT.into(),
+        kind: "subject".into(),
+        pack_id: String::new(),
+        generated_at: generated.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        app_version: crate::VERSION.into(),
+        case_reference: options.case_reference.clone(),
+        subject: Some(ManifestSubject {
+            primary: d.identifiers.first().map(|i| i.display()).unwrap_or_default(),
+            identifiers: d.identifiers.iter().map(|i| i.display()).collect(),
+        }),
+        profile_sha256: data::profile_sha256(profile),
+        sources: d.sources.iter().map(data::manifest_source).collect(),
+        events_count: events.len(),
+        events_sha256: data::digest_of(events.iter().map(|e| e.sha256.as_str())),
+        events,
+        findings_count: findings.len(),
+        findings_sha256: data::digest_of(findings.iter().map(|f| f.sha256.as_str())),
+        findings,
+        attachments: attachments
+            .iter()
+            .map(|a| ManifestAttachment {
+                name: a.name.clone(),
+                sha256: hex::encode(Sha256::digest(&a.data)),
+                bytes: a.data.len(),
+            })
+            .collect(),
+    };
+    let digest = Sha256::digest(serde_json::to_vec(&m)?);
+    m.pack_id = format!("CT-{}", hex::encode_upper(&digest[..6]));
+    Ok(m)
+}
+
+fn names_as_recorded(d: &SubjectData) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut by_value: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for a in &d.attributes {
+        let label = a.attribute.replace('_', " ");
+        by_value.entry((label, a.value.clone())).or_default().insert(a.system.clone());
+    }
+    for ((label, value), systems) in by_value {
+        out.push(format!("{value} ({label}; {})", systems.into_iter().collect::<Vec<_>>().join(", ")));
+    }
+    if out.is_empty() {
+        "No name recorded by any source".into()
+    } else {
+        out.join("\n")
+    }
+}
+
+fn cover(c: &mut Canvas<'_>, d: &SubjectData, org: &str, m: &Manifest, manifest_sha256: &str) {
+    c.bookmarks.push(("Cover".into(), 1));
+    c.space(30.0);
+    c.paragraph(org, 12.0, colours::MUTED);
+    c.space(4.0);
+    c.paragraph("Consent evidence pack", 24.0, colours::ACCENT);
+    c.paragraph("Records of who consented, when, to what, how, under which notice, and whether and when they withdrew (GDPR Art. 7(1)).", 10.0, colours::MUTED);
+    c.space(14.0);
+    let (first, last) = (
+        d.events.iter().filter_map(|e| e.occurred_at_ms).min(),
+        d.events.iter().filter_map(|e| e.occurred_at_ms).max(),
+    );
+    let period = match (first, last) {
+        (Some(a), Some(b)) => format!("{} to {}", rfc3339(a), rfc3339(b)),
+        _ => "no dated events".into(),
+    };
+    let purposes: BTreeSet<String> = d.events.iter().filter_map(|e| e.purpose.clone()).collect();
+    let subject = m.subject.clone().unwrap_or(ManifestSubject { primary: String::new(), identifiers: vec![] });
+    let linked: Vec<String> = subject.identifiers.iter().filter(|i| **i != subject.primary).cloned().collect();
+    c.key_values(&[
+        ("Organisation".into(), org.into()),
+        ("Subject (names as recorded)".into(), names_as_recorded(d)),
+        ("Primary identifier".into(), subject.primary.clone()),
+        ("Linked identifiers".into(), if linked.is_empty() { "none".into() } else { linked.join("\n") }),
+        ("Case reference".into(), m.case_reference.clone().unwrap_or_else(|| "none given".into())),
+        ("Scope: period".into(), period),
+        (
+            "Scope: purposes".into(),
+            if purposes.is_empty() { "none".into() } else { purposes.into_iter().collect::<Vec<_>>().join(", ") },
+        ),
+        (
+            "Scope: records".into(),
+            format!("{} events from {} source files; {} findings", d.events.len(), d.sources.len(), d.findings.len()),
+        ),
+        ("Generated at (UTC)".into(), m.generated_at.clone()),
+        ("App version".into(), format!("ConsentTrail {}", m.app_version)),
+        ("Pack id".into(), m.pack_id.clone()),
+        ("Manifest SHA-256".into(), manifest_sha256.into()),
+    ]);
+    c.space(8.0);
+    c.paragraph(
+        "This pack contains only records about the subject above. Times are shown in UTC and as the source wrote them. \
+         Every event names the file and line it came from; those rows are attached to this PDF as extracts. \
+         Section 7 explains how to check that nothing has been changed since the pack was generated.",
+        8.5,
+        colours::MUTED,
+    );
+}
+
+fn state_colour(s: ConsentState) -> (f32, f32, f32) {
+    match s {
+        ConsentState::Given => colours::GIVEN,
+        ConsentState::Withdrawn => colours::WITHDRAWN,
+        ConsentState::Refused => colours::REFUSED,
+        ConsentState::Expired => colours::EXPIRED,
+        ConsentState::None => colours::NONE,
+    }
+}
+
+fn summary(c: &mut Canvas<'_>, d: &SubjectData, profile: &crate::profile::Profile, generated: DateTime<Utc>) {
+    c.new_page();
+    c.section("1. Summary");
+    let t = generated.timestamp_millis();
+    let states = subject_state(profile, &d.events, t);
+    c.subheading(&format!("Consent state per purpose at {}", rfc3339(t)));
+    let rows: Vec<Vec<String>> = states
+        .iter()
+        .map(|p| {
+            vec![
+                profile
+                    .purposes
+                    .iter()
+                    .find(|x| x.id == p.purpose)
+                    .map(|x| format!("{} ({})", x.label, p.purpose))
+                    .unwrap_or(p.purpose.clone()),
+                p.state.as_str().into(),
+                p.since.clone().unwrap_or_else(|| "-".into()),
+                if p.systems.is_empty() { "-".into() } else { p.systems.join(", ") },
+                if p.recipients.is_empty() { "-".into() } else { p.recipients.join(", ") },
+            ]
+        })
+        .collect();
+    c.table(
+        &[
+            Column { title: "Purpose", share: 2.6 },
+            Column { title: "State", share: 1.1 },
+            Column { title: "Since (UTC)", share: 2.5 },
+            Column { title: "According to", share: 2.0 },
+            Column { title: "Recipients covered", share: 2.8 },
+        ],
+        &rows,
+        8.0,
+    );
+
+    // Per named recipient: the state of the purposes whose grant in force names it.
+    let mut per_recipient: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in d.events.iter().filter(|e| e.kind == EventKind::Disclosure || !e.recipients.is_empty()) {
+        for r in &e.recipients {
+            per_recipient.entry(r.name().to_string()).or_default();
+        }
+    }
+    for p in &states {
+        for r in &p.recipients {
+            per_recipient.entry(r.clone()).or_default().push(format!("{}: {}", p.purpose, p.state.as_str()));
+        }
+    }
+    if !per_recipient.is_empty() {
+        c.subheading("Consent state per named recipient");
+        let rows: Vec<Vec<String>> = per_recipient
+            .into_iter()
+            .map(|(r, v)| vec![r, if v.is_empty() { "not named by any consent in force".into() } else { v.join("; ") }])
+            .collect();
+        c.table(
+            &[
+                Column { title: "Recipient", share: 1.0 },
+                Column { title: "Covered by consent in force for", share: 2.0 },
+            ],
+            &rows,
+            8.0,
+        );
+    }
+
+    c.subheading("Findings by severity");
+    let count = |s: Severity| d.findings.iter().filter(|f| f.severity == s).count();
+    c.bar_chart(
+        "",
+        &[
+            ("High".into(), count(Severity::High)),
+            ("Medium".into(), count(Severity::Medium)),
+            ("Low".into(), count(Severity::Low)),
+        ],
+        colours::HIGH,
+    );
+
+    // State over time: one strip per purpose from the first event to the generation time.
+    let histories = PurposeHistory::build_all(&d.events);
+    let start = d.events.iter().filter_map(|e| e.occurred_at_ms).min();
+    if let Some(start) = start.filter(|s| *s < t) {
+        c.subheading("Consent state over time");
+        let span = (t - start) as f32;
+        for (purpose, h) in &histories {
+            let mut segs = Vec::new();
+            for (i, e) in h.entries.iter().enumerate() {
+                let from = e.occurred_at_ms.unwrap_or(start);
+                let to = h.entries.get(i + 1).and_then(|n| n.occurred_at_ms).unwrap_or(t).min(t);
+                if from > t {
+                    break;
+                }
+                let state = h.at(from).state;
+                segs.push(((from - start) as f32 / span, (to - start) as f32 / span, state_colour(state)));
+            }
+            c.strip(purpose, &segs);
+        }
+        c.strip_axis(&rfc3339(start), &rfc3339(t));
+        c.legend(&[
+            ("given", colours::GIVEN),
+            ("withdrawn", colours::WITHDRAWN),
+            ("refused", colours::REFUSED),
+            ("expired", colours::EXPIRED),
+            ("none", colours::NONE),
+        ]);
+    }
+}
+
+fn findings(c: &mut Canvas<'_>, conn: &Connection, d: &SubjectData) -> Result<(), PackError> {
+    c.section("2. Findings");
+    if d.findings.is_empty() {
+        c.paragraph("No rule found a gap in this subject's records.", 9.0, colours::TEXT);
+        return Ok(());
+    }
+    let by_id: BTreeMap<i64, &crate::reconcile::timeline::TimelineEvent> = d.events.iter().map(|e| (e.id, e)).collect();
+    for f in &d.findings {
+        // A finding starts where its heading, text and first rows fit together.
+        c.ensure(110.0);
+        c.subheading(&format!(
+            "{} {} · {} · {}{}",
+            f.rule.as_str(),
+            f.rule.code(),
+            f.severity.as_str(),
+            f.purpose.as_deref().unwrap_or("-"),
+            f.recipient.as_deref().map(|r| format!(" → {r}")).unwrap_or_default()
+        ));
+        c.paragraph(&f.explanation, 9.0, colours::TEXT);
+        c.paragraph(&format!("Legal reference: {}", f.rule.legal_reference()), 8.0, colours::MUTED);
+        let decision = decision_for(conn, &f.id)?;
+        let decision = decision
+            .map(|d| {
+                format!(
+                    "Decision: {} — {} ({}{})",
+                    d.status,
+                    d.note,
+                    d.at,
+                    d.by.map(|b| format!(", {b}")).unwrap_or_default()
+                )
+            })
+            .unwrap_or_else(|| "Decision: none recorded".into());
+        c.paragraph(&format!("Finding id {} · {}", f.id, decision), 8.0, colours::MUTED);
+        let rows: Vec<Vec<String>> = f
+            .event_ids
+            .iter()
+            .filter_map(|id| by_id.get(id))
+            .map(|e| {
+                vec![
+                    e.id.to_string(),
+                    e.occurred_at().unwrap_or_else(|| "-".into()),
+                    e.system.clone(),
+                    e.kind.as_str().into(),
+                    source_cell(e),
+                ]
+            })
+            .collect();
+        if !rows.is_empty() {
+            c.table(
+                &[
+                    Column { title: "Event", share: 0.6 },
+                    Column { title: "Time (UTC)", share: 1.8 },
+                    Column { title: "System", share: 1.2 },
+                    Column { title: "Kind", share: 1.4 },
+                    Column { title: "Source file and row", share: 3.0 },
+                ],
+                &rows,
+                7.5,
+            );
+        }
+    }
+    Ok(())
+}
+
+fn source_cell(e: &crate::reconcile::timeline::TimelineEvent) -> String {
+    e.source
+        .as_ref()
+        .map(|s| format!("{} {}", file_name(&s.path), s.line.map(|l| format!("line {l}")).unwrap_or(s.locator.clone())))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn timeline(c: &mut Canvas<'_>, d: &SubjectData) {
+    c.section("3. Timeline");
+    c.paragraph(
+        "Every event about this subject, in time order. Identical facts reported by two systems are two events; the last column names the events that corroborate each other.",
+        8.5,
+        colours::MUTED,
+    );
+    let rows: Vec<Vec<String>> = d
+        .events
+        .iter()
+        .map(|e| {
+            let mut kind = if e.kind != e.stated_kind {
+                format!("{} (read from {})", e.kind.as_str(), e.stated_kind.as_str())
+            } else {
+                e.kind.as_str().to_string()
+            };
+            if !e.corroborated_by.is_empty() {
+                let ids: Vec<String> = e.corroborated_by.iter().map(|i| format!("#{i}")).collect();
+                kind.push_str(&format!("\ncorroborated by {}", ids.join(", ")));
+            }
+            let written = format!(
+                "{}{}",
+                e.occurred_at_text.clone().unwrap_or_else(|| "-".into()),
+                e.zone_basis.as_deref().map(|z| format!(" [{z}]")).unwrap_or_default()
+            );
+            vec![
+                e.id.to_string(),
+                format!("{}\nas written: {written}", e.occurred_at().unwrap_or_else(|| "no time".into())),
+                e.system.clone(),
+                kind,
+                e.purpose.clone().or(e.purpose_label.clone()).unwrap_or_else(|| "-".into()),
+                if e.recipients.is_empty() {
+                    "-".into()
+                } else {
+                    e.recipients.iter().map(|r| r.name().to_string()).collect::<Vec<_>>().join(", ")
+                },
+                format!(
+                    "{}\nnotice: {}",
+                    e.method.clone().unwrap_or_else(|| "-".into()),
+                    e.notice_version.clone().unwrap_or_else(|| "-".into())
+                ),
+                source_cell(e),
+            ]
+        })
+        .collect();
+    c.table(
+        &[
+            Column { title: "#", share: 0.45 },
+            Column { title: "Time (UTC) and as written", share: 2.1 },
+            Column { title: "System", share: 1.0 },
+            Column { title: "Kind", share: 1.75 },
+            Column { title: "Purpose", share: 1.4 },
+            Column { title: "Recipients", share: 1.5 },
+            Column { title: "Method and notice", share: 1.35 },
+            Column { title: "Source file and row", share: 2.0 },
+        ],
+        &rows,
+        6.5,
+    );
+}
+
+fn recipients(c: &mut Canvas<'_>, d: &SubjectData, profile: &crate::profile::Profile) {
+    c.section("4. Recipients");
+    let histories = PurposeHistory::build_all(&d.events);
+    let mut per: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+    let mut named_in_grants: BTreeSet<String> = BTreeSet::new();
+    for e in &d.events {
+        if e.kind == EventKind::ConsentGiven {
+            named_in_grants.extend(covered_recipients(profile, e));
+        }
+        if e.kind != EventKind::Disclosure {
+            continue;
+        }
+        for r in &e.recipients {
+            let named = match (&e.purpose, e.occurred_at_ms) {
+                (Some(p), Some(t)) => histories
+                    .get(p)
+                    .and_then(|h| h.at(t).grant_in_force)
+                    .map(|g| covers(&covered_recipients(profile, g), r.name()))
+                    .unwrap_or(false),
+                _ => false,
+            };
+            per.entry(r.name().to_string()).or_default().push(vec![
+                e.occurred_at().unwrap_or_else(|| "-".into()),
+                e.purpose.clone().unwrap_or_else(|| "-".into()),
+                e.system.clone(),
+                if named { "yes".into() } else { "no".into() },
+                source_cell(e),
+            ]);
+        }
+    }
+    for r in &named_in_grants {
+        per.entry(r.clone()).or_default();
+    }
+    if per.is_empty() {
+        c.paragraph("No third party is named in this subject's records.", 9.0, colours::TEXT);
+        return;
+    }
+    for (recipient, rows) in per {
+        c.subheading(&recipient);
+        let named = if named_in_grants.iter().any(|n| n.eq_ignore_ascii_case(&recipient)) {
+            "Named by at least one consent of this subject."
+        } else {
+            "Not named by any consent of this subject."
+        };
+        c.paragraph(&format!("{} disclosure(s). {named}", rows.len()), 8.5, colours::MUTED);
+        if !rows.is_empty() {
+            c.table(
+                &[
+                    Column { title: "Disclosed at (UTC)", share: 1.6 },
+                    Column { title: "Purpose", share: 1.3 },
+                    Column { title: "System", share: 1.0 },
+                    Column { title: "Consent in force named it", share: 1.2 },
+                    Column { title: "Source file and row", share: 2.2 },
+                ],
+                &rows,
+                7.5,
+            );
+        }
+    }
+}
+
+fn provenance(c: &mut Canvas<'_>, d: &SubjectData) {
+    c.section("5. Provenance");
+    c.subheading("Source files that contributed");
+    let rows: Vec<Vec<String>> = d
+        .sources
+        .iter()
+        .map(|s| {
+            vec![
+                file_name(&s.path),
+                s.system.clone(),
+                s.sha256.clone(),
+                format!("{} bytes", s.bytes),
+                s.imported_at.clone(),
+                format!("{} / {}", s.rows_imported, s.rows_rejected),
+            ]
+        })
+        .collect();
+    c.table(
+        &[
+            Column { title: "File", share: 2.0 },
+            Column { title: "System", share: 1.0 },
+            Column { title: "SHA-256", share: 3.2 },
+            Column { title: "Size", share: 1.0 },
+            Column { title: "Imported at", share: 1.5 },
+            Column { title: "Rows imported / rejected", share: 1.1 },
+        ],
+        &rows,
+        7.0,
+    );
+    c.subheading("Identity links");
+    if d.links.is_empty() {
+        c.paragraph("This subject is known by a single identifier; no links joined it to others.", 8.5, colours::TEXT);
+    } else {
+        c.paragraph(
+            "Identifiers are joined only when they appear in the same source record or in an identity crosswalk file; never by matching names.",
+            8.0,
+            colours::MUTED,
+        );
+        let rows: Vec<Vec<String>> = d
+            .links
+            .iter()
+            .map(|l| {
+                vec![
+                    l.a.clone(),
+                    l.b.clone(),
+                    l.reason.clone(),
+                    format!("{} {}", file_name(&l.source_path), l.locator.clone().unwrap_or_default()),
+                ]
+            })
+            .collect();
+        c.table(
+            &[
+                Column { title: "Identifier", share: 2.0 },
+                Column { title: "Joined to", share: 2.0 },
+                Column { title: "Why", share: 1.5 },
+                Column { title: "Source", share: 2.0 },
+            ],
+            &rows,
+            7.5,
+        );
+    }
+}
+
+/// Section shared with the organisation pack.
+pub fn integrity(c: &mut Canvas<'_>, number: u32, m: &Manifest, manifest_sha256: &str) {
+    c.section(&format!("{number}. Integrity"));
+    c.key_values(&[
+        ("Manifest".into(), "manifest.json, embedded in this PDF".into()),
+        ("Manifest SHA-256".into(), manifest_sha256.into()),
+        ("Events covered".into(), format!("{} (digest {})", m.events_count, m.events_sha256)),
+        ("Findings covered".into(), format!("{} (digest {})", m.findings_count, m.findings_sha256)),
+        ("Source files covered".into(), m.sources.len().to_string()),
+        ("Profile SHA-256".into(), m.profile_sha256.clone()),
+    ]);
+    c.paragraph(
+        "The manifest lists what this pack rests on: every source file with its SHA-256, every event with a digest of its fields and of its raw source row, every finding, and every embedded extract with its SHA-256. Its own SHA-256 is printed in the footer of every page.",
+        8.5,
+        colours::TEXT,
+    );
+    c.subheading("How to verify");
+    c.paragraph(
+        "1. With ConsentTrail: run `consent-trail verify PACK.pdf` (or Evidence › Verify in the app). It checks the file's seal, each page, each attachment and the manifest against the file itself, then compares the manifest with the current database and lists every difference.",
+        8.5,
+        colours::TEXT,
+    );
+    c.paragraph(
+        "2. Without ConsentTrail: extract the attachments (e.g. `pdfdetach -saveall PACK.pdf`), compute `sha256sum manifest.json` and compare it with the footer; then compare the SHA-256 of each extract with the manifest's `attachments` list, and the SHA-256 of each original export file with the manifest's `sources` list.",
+        8.5,
+        colours::TEXT,
+    );
+}
+
+/// Section shared with the organisation pack.
+pub fn attachments_section(c: &mut Canvas<'_>, number: u32, m: &Manifest) {
+    c.section(&format!("{number}. Attachments"));
+    c.paragraph(
+        if m.kind == "subject" {
+            "The rows of the source files that this subject's events came from, as imported, one extract per file (CSV for CSV exports, JSON for JSON exports). They contain this subject's rows only. In CSV extracts a cell that a spreadsheet would run as a formula starts with an apostrophe."
+        } else {
+            "The manifest and a findings extract are embedded as associated files."
+        },
+        8.5,
+        colours::TEXT,
+    );
+    let mut rows: Vec<Vec<String>> =
+        m.attachments.iter().map(|a| vec![a.name.clone(), format!("{} bytes", a.bytes), a.sha256.clone()]).collect();
+    rows.push(vec!["manifest.json".into(), "-".into(), "see the page footer".into()]);
+    c.table(
+        &[
+            Column { title: "Attachment", share: 2.4 },
+            Column { title: "Size", share: 0.8 },
+            Column { title: "SHA-256", share: 3.0 },
+        ],
+        &rows,
+        7.5,
+    );
+}

@@ -1,0 +1,365 @@
+//! SPEC §9: `--json` before or after the subcommand prints one JSON document whose field names
+//! are the contract; exit 0 on success, 1 on a user error with one line on stderr, 2 on usage
+//! errors. Covers import, sources, remove-source, subjects, timeline, profile import|export.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+fn intl() -> PathBuf {
+    fixtures().join("exports-intl")
+}
+
+fn unsubscribed() -> PathBuf {
+    intl().join("mailchimp/unsubscribed_members_export_intl.csv")
+}
+
+fn subscribed() -> PathBuf {
+    intl().join("mailchimp/subscribed_members_export_intl.csv")
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn imported_db() -> Db {
+    let db = Db::new();
+    db.run(&["import", &s(&intl())]).ok();
+    db
+}
+
+#[test]
+fn import_json_has_the_contract_fields_with_exact_values() {
+    let db = Db::new();
+    let run = db.run(&["--json", "import", &s(&subscribed())]);
+    run.ok();
+    let doc = run.json();
+    assert_eq!(keys(&doc), vec!["files"]);
+    let files = doc["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1);
+    let f = &files[0];
+    assert_has_keys(
+        f,
+        &["path", "system", "sha256", "status", "rows_imported", "rows_rejected", "warnings", "error"],
+        "import files[]",
+    );
+    assert_eq!(f["path"], json!(s(&subscribed())));
+    assert_eq!(f["system"], "mailchimp");
+    assert_eq!(f["sha256"], json!(sha256(&subscribed())));
+    assert_eq!(f["status"], "imported");
+    assert_eq!(f["rows_imported"], 6);
+    assert_eq!(f["rows_rejected"], 3);
+    assert!(f["warnings"].is_array(), "{f}");
+    assert_eq!(f["error"], Value::Null);
+    // The same file again: a no-op that says so, still a success.
+    let again = db.run(&["import", &s(&subscribed()), "--json"]);
+    again.ok();
+    let f = &again.json()["files"][0];
+    assert_eq!(f["status"], "already-imported");
+    assert_eq!(f["sha256"], json!(sha256(&subscribed())));
+    assert_eq!(f["error"], Value::Null);
+}
+
+#[test]
+fn json_is_accepted_before_and_after_the_subcommand_with_the_same_document() {
+    let db = imported_db();
+    let dbp = db.arg();
+    for args in [
+        vec!["sources"],
+        vec!["subjects", "--search", "example.ru"],
+        vec!["timeline", "olga.kuznetsova@example.ru"],
+        vec!["profile", "export"],
+    ] {
+        let mut before = vec!["--json", "--db", dbp.as_str()];
+        before.extend_from_slice(&args);
+        let mut after = vec!["--db", dbp.as_str()];
+        after.extend_from_slice(&args);
+        after.push("--json");
+        let mut middle = vec!["--db", dbp.as_str(), "--json"];
+        middle.extend_from_slice(&args);
+        let (a, b, c) = (run(&before), run(&after), run(&middle));
+        a.ok();
+        b.ok();
+        c.ok();
+        assert_eq!(a.json(), b.json(), "{args:?}");
+        assert_eq!(a.json(), c.json(), "{args:?}");
+    }
+}
+
+#[test]
+fn output_is_human_text_without_json() {
+    let db = imported_db();
+    let run = db.run(&["sources"]);
+    run.ok();
+    assert!(serde_json::from_str::<Value>(&run.stdout).is_err(), "text by default: {}", run.stdout);
+    assert!(run.stdout.contains("subscribed_members_export_intl.csv"), "{}", run.stdout);
+}
+
+#[test]
+fn sources_json_lists_every_file_with_the_contract_fields() {
+    let db = imported_db();
+    let run = db.run(&["sources", "--json"]);
+    run.ok();
+    let list = run.json();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 7);
+    for src in list {
+        assert_has_keys(
+            src,
+            &["id", "path", "system", "sha256", "bytes", "imported_at", "rows_imported", "rows_rejected"],
+            "sources[]",
+        );
+        let path = PathBuf::from(src["path"].as_str().unwrap());
+        assert_eq!(src["sha256"], json!(sha256(&path)));
+        assert_eq!(src["bytes"], json!(std::fs::metadata(&path).unwrap().len()));
+        let at = src["imported_at"].as_str().unwrap();
+        assert!(at.ends_with('Z') && at.len() == 20, "RFC 3339 UTC: {at}");
+    }
+    let sub = list.iter().find(|x| x["path"] == json!(s(&subscribed()))).unwrap();
+    assert_eq!(
+        (sub["system"].as_str(), sub["rows_imported"].as_i64(), sub["rows_rejected"].as_i64()),
+        (Some("mailchimp"), Some(6), Some(3))
+    );
+}
+
+fn source_id(db: &Db, path: &Path) -> i64 {
+    let list = db.run(&["--json", "sources"]).json();
+    list.as_array().unwrap().iter().find(|x| x["path"] == json!(s(path))).unwrap()["id"].as_i64().unwrap()
+}
+
+#[test]
+fn remove_source_json_and_its_effect() {
+    let db = imported_db();
+    let id = source_id(&db, &unsubscribed());
+    let run = db.run(&["remove-source", &id.to_string(), "--json"]);
+    run.ok();
+    // Olga's opt-in, confirmation and withdrawal, and Kenji's opt-in.
+    assert_eq!(run.json(), json!({"removed": id, "events_removed": 4}));
+    assert_eq!(db.run(&["--json", "sources"]).json().as_array().unwrap().len(), 6);
+    let gone = db.run(&["timeline", "olga.kuznetsova@example.ru"]);
+    let line = gone.user_error();
+    assert!(line.contains("olga.kuznetsova@example.ru"), "{line}");
+    // Removing it again is a user error naming the id.
+    let again = db.run(&["remove-source", &id.to_string()]);
+    let line = again.user_error();
+    assert!(line.contains(&id.to_string()), "{line}");
+}
+
+#[test]
+fn subjects_json_has_identifiers_events_and_findings() {
+    let db = imported_db();
+    let run = db.run(&["--json", "subjects", "--search", "ELENI"]);
+    run.ok();
+    let list = run.json();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    let subject = &list[0];
+    assert_has_keys(subject, &["id", "identifiers", "events", "findings"], "subjects[]");
+    assert_eq!(
+        subject["identifiers"],
+        json!([
+            {"kind": "email", "value": "eleni.papadopoulou@example.gr"},
+            {"kind": "mailchimp:euid", "value": "e1e1e1e1e1"},
+            {"kind": "mailchimp:leid", "value": "501"},
+            {"kind": "salesforce:contactpoint", "value": "9lEintl00000001"},
+            {"kind": "salesforce:individual", "value": "0PKintl00000001"},
+        ])
+    );
+    assert_eq!(subject["events"], 4);
+    let all = db.run(&["subjects", "--json"]).json();
+    assert_eq!(all.as_array().unwrap().len(), 11);
+}
+
+#[test]
+fn timeline_json_has_the_contract_fields_with_exact_values() {
+    let db = imported_db();
+    let run = db.run(&["timeline", "Olga.Kuznetsova@EXAMPLE.ru", "--json"]);
+    run.ok();
+    let doc = run.json();
+    assert_has_keys(&doc, &["subject", "events"], "timeline");
+    assert_has_keys(&doc["subject"], &["id", "identifiers"], "timeline.subject");
+    assert_eq!(
+        doc["subject"]["identifiers"],
+        json!([
+            {"kind": "email", "value": "olga.kuznetsova@example.ru"},
+            {"kind": "mailchimp:euid", "value": "u1u1u1u1u1"},
+            {"kind": "mailchimp:leid", "value": "601"},
+        ])
+    );
+    let events = doc["events"].as_array().unwrap();
+    let sha = sha256(&unsubscribed());
+    let summary: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            assert_has_keys(
+                e,
+                &[
+                    "id",
+                    "occurred_at",
+                    "kind",
+                    "purpose",
+                    "recipients",
+                    "system",
+                    "method",
+                    "channel",
+                    "notice_version",
+                    "source",
+                ],
+                "timeline.events[]",
+            );
+            assert_has_keys(&e["source"], &["path", "sha256", "line"], "timeline.events[].source");
+            assert_eq!(e["source"]["path"], json!(s(&unsubscribed())));
+            assert_eq!(e["source"]["sha256"], json!(sha));
+            assert_eq!(e["source"]["line"], 2);
+            assert!(e["id"].is_i64());
+            json!([
+                e["occurred_at"],
+                e["kind"],
+                e["purpose"],
+                e["recipients"],
+                e["system"],
+                e["method"],
+                e["channel"],
+                e["notice_version"]
+            ])
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            json!([
+                "2020-05-05T10:00:00Z",
+                "consent.given",
+                "email-marketing",
+                [],
+                "mailchimp",
+                "explicit-opt-in",
+                "email",
+                null
+            ]),
+            json!([
+                "2020-05-05T10:02:00Z",
+                "consent.confirmed",
+                "email-marketing",
+                [],
+                "mailchimp",
+                "double-opt-in",
+                "email",
+                null
+            ]),
+            json!([
+                "2023-04-01T07:30:00Z",
+                "consent.withdrawn",
+                "email-marketing",
+                [],
+                "mailchimp",
+                null,
+                "email",
+                null
+            ]),
+        ]
+    );
+}
+
+#[test]
+fn an_unknown_subject_is_a_one_line_user_error() {
+    let db = imported_db();
+    for who in ["nobody@example.com", "salesforce:individual:0PKnothere", "hello"] {
+        let run = db.run(&["--json", "timeline", who]);
+        let line = run.user_error();
+        assert!(line.contains(who), "{who}: {line}");
+        assert_eq!(run.stdout, "", "nothing on stdout for a failed command");
+    }
+}
+
+#[test]
+fn profile_export_and_import_round_trip() {
+    let db = Db::new();
+    let exported = db.run(&["profile", "export"]);
+    exported.ok();
+    let mut profile = exported.json();
+    assert_eq!(profile["format"], "consenttrail-profile/1");
+    assert_eq!(db.run(&["--json", "profile", "export"]).json(), profile, "--json changes nothing for export");
+    profile["organisation"]["name"] = json!("Fernhill Outdoor Ltd");
+    let file = db.file("profile.json", serde_json::to_string_pretty(&profile).unwrap().as_bytes());
+    db.run(&["profile", "import", &s(&file)]).ok();
+    let back = db.run(&["profile", "export"]).json();
+    assert_eq!(back, profile);
+}
+
+#[test]
+fn a_bad_profile_is_a_one_line_error_naming_the_file_and_the_json_path() {
+    let db = Db::new();
+    let mut profile = db.run(&["profile", "export"]).json();
+    profile["purposes"][1]["lawful_basis"] = json!("vibes");
+    let file = db.file("bad-profile.json", profile.to_string().as_bytes());
+    let run = db.run(&["profile", "import", &s(&file)]);
+    let line = run.user_error();
+    assert!(line.contains(&s(&file)), "{line}");
+    assert!(line.contains("$.purposes[1].lawful_basis"), "{line}");
+    // Nothing changed.
+    assert_eq!(db.run(&["profile", "export"]).json()["purposes"][1]["lawful_basis"], "consent");
+    // Not JSON at all; a missing file.
+    let garbage = db.file("garbage.json", b"{ not json");
+    let line = db.run(&["profile", "import", &s(&garbage)]).user_error();
+    assert!(line.contains(&s(&garbage)), "{line}");
+    let missing = db.dir.path().join("missing.json");
+    let line = db.run(&["profile", "import", &s(&missing)]).user_error();
+    assert!(line.contains(&s(&missing)), "{line}");
+    // The same through `import --profile`: no file is imported with a bad profile.
+    let run = db.run(&["import", "--profile", &s(&file), &s(&subscribed())]);
+    let line = run.user_error();
+    assert!(line.contains("$.purposes[1].lawful_basis"), "{line}");
+    assert_eq!(db.run(&["--json", "sources"]).json(), json!([]));
+}
+
+#[test]
+fn a_failed_file_is_exit_1_with_one_line_and_the_json_report_still_printed() {
+    let db = Db::new();
+    let empty = db.file("empty.csv", b"");
+    let run = db.run(&["import", &s(&empty), &s(&subscribed()), "--json"]);
+    let line = run.user_error();
+    assert!(line.contains(&s(&empty)) && line.contains("empty"), "{line}");
+    let files = run.json()["files"].as_array().unwrap().clone();
+    let by_path = |p: &PathBuf| files.iter().find(|f| f["path"] == json!(s(p))).unwrap().clone();
+    let failed = by_path(&empty);
+    assert_eq!(failed["status"], "failed");
+    assert!(failed["error"].as_str().unwrap().contains("empty"), "{failed}");
+    assert_eq!(by_path(&subscribed())["status"], "imported", "the other file still imports");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let db = Db::new();
+    for args in [
+        vec![],
+        vec!["frobnicate"],
+        vec!["import"],
+        vec!["remove-source", "abc"],
+        vec!["sources", "--no-such-flag"],
+        vec!["timeline"],
+        vec!["profile"],
+        vec!["profile", "import"],
+    ] {
+        let run = db.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {run:#?}");
+        assert_eq!(run.stdout, "", "{args:?}");
+        assert!(!run.stderr.is_empty(), "{args:?}");
+    }
+    assert!(!db.path().exists() || db.run(&["--json", "sources"]).json() == json!([]));
+}
+
+#[test]
+fn bad_flag_values_are_user_errors_with_one_line() {
+    let db = Db::new();
+    for (args, needle) in [
+        (vec!["import", "--assume-tz", "mailchimp", "x.csv"], "SYSTEM=ZONE"),
+        (vec!["import", "--assume-tz", "mailchimp=Mars/Olympus", "x.csv"], "Mars/Olympus"),
+        (vec!["import", "--date-format", "ymd", "x.csv"], "ymd"),
+    ] {
+        let line = db.run(&args).user_error();
+        assert!(line.contains(needle), "{args:?}: {line}");
+    }
+}
