@@ -259,12 +259,30 @@ fn import_one(
     cancel: &AtomicBool,
 ) -> Result<FileReport, store::StoreError> {
     store.conn().pragma_update(None, "foreign_keys", false)?;
+    // A large file is written with a rollback journal instead of the WAL: appending to the
+    // database needs almost no journal, while the WAL would hold (and every read would look up)
+    // a copy of every page of the import until the checkpoint. Still one transaction, still
+    // rolled back after a crash. When another connection has the database open the mode cannot
+    // change and the import simply stays in WAL mode.
+    let bulk = plan.fp.bytes >= BULK_IMPORT_BYTES;
+    if bulk {
+        let _: String = store.conn().query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))?;
+    }
     let result = import_one_unchecked(store, plan, options, profile, progress, cancel);
     let restored = store.conn().pragma_update(None, "foreign_keys", true);
+    let wal = if bulk {
+        store.conn().query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)).map(|_| ())
+    } else {
+        Ok(())
+    };
     let report = result?;
     restored?;
+    wal?;
     Ok(report)
 }
+
+/// Files at least this large are imported with a rollback journal (see [`import_one`]).
+pub const BULK_IMPORT_BYTES: u64 = 16 << 20;
 
 fn import_one_unchecked(
     store: &mut Store,
