@@ -27,6 +27,9 @@ need_app_packages() {
   command -v cc >/dev/null || missing+=(build-essential)
   command -v pkg-config >/dev/null || missing+=(pkg-config)
   command -v curl >/dev/null || missing+=(curl)
+  # Evidence packs embed these fonts (Latin, Greek, Cyrillic; CJK fallback), read at run time.
+  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+  [ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || missing+=(fonts-droid-fallback)
   apt_install "${missing[@]}"
   command -v cargo >/dev/null || {
     echo "Rust is required: https://rustup.rs (then re-run)" >&2
@@ -46,8 +49,17 @@ need_test_packages() {
   command -v xauth >/dev/null || missing+=(xauth)
   command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)
   command -v python3 >/dev/null || missing+=(python3)
-  python3 -c 'import venv' 2>/dev/null || missing+=(python3-venv)
+  python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
   apt_install "${missing[@]}"
+  # Python tools the tests use, in a venv under target/: the PDF/A validator and selenium.
+  local venv="$ROOT/target/test-venv"
+  if [ ! -x "$venv/bin/python3" ]; then
+    say "creating the test Python environment"
+    python3 -m venv "$venv"
+  fi
+  "$venv/bin/python3" -c 'import page, selenium' 2>/dev/null ||
+    "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check page-validation selenium
+  export PATH="$venv/bin:$PATH"
   if command -v rustup >/dev/null; then
     rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
     rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy

@@ -19,6 +19,7 @@ mod importers_onetrust;
 mod importers_segment;
 mod importers_tcf;
 mod migrations;
+mod packs;
 mod reimport_and_removal;
 mod rules;
 mod rules_golden;

@@ -63,7 +63,15 @@ pub fn subject_data(conn: &Connection, profile: &Profile, identifier: &str) -> R
     {
         let mut stmt =
             conn.prepare_cached("SELECT id, source_id, locator, line, raw FROM source_rows WHERE id = ?1")?;
-        let row_ids: BTreeSet<i64> = events.iter().map(|e| e.row_id).collect();
+        let mut row_ids: BTreeSet<i64> = events.iter().map(|e| e.row_id).collect();
+        // The rows that joined this subject's identifiers (e.g. a crosswalk) are about them too.
+        let mut links_stmt = conn.prepare_cached(
+            "SELECT l.row_id FROM identity_links l JOIN identifiers ia ON ia.id = l.identifier_a
+             WHERE ia.subject_id = ?1 AND l.row_id IS NOT NULL",
+        )?;
+        for id in links_stmt.query_map(params![subject_id], |r| r.get::<_, i64>(0))? {
+            row_ids.insert(id?);
+        }
         for id in row_ids {
             let row = stmt.query_row(params![id], |r| {
                 Ok(RawRow { id: r.get(0)?, source_id: r.get(1)?, locator: r.get(2)?, line: r.get(3)?, raw: r.get(4)? })

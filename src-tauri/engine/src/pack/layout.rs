@@ -182,7 +182,7 @@ impl<'f> Canvas<'f> {
     /// A section title, with an outline entry.
     pub fn section(&mut self, title: &str) {
         if self.y < TOP - 1.0 {
-            self.ensure(120.0);
+            self.ensure(170.0);
         }
         if self.y < TOP - 1.0 {
             self.space(10.0);
@@ -220,24 +220,27 @@ impl<'f> Canvas<'f> {
         self.y -= size * 0.5;
     }
 
-    /// Label / value pairs, the label in bold.
+    /// Label / value pairs, the label in bold; both wrap.
     pub fn key_values(&mut self, rows: &[(String, String)]) {
         let size = 9.0;
         let lead = size * 1.4;
         let label_w = 130.0;
         for (label, value) in rows {
+            let labels = self.wrap(label, size, true, label_w - 8.0);
             let lines = self.wrap(value, size, false, RIGHT - LEFT - label_w);
-            self.ensure(lead * lines.len().max(1) as f32);
-            self.y -= lead;
-            let y = self.y;
-            self.text_at(LEFT, y, label, size, true, colours::MUTED);
-            for (i, line) in lines.iter().enumerate() {
-                if i > 0 {
-                    self.y -= lead;
+            let n = labels.len().max(lines.len()).max(1);
+            self.ensure(lead * n as f32);
+            let top = self.y;
+            for i in 0..n {
+                let y = top - lead * (i as f32 + 1.0);
+                if let Some(l) = labels.get(i) {
+                    self.text_at(LEFT, y, l, size, true, colours::MUTED);
                 }
-                let y = self.y;
-                self.text_at(LEFT + label_w, y, line, size, false, colours::TEXT);
+                if let Some(v) = lines.get(i) {
+                    self.text_at(LEFT + label_w, y, v, size, false, colours::TEXT);
+                }
             }
+            self.y = top - lead * n as f32;
         }
         self.y -= 6.0;
     }

@@ -85,6 +85,7 @@ fn extracts(d: &SubjectData) -> Vec<Attachment> {
             continue;
         }
         let stem = file_name(&s.path);
+        let base = stem.rsplit_once('.').map(|(b, _)| b.to_string()).unwrap_or_else(|| stem.clone());
         let json = stem.ends_with(".json")
             || stem.ends_with(".jsonl")
             || rows.iter().all(|r| r.raw.trim_start().starts_with('{'));
@@ -116,7 +117,7 @@ fn extracts(d: &SubjectData) -> Vec<Attachment> {
             ("csv", "text/csv", text.into_bytes())
         };
         out.push(Attachment {
-            name: format!("source-{:03}-{}-{}.{ext}", s.id, s.system, stem.replace(['/', '\\', ' '], "_")),
+            name: format!("source-{:03}-{}-{}.{ext}", s.id, s.system, base.replace(['/', '\\', ' '], "_")),
             mime,
             description: format!("Rows of {} ({}) about this subject only", stem, s.system),
             relationship: "Source",
@@ -223,7 +224,12 @@ fn cover(c: &mut Canvas<'_>, d: &SubjectData, org: &str, m: &Manifest, manifest_
         ),
         (
             "Scope: records".into(),
-            format!("{} events from {} source files; {} findings", d.events.len(), d.sources.len(), d.findings.len()),
+            format!(
+                "{} event(s) from {} source file(s); {} finding(s)",
+                d.events.len(),
+                d.sources.len(),
+                d.findings.len()
+            ),
         ),
         ("Generated at (UTC)".into(), m.generated_at.clone()),
         ("App version".into(), format!("ConsentTrail {}", m.app_version)),
@@ -294,14 +300,22 @@ fn summary(c: &mut Canvas<'_>, d: &SubjectData, profile: &crate::profile::Profil
     }
     for p in &states {
         for r in &p.recipients {
-            per_recipient.entry(r.clone()).or_default().push(format!("{}: {}", p.purpose, p.state.as_str()));
+            per_recipient.entry(r.clone()).or_default().push(format!(
+                "{}: {} since {} ({})",
+                p.purpose,
+                p.state.as_str(),
+                p.since.as_deref().unwrap_or("-"),
+                p.systems.join(", ")
+            ));
         }
     }
     if !per_recipient.is_empty() {
         c.subheading("Consent state per named recipient");
         let rows: Vec<Vec<String>> = per_recipient
             .into_iter()
-            .map(|(r, v)| vec![r, if v.is_empty() { "not named by any consent in force".into() } else { v.join("; ") }])
+            .map(|(r, v)| {
+                vec![r, if v.is_empty() { "none: not named by any consent in force".into() } else { v.join("\n") }]
+            })
             .collect();
         c.table(
             &[
@@ -313,16 +327,14 @@ fn summary(c: &mut Canvas<'_>, d: &SubjectData, profile: &crate::profile::Profil
         );
     }
 
-    c.subheading("Findings by severity");
     let count = |s: Severity| d.findings.iter().filter(|f| f.severity == s).count();
-    c.bar_chart(
-        "",
+    c.bar_chart_coloured(
+        "Findings by severity",
         &[
-            ("High".into(), count(Severity::High)),
-            ("Medium".into(), count(Severity::Medium)),
-            ("Low".into(), count(Severity::Low)),
+            ("High".into(), count(Severity::High), colours::HIGH),
+            ("Medium".into(), count(Severity::Medium), colours::MEDIUM),
+            ("Low".into(), count(Severity::Low), colours::LOW),
         ],
-        colours::HIGH,
     );
 
     // State over time: one strip per purpose from the first event to the generation time.
@@ -475,10 +487,10 @@ fn timeline(c: &mut Canvas<'_>, d: &SubjectData) {
         &[
             Column { title: "#", share: 0.45 },
             Column { title: "Time (UTC) and as written", share: 2.1 },
-            Column { title: "System", share: 1.0 },
-            Column { title: "Kind", share: 1.75 },
+            Column { title: "System", share: 1.3 },
+            Column { title: "Kind", share: 1.65 },
             Column { title: "Purpose", share: 1.4 },
-            Column { title: "Recipients", share: 1.5 },
+            Column { title: "Recipients", share: 1.4 },
             Column { title: "Method and notice", share: 1.35 },
             Column { title: "Source file and row", share: 2.0 },
         ],
