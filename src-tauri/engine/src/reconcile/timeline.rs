@@ -225,10 +225,13 @@ pub fn for_each_subject(
     }
     // Rules read the evidence only for TC strings (R11) and parental authorisation (R10): other
     // evidence stays in SQLite rather than being copied a million times.
-    let columns = EVENT_COLUMNS.replace(
-        "e.evidence,",
-        "CASE WHEN instr(e.evidence, 'tc_string') OR instr(e.evidence, 'parental') THEN e.evidence END,",
-    );
+    // Nor do they read the original time text or the zone basis.
+    let columns = EVENT_COLUMNS
+        .replace(
+            "e.evidence,",
+            "CASE WHEN instr(e.evidence, 'tc_string') OR instr(e.evidence, 'parental') THEN e.evidence END,",
+        )
+        .replace("e.occurred_at_text, e.zone_basis", "NULL, NULL");
     let mut stmt = conn.prepare(&format!(
         "SELECT i.subject_id, {columns} FROM identifiers i JOIN events e ON e.identifier_id = i.id
          ORDER BY i.subject_id"

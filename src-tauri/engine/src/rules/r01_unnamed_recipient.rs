@@ -25,6 +25,13 @@ impl Rule for UnnamedRecipient {
                 continue;
             }
             let covered = covered_recipients(ctx.profile, grant);
+            let profile_recipients = ctx.purpose(u).map(|p| p.recipients.as_slice()).unwrap_or_default();
+            let flags_disclosure =
+                u.kind == EventKind::Disclosure && u.recipients.iter().any(|r| !covers(&covered, r.name()));
+            if !flags_disclosure && profile_recipients.is_empty() {
+                // Nothing to flag: skip building the explanation (most uses of a large log).
+                continue;
+            }
             let named = if covered.is_empty() {
                 "names no recipient at all".to_string()
             } else {
