@@ -4,6 +4,7 @@
 
 mod support;
 
+mod app_queries;
 mod csv_reader;
 mod csv_reality;
 mod dataloader_times;

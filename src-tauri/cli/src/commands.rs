@@ -28,7 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Import { profile, assume_tz, system, date_format, mapping, paths } => {
             if let Some(file) = profile {
-                import_profile(&store, file)?;
+                import_profile(&mut store, file)?;
             }
             let mut options = ImportOptions { system: system.clone(), ..Default::default() };
             let mut zones = BTreeMap::new();
@@ -291,7 +291,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Profile { action } => match action {
             ProfileAction::Import { file } => {
-                let p = import_profile(&store, file)?;
+                let p = import_profile(&mut store, file)?;
                 if cli.json {
                     output::json(
                         &json!({"imported": file, "organisation": p.organisation.name, "purposes": p.purposes.len()}),
@@ -331,32 +331,8 @@ fn subject_json(store: &Store, subject: i64) -> anyhow::Result<serde_json::Value
 }
 
 /// FINDING objects of SPEC §9.
-fn findings_json(store: &Store, list: &[rules::Finding]) -> anyhow::Result<Vec<serde_json::Value>> {
-    let mut subjects = std::collections::HashMap::new();
-    let mut out = Vec::with_capacity(list.len());
-    for f in list {
-        if let std::collections::hash_map::Entry::Vacant(slot) = subjects.entry(f.subject_id) {
-            slot.insert(subject_json(store, f.subject_id)?);
-        }
-        let decision = decisions::decision_for(store.conn(), &f.id)?;
-        out.push(json!({
-            "id": f.id,
-            "rule": f.rule.as_str(),
-            "code": f.rule.code(),
-            "severity": f.severity.as_str(),
-            "subject": subjects[&f.subject_id],
-            "purpose": f.purpose,
-            "recipient": f.recipient,
-            "at": f.at.map(state::rfc3339),
-            "occurrences": f.occurrences.iter().map(|t| state::rfc3339(*t)).collect::<Vec<_>>(),
-            "event_ids": f.event_ids,
-            "systems": f.systems,
-            "explanation": f.explanation,
-            "legal_reference": f.rule.legal_reference(),
-            "decision": decision,
-        }));
-    }
-    Ok(out)
+fn findings_json(store: &Store, list: &[rules::Finding]) -> anyhow::Result<Vec<rules::browse::FindingView>> {
+    Ok(rules::browse::views(store.conn(), list)?)
 }
 
 fn print_findings(list: &[rules::Finding]) {
@@ -374,12 +350,10 @@ fn print_findings(list: &[rules::Finding]) {
     }
 }
 
-fn import_profile(store: &Store, file: &std::path::Path) -> anyhow::Result<Profile> {
+fn import_profile(store: &mut Store, file: &std::path::Path) -> anyhow::Result<Profile> {
     let text = std::fs::read_to_string(file).with_context(|| format!("{}", file.display()))?;
     let profile = Profile::from_json(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?;
-    profile_doc::save(store.conn(), &profile)?;
-    let changed = import::derive::rederive(store.conn(), &profile, None)?;
-    audit_log::record(store.conn(), "profile-import", &json!({"path": file, "events_rederived": changed}))?;
+    import::derive::apply_profile(store, &profile, json!({"path": file}))?;
     Ok(profile)
 }
 

@@ -189,3 +189,23 @@ pub fn unmapped_purpose_labels(conn: &Connection) -> Result<Vec<UnmappedLabel>, 
     let rows = stmt.query_map([], |r| Ok(UnmappedLabel { system: r.get(0)?, label: r.get(1)?, events: r.get(2)? }))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Puts `profile` in force: saves it, re-derives every stored event's purpose, recipients and
+/// collection point from the files' own labels (no re-import needed) and records the change in
+/// the audit log, all in one transaction. Returns how many events changed.
+pub fn apply_profile(
+    store: &mut crate::store::Store,
+    profile: &Profile,
+    detail: serde_json::Value,
+) -> Result<usize, StoreError> {
+    store.with_tx(|tx| {
+        crate::store::profile_doc::save(tx, profile)?;
+        let changed = rederive(tx, profile, None)?;
+        let mut detail = detail;
+        if let Some(map) = detail.as_object_mut() {
+            map.insert("events_rederived".into(), changed.into());
+        }
+        crate::store::audit_log::record(tx, "profile-import", &detail)?;
+        Ok(changed)
+    })
+}

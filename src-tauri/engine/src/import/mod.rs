@@ -16,6 +16,7 @@ pub mod kantara;
 pub mod mailchimp;
 pub mod mapping;
 pub mod onetrust;
+pub mod preview;
 pub mod salesforce;
 pub mod segment;
 pub mod tcf;

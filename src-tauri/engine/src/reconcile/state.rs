@@ -270,3 +270,46 @@ pub fn subject_state(profile: &Profile, events: &[TimelineEvent], t: i64) -> Vec
         })
         .collect()
 }
+
+/// A stretch of time with one consent state for one purpose (the app's state bars).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StateSegment {
+    pub state: ConsentState,
+    pub from_ms: i64,
+    /// None: the state still holds.
+    pub to_ms: Option<i64>,
+    /// The event that started the stretch.
+    pub event_id: i64,
+}
+
+/// One purpose's consent state over time.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PurposeBars {
+    pub purpose: String,
+    pub segments: Vec<StateSegment>,
+}
+
+/// Every purpose's consent state as consecutive segments, computed with the same rule as
+/// [`subject_state`] (ties, invalid grants) evaluated at each instant where the state can change.
+pub fn state_bars(events: &[TimelineEvent]) -> Vec<PurposeBars> {
+    PurposeHistory::build_all(events)
+        .into_values()
+        .map(|history| {
+            let mut segments: Vec<StateSegment> = Vec::new();
+            let mut instants: Vec<i64> = history.entries.iter().filter_map(|e| e.occurred_at_ms).collect();
+            instants.dedup();
+            for t in instants {
+                let at = history.at(t);
+                let Some(start) = at.run_start else { continue };
+                if segments.last().is_some_and(|s| s.state == at.state) {
+                    continue;
+                }
+                if let Some(previous) = segments.last_mut() {
+                    previous.to_ms = Some(t);
+                }
+                segments.push(StateSegment { state: at.state, from_ms: t, to_ms: None, event_id: start.id });
+            }
+            PurposeBars { purpose: history.purpose, segments }
+        })
+        .collect()
+}

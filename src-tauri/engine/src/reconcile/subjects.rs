@@ -19,6 +19,74 @@ pub struct SubjectSummary {
     pub findings_low: i64,
 }
 
+/// How the subject list is ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubjectSort {
+    /// By subject id (import order).
+    #[default]
+    Id,
+    /// By findings of the latest audit: high first, then medium, then low.
+    Findings,
+    /// By number of events.
+    Events,
+}
+
+/// One page of the subject list as the app asks for it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SubjectQuery {
+    /// Part of any identifier, case-insensitive (`kind:value` matches too); empty for all.
+    pub search: String,
+    pub sort: SubjectSort,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A page of subjects and how many match in all (the app's scroller sizes itself on it).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SubjectPage {
+    pub total: i64,
+    pub rows: Vec<SubjectSummary>,
+}
+
+/// The `LIKE` pattern for a search text, with SQL wildcards in it taken literally.
+fn like_pattern(search: &str) -> Option<String> {
+    let search = search.trim();
+    (!search.is_empty())
+        .then(|| format!("%{}%", search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+}
+
+const MATCHING_SUBJECTS: &str = "SELECT DISTINCT subject_id FROM identifiers
+    WHERE ?1 IS NULL OR lower(value) LIKE ?1 ESCAPE '\\' OR lower(kind || ':' || value) LIKE ?1 ESCAPE '\\'";
+
+/// Subjects matching the query's search, sorted and paged in SQLite.
+pub fn page(conn: &Connection, query: &SubjectQuery) -> Result<SubjectPage, StoreError> {
+    let pattern = like_pattern(&query.search);
+    let total: i64 =
+        conn.query_row(&format!("SELECT count(*) FROM ({MATCHING_SUBJECTS})"), params![pattern], |r| r.get(0))?;
+    let direction = if query.descending { "DESC" } else { "ASC" };
+    let order = match query.sort {
+        SubjectSort::Id => format!("s.subject_id {direction}"),
+        SubjectSort::Findings => format!(
+            "(SELECT count(*) FILTER (WHERE severity = 'high') FROM findings WHERE subject_id = s.subject_id) {direction},
+             (SELECT count(*) FROM findings WHERE subject_id = s.subject_id) {direction}, s.subject_id"
+        ),
+        SubjectSort::Events => format!(
+            "(SELECT count(*) FROM identifiers i JOIN events e ON e.identifier_id = i.id
+              WHERE i.subject_id = s.subject_id) {direction}, s.subject_id"
+        ),
+    };
+    let mut stmt =
+        conn.prepare(&format!("SELECT s.subject_id FROM ({MATCHING_SUBJECTS}) s ORDER BY {order} LIMIT ?2 OFFSET ?3"))?;
+    let ids: Vec<i64> = stmt
+        .query_map(params![pattern, query.limit.clamp(0, 1000), query.offset.max(0)], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let rows = ids.into_iter().map(|id| summary(conn, id)).collect::<Result<_, _>>()?;
+    Ok(SubjectPage { total, rows })
+}
+
 /// Subjects whose identifiers contain `search` (case-insensitive), by id, paged in SQLite.
 pub fn list(
     conn: &Connection,
@@ -26,42 +94,37 @@ pub fn list(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<SubjectSummary>, StoreError> {
-    let pattern = search.map(|s| format!("%{}%", s.trim().to_lowercase().replace('%', "\\%").replace('_', "\\_")));
-    let mut stmt = conn.prepare(
-        "SELECT s.subject_id, count(e.id), group_concat(DISTINCT e.system)
-         FROM (SELECT DISTINCT subject_id FROM identifiers
-               WHERE ?1 IS NULL OR lower(value) LIKE ?1 ESCAPE '\\' OR lower(kind || ':' || value) LIKE ?1 ESCAPE '\\') s
-         JOIN identifiers i ON i.subject_id = s.subject_id
-         LEFT JOIN events e ON e.identifier_id = i.id
-         GROUP BY s.subject_id ORDER BY s.subject_id LIMIT ?2 OFFSET ?3",
+    let query = SubjectQuery { search: search.unwrap_or_default().to_string(), limit, offset, ..Default::default() };
+    Ok(page(conn, &query)?.rows)
+}
+
+/// One subject's row: identifiers, events, systems and findings by severity.
+fn summary(conn: &Connection, id: i64) -> Result<SubjectSummary, StoreError> {
+    let (events, systems): (i64, Option<String>) = conn.query_row(
+        "SELECT count(e.id), group_concat(DISTINCT e.system) FROM identifiers i
+         LEFT JOIN events e ON e.identifier_id = i.id WHERE i.subject_id = ?1",
+        params![id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let rows: Vec<(i64, i64, Option<String>)> = stmt
-        .query_map(params![pattern, limit, offset], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<_, _>>()?;
-    rows.into_iter()
-        .map(|(id, events, systems)| {
-            let mut systems: Vec<String> =
-                systems.map(|s| s.split(',').map(str::to_string).collect()).unwrap_or_default();
-            systems.sort();
-            let (findings, high, medium, low) = conn.query_row(
-                "SELECT count(*), count(*) FILTER (WHERE severity = 'high'), count(*) FILTER (WHERE severity = 'medium'),
-                        count(*) FILTER (WHERE severity = 'low')
-                 FROM findings WHERE subject_id = ?1",
-                params![id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )?;
-            Ok(SubjectSummary {
-                id,
-                identifiers: identifiers_of(conn, id)?,
-                events,
-                systems,
-                findings,
-                findings_high: high,
-                findings_medium: medium,
-                findings_low: low,
-            })
-        })
-        .collect()
+    let mut systems: Vec<String> = systems.map(|s| s.split(',').map(str::to_string).collect()).unwrap_or_default();
+    systems.sort();
+    let (findings, findings_high, findings_medium, findings_low) = conn.query_row(
+        "SELECT count(*), count(*) FILTER (WHERE severity = 'high'), count(*) FILTER (WHERE severity = 'medium'),
+                count(*) FILTER (WHERE severity = 'low')
+         FROM findings WHERE subject_id = ?1",
+        params![id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    Ok(SubjectSummary {
+        id,
+        identifiers: identifiers_of(conn, id)?,
+        events,
+        systems,
+        findings,
+        findings_high,
+        findings_medium,
+        findings_low,
+    })
 }
 
 /// A display attribute recorded by a source.

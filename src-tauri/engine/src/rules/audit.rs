@@ -303,55 +303,54 @@ fn summarise(profile: &Profile, findings: &[Finding], c: &Coverage, subjects: us
     }
 }
 
+/// The columns [`finding_from_row`] reads, in order (qualified by the alias `f`).
+pub(crate) const FINDING_COLUMNS: &str =
+    "f.id, f.rule, f.severity, f.subject_id, f.subject_key, f.purpose, f.recipient,
+    f.at, f.occurrences, f.event_ids, f.systems, f.explanation";
+
+/// A stored finding from a row of [`FINDING_COLUMNS`]. JSON columns the engine wrote itself
+/// are parsed back; a malformed one is a conversion error naming the column.
+pub(crate) fn finding_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Finding> {
+    fn json_column<T: serde::de::DeserializeOwned>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T> {
+        let text: String = r.get(i)?;
+        serde_json::from_str(&text)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+    }
+    let rule_text: String = r.get(1)?;
+    let rule = RuleId::parse(&rule_text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            1,
+            rusqlite::types::Type::Text,
+            format!("stored finding has unknown rule {rule_text}").into(),
+        )
+    })?;
+    let severity: String = r.get(2)?;
+    Ok(Finding {
+        id: r.get(0)?,
+        rule,
+        severity: Severity::parse(&severity).unwrap_or(Severity::Low),
+        subject_id: r.get(3)?,
+        subject_key: r.get(4)?,
+        purpose: r.get(5)?,
+        recipient: r.get(6)?,
+        at: r.get(7)?,
+        occurrences: json_column(r, 8)?,
+        event_ids: json_column(r, 9)?,
+        systems: json_column(r, 10)?,
+        explanation: r.get(11)?,
+    })
+}
+
 /// Findings stored by the latest audit run, optionally for one rule and/or one subject.
 pub fn stored_findings(
     conn: &rusqlite::Connection,
     rule: Option<RuleId>,
     subject_id: Option<i64>,
 ) -> Result<Vec<Finding>, StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT id, rule, severity, subject_id, subject_key, purpose, recipient, at, occurrences, event_ids, systems, explanation
-         FROM findings WHERE (?1 IS NULL OR rule = ?1) AND (?2 IS NULL OR subject_id = ?2)
-         ORDER BY subject_key, CAST(substr(rule, 2) AS INTEGER), purpose, recipient",
-    )?;
-    let rows = stmt.query_map(params![rule.map(|r| r.as_str()), subject_id], |r| {
-        let rule_text: String = r.get(1)?;
-        let severity: String = r.get(2)?;
-        let json_list = |i: usize| -> rusqlite::Result<String> { r.get(i) };
-        Ok((
-            r.get::<_, String>(0)?,
-            rule_text,
-            severity,
-            r.get::<_, i64>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, Option<String>>(5)?,
-            r.get::<_, Option<String>>(6)?,
-            r.get::<_, Option<i64>>(7)?,
-            json_list(8)?,
-            json_list(9)?,
-            json_list(10)?,
-            r.get::<_, String>(11)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, rule, severity, subject_id, subject_key, purpose, recipient, at, occ, ids, systems, explanation) =
-            row?;
-        out.push(Finding {
-            id,
-            rule: RuleId::parse(&rule)
-                .ok_or_else(|| StoreError::NotFound(format!("stored finding has unknown rule {rule}")))?,
-            severity: Severity::parse(&severity).unwrap_or(Severity::Low),
-            subject_id,
-            subject_key,
-            purpose,
-            recipient,
-            at,
-            occurrences: serde_json::from_str(&occ)?,
-            event_ids: serde_json::from_str(&ids)?,
-            systems: serde_json::from_str(&systems)?,
-            explanation,
-        });
-    }
-    Ok(out)
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {FINDING_COLUMNS} FROM findings f WHERE (?1 IS NULL OR f.rule = ?1) AND (?2 IS NULL OR f.subject_id = ?2)
+         ORDER BY f.subject_key, CAST(substr(f.rule, 2) AS INTEGER), f.purpose, f.recipient"
+    ))?;
+    let rows = stmt.query_map(params![rule.map(|r| r.as_str()), subject_id], finding_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -27,7 +27,7 @@ pub fn decide(
     by: Option<&str>,
 ) -> Result<Decision, StoreError> {
     if !STATUSES.contains(&status) {
-        return Err(StoreError::NotFound(format!("unknown status '{status}' (expected {})", STATUSES.join(", "))));
+        return Err(StoreError::Invalid(format!("unknown status '{status}' (expected {})", STATUSES.join(", "))));
     }
     let key: Option<(String, String, Option<String>, Option<String>)> = conn
         .query_row(

@@ -3,6 +3,7 @@
 //! an auditor takes on them are kept by stable finding id.
 
 pub mod audit;
+pub mod browse;
 pub mod context;
 pub mod decisions;
 mod r01_unnamed_recipient;

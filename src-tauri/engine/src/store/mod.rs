@@ -33,6 +33,9 @@ pub enum StoreError {
     Json(#[from] serde_json::Error),
     #[error("{0}")]
     NotFound(String),
+    /// A request the store cannot carry out as given (an unknown rule or status in a filter).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// The application id written into the SQLite header, so a foreign SQLite file is recognised

@@ -120,3 +120,60 @@ pub fn remove(conn: &mut Connection, source_id: i64) -> Result<usize, StoreError
     tx.commit()?;
     Ok(events_removed)
 }
+
+/// An event's raw source row, as the file had it (the app's "show the source" panel).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EventSource {
+    pub event_id: i64,
+    pub system: String,
+    pub path: String,
+    pub sha256: String,
+    pub locator: String,
+    pub line: Option<i64>,
+    /// The file's CSV header, when it has one.
+    pub header: Option<Vec<String>>,
+    /// The record: one CSV line (values re-serialised), or the JSON record.
+    pub raw: String,
+    /// Other rows that report the same fact (overlapping exports).
+    pub also_in: Vec<RowRef>,
+}
+
+/// A row of another file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RowRef {
+    pub path: String,
+    pub locator: String,
+}
+
+/// Where event `event_id` came from, with its raw row; None when there is no such event.
+pub fn event_source(conn: &Connection, event_id: i64) -> Result<Option<EventSource>, StoreError> {
+    let found = conn
+        .query_row(
+            "SELECT e.system, s.path, s.sha256, r.locator, r.line, s.header, r.raw
+             FROM events e JOIN sources s ON s.id = e.source_id JOIN source_rows r ON r.id = e.row_id
+             WHERE e.id = ?1",
+            params![event_id],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((system, path, sha256, locator, line, header, raw)) = found else { return Ok(None) };
+    let header = header.map(|h| serde_json::from_str::<Vec<String>>(&h)).transpose()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.path, r.locator FROM event_duplicates d JOIN sources s ON s.id = d.source_id
+         JOIN source_rows r ON r.id = d.row_id WHERE d.event_id = ?1 ORDER BY s.id, r.id",
+    )?;
+    let also_in = stmt
+        .query_map(params![event_id], |r| Ok(RowRef { path: r.get(0)?, locator: r.get(1)? }))?
+        .collect::<Result<_, _>>()?;
+    Ok(Some(EventSource { event_id, system, path, sha256, locator, line, header, raw, also_in }))
+}

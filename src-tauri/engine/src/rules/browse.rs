@@ -1,0 +1,243 @@
+//! Browsing stored findings: the SPEC §9 FINDING view, filtered pages and the counts behind the
+//! app's dashboard. Filtering, counting and paging happen in SQLite so that a 100,000-finding
+//! audit never crosses into the UI at once.
+
+use std::collections::HashMap;
+
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::audit::{finding_from_row, FINDING_COLUMNS};
+use super::decisions::{decision_for, Decision, STATUSES};
+use super::{Finding, RuleId};
+use crate::reconcile::state::rfc3339;
+use crate::store::identity::{identifiers_of, StoredIdentifier};
+use crate::store::StoreError;
+
+/// A subject as findings show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubjectRef {
+    pub id: i64,
+    pub identifiers: Vec<IdentifierView>,
+}
+
+/// An identifier as `{kind, value}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdentifierView {
+    pub kind: String,
+    pub value: String,
+}
+
+impl From<&StoredIdentifier> for IdentifierView {
+    fn from(i: &StoredIdentifier) -> Self {
+        IdentifierView { kind: i.kind.clone(), value: i.value.clone() }
+    }
+}
+
+/// The subject `id` with its identifiers.
+pub fn subject_ref(conn: &Connection, id: i64) -> Result<SubjectRef, StoreError> {
+    Ok(SubjectRef { id, identifiers: identifiers_of(conn, id)?.iter().map(IdentifierView::from).collect() })
+}
+
+/// A finding as the CLI's `--json` and the app show it (SPEC §9 FINDING).
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingView {
+    pub id: String,
+    pub rule: &'static str,
+    pub code: &'static str,
+    pub severity: &'static str,
+    pub subject: SubjectRef,
+    pub purpose: Option<String>,
+    pub recipient: Option<String>,
+    pub at: Option<String>,
+    pub occurrences: Vec<String>,
+    pub event_ids: Vec<i64>,
+    pub systems: Vec<String>,
+    pub explanation: String,
+    pub legal_reference: &'static str,
+    pub decision: Option<Decision>,
+}
+
+/// Views of `findings`, looking each subject up once.
+pub fn views(conn: &Connection, findings: &[Finding]) -> Result<Vec<FindingView>, StoreError> {
+    let mut subjects: HashMap<i64, SubjectRef> = HashMap::new();
+    let mut out = Vec::with_capacity(findings.len());
+    for f in findings {
+        let subject = match subjects.get(&f.subject_id) {
+            Some(s) => s.clone(),
+            None => {
+                let s = subject_ref(conn, f.subject_id)?;
+                subjects.insert(f.subject_id, s.clone());
+                s
+            }
+        };
+        out.push(FindingView {
+            id: f.id.clone(),
+            rule: f.rule.as_str(),
+            code: f.rule.code(),
+            severity: f.severity.as_str(),
+            subject,
+            purpose: f.purpose.clone(),
+            recipient: f.recipient.clone(),
+            at: f.at.map(rfc3339),
+            occurrences: f.occurrences.iter().map(|t| rfc3339(*t)).collect(),
+            event_ids: f.event_ids.clone(),
+            systems: f.systems.clone(),
+            explanation: f.explanation.clone(),
+            legal_reference: f.rule.legal_reference(),
+            decision: decision_for(conn, &f.id)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Which findings to show. Every field narrows; `None` (or an empty string) means any.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FindingFilter {
+    /// `R1` … `R11`.
+    pub rule: Option<String>,
+    /// `high`, `medium` or `low`.
+    pub severity: Option<String>,
+    pub purpose: Option<String>,
+    /// A system one of the finding's events comes from.
+    pub system: Option<String>,
+    /// `YYYY-MM` of the finding's first instant (UTC).
+    pub month: Option<String>,
+    /// `open` (no decision yet) or a decision status.
+    pub status: Option<String>,
+    pub subject_id: Option<i64>,
+}
+
+/// A page of findings and how many match in all.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingPage {
+    pub total: i64,
+    pub rows: Vec<FindingView>,
+}
+
+/// One bar of a dashboard chart.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Count {
+    pub key: String,
+    pub count: i64,
+}
+
+/// Counts of the filtered findings along each dashboard axis.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingBreakdown {
+    pub total: i64,
+    pub by_rule: Vec<Count>,
+    pub by_severity: Vec<Count>,
+    pub by_purpose: Vec<Count>,
+    pub by_system: Vec<Count>,
+    pub by_month: Vec<Count>,
+    pub by_status: Vec<Count>,
+    /// When the stored findings were computed (the latest audit run); None before any.
+    pub audited_at: Option<String>,
+}
+
+/// Month of a finding's `at` (ms) as `YYYY-MM`, in SQL; undated findings have none.
+const MONTH_SQL: &str = "strftime('%Y-%m', f.at / 1000, 'unixepoch')";
+const STATUS_SQL: &str = "coalesce(d.status, 'open')";
+const FROM_SQL: &str = "FROM findings f LEFT JOIN finding_decisions d ON d.finding_id = f.id";
+
+impl FindingFilter {
+    /// The SQL condition and its parameters. Values are always bound, never spliced in.
+    fn condition(&self) -> Result<(String, Vec<Value>), StoreError> {
+        let mut clauses = vec!["1 = 1".to_string()];
+        let mut values: Vec<Value> = Vec::new();
+        let mut add = |clause: &str, value: Value| {
+            values.push(value);
+            clauses.push(clause.replace('?', &format!("?{}", values.len())));
+        };
+        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        if let Some(rule) = given(&self.rule) {
+            let rule = RuleId::parse(&rule).ok_or_else(|| StoreError::Invalid(format!("unknown rule '{rule}'")))?;
+            add("f.rule = ?", Value::Text(rule.as_str().into()));
+        }
+        if let Some(severity) = given(&self.severity) {
+            add("f.severity = ?", Value::Text(severity));
+        }
+        if let Some(purpose) = given(&self.purpose) {
+            add("f.purpose = ?", Value::Text(purpose));
+        }
+        if let Some(system) = given(&self.system) {
+            add("EXISTS (SELECT 1 FROM json_each(f.systems) WHERE json_each.value = ?)", Value::Text(system));
+        }
+        if let Some(month) = given(&self.month) {
+            add(&format!("{MONTH_SQL} = ?"), Value::Text(month));
+        }
+        if let Some(status) = given(&self.status) {
+            if status != "open" && !STATUSES.contains(&status.as_str()) {
+                return Err(StoreError::Invalid(format!(
+                    "unknown decision status '{status}' (expected open, {})",
+                    STATUSES.join(", ")
+                )));
+            }
+            add(&format!("{STATUS_SQL} = ?"), Value::Text(status));
+        }
+        if let Some(subject) = self.subject_id {
+            add("f.subject_id = ?", Value::Integer(subject));
+        }
+        Ok((clauses.join(" AND "), values))
+    }
+}
+
+/// The findings matching `filter`, most severe first, then by subject and rule; `limit` rows
+/// from `offset`.
+pub fn page(conn: &Connection, filter: &FindingFilter, limit: i64, offset: i64) -> Result<FindingPage, StoreError> {
+    let (condition, values) = filter.condition()?;
+    let total: i64 =
+        conn.query_row(&format!("SELECT count(*) {FROM_SQL} WHERE {condition}"), params_from_iter(&values), |r| {
+            r.get(0)
+        })?;
+    let mut with_page = values.clone();
+    with_page.push(Value::Integer(limit.clamp(0, 1000)));
+    with_page.push(Value::Integer(offset.max(0)));
+    let n = values.len();
+    let sql = format!(
+        "SELECT {FINDING_COLUMNS} {FROM_SQL} WHERE {condition}
+         ORDER BY CASE f.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
+                  f.subject_key, CAST(substr(f.rule, 2) AS INTEGER), f.purpose, f.recipient
+         LIMIT ?{} OFFSET ?{}",
+        n + 1,
+        n + 2
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let findings: Vec<Finding> =
+        stmt.query_map(params_from_iter(&with_page), finding_from_row)?.collect::<Result<_, _>>()?;
+    Ok(FindingPage { total, rows: views(conn, &findings)? })
+}
+
+/// Counts of the findings matching `filter` by rule, severity, purpose, system, month and
+/// decision status.
+pub fn breakdown(conn: &Connection, filter: &FindingFilter) -> Result<FindingBreakdown, StoreError> {
+    let (condition, values) = filter.condition()?;
+    let count_by = |key_sql: &str, extra_from: &str, order: &str| -> Result<Vec<Count>, StoreError> {
+        let sql = format!(
+            "SELECT {key_sql} AS k, count(*) {FROM_SQL} {extra_from} WHERE {condition} AND {key_sql} IS NOT NULL
+             GROUP BY k ORDER BY {order}"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(params_from_iter(&values), |r| Ok(Count { key: r.get(0)?, count: r.get(1)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    };
+    let total: i64 =
+        conn.query_row(&format!("SELECT count(*) {FROM_SQL} WHERE {condition}"), params_from_iter(&values), |r| {
+            r.get(0)
+        })?;
+    let audited_at: Option<String> =
+        conn.query_row("SELECT max(at) FROM audit_runs", [], |r| r.get(0)).optional()?.flatten();
+    Ok(FindingBreakdown {
+        total,
+        by_rule: count_by("f.rule", "", "CAST(substr(k, 2) AS INTEGER)")?,
+        by_severity: count_by("f.severity", "", "CASE k WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END")?,
+        by_purpose: count_by("f.purpose", "", "count(*) DESC, k")?,
+        by_system: count_by("s.value", ", json_each(f.systems) s", "count(*) DESC, k")?,
+        by_month: count_by(MONTH_SQL, "", "k")?,
+        by_status: count_by(STATUS_SQL, "", "k")?,
+        audited_at,
+    })
+}
