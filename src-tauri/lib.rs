@@ -38,5 +38,10 @@ pub fn run() -> Result<(), tauri::Error> {
         eprintln!("ConsentTrail: {error}");
     }
 
-    tauri::Builder::default().manage(state).invoke_handler(ipc::handler()).run(context())
+    tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
+        .manage(state)
+        .invoke_handler(ipc::handler())
+        .run(context())
 }

@@ -7,7 +7,6 @@ use super::{AppState, IpcError};
 
 /// The engine version and the database in use. Mirrored by `AppInfo` in ui/src/api/backend.ts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct AppInfo {
     /// `consenttrail_engine::VERSION`.
     pub engine_version: String,

@@ -4,4 +4,37 @@
 /// Every Tauri command the app registers, by name: the single source for the build script's app
 /// manifest (which generates the `allow-<command>` permissions) and for the test that checks
 /// this list against `ipc::handler` and the capability file.
-pub const COMMANDS: &[&str] = &["app_info"];
+pub const COMMANDS: &[&str] = &[
+    "app_info",
+    "import_catalog",
+    "preview_files",
+    "import_files",
+    "cancel_import",
+    "save_mapping",
+    "list_subjects",
+    "subject_timeline",
+    "event_source",
+    "run_audit",
+    "findings_page",
+    "findings_breakdown",
+    "decide_finding",
+    "make_subject_pack",
+    "make_organisation_pack",
+    "verify_pack",
+    "open_pack",
+    "list_sources",
+    "source_issues",
+    "remove_source",
+    "get_profile",
+    "save_profile",
+];
+
+/// Commands that exist only in end-to-end test builds (feature `e2e`), granted by
+/// `src-tauri/capabilities-e2e/` which only those builds read.
+pub const E2E_COMMANDS: &[&str] = &["e2e_drop"];
+
+/// The core and plugin permissions the main window holds besides the app's commands: listening
+/// for events (how a native file drop reaches the page) and the native open and save dialogs;
+/// nothing else (no file system, no opener, no shell, no emitting events).
+pub const PLUGIN_PERMISSIONS: &[&str] =
+    &["core:event:allow-listen", "core:event:allow-unlisten", "dialog:allow-open", "dialog:allow-save"];

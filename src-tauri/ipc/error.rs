@@ -1,6 +1,7 @@
 //! The error every command returns: `{code, message}` on the wire, with a fixed set of codes the
 //! UI can branch on (ui/src/api/backend.ts mirrors them) and a message written for people.
 
+use consenttrail_engine::pack::PackError;
 use consenttrail_engine::store::StoreError;
 use serde::Serialize;
 
@@ -49,8 +50,25 @@ impl From<StoreError> for IpcError {
     fn from(error: StoreError) -> Self {
         let code = match error {
             StoreError::NotFound(_) => IpcErrorCode::NotFound,
+            StoreError::Invalid(_) => IpcErrorCode::InvalidInput,
             _ => IpcErrorCode::Database,
         };
         IpcError::new(code, error.to_string())
     }
+}
+
+impl From<PackError> for IpcError {
+    fn from(error: PackError) -> Self {
+        match error {
+            PackError::Store(store) => IpcError::from(store),
+            PackError::NotFound(_) => IpcError::new(IpcErrorCode::NotFound, error.to_string()),
+            PackError::Io { .. } => IpcError::new(IpcErrorCode::InvalidInput, error.to_string()),
+            _ => IpcError::new(IpcErrorCode::Internal, error.to_string()),
+        }
+    }
+}
+
+/// An `invalid_input` error: the UI sent something the backend cannot accept.
+pub fn invalid(message: impl Into<String>) -> IpcError {
+    IpcError::new(IpcErrorCode::InvalidInput, message)
 }

@@ -3,22 +3,69 @@
 //! Each command only translates: arguments in, one engine call, a result or an [`IpcError`] out.
 //! The command names are listed once, in [`COMMANDS`]; the build script turns them into
 //! `allow-<command>` permissions and a test checks that [`handler`], [`COMMANDS`] and the
-//! capability file agree.
+//! capability file agree. Commands that touch the database run on a blocking-work thread
+//! ([`state::with_store_blocking`]) so the window never freezes.
 
 mod app_info;
 mod command_names;
+#[cfg(feature = "e2e")]
+mod e2e;
 mod error;
+mod evidence;
+mod findings;
+mod import;
+mod profile;
+mod sources;
 mod state;
+mod subjects;
 
 #[cfg(test)]
 mod tests;
 
 pub use app_info::AppInfo;
-pub use command_names::COMMANDS;
+pub use command_names::{COMMANDS, E2E_COMMANDS, PLUGIN_PERMISSIONS};
 pub use error::{IpcError, IpcErrorCode};
 pub use state::AppState;
 
+/// `tauri::generate_handler!` over every app command plus `$extra`. One list for both builds.
+macro_rules! handler_with {
+    ($($extra:path),* $(,)?) => {
+        tauri::generate_handler![
+            app_info::app_info,
+            import::import_catalog,
+            import::preview_files,
+            import::import_files,
+            import::cancel_import,
+            import::save_mapping,
+            subjects::list_subjects,
+            subjects::subject_timeline,
+            subjects::event_source,
+            findings::run_audit,
+            findings::findings_page,
+            findings::findings_breakdown,
+            findings::decide_finding,
+            evidence::make_subject_pack,
+            evidence::make_organisation_pack,
+            evidence::verify_pack,
+            evidence::open_pack,
+            sources::list_sources,
+            sources::source_issues,
+            sources::remove_source,
+            profile::get_profile,
+            profile::save_profile,
+            $($extra,)*
+        ]
+    };
+}
+
 /// The invoke handler with every app command. Keep in step with [`COMMANDS`] (a test checks).
+#[cfg(not(feature = "e2e"))]
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-    tauri::generate_handler![app_info::app_info]
+    handler_with!()
+}
+
+/// The end-to-end test build's handler: the app's commands plus [`E2E_COMMANDS`].
+#[cfg(feature = "e2e")]
+pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    handler_with!(e2e::e2e_drop)
 }

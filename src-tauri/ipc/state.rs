@@ -1,9 +1,12 @@
-//! The state the app manages: the database opened at start-up.
+//! The state the app manages: the database opened at start-up, and the flag that cancels a
+//! running import.
 
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 use consenttrail_engine::store::Store;
+use tauri::{AppHandle, Manager, Runtime};
 
 use super::{IpcError, IpcErrorCode};
 
@@ -13,18 +16,27 @@ use super::{IpcError, IpcErrorCode};
 pub struct AppState {
     // A rusqlite connection is `Send` but not `Sync`: commands take turns through the mutex.
     database: Result<Mutex<Store>, IpcError>,
+    /// Set by `cancel_import`; the engine checks it between records. Outside the mutex, because
+    /// the import holds the database while it runs.
+    pub(crate) import_cancel: AtomicBool,
 }
 
 impl AppState {
     /// Opens (creating or migrating as needed) the database at `path`.
     pub fn open(path: &Path) -> Self {
-        AppState { database: Store::open(path).map(Mutex::new).map_err(IpcError::from) }
+        AppState {
+            database: Store::open(path).map(Mutex::new).map_err(IpcError::from),
+            import_cancel: AtomicBool::new(false),
+        }
     }
 
     /// A state whose database could not even be located (an unreadable settings file): the
     /// window shows why.
     pub fn failed(message: String) -> Self {
-        AppState { database: Err(IpcError::new(IpcErrorCode::Database, message)) }
+        AppState {
+            database: Err(IpcError::new(IpcErrorCode::Database, message)),
+            import_cancel: AtomicBool::new(false),
+        }
     }
 
     /// Why the database could not be opened, if it could not.
@@ -43,4 +55,18 @@ impl AppState {
         })?;
         f(&mut store)
     }
+}
+
+/// Runs `f` with the store on a blocking-work thread, so that SQLite and PDF work never holds
+/// the async runtime's few workers (on a 2-core machine a long import on one would otherwise
+/// starve the command that cancels it) and the window never freezes.
+pub async fn with_store_blocking<R, T, F>(app: AppHandle<R>, f: F) -> Result<T, IpcError>
+where
+    R: Runtime,
+    T: Send + 'static,
+    F: FnOnce(&mut Store) -> Result<T, IpcError> + Send + 'static,
+{
+    tauri::async_runtime::spawn_blocking(move || app.state::<AppState>().with_store(f))
+        .await
+        .map_err(|e| IpcError::new(IpcErrorCode::Internal, format!("the background job stopped unexpectedly: {e}")))?
 }

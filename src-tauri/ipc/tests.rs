@@ -11,7 +11,7 @@ use tauri::test::{mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
 
-use super::{AppState, IpcError, IpcErrorCode, COMMANDS};
+use super::{AppState, IpcError, IpcErrorCode, COMMANDS, E2E_COMMANDS, PLUGIN_PERMISSIONS};
 
 const CAPABILITY: &str = include_str!("../capabilities/main-window.json");
 const IPC_SOURCE: &str = include_str!("mod.rs");
@@ -35,12 +35,17 @@ fn window(app: &App<MockRuntime>, label: &str) -> WebviewWindow<MockRuntime> {
 
 /// Calls `cmd` as the page at tauri://localhost would (the Linux/macOS origin).
 fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str) -> Result<Value, Value> {
+    invoke_with(window, cmd, json!({}))
+}
+
+/// Calls `cmd` with JSON arguments (camelCase names, as the UI sends them).
+fn invoke_with(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
     let request = InvokeRequest {
         cmd: cmd.into(),
         callback: CallbackFn(0),
         error: CallbackFn(1),
         url: "tauri://localhost".parse().expect("url"),
-        body: InvokeBody::default(),
+        body: InvokeBody::Json(args),
         headers: Default::default(),
         invoke_key: INVOKE_KEY.to_string(),
     };
@@ -58,8 +63,8 @@ fn app_info_returns_the_engine_version_and_the_database_path() {
     assert_eq!(
         response,
         Ok(json!({
-            "engineVersion": consenttrail_engine::VERSION,
-            "databasePath": db.to_string_lossy(),
+            "engine_version": consenttrail_engine::VERSION,
+            "database_path": db.to_string_lossy(),
         }))
     );
     assert!(db.exists(), "the database is created at start-up");
@@ -133,7 +138,7 @@ fn registered_commands() -> BTreeSet<String> {
     list[..end]
         .split(',')
         .map(str::trim)
-        .filter(|path| !path.is_empty())
+        .filter(|path| !path.is_empty() && path.chars().all(|c| c.is_alphanumeric() || c == '_' || c == ':'))
         .map(|path| path.rsplit("::").next().unwrap_or(path).to_string())
         .collect()
 }
@@ -158,9 +163,13 @@ fn the_capability_grants_exactly_the_app_commands() {
         .iter()
         .map(|p| p.as_str().expect("permissions are plain identifiers").to_string())
         .collect();
-    let expected: BTreeSet<String> = COMMANDS.iter().map(|c| format!("allow-{}", c.replace('_', "-"))).collect();
+    let mut expected: BTreeSet<String> = COMMANDS.iter().map(|c| format!("allow-{}", c.replace('_', "-"))).collect();
+    expected.extend(PLUGIN_PERMISSIONS.iter().map(|p| (*p).to_string()));
 
-    assert_eq!(granted, expected, "capabilities/main-window.json must allow exactly ipc::COMMANDS");
+    assert_eq!(
+        granted, expected,
+        "capabilities/main-window.json must allow exactly ipc::COMMANDS and ipc::PLUGIN_PERMISSIONS"
+    );
     assert_eq!(capability["windows"], json!(["main"]));
 }
 
@@ -199,4 +208,135 @@ fn the_webview_is_locked_down() {
             assert!(local, "CSP {directive} allows a non-local source: {source}");
         }
     }
+}
+
+#[test]
+fn the_test_only_drop_command_is_granted_only_to_test_builds() {
+    let capability: Value =
+        serde_json::from_str(include_str!("../capabilities-e2e/e2e.json")).expect("e2e capability JSON");
+    let granted: Vec<&str> =
+        capability["permissions"].as_array().expect("permissions").iter().filter_map(Value::as_str).collect();
+    let expected: Vec<String> = E2E_COMMANDS.iter().map(|c| format!("allow-{}", c.replace('_', "-"))).collect();
+    assert_eq!(granted, expected);
+    assert!(!CAPABILITY.contains("e2e"), "the shipped capability must not mention the test-only commands");
+}
+
+#[cfg(not(feature = "e2e"))]
+#[test]
+fn the_shipped_app_has_no_test_only_command() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = mock_app(AppState::open(&dir.path().join("consenttrail.db")));
+    for command in E2E_COMMANDS {
+        let error = invoke(&window(&app, "main"), command).expect_err("not in a shipped build");
+        assert!(error.to_string().contains("not found") || error.to_string().contains("not allowed"), "{error}");
+    }
+}
+
+fn exports() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exports")
+}
+
+#[test]
+fn the_screens_commands_work_on_an_imported_workspace() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("consenttrail.db");
+    let app = mock_app(AppState::open(&db));
+    let main = window(&app, "main");
+
+    // Import screen: the preview detects every file and writes nothing.
+    let previews = invoke_with(&main, "preview_files", json!({"paths": [exports()]})).expect("preview");
+    let previews = previews.as_array().expect("array");
+    assert!(previews.len() >= 10, "{previews:?}");
+    assert!(previews.iter().all(|p| p["status"] == "ready"), "{previews:?}");
+    let catalog = invoke(&main, "import_catalog").expect("catalog");
+    assert!(catalog["systems"].as_array().expect("systems").iter().any(|s| s["id"] == "salesforce"));
+    assert!(!catalog["event_kinds"].as_array().expect("kinds").contains(&json!("consent.negative")));
+
+    // The import itself goes through the engine here (its channel needs a real webview; the
+    // end-to-end test drives it through the window).
+    {
+        let mut store = consenttrail_engine::store::Store::open(&db).expect("second connection");
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let options = consenttrail_engine::import::ImportOptions::default();
+        let report =
+            consenttrail_engine::import::import_paths(&mut store, &[exports()], &options, &mut |_| {}, &cancel)
+                .expect("import");
+        assert!(!report.any_failed());
+    }
+    invoke(&main, "run_audit").expect("audit");
+
+    // Subjects: search, then the timeline with its R1 finding and a raw source row.
+    let page = invoke_with(
+        &main,
+        "list_subjects",
+        json!({"query": {"search": "soren", "sort": "findings", "descending": true, "limit": 50, "offset": 0}}),
+    )
+    .expect("subjects");
+    assert_eq!(page["total"], 1, "{page}");
+    let subject = page["rows"][0]["id"].as_i64().expect("id");
+    let timeline = invoke_with(&main, "subject_timeline", json!({"subjectId": subject})).expect("timeline");
+    let findings = timeline["findings"].as_array().expect("findings");
+    let r1 = findings.iter().find(|f| f["rule"] == "R1").expect("an R1 finding");
+    assert_eq!(r1["recipient"], "Facebook Custom Audiences");
+    assert!(!timeline["state_bars"].as_array().expect("bars").is_empty());
+    let event = timeline["events"][0]["id"].as_i64().expect("event id");
+    let source = invoke_with(&main, "event_source", json!({"eventId": event})).expect("source");
+    assert!(!source["raw"].as_str().expect("raw").is_empty());
+    let missing = invoke_with(&main, "subject_timeline", json!({"subjectId": 999_999})).expect_err("no subject");
+    assert_eq!(missing["code"], "not_found");
+
+    // Findings: filtered counts, a page, a decision.
+    let breakdown = invoke_with(&main, "findings_breakdown", json!({"filter": {"rule": "R1"}})).expect("breakdown");
+    assert_eq!(breakdown["total"], 1, "{breakdown}");
+    let page = invoke_with(&main, "findings_page", json!({"filter": {}, "limit": 5, "offset": 0})).expect("page");
+    assert_eq!(page["rows"].as_array().expect("rows").len(), 5);
+    let no_note = invoke_with(
+        &main,
+        "decide_finding",
+        json!({"findingId": r1["id"], "status": "accepted", "note": " ", "by": null}),
+    )
+    .expect_err("a decision needs a note");
+    assert_eq!(no_note["code"], "invalid_input");
+    let decision = invoke_with(
+        &main,
+        "decide_finding",
+        json!({"findingId": r1["id"], "status": "remediated", "note": "Audience deleted", "by": "DPO"}),
+    )
+    .expect("decide");
+    assert_eq!(decision["status"], "remediated");
+    let bad_filter =
+        invoke_with(&main, "findings_page", json!({"filter": {"status": "maybe"}, "limit": 5, "offset": 0}));
+    assert_eq!(bad_filter.expect_err("unknown status")["code"], "invalid_input");
+
+    // Evidence: write the subject's pack, verify it; a relative or non-PDF path is refused.
+    let pack = dir.path().join("soren.pdf");
+    let written =
+        invoke_with(&main, "make_subject_pack", json!({"subjectId": subject, "path": pack, "caseReference": "DSAR-1"}))
+            .expect("pack");
+    assert!(pack.is_file());
+    assert_eq!(written["sha256"].as_str().map(str::len), Some(64));
+    let verified = invoke_with(&main, "verify_pack", json!({"path": pack})).expect("verify");
+    assert_eq!(verified["ok"], true, "{verified}");
+    let relative =
+        invoke_with(&main, "make_subject_pack", json!({"subjectId": subject, "path": "x.pdf", "caseReference": null}));
+    assert_eq!(relative.expect_err("relative")["code"], "invalid_input");
+    let not_pdf = invoke_with(&main, "open_pack", json!({"path": dir.path().join("consenttrail.db")}));
+    assert_eq!(not_pdf.expect_err("only PDFs open")["code"], "invalid_input");
+
+    // Sources: listed with hashes; removing one removes its events and re-audits.
+    let sources = invoke(&main, "list_sources").expect("sources");
+    let sources = sources.as_array().expect("array");
+    assert_eq!(sources.len(), previews.len());
+    let hubspot = sources.iter().find(|s| s["system"] == "hubspot").expect("hubspot source");
+    let removed = invoke_with(&main, "remove_source", json!({"sourceId": hubspot["id"]})).expect("remove");
+    assert!(removed["events_removed"].as_u64().expect("count") > 0);
+    assert_eq!(invoke(&main, "list_sources").expect("sources").as_array().expect("array").len(), sources.len() - 1);
+
+    // Profile: read, save unchanged, and a broken document is refused with its JSON path.
+    let mut profile = invoke(&main, "get_profile").expect("profile");
+    invoke_with(&main, "save_profile", json!({"profile": profile})).expect("save");
+    profile["policy"]["withdrawal_grace_hours"] = json!("soon");
+    let broken = invoke_with(&main, "save_profile", json!({"profile": profile})).expect_err("invalid");
+    assert_eq!(broken["code"], "invalid_input");
+    assert!(broken["message"].as_str().expect("message").contains("withdrawal_grace_hours"), "{broken}");
 }

@@ -1,0 +1,90 @@
+//! Evidence commands: write a subject or organisation pack, verify a pack, open one in the
+//! system viewer.
+
+use std::path::{Path, PathBuf};
+
+use consenttrail_engine::pack::{self, PackOptions, VerifyReport};
+use consenttrail_engine::store::identity::identifiers_of;
+use serde::Serialize;
+use tauri::{AppHandle, Runtime};
+use tauri_plugin_opener::OpenerExt;
+
+use super::error::invalid;
+use super::state::with_store_blocking;
+use super::{IpcError, IpcErrorCode};
+
+/// A written pack. Mirrored by `PackResult` in ui/src/api/backend.ts.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackResult {
+    pub path: String,
+    pub sha256: String,
+    pub manifest_sha256: String,
+    pub pages: usize,
+}
+
+impl From<pack::PackOutput> for PackResult {
+    fn from(o: pack::PackOutput) -> Self {
+        PackResult { path: o.path, sha256: o.sha256, manifest_sha256: o.manifest_sha256, pages: o.pages }
+    }
+}
+
+/// Packs are PDF files written to an absolute path the user chose.
+fn pdf_target(path: &Path) -> Result<(), IpcError> {
+    if !path.is_absolute() {
+        return Err(invalid(format!("{}: choose a full path for the pack (e.g. with Choose…)", path.display())));
+    }
+    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf")) {
+        return Err(invalid(format!("{}: an evidence pack is a PDF; end the file name with .pdf", path.display())));
+    }
+    Ok(())
+}
+
+/// Writes the evidence pack of one subject to `path`.
+#[tauri::command]
+pub async fn make_subject_pack<R: Runtime>(
+    app: AppHandle<R>,
+    subject_id: i64,
+    path: PathBuf,
+    case_reference: Option<String>,
+) -> Result<PackResult, IpcError> {
+    pdf_target(&path)?;
+    with_store_blocking(app, move |store| {
+        let identifier = identifiers_of(store.conn(), subject_id)?
+            .first()
+            .map(|i| i.display())
+            .ok_or_else(|| IpcError::new(IpcErrorCode::NotFound, format!("no subject {subject_id}")))?;
+        let options =
+            PackOptions { case_reference: case_reference.filter(|c| !c.trim().is_empty()), generated_at: None };
+        Ok(pack::write_subject_pack(store, &identifier, &path, &options)?.into())
+    })
+    .await
+}
+
+/// Writes the organisation pack (it runs the audit first) to `path`.
+#[tauri::command]
+pub async fn make_organisation_pack<R: Runtime>(app: AppHandle<R>, path: PathBuf) -> Result<PackResult, IpcError> {
+    pdf_target(&path)?;
+    with_store_blocking(app, move |store| {
+        Ok(pack::write_organisation_pack(store, &path, &PackOptions::default())?.into())
+    })
+    .await
+}
+
+/// Checks a pack's seal and compares its manifest with this database.
+#[tauri::command]
+pub async fn verify_pack<R: Runtime>(app: AppHandle<R>, path: PathBuf) -> Result<VerifyReport, IpcError> {
+    with_store_blocking(app, move |store| Ok(pack::verify(store, &path)?)).await
+}
+
+/// Opens a PDF in the system's viewer. Only existing `.pdf` files: the UI cannot use this to
+/// launch anything else.
+#[tauri::command]
+pub fn open_pack<R: Runtime>(app: AppHandle<R>, path: PathBuf) -> Result<(), IpcError> {
+    pdf_target(&path)?;
+    if !path.is_file() {
+        return Err(IpcError::new(IpcErrorCode::NotFound, format!("{}: no such file", path.display())));
+    }
+    app.opener()
+        .open_path(path.to_string_lossy(), None::<&str>)
+        .map_err(|e| IpcError::new(IpcErrorCode::Internal, format!("{}: could not open it: {e}", path.display())))
+}

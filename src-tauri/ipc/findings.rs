@@ -1,0 +1,55 @@
+//! Findings commands: run the audit, browse the stored findings, decide on one.
+
+use consenttrail_engine::rules::audit;
+use consenttrail_engine::rules::browse::{self, FindingBreakdown, FindingFilter, FindingPage};
+use consenttrail_engine::rules::decisions::{self, Decision};
+use consenttrail_engine::rules::AuditSummary;
+use tauri::{AppHandle, Runtime};
+
+use super::state::with_store_blocking;
+use super::IpcError;
+
+/// Runs every rule over the database and stores the findings.
+#[tauri::command]
+pub async fn run_audit<R: Runtime>(app: AppHandle<R>) -> Result<AuditSummary, IpcError> {
+    with_store_blocking(app, |store| Ok(audit::run(store)?.summary)).await
+}
+
+/// A page of the stored findings matching `filter`.
+#[tauri::command]
+pub async fn findings_page<R: Runtime>(
+    app: AppHandle<R>,
+    filter: FindingFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<FindingPage, IpcError> {
+    with_store_blocking(app, move |store| Ok(browse::page(store.conn(), &filter, limit, offset)?)).await
+}
+
+/// Counts of the findings matching `filter`, for the dashboard.
+#[tauri::command]
+pub async fn findings_breakdown<R: Runtime>(
+    app: AppHandle<R>,
+    filter: FindingFilter,
+) -> Result<FindingBreakdown, IpcError> {
+    with_store_blocking(app, move |store| Ok(browse::breakdown(store.conn(), &filter)?)).await
+}
+
+/// Records an auditor's decision (accepted / false-positive / remediated) with a note.
+#[tauri::command]
+pub async fn decide_finding<R: Runtime>(
+    app: AppHandle<R>,
+    finding_id: String,
+    status: String,
+    note: String,
+    by: Option<String>,
+) -> Result<Decision, IpcError> {
+    if note.trim().is_empty() {
+        return Err(super::error::invalid("a decision needs a note saying why"));
+    }
+    let by = by.filter(|b| !b.trim().is_empty());
+    with_store_blocking(app, move |store| {
+        Ok(decisions::decide(store.conn(), &finding_id, &status, &note, by.as_deref())?)
+    })
+    .await
+}

@@ -1,0 +1,48 @@
+//! Sources commands: imported files, their warnings and rejections, removing one.
+
+use consenttrail_engine::rules::audit;
+use consenttrail_engine::store::audit_log;
+use consenttrail_engine::store::sources::{self, ImportIssue, SourceInfo};
+use serde::Serialize;
+use tauri::{AppHandle, Runtime};
+
+use super::state::with_store_blocking;
+use super::{IpcError, IpcErrorCode};
+
+/// Every imported file, oldest first.
+#[tauri::command]
+pub async fn list_sources<R: Runtime>(app: AppHandle<R>) -> Result<Vec<SourceInfo>, IpcError> {
+    with_store_blocking(app, |store| Ok(sources::list(store.conn())?)).await
+}
+
+/// The warnings and rejected rows recorded when a source was imported.
+#[tauri::command]
+pub async fn source_issues<R: Runtime>(app: AppHandle<R>, source_id: i64) -> Result<Vec<ImportIssue>, IpcError> {
+    with_store_blocking(app, move |store| Ok(sources::issues(store.conn(), source_id)?)).await
+}
+
+/// What `remove_source` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Removed {
+    pub removed: i64,
+    pub events_removed: usize,
+}
+
+/// Removes a source and everything derived from it, records it in the audit log and re-runs
+/// the audit so no finding points at removed events.
+#[tauri::command]
+pub async fn remove_source<R: Runtime>(app: AppHandle<R>, source_id: i64) -> Result<Removed, IpcError> {
+    with_store_blocking(app, move |store| {
+        let info = sources::get(store.conn(), source_id)?
+            .ok_or_else(|| IpcError::new(IpcErrorCode::NotFound, format!("no source {source_id}")))?;
+        let events_removed = sources::remove(store.conn_mut(), source_id)?;
+        audit_log::record(
+            store.conn(),
+            "remove-source",
+            &serde_json::json!({"source_id": source_id, "path": info.path, "sha256": info.sha256, "events_removed": events_removed}),
+        )?;
+        audit::run(store)?;
+        Ok(Removed { removed: source_id, events_removed })
+    })
+    .await
+}
