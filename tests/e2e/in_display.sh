@@ -27,4 +27,4 @@ cleanup() {
 trap cleanup EXIT
 
 export E2E_WEBDRIVER_URL="http://127.0.0.1:$PORT"
-"$E2E_PYTHON" "$E2E/test_shell.py"
+"$E2E_PYTHON" "$E2E/test_app.py"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end test of the real ConsentTrail window: WebDriver (tauri-driver + WebKitWebDriver)
-# drives the debug build under Xvfb, checks that the shell shows the engine version and the
-# database path, and saves a screenshot to tests/e2e/artifacts/shell.png.
+# drives the debug build (with the test-only `e2e` feature) under Xvfb through a compliance
+# officer's path — drop a folder of multi-system exports, watch the import, find a subject,
+# open the timeline, see a finding, make and verify the evidence pack, visit every screen — and
+# saves a screenshot of each screen to tests/e2e/artifacts/ (see test_app.py).
 #
 #   bash tests/e2e/run.sh
 #
@@ -74,8 +76,8 @@ log "building the UI"
   [ -d node_modules ] || npm ci --no-audit --no-fund
   npm run build
 )
-log "building the app"
-(cd "$ROOT" && cargo build -j 2 -p consent-trail-app)
+log "building the app (with the test-only drop command)"
+(cd "$ROOT" && cargo build -j 2 -p consent-trail-app --features e2e)
 APP="$ROOT/target/debug/consent-trail-app"
 [ -x "$APP" ] || fail "no binary at $APP"
 
@@ -85,6 +87,7 @@ ENGINE_VERSION="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps --of
 # --- run --------------------------------------------------------------------------------------
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/consenttrail-e2e.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
+rm -f "$ARTIFACTS"/*.png  # never mistake an old screenshot for this run's
 mkdir -p "$ARTIFACTS" "$WORK/xdg/data" "$WORK/xdg/config" "$WORK/xdg/cache"
 
 # A throwaway database and XDG folders: the test never touches the user's own data.
@@ -92,6 +95,16 @@ export CONSENTTRAIL_DB="$WORK/workspace/consenttrail.db"
 export XDG_DATA_HOME="$WORK/xdg/data" XDG_CONFIG_HOME="$WORK/xdg/config" XDG_CACHE_HOME="$WORK/xdg/cache"
 export E2E_APP="$APP" E2E_ENGINE_VERSION="$ENGINE_VERSION" E2E_ARTIFACTS="$ARTIFACTS"
 export E2E_PYTHON="$PYTHON" E2E_LOG_DIR="$WORK"
+
+# The folder the test drops: every source system's fixtures plus one large export, so that the
+# progress bar has something to show.
+DROP="$WORK/consent-exports"
+mkdir -p "$DROP"
+cp -r "$ROOT/tests/fixtures/exports/." "$DROP/"
+E2E_LARGE_ROWS=60000
+"$PYTHON" "$E2E/make_large_export.py" "$DROP/web-forms-2022.csv" "$E2E_LARGE_ROWS"
+mkdir -p "$WORK/packs"
+export E2E_DROP_FOLDER="$DROP" E2E_LARGE_ROWS E2E_WORK="$WORK/packs"
 
 log "running the WebDriver session under Xvfb"
 status=0
@@ -102,4 +115,4 @@ if [ "$status" -ne 0 ]; then
   cat "$WORK/tauri-driver.log" >&2 || true
   fail "the WebDriver session exited with status $status"
 fi
-log "screenshot: $ARTIFACTS/shell.png"
+log "screenshots: $ARTIFACTS/*.png"

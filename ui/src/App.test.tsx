@@ -1,12 +1,13 @@
-import { render, screen } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { act, render, screen, waitFor } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
 
-import { BackendContext, BackendError, type AppInfo, type Backend } from './api';
+import { BackendContext, BackendError, type AppInfo, type Backend, type FileDropEvent } from './api';
 import { App } from './App';
+import { fakeBackend as fake } from './test/fakeBackend';
 
 /** A fake backend: the shell must work against the `Backend` interface alone. */
 function fakeBackend(appInfo: () => Promise<AppInfo>): Backend {
-  return { appInfo };
+  return fake({ appInfo });
 }
 
 function renderShell(backend: Backend) {
@@ -22,8 +23,8 @@ describe('App shell', () => {
     renderShell(
       fakeBackend(() =>
         Promise.resolve({
-          engineVersion: '9.8.7-test',
-          databasePath: '/home/dpo/.local/share/ConsentTrail/consenttrail.db',
+          engine_version: '9.8.7-test',
+          database_path: '/home/dpo/.local/share/ConsentTrail/consenttrail.db',
         }),
       ),
     );
@@ -54,5 +55,55 @@ describe('App shell', () => {
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('not a ConsentTrail database: /tmp/x.db');
     expect(alert).toHaveTextContent('database');
+  });
+});
+
+describe('window-wide drops', () => {
+  it('routes dropped exports to the import preview and a dropped PDF to verification', async () => {
+    let emit: ((event: FileDropEvent) => void) | null = null;
+    const previewFiles = vi.fn(() => Promise.resolve([]));
+    const verifyPack = vi.fn(() =>
+      Promise.resolve({ ok: true, differences: [], pack_id: 'p', kind: 'subject', manifest_sha256: 'm' }),
+    );
+    const backend = fake({
+      appInfo: () => Promise.resolve({ engine_version: '1', database_path: '/x.db' }),
+      importCatalog: () => Promise.resolve({ systems: [], mappable_fields: [], event_kinds: [], methods: [] }),
+      onFileDrop: (handler) => {
+        emit = handler;
+        return Promise.resolve(() => undefined);
+      },
+      previewFiles,
+      verifyPack,
+    });
+    renderShell(backend);
+    await waitFor(() => {
+      expect(emit).not.toBeNull();
+    });
+
+    act(() => emit?.({ type: 'over' }));
+    expect(screen.getByTestId('drop-overlay')).toBeInTheDocument();
+    act(() => emit?.({ type: 'drop', paths: ['/exports/mailchimp', '/exports/crm.csv'] }));
+    expect(screen.queryByTestId('drop-overlay')).not.toBeInTheDocument();
+    await waitFor(() => {
+      expect(previewFiles).toHaveBeenCalledWith(['/exports/mailchimp', '/exports/crm.csv']);
+    });
+
+    act(() => emit?.({ type: 'drop', paths: ['/packs/evidence.PDF'] }));
+    await waitFor(() => {
+      expect(verifyPack).toHaveBeenCalledWith('/packs/evidence.PDF');
+    });
+    expect(screen.getByTestId('nav-evidence')).toHaveAttribute('aria-current', 'page');
+  });
+
+  it('says so when drops cannot be received', async () => {
+    renderShell(
+      fake({
+        appInfo: () => Promise.resolve({ engine_version: '1', database_path: '/x.db' }),
+        importCatalog: () => Promise.resolve({ systems: [], mappable_fields: [], event_kinds: [], methods: [] }),
+        onFileDrop: () => Promise.reject(new BackendError({ code: 'internal', message: 'event.listen not allowed' })),
+      }),
+    );
+    const alert = await screen.findByText(/Dropping files on the window does not work/);
+    expect(alert.closest('[role="alert"]')).toHaveTextContent('event.listen not allowed');
   });
 });

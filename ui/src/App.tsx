@@ -1,4 +1,16 @@
-import { useAppInfo, type AppInfoState } from './useAppInfo';
+import { useEffect, useRef, useState } from 'react';
+
+import { useBackend } from './api';
+import { ErrorNotice } from './components/ErrorNotice';
+import { EvidenceScreen } from './screens/EvidenceScreen';
+import { FindingsScreen } from './screens/FindingsScreen';
+import { ImportScreen } from './screens/ImportScreen';
+import { ProfileScreen } from './screens/ProfileScreen';
+import { SourcesScreen } from './screens/SourcesScreen';
+import { SubjectsScreen } from './screens/SubjectsScreen';
+import { TimelineScreen } from './screens/TimelineScreen';
+import type { DroppedPaths, EvidenceRequest } from './screens/types';
+import { useAppInfo } from './useAppInfo';
 
 /** The brand mark: a shield with a check, drawn inline (no image request, CSP-friendly). */
 function ShieldMark() {
@@ -13,43 +25,85 @@ function ShieldMark() {
   );
 }
 
-function WorkspaceDetails({ state }: { state: AppInfoState }) {
-  switch (state.status) {
-    case 'loading':
-      return (
-        <p className="muted" role="status" data-testid="app-info-loading">
-          Opening the workspace…
-        </p>
-      );
-    case 'error':
-      return (
-        <div className="notice notice-error" role="alert" data-testid="app-info-error">
-          <p className="notice-title">The workspace could not be opened</p>
-          <p className="notice-body">{state.error.message}</p>
-          <p className="notice-code">Error code: {state.error.code}</p>
-        </div>
-      );
-    case 'ready':
-      return (
-        <dl className="facts">
-          <div className="fact">
-            <dt>Engine version</dt>
-            <dd data-testid="engine-version">{state.info.engineVersion}</dd>
-          </div>
-          <div className="fact">
-            <dt>Database</dt>
-            <dd className="mono" data-testid="database-path">
-              {state.info.databasePath}
-            </dd>
-          </div>
-        </dl>
-      );
-  }
+/** Where the user is. The timeline is reached from a subject; the others from the navigation. */
+export type Route =
+  | { screen: 'import' }
+  | { screen: 'subjects' }
+  | { screen: 'timeline'; subjectId: number }
+  | { screen: 'findings' }
+  | { screen: 'evidence' }
+  | { screen: 'sources' }
+  | { screen: 'profile' };
+
+type NavScreen = Exclude<Route['screen'], 'timeline'>;
+
+const NAVIGATION: { screen: NavScreen; label: string }[] = [
+  { screen: 'import', label: 'Import' },
+  { screen: 'subjects', label: 'Subjects' },
+  { screen: 'findings', label: 'Findings' },
+  { screen: 'evidence', label: 'Evidence' },
+  { screen: 'sources', label: 'Sources' },
+  { screen: 'profile', label: 'Profile' },
+];
+
+/** A drop of nothing but PDFs is a pack to verify; anything else is something to import. */
+function isPackDrop(paths: string[]): boolean {
+  return paths.length > 0 && paths.every((path) => path.toLowerCase().endsWith('.pdf'));
 }
 
-/** The application shell: brand bar and the workspace status. Screens arrive in later work. */
+/** The application: brand bar, navigation, the current screen, and window-wide file drops. */
 export function App() {
-  const state = useAppInfo();
+  const backend = useBackend();
+  const info = useAppInfo();
+  const [route, setRoute] = useState<Route>({ screen: 'import' });
+  const [dragging, setDragging] = useState(false);
+  const [dropped, setDropped] = useState<DroppedPaths | null>(null);
+  const [evidence, setEvidence] = useState<EvidenceRequest | null>(null);
+  const [dropUnavailable, setDropUnavailable] = useState<unknown>(null);
+  const sequence = useRef(0);
+
+  // Files or folders dropped anywhere on the window: Rust gets the paths and reads them.
+  useEffect(() => {
+    let stop: (() => void) | null = null;
+    let current = true;
+    void backend
+      .onFileDrop((event) => {
+        if (event.type === 'over') setDragging(true);
+        else if (event.type === 'leave') setDragging(false);
+        else {
+          setDragging(false);
+          sequence.current += 1;
+          const seq = sequence.current;
+          const [first] = event.paths;
+          if (first !== undefined && isPackDrop(event.paths)) {
+            setEvidence({ kind: 'verify', path: first, seq });
+            setRoute({ screen: 'evidence' });
+          } else if (event.paths.length > 0) {
+            setDropped({ paths: event.paths, seq });
+            setRoute({ screen: 'import' });
+          }
+        }
+      })
+      .then(
+        (unlisten) => {
+          if (current) stop = unlisten;
+          else unlisten();
+        },
+        (reason: unknown) => {
+          if (current) setDropUnavailable(reason);
+        },
+      );
+    return () => {
+      current = false;
+      stop?.();
+    };
+  }, [backend]);
+
+  const openSubject = (subjectId: number) => {
+    setRoute({ screen: 'timeline', subjectId });
+  };
+
+  const navScreen: NavScreen = route.screen === 'timeline' ? 'subjects' : route.screen;
 
   return (
     <div className="shell">
@@ -63,18 +117,116 @@ export function App() {
         <p className="brand-tagline">Consent evidence for the GDPR and UK GDPR</p>
       </header>
 
-      <main className="content">
-        <section className="card" aria-labelledby="workspace-heading">
-          <h2 id="workspace-heading" className="card-title">
-            Workspace
-          </h2>
-          <p className="muted">
-            Everything you import stays in this local database. ConsentTrail makes no network
-            connections.
-          </p>
-          <WorkspaceDetails state={state} />
-        </section>
-      </main>
+      <div className="body">
+        <nav className="nav" aria-label="Screens">
+          {NAVIGATION.map((item) => (
+            <button
+              key={item.screen}
+              type="button"
+              className="nav-item"
+              data-testid={`nav-${item.screen}`}
+              aria-current={navScreen === item.screen ? 'page' : undefined}
+              onClick={() => {
+                setRoute({ screen: item.screen });
+              }}
+            >
+              {item.label}
+            </button>
+          ))}
+          <div className="nav-footer">
+            {info.status === 'ready' && (
+              <>
+                <div>
+                  Engine <span data-testid="engine-version">{info.info.engine_version}</span>
+                </div>
+                <div data-testid="database-path" title="The local database; nothing leaves this machine.">
+                  {info.info.database_path}
+                </div>
+              </>
+            )}
+            {info.status === 'loading' && (
+              <span role="status" data-testid="app-info-loading">
+                Opening the workspace…
+              </span>
+            )}
+          </div>
+        </nav>
+
+        <main className="content">
+          {dropUnavailable !== null && (
+            <ErrorNotice
+              error={dropUnavailable}
+              title="Dropping files on the window does not work in this session; use Choose files… on the Import screen"
+            />
+          )}
+          {info.status === 'error' ? (
+            <div data-testid="app-info-error">
+              <ErrorNotice error={info.error} title="The workspace could not be opened" />
+            </div>
+          ) : (
+            <Screen
+              route={route}
+              dropped={dropped}
+              evidence={evidence}
+              onOpenSubject={openSubject}
+              onNavigate={setRoute}
+              onMakePack={(subjectId, label) => {
+                sequence.current += 1;
+                setEvidence({ kind: 'subject', subjectId, label, seq: sequence.current });
+                setRoute({ screen: 'evidence' });
+              }}
+            />
+          )}
+        </main>
+      </div>
+      {dragging && (
+        <div className="drop-overlay" data-testid="drop-overlay">
+          Drop consent exports to import them, or an evidence pack to verify it
+        </div>
+      )}
     </div>
   );
+}
+
+function Screen(props: {
+  route: Route;
+  dropped: DroppedPaths | null;
+  evidence: EvidenceRequest | null;
+  onOpenSubject: (subjectId: number) => void;
+  onNavigate: (route: Route) => void;
+  onMakePack: (subjectId: number, label: string) => void;
+}) {
+  const { route } = props;
+  switch (route.screen) {
+    case 'import':
+      return (
+        <ImportScreen
+          dropped={props.dropped}
+          onShowSubjects={() => {
+            props.onNavigate({ screen: 'subjects' });
+          }}
+        />
+      );
+    case 'subjects':
+      return <SubjectsScreen onOpenSubject={props.onOpenSubject} />;
+    case 'timeline':
+      return (
+        <TimelineScreen
+          key={route.subjectId}
+          subjectId={route.subjectId}
+          onBack={() => {
+            props.onNavigate({ screen: 'subjects' });
+          }}
+          onMakePack={props.onMakePack}
+        />
+      );
+    case 'findings':
+      return <FindingsScreen onOpenSubject={props.onOpenSubject} />;
+    case 'evidence':
+      return <EvidenceScreen request={props.evidence} />;
+    case 'sources':
+      return <SourcesScreen />;
+    case 'profile':
+      return <ProfileScreen />;
+  }
 }

@@ -1,14 +1,18 @@
 /**
  * The one interface between the UI and the Rust side. Components receive a `Backend` (see
- * `BackendProvider`) and never call Tauri themselves, so every screen can be tested on a fake.
+ * `BackendContext`) and never call Tauri themselves, so every screen can be tested on a fake.
+ *
+ * Field names are snake_case on the wire: the payloads are the engine's own types, serialised
+ * the same way as the CLI's `--json` output (SPEC §9). Instants are RFC 3339 UTC strings unless
+ * a field name ends in `_ms` (milliseconds since the epoch, UTC).
  */
 
-/** What the app tells the shell about itself. Mirrors Rust `ipc::AppInfo` (camelCase). */
+/** What the app tells the shell about itself. Mirrors Rust `ipc::AppInfo`. */
 export interface AppInfo {
   /** Version of the consenttrail-engine crate, also written into evidence packs. */
-  engineVersion: string;
+  engine_version: string;
   /** Absolute path of the SQLite database the app opened at start-up. */
-  databasePath: string;
+  database_path: string;
 }
 
 /** Fixed error codes. Mirrors Rust `ipc::IpcErrorCode` (snake_case on the wire). */
@@ -34,11 +38,489 @@ export class BackendError extends Error implements IpcError {
   }
 }
 
-/** Everything the UI may ask of the backend. */
-export interface Backend {
-  /** Engine version and database path, for the shell and the about box. Rejects with `BackendError`. */
-  appInfo(): Promise<AppInfo>;
+// ---- Import -------------------------------------------------------------------------------------
+
+/** A source system the engine can read. Mirrors the importer registry. */
+export interface SystemInfo {
+  /** Importer id: `mailchimp`, `salesforce`, `canonical`, `mapped` … */
+  id: string;
+  /** Human name for lists and reports. */
+  name: string;
 }
+
+/** What the import screen needs to offer its choices. */
+export interface ImportCatalog {
+  systems: SystemInfo[];
+  /** Canonical fields a column mapping may fill (`subject`, `kind`, `occurred_at` …). */
+  mappable_fields: string[];
+  /** Canonical event kinds (`consent.given`, `consent.withdrawn`, `processing` …). */
+  event_kinds: string[];
+  /** Collection methods (`double-opt-in`, `checkbox` …). */
+  methods: string[];
+}
+
+/**
+ * One file as the engine will read it, before anything is written. A dropped folder or ZIP
+ * becomes one preview per file inside it.
+ */
+export interface FilePreview {
+  /** The file as displayed (ZIP entries as `archive.zip!/entry.csv`). */
+  path: string;
+  /** The dropped path this file came from: what to pass to `importFiles`. */
+  dropped_path: string;
+  /**
+   * `ready`: a system was recognised (or a saved mapping fits); `already-imported`: the same
+   * content is in the database; `needs-mapping`: a CSV layout no importer knows;
+   * `unreadable`: not a consent log the engine can read (`message` says why).
+   */
+  status: 'ready' | 'already-imported' | 'needs-mapping' | 'unreadable';
+  /** Detected system id, or null. */
+  system: string | null;
+  system_name: string | null;
+  sha256: string | null;
+  bytes: number;
+  /** Text encoding as detected (`UTF-8`, `Windows-1252` …). */
+  encoding: string | null;
+  /** `csv` or `json`. */
+  format: 'csv' | 'json' | null;
+  /** CSV header as read (after encoding and delimiter detection). */
+  header: string[] | null;
+  /** The first records as the reader reads them: CSV cells, or one pretty-printed JSON record. */
+  rows: string[][];
+  /** Name of the saved column mapping that will be applied, if any. */
+  mapping_name: string | null;
+  /** Why the file cannot be imported as it is, or a note about the detection. */
+  message: string | null;
+}
+
+/** Order of day and month in slash dates (SPEC §3): asked when a column cannot tell. */
+export type DateOrder = 'dmy' | 'mdy';
+
+/** One import run: the same options for every path in it. */
+export interface ImportRequest {
+  /** Dropped or picked files, folders or ZIP archives. */
+  paths: string[];
+  /** Force this system for every file (overrides detection). */
+  system?: string | null;
+  /** Zone assumed for times without an offset, by system id (`*` for every system). */
+  assume_tz?: Record<string, string>;
+  date_order?: DateOrder | null;
+}
+
+/** Progress of a running import, streamed over a channel. */
+export interface ImportProgress {
+  /** `importing` while files are read; `auditing` while the rules run over the result. */
+  phase: 'importing' | 'auditing';
+  /** The file being read (empty while auditing). */
+  file: string;
+  /** Records read so far in this file. */
+  rows: number;
+  bytes_done: number;
+  bytes_total: number;
+}
+
+/** One warning or rejected row in an import report. */
+export interface ImportIssue {
+  /** `line 12` for CSV, a JSON pointer for JSON. */
+  locator: string;
+  field: string | null;
+  message: string;
+}
+
+/** What happened to one file. Mirrors the CLI's `import --json` `files[]`. */
+export interface FileReport {
+  path: string;
+  system: string | null;
+  sha256: string | null;
+  status: 'imported' | 'already-imported' | 'failed';
+  rows_imported: number;
+  rows_rejected: number;
+  rows_warned: number;
+  events: number;
+  duplicate_events: number;
+  source_id: number | null;
+  encoding: string | null;
+  warnings: ImportIssue[];
+  rejections: ImportIssue[];
+  /** For a failed file: what went wrong and where (file, line, field). */
+  error: string | null;
+}
+
+export interface ImportReport {
+  files: FileReport[];
+}
+
+/** A column mapping for a CSV layout no importer knows. Mirrors engine `ColumnMapping`. */
+export interface ColumnMapping {
+  /** Always `consenttrail-mapping/1`. */
+  format: string;
+  name: string;
+  /** The system id the events are attributed to. */
+  system: string;
+  /** Canonical field → source column name. `subject` is required. */
+  columns: Record<string, string>;
+  /** Canonical field → a value for every row. */
+  constants: Record<string, string>;
+  /** Canonical field → source value → canonical value. */
+  values: Record<string, Record<string, string>>;
+}
+
+// ---- Subjects and timelines ---------------------------------------------------------------------
+
+export interface Identifier {
+  kind: string;
+  value: string;
+}
+
+export type SubjectSort = 'id' | 'findings' | 'events';
+
+export interface SubjectQuery {
+  /** Part of any identifier (case-insensitive); empty for all. */
+  search: string;
+  sort: SubjectSort;
+  descending: boolean;
+  limit: number;
+  offset: number;
+}
+
+/** One row of the subject list. */
+export interface SubjectSummary {
+  id: number;
+  identifiers: Identifier[];
+  events: number;
+  systems: string[];
+  findings: number;
+  findings_high: number;
+  findings_medium: number;
+  findings_low: number;
+}
+
+/** A page of subjects and how many match in all (for the virtual scroller). */
+export interface SubjectPage {
+  total: number;
+  rows: SubjectSummary[];
+}
+
+export interface Recipient {
+  label: string;
+  legal_name: string | null;
+}
+
+/** Where an event came from. */
+export interface SourceRef {
+  id: number;
+  path: string;
+  sha256: string;
+  line: number | null;
+  locator: string;
+  row_id: number;
+}
+
+/** One event of a timeline. Mirrors engine `TimelineEvent`. */
+export interface TimelineEvent {
+  id: number;
+  identifier: string;
+  system: string;
+  kind: string;
+  stated_kind: string;
+  occurred_at_ms: number | null;
+  occurred_at_text: string | null;
+  zone_basis: string | null;
+  purpose: string | null;
+  purpose_label: string | null;
+  recipients: Recipient[];
+  channel: string | null;
+  method: string | null;
+  capture_source: string | null;
+  collected_by: string | null;
+  notice_version: string | null;
+  evidence_json: string | null;
+  row_id: number;
+  source: SourceRef | null;
+  corroborated_by: number[];
+}
+
+export type ConsentStateName = 'given' | 'withdrawn' | 'refused' | 'expired' | 'none';
+
+/** A stretch of time with one consent state for one purpose. */
+export interface StateSegment {
+  state: ConsentStateName;
+  from_ms: number;
+  /** Null: still holds now. */
+  to_ms: number | null;
+  /** The event that started it. */
+  event_id: number;
+}
+
+export interface PurposeBars {
+  purpose: string;
+  segments: StateSegment[];
+}
+
+/** A name or date of birth a source recorded for the subject (display only). */
+export interface RecordedAttribute {
+  attribute: string;
+  value: string;
+  system: string;
+  source_path: string;
+}
+
+export type DecisionStatus = 'accepted' | 'false-positive' | 'remediated';
+
+export interface Decision {
+  status: DecisionStatus;
+  note: string;
+  by: string | null;
+  at: string;
+}
+
+export type Severity = 'high' | 'medium' | 'low';
+
+/** A finding of the latest audit. Mirrors the CLI's FINDING (SPEC §9). */
+export interface Finding {
+  id: string;
+  rule: string;
+  code: string;
+  severity: Severity;
+  subject: { id: number; identifiers: Identifier[] };
+  purpose: string | null;
+  recipient: string | null;
+  at: string | null;
+  occurrences: string[];
+  event_ids: number[];
+  systems: string[];
+  explanation: string;
+  legal_reference: string;
+  decision: Decision | null;
+}
+
+export interface SubjectTimeline {
+  subject: { id: number; identifiers: Identifier[] };
+  attributes: RecordedAttribute[];
+  /** Sorted by instant; undated events first. */
+  events: TimelineEvent[];
+  /** Consent state per purpose as bars over time. */
+  state_bars: PurposeBars[];
+  findings: Finding[];
+}
+
+/** An event's raw source row, as the file had it. */
+export interface EventSource {
+  event_id: number;
+  system: string;
+  path: string;
+  sha256: string;
+  locator: string;
+  line: number | null;
+  /** CSV header of the file, when it has one. */
+  header: string[] | null;
+  /** The record as stored: one CSV line, or the JSON record. */
+  raw: string;
+  /** The same fact reported by other rows (overlapping exports). */
+  also_in: { path: string; locator: string }[];
+}
+
+// ---- Findings -----------------------------------------------------------------------------------
+
+export interface FindingFilter {
+  rule?: string | null;
+  severity?: Severity | null;
+  purpose?: string | null;
+  system?: string | null;
+  /** `YYYY-MM` of the finding's first instant. */
+  month?: string | null;
+  /** `open` (no decision) or a decision status. */
+  status?: 'open' | DecisionStatus | null;
+  subject_id?: number | null;
+}
+
+export interface FindingPage {
+  total: number;
+  rows: Finding[];
+}
+
+export interface Count {
+  key: string;
+  count: number;
+}
+
+/** Counts of the filtered findings for the dashboard's charts. */
+export interface FindingBreakdown {
+  total: number;
+  by_rule: Count[];
+  by_severity: Count[];
+  by_purpose: Count[];
+  by_system: Count[];
+  by_month: Count[];
+  by_status: Count[];
+  /** When the stored findings were computed; null before the first audit. */
+  audited_at: string | null;
+}
+
+/** Summary of an audit run. */
+export interface AuditSummary {
+  findings: number;
+  subjects: number;
+  events: number;
+  not_evaluated: { rule: string; purpose: string | null; reason: string }[];
+}
+
+// ---- Evidence -----------------------------------------------------------------------------------
+
+export interface PackResult {
+  path: string;
+  sha256: string;
+  manifest_sha256: string;
+  pages: number;
+}
+
+export interface VerifyDifference {
+  against: string;
+  item: string;
+  detail: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  differences: VerifyDifference[];
+  pack_id: string | null;
+  kind: string | null;
+  manifest_sha256: string | null;
+}
+
+// ---- Sources ------------------------------------------------------------------------------------
+
+/** One imported file. Mirrors the CLI's `sources --json`. */
+export interface SourceInfo {
+  id: number;
+  path: string;
+  system: string;
+  sha256: string;
+  bytes: number;
+  imported_at: string;
+  rows_imported: number;
+  rows_rejected: number;
+  rows_warned: number;
+}
+
+export interface SourceIssue {
+  severity: 'warning' | 'rejected';
+  locator: string;
+  field: string | null;
+  message: string;
+}
+
+// ---- Profile ------------------------------------------------------------------------------------
+
+export interface ProfilePurpose {
+  id: string;
+  label: string;
+  lawful_basis: string;
+  channel: string | null;
+  recipients: string[];
+  /** System id (or `*`) → labels that mean this purpose. */
+  aliases: Record<string, string[]>;
+}
+
+export interface ProfileNotice {
+  version: string;
+  effective_from: string;
+  purposes: string[];
+  named_recipients: string[];
+  url: string | null;
+  text: string | null;
+}
+
+export interface ProfileThirdParty {
+  legal_name: string;
+  aliases: string[];
+  tcf_vendor_ids: number[];
+}
+
+export interface ProfilePolicy {
+  withdrawal_grace_hours: number;
+  consent_refresh_months: number;
+  double_opt_in_channels: string[];
+  age_of_digital_consent: number;
+  assumed_time_zone: Record<string, string>;
+}
+
+/**
+ * The organisation's profile (`consenttrail-profile/1`). Fields the editor does not show
+ * (collection points, activities) are kept as they are.
+ */
+export interface Profile {
+  format: string;
+  organisation: { name: string; country: string | null; contact: string | null };
+  purposes: ProfilePurpose[];
+  collection_points: unknown[];
+  activities: unknown[];
+  notices: ProfileNotice[];
+  third_parties: ProfileThirdParty[];
+  policy: ProfilePolicy;
+}
+
+// ---- The interface ------------------------------------------------------------------------------
+
+/** Everything the UI may ask of the backend. Every method rejects with a `BackendError`. */
+export interface Backend {
+  /** Engine version and database path, for the shell. */
+  appInfo(): Promise<AppInfo>;
+
+  // Import
+  importCatalog(): Promise<ImportCatalog>;
+  /** Reads the head of each dropped path (folders and ZIPs expanded); writes nothing. */
+  previewFiles(paths: string[]): Promise<FilePreview[]>;
+  /**
+   * Imports, then re-runs the audit so findings match the data; `onProgress` is called as rows
+   * are read. Rejects with `cancelled` when cancelled (the file in progress is rolled back;
+   * files finished before stay imported).
+   */
+  importFiles(request: ImportRequest, onProgress: (progress: ImportProgress) => void): Promise<ImportReport>;
+  /** Asks the running import to stop; the file in progress is rolled back. */
+  cancelImport(): Promise<void>;
+  /** Saves a column mapping for a CSV header, so files with that header import with it. */
+  saveMapping(header: string[], mapping: ColumnMapping): Promise<void>;
+
+  // Subjects and timelines
+  listSubjects(query: SubjectQuery): Promise<SubjectPage>;
+  subjectTimeline(subjectId: number): Promise<SubjectTimeline>;
+  eventSource(eventId: number): Promise<EventSource>;
+
+  // Findings
+  runAudit(): Promise<AuditSummary>;
+  findingsPage(filter: FindingFilter, limit: number, offset: number): Promise<FindingPage>;
+  findingsBreakdown(filter: FindingFilter): Promise<FindingBreakdown>;
+  decideFinding(findingId: string, status: DecisionStatus, note: string, by: string | null): Promise<Decision>;
+
+  // Evidence
+  makeSubjectPack(subjectId: number, path: string, caseReference: string | null): Promise<PackResult>;
+  makeOrganisationPack(path: string): Promise<PackResult>;
+  verifyPack(path: string): Promise<VerifyReport>;
+
+  // Sources
+  listSources(): Promise<SourceInfo[]>;
+  sourceIssues(sourceId: number): Promise<SourceIssue[]>;
+  removeSource(sourceId: number): Promise<{ removed: number; events_removed: number }>;
+
+  // Profile
+  getProfile(): Promise<Profile>;
+  /** Saves the profile; stored events are re-derived. Rejects with `invalid_input` naming the JSON path. */
+  saveProfile(profile: Profile): Promise<{ events_rederived: number }>;
+
+  // The desktop around the window
+  /** Native file drops on the window; returns a function that stops listening. */
+  onFileDrop(handler: (event: FileDropEvent) => void): Promise<() => void>;
+  /** Native open dialog; null when cancelled. */
+  pickPaths(options: { folders: boolean; pdfOnly?: boolean }): Promise<string[] | null>;
+  /** Native save dialog; null when cancelled. */
+  pickSavePath(defaultName: string): Promise<string | null>;
+  /** Opens a file (a pack) in the system's viewer. */
+  openPath(path: string): Promise<void>;
+}
+
+/** A native drag over or drop on the window. */
+export type FileDropEvent = { type: 'over' } | { type: 'leave' } | { type: 'drop'; paths: string[] };
 
 const CODES: readonly IpcErrorCode[] = ['database', 'invalid_input', 'not_found', 'cancelled', 'internal'];
 

@@ -1,6 +1,29 @@
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
+import { getCurrentWebview } from '@tauri-apps/api/webview';
+import { open, save } from '@tauri-apps/plugin-dialog';
 
-import { BackendError, toIpcError, type AppInfo, type Backend } from './backend';
+import {
+  BackendError,
+  toIpcError,
+  type AppInfo,
+  type AuditSummary,
+  type Backend,
+  type Decision,
+  type EventSource,
+  type FilePreview,
+  type FindingBreakdown,
+  type FindingPage,
+  type ImportCatalog,
+  type ImportProgress,
+  type ImportReport,
+  type PackResult,
+  type Profile,
+  type SourceInfo,
+  type SourceIssue,
+  type SubjectPage,
+  type SubjectTimeline,
+  type VerifyReport,
+} from './backend';
 
 /** Calls a Tauri command; its `{code, message}` rejection becomes a `BackendError`. */
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -11,7 +34,72 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
-/** The real backend: the app's Tauri commands (src-tauri/ipc). */
+/** Wraps a plugin call (the dialogs) so its failures are `BackendError`s too. */
+async function plugin<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (reason: unknown) {
+    throw new BackendError(toIpcError(reason));
+  }
+}
+
+/** The real backend: the app's Tauri commands (src-tauri/ipc) and the native dialogs. */
 export const tauriBackend: Backend = {
   appInfo: () => call<AppInfo>('app_info'),
+
+  importCatalog: () => call<ImportCatalog>('import_catalog'),
+  previewFiles: (paths) => call<FilePreview[]>('preview_files', { paths }),
+  importFiles: (request, onProgress) => {
+    const channel = new Channel<ImportProgress>();
+    channel.onmessage = onProgress;
+    return call<ImportReport>('import_files', { request, onProgress: channel });
+  },
+  cancelImport: () => call<undefined>('cancel_import'),
+  saveMapping: (header, mapping) => call<undefined>('save_mapping', { header, mapping }),
+
+  listSubjects: (query) => call<SubjectPage>('list_subjects', { query }),
+  subjectTimeline: (subjectId) => call<SubjectTimeline>('subject_timeline', { subjectId }),
+  eventSource: (eventId) => call<EventSource>('event_source', { eventId }),
+
+  runAudit: () => call<AuditSummary>('run_audit'),
+  findingsPage: (filter, limit, offset) => call<FindingPage>('findings_page', { filter, limit, offset }),
+  findingsBreakdown: (filter) => call<FindingBreakdown>('findings_breakdown', { filter }),
+  decideFinding: (findingId, status, note, by) =>
+    call<Decision>('decide_finding', { findingId, status, note, by }),
+
+  makeSubjectPack: (subjectId, path, caseReference) =>
+    call<PackResult>('make_subject_pack', { subjectId, path, caseReference }),
+  makeOrganisationPack: (path) => call<PackResult>('make_organisation_pack', { path }),
+  verifyPack: (path) => call<VerifyReport>('verify_pack', { path }),
+
+  listSources: () => call<SourceInfo[]>('list_sources'),
+  sourceIssues: (sourceId) => call<SourceIssue[]>('source_issues', { sourceId }),
+  removeSource: (sourceId) =>
+    call<{ removed: number; events_removed: number }>('remove_source', { sourceId }),
+
+  getProfile: () => call<Profile>('get_profile'),
+  saveProfile: (profile) => call<{ events_rederived: number }>('save_profile', { profile }),
+
+  onFileDrop: (handler) =>
+    plugin(() =>
+      getCurrentWebview().onDragDropEvent((event) => {
+        const payload = event.payload;
+        if (payload.type === 'drop') handler({ type: 'drop', paths: payload.paths });
+        else if (payload.type === 'leave') handler({ type: 'leave' });
+        else handler({ type: 'over' });
+      }),
+    ),
+  pickPaths: ({ folders, pdfOnly }) =>
+    plugin(async () => {
+      const picked = await open({
+        multiple: true,
+        directory: folders,
+        ...(pdfOnly === true ? { filters: [{ name: 'Evidence pack (PDF)', extensions: ['pdf'] }] } : {}),
+      });
+      if (picked === null) return null;
+      return Array.isArray(picked) ? picked : [picked];
+    }),
+  pickSavePath: (defaultName) =>
+    plugin(() => save({ defaultPath: defaultName, filters: [{ name: 'PDF', extensions: ['pdf'] }] })),
+  openPath: (path) => call<undefined>('open_pack', { path }),
 };

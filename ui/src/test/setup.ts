@@ -6,3 +6,8 @@ import { afterEach } from 'vitest';
 afterEach(() => {
   cleanup();
 });
+
+// The app runs with Tauri's `freezePrototype: true`: a library that assigns `toString` (or any
+// other Object.prototype name) on a plain object throws there. Freeze it here too, so such a
+// dependency fails the component tests instead of leaving a blank window.
+Object.freeze(Object.prototype);

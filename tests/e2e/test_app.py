@@ -1,0 +1,389 @@
+"""End-to-end test of ConsentTrail in the real window, through tauri-driver + WebKitWebDriver.
+
+A compliance officer's path: drop a folder of multi-system exports on the window (the test-only
+`e2e_drop` command emits the same event a native drop does), watch the import progress finish,
+find a subject, open their timeline, see a finding and an event's raw source row, make their
+evidence pack, check the file and verify it; then look at every other screen. A screenshot of
+each screen is saved to $E2E_ARTIFACTS.
+
+Run by tests/e2e/run.sh (inside Xvfb, with tauri-driver started); reads:
+  E2E_WEBDRIVER_URL   tauri-driver's address
+  E2E_APP             absolute path of the consent-trail-app binary (built with --features e2e)
+  E2E_ENGINE_VERSION  the version the window must show
+  E2E_DROP_FOLDER     the folder to drop (fixtures plus one large generated export)
+  E2E_LARGE_ROWS      rows in the large export (the progress bar must move while it imports)
+  E2E_WORK            a scratch folder for the pack
+  CONSENTTRAIL_DB     the throwaway database the app must open and show
+  E2E_ARTIFACTS       where the screenshots go
+Exits non-zero when a check fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Callable
+
+from selenium import webdriver
+from selenium.common.exceptions import (
+    ElementNotInteractableException,
+    StaleElementReferenceException,
+)
+from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.file_detector import UselessFileDetector
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+TIMEOUT_S = 30
+# React replaces elements as data arrives: a wait looks again instead of failing on these.
+RERENDERED = (StaleElementReferenceException, ElementNotInteractableException)
+IMPORT_TIMEOUT_S = 300
+# A subject the fixtures give an R1 finding (data shared with a party their consent never named).
+SUBJECT = "soren.ostergaard@example.dk"
+
+
+def env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        sys.exit(f"e2e: {name} is not set (run tests/e2e/run.sh)")
+    return value
+
+
+def connect(url: str, app: str) -> webdriver.Remote:
+    options = ArgOptions()
+    options.set_capability("browserName", "wry")
+    options.set_capability("tauri:options", {"application": app})
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:  # tauri-driver needs a moment to listen
+        try:
+            return webdriver.Remote(command_executor=url, options=options)
+        except WebDriverException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+class Session:
+    """The WebDriver session with the checks and screenshots of this run."""
+
+    def __init__(self, driver: webdriver.Remote, artifacts: Path) -> None:
+        self.driver = driver
+        self.artifacts = artifacts
+        self.passed: list[str] = []
+        self.failed: list[str] = []
+        self.first_shot = True
+
+    def check(self, name: str, ok: bool, detail: str) -> bool:
+        (self.passed if ok else self.failed).append(name)
+        print(f"e2e: {'ok  ' if ok else 'FAIL'} {name}: {detail}", flush=True)
+        return ok
+
+    def all(self, test_id: str) -> list[WebElement]:
+        return self.driver.find_elements(By.CSS_SELECTOR, f'[data-testid="{test_id}"]')
+
+    def wait_for(self, test_id: str, timeout: float = TIMEOUT_S) -> WebElement:
+        def visible(_: webdriver.Remote) -> WebElement | bool:
+            for element in self.all(test_id):
+                if element.is_displayed():
+                    return element
+            return False
+
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.1, ignored_exceptions=RERENDERED).until(visible)
+
+    def wait_until(self, what: Callable[[], object], timeout: float = TIMEOUT_S) -> object:
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.1, ignored_exceptions=RERENDERED).until(lambda _: what())
+
+    def click(self, test_id: str) -> None:
+        """Clicks the first visible element with `test_id`, looking again if a re-render replaced it."""
+        self.wait_until(lambda: click_quietly(self.wait_for(test_id)))
+
+    def type_into(self, test_id: str, text: str) -> None:
+        field = self.wait_for(test_id)
+        field.clear()
+        field.send_keys(text)
+
+    def screenshot(self, name: str, show: str | None = None) -> None:
+        """Saves a screenshot; `show` is a test id to scroll into view first."""
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        if show is not None:
+            elements = self.all(show)
+            if elements:
+                self.driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", elements[0])
+        if self.first_shot:  # the first screenshot of a session is stale: discard it
+            self.driver.get_screenshot_as_png()
+            self.first_shot = False
+        time.sleep(0.4)
+        shot = self.artifacts / f"{name}.png"
+        saved = self.driver.save_screenshot(str(shot))
+        self.check(f"screenshot {name}", saved and shot.stat().st_size > 0, str(shot))
+
+    def body_text(self) -> str:
+        return self.driver.find_element(By.TAG_NAME, "body").text
+
+
+def shell_loads(s: Session, expected_version: str, database: str) -> bool:
+    try:
+        s.wait_until(lambda: s.all("database-path") or s.all("app-info-error"))
+    except TimeoutException:
+        source = s.driver.page_source
+        return s.check("shell loads", False, f"no answer after {TIMEOUT_S}s; the page is: {source[:3000]!r}")
+    errors = s.all("app-info-error")
+    if errors:
+        return s.check("shell loads", False, f"the window shows an error: {errors[0].text!r}")
+    s.check("shell loads", True, "engine version and database path are shown")
+    title = s.wait_for("app-title").text.strip()
+    s.check("title", title == "ConsentTrail", repr(title))
+    version = s.wait_for("engine-version").text.strip()
+    s.check("engine version", version == expected_version, f"{version!r} (expected {expected_version!r})")
+    path = s.wait_for("database-path").text.strip()
+    s.check("database path", path == database, f"{path!r} (expected {database!r})")
+    s.check("database created", Path(database).is_file(), database)
+    return True
+
+
+def drop(s: Session, paths: list[str]) -> None:
+    """Emits a native drop of `paths` through the test-only command (the page's IPC bridge)."""
+    error = s.driver.execute_async_script(
+        """
+        const [paths, done] = arguments;
+        window.__TAURI_INTERNALS__.invoke('e2e_drop', { paths }).then(() => done(null), (e) => done(String(e)));
+        """,
+        paths,
+    )
+    s.check("drop emitted", error is None, repr(error))
+
+
+def import_folder(s: Session, folder: str, large_rows: int) -> None:
+    s.screenshot("import-empty")
+    drop(s, [folder])
+    try:
+        s.wait_until(lambda: len(s.all("import-preview-file")) >= 10)
+    except TimeoutException:
+        s.check("preview", False, f"no previews; the window shows: {s.body_text()[:600]!r}")
+        return
+    files = s.all("import-preview-file")
+    statuses = [f.get_attribute("data-status") for f in files]
+    s.check("preview lists every file", len(files) >= 10, f"{len(files)} files: {statuses}")
+    s.check("preview detects every system", all(st == "ready" for st in statuses), str(statuses))
+    s.screenshot("import-preview", show="import-preview")
+
+    s.click("import-start")
+    # Watch the progress bar move on the large export, then the report.
+    progress_values: set[str] = set()
+    rates: set[str] = set()
+    deadline = time.monotonic() + IMPORT_TIMEOUT_S
+    shot_taken = False
+    while time.monotonic() < deadline and not s.all("import-report"):
+        panels = s.all("import-progress")
+        if panels:
+            try:
+                bars = panels[0].find_elements(By.TAG_NAME, "progress")
+                if bars:
+                    progress_values.add(bars[0].get_attribute("value") or "")
+                text = panels[0].text
+                if "/s" in text:
+                    rates.add(text)
+                if not shot_taken and len(progress_values) >= 2:
+                    s.screenshot("import-progress", show="import-progress")
+                    shot_taken = True
+            except WebDriverException:
+                pass  # the panel went away between the lookup and the read
+        time.sleep(0.2)
+    moving = {v for v in progress_values if v not in ("", "0")}
+    s.check(
+        "progress moves while importing",
+        len(moving) >= 2,
+        f"{len(moving)} distinct progress values over {large_rows} rows: {sorted(moving)[:6]}",
+    )
+    s.check("rows per second shown", bool(rates), next(iter(rates), "none").replace("\n", " | ")[:160])
+    try:
+        report = s.wait_for("import-report", timeout=IMPORT_TIMEOUT_S)
+    except TimeoutException:
+        s.check("import report", False, f"no report; the window shows: {s.body_text()[:600]!r}")
+        return
+    rows = s.all("import-report-file")
+    statuses = [r.get_attribute("data-status") for r in rows]
+    s.check("every file imported", len(rows) >= 10 and all(st == "imported" for st in statuses), str(statuses))
+    consent_rows = next((r.text for r in rows if "ContactPointTypeConsent.csv" in r.text), "")
+    s.check(
+        "rejected rows reported with line, field and reason",
+        all(part in consent_rows for part in ("line 8", "PrivacyConsentStatus", "'Maybe'", "line 10", "missing PartyId")),
+        consent_rows.replace("\n", " | ")[:300],
+    )
+    s.screenshot("import-report", show="import-report")
+
+
+def find_subject(s: Session) -> bool:
+    s.click("import-show-subjects")
+    s.type_into("subject-search", SUBJECT[:5])
+
+    def subject_row() -> WebElement | None:
+        try:
+            # textContent: a long identifier is cut with an ellipsis on screen, not in the DOM.
+            return next((r for r in s.all("subject-row") if SUBJECT in (r.get_attribute("textContent") or "")), None)
+        except StaleElementReferenceException:
+            return None  # the list re-rendered under us: look again
+
+    try:
+        s.wait_until(lambda: subject_row() is not None and "1 subject" in s.wait_for("subject-count").text)
+    except TimeoutException:
+        s.screenshot("subjects")
+        return s.check("subject found", False, f"no row for {SUBJECT}; the window shows: {s.body_text()[:400]!r}")
+    row = subject_row()
+    s.check("subject found", row is not None, (row.get_attribute("textContent") or "")[:160] if row else "gone")
+    count = s.wait_for("subject-count").text
+    s.check("search narrows the list", "1 subject" in count, count)
+    s.screenshot("subjects")
+    opened = s.wait_until(lambda: click_quietly(subject_row()))
+    return bool(opened)
+
+
+def click_quietly(element: WebElement | None) -> bool:
+    """Scrolls to and clicks an element that a re-render may replace or a layout may still be
+    moving; False (try again) when it went stale or could not take the click yet."""
+    if element is None:
+        return False
+    try:
+        element.parent.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        element.click()
+        return True
+    except (StaleElementReferenceException, ElementNotInteractableException):
+        return False
+
+
+def timeline(s: Session) -> None:
+    try:
+        s.wait_for("timeline-screen")
+        s.wait_until(lambda: s.all("timeline-event"))
+    except TimeoutException:
+        s.check("timeline", False, f"the window shows: {s.body_text()[:400]!r}")
+        return
+    findings = s.all("timeline-finding")
+    texts = " ".join(f.text for f in findings)
+    s.check("a finding is shown", "R1" in texts, texts.replace("\n", " | ")[:200])
+    markers = s.all("timeline-finding-marker")
+    s.check("findings are marked on the time axis", len(markers) >= 1, f"{len(markers)} marker(s)")
+    # WebKitWebDriver will not click a <tr> itself: click its first cell (the row handles it).
+    s.wait_until(
+        lambda: click_quietly(next((row.find_element(By.TAG_NAME, "td") for row in s.all("timeline-event")), None))
+    )
+    try:
+        raw = s.wait_for("event-source-raw")
+        s.check("an event shows its raw source row", bool(raw.text.strip()), raw.text[:120])
+    except TimeoutException:
+        s.check("an event shows its raw source row", False, s.body_text()[:300])
+    s.screenshot("timeline", show="timeline-screen")
+
+
+def evidence(s: Session, work: Path) -> None:
+    s.click("make-pack")
+    pack = work / "evidence-soren.pdf"
+    s.type_into("pack-path", str(pack))
+    s.click("pack-make")
+    try:
+        s.wait_for("pack-result", timeout=120)
+    except TimeoutException:
+        s.check("pack written", False, s.body_text()[:400])
+        return
+    s.check("pack written", pack.is_file() and pack.stat().st_size > 0, str(pack))
+    shown_sha = s.wait_for("pack-result-sha256").text.strip()
+    actual_sha = hashlib.sha256(pack.read_bytes()).hexdigest()
+    s.check("the window shows the file's SHA-256", actual_sha in shown_sha, f"{shown_sha[:20]}… vs {actual_sha[:20]}…")
+    if shutil.which("qpdf"):
+        qpdf = subprocess.run(["qpdf", "--check", str(pack)], capture_output=True, text=True)
+        s.check("qpdf --check", qpdf.returncode == 0, " ".join(qpdf.stdout.split())[:160] or qpdf.stderr)
+    s.type_into("verify-path", str(pack))
+    s.click("verify-run")
+    try:
+        result = s.wait_until(
+            lambda: next((r for r in s.all("verify-result") if r.get_attribute("data-ok") in ("true", "false")), None),
+            timeout=60,
+        )
+    except TimeoutException:
+        s.check("pack verifies", False, s.body_text()[:400])
+        return
+    assert isinstance(result, WebElement)
+    s.check("pack verifies", result.get_attribute("data-ok") == "true", result.text.replace("\n", " | ")[:200])
+    s.screenshot("evidence", show="pack-result")
+
+
+def other_screens(s: Session) -> None:
+    s.click("nav-findings")
+    try:
+        total = s.wait_for("findings-total").text
+        s.wait_until(lambda: s.all("finding-row"))
+        s.check("findings dashboard", any(ch.isdigit() for ch in total), total)
+        s.wait_for("findings-chart-rule")
+    except TimeoutException:
+        s.check("findings dashboard", False, s.body_text()[:400])
+    s.screenshot("findings")
+
+    s.click("nav-sources")
+    try:
+        s.wait_until(lambda: len(s.all("source-row")) >= 10)
+        s.check("sources listed", True, f"{len(s.all('source-row'))} sources")
+    except TimeoutException:
+        s.check("sources listed", False, s.body_text()[:400])
+    s.screenshot("sources")
+
+    s.click("nav-profile")
+    try:
+        s.wait_until(lambda: s.all("profile-purpose"))
+        s.check("profile editor", True, f"{len(s.all('profile-purpose'))} purposes")
+    except TimeoutException:
+        s.check("profile editor", False, s.body_text()[:400])
+    s.screenshot("profile")
+
+    # Keyboard: the navigation is reachable with Tab and works with Enter.
+    s.wait_for("nav-import").send_keys(Keys.ENTER)
+    s.check(
+        "navigation works from the keyboard",
+        s.wait_for("nav-import").get_attribute("aria-current") == "page",
+        "Enter on Import",
+    )
+
+
+def main() -> int:
+    url = env("E2E_WEBDRIVER_URL")
+    app = env("E2E_APP")
+    expected_version = env("E2E_ENGINE_VERSION")
+    database = env("CONSENTTRAIL_DB")
+    folder = env("E2E_DROP_FOLDER")
+    large_rows = int(env("E2E_LARGE_ROWS"))
+    work = Path(env("E2E_WORK"))
+    artifacts = Path(env("E2E_ARTIFACTS"))
+
+    driver = connect(url, app)
+    # Typing a path that exists must type it, not upload the file (Selenium's default).
+    driver.file_detector = UselessFileDetector()
+    driver.set_window_size(1280, 800)
+    s = Session(driver, artifacts)
+    try:
+        if shell_loads(s, expected_version, database):
+            import_folder(s, folder, large_rows)
+            if find_subject(s):
+                timeline(s)
+                evidence(s, work)
+            other_screens(s)
+    except (TimeoutException, WebDriverException) as error:
+        traceback.print_exc()
+        s.check("session", False, f"{type(error).__name__}: {error}; the window shows: {s.body_text()[:400]!r}")
+        s.screenshot("failure")
+    finally:
+        driver.quit()
+
+    print(f"e2e: {len(s.passed)} passed, {len(s.failed)} failed", flush=True)
+    return 1 if s.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

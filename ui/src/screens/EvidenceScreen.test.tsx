@@ -1,0 +1,174 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
+
+import { BackendContext, BackendError, type Backend, type PackResult, type VerifyReport } from '../api';
+import { fakeBackend } from '../test/fakeBackend';
+import { defaultPackName, EvidenceScreen } from './EvidenceScreen';
+import type { EvidenceRequest } from './types';
+
+const PACK: PackResult = {
+  path: '/home/dpo/packs/ada.pdf',
+  sha256: 'c0ffee'.padEnd(64, '1'),
+  manifest_sha256: 'feed'.padEnd(64, '2'),
+  pages: 14,
+};
+
+const MATCHES: VerifyReport = {
+  ok: true,
+  differences: [],
+  pack_id: 'pack-2024-05-01-0007',
+  kind: 'subject',
+  manifest_sha256: PACK.manifest_sha256,
+};
+
+function renderEvidence(backend: Backend, request: EvidenceRequest | null) {
+  const view = render(
+    <BackendContext value={backend}>
+      <EvidenceScreen request={request} />
+    </BackendContext>,
+  );
+  return {
+    ...view,
+    rerenderWith: (next: EvidenceRequest | null) => {
+      view.rerender(
+        <BackendContext value={backend}>
+          <EvidenceScreen request={next} />
+        </BackendContext>,
+      );
+    },
+  };
+}
+
+const ADA: EvidenceRequest = { kind: 'subject', subjectId: 7, label: 'ada@example.com', seq: 1 };
+
+describe('EvidenceScreen', () => {
+  it('makes a subject pack to a typed path and shows its hashes, then opens and verifies it', async () => {
+    const makeSubjectPack = vi.fn(() => Promise.resolve(PACK));
+    const openPath = vi.fn(() => Promise.resolve());
+    const verifyPack = vi.fn(() => Promise.resolve(MATCHES));
+    renderEvidence(fakeBackend({ makeSubjectPack, openPath, verifyPack }), ADA);
+
+    expect(screen.getByTestId('pack-subject')).toHaveTextContent('ada@example.com');
+    const make = screen.getByTestId('pack-make');
+    expect(make).toBeDisabled();
+    fireEvent.change(screen.getByTestId('pack-path'), { target: { value: '/home/dpo/packs/ada' } });
+    expect(make).toBeDisabled();
+    expect(screen.getByText('Give the output path of a .pdf file.')).toBeInTheDocument();
+    fireEvent.change(screen.getByTestId('pack-path'), { target: { value: '/home/dpo/packs/ada.pdf' } });
+    fireEvent.change(screen.getByLabelText('Case reference (optional)'), { target: { value: ' ICO RFA0123 ' } });
+    expect(make).toBeEnabled();
+    fireEvent.click(make);
+
+    const result = await screen.findByTestId('pack-result');
+    expect(makeSubjectPack).toHaveBeenCalledWith(7, '/home/dpo/packs/ada.pdf', 'ICO RFA0123');
+    expect(screen.getByTestId('pack-result-path')).toHaveTextContent('/home/dpo/packs/ada.pdf');
+    expect(screen.getByTestId('pack-result-sha256')).toHaveTextContent(PACK.sha256);
+    expect(result).toHaveTextContent(PACK.manifest_sha256);
+    expect(result).toHaveTextContent('14');
+
+    fireEvent.click(within(result).getByRole('button', { name: 'Open' }));
+    expect(openPath).toHaveBeenCalledWith('/home/dpo/packs/ada.pdf');
+
+    fireEvent.click(within(result).getByRole('button', { name: 'Verify' }));
+    const verified = await screen.findByTestId('verify-result');
+    expect(verifyPack).toHaveBeenCalledWith('/home/dpo/packs/ada.pdf');
+    expect(verified).toHaveAttribute('data-ok', 'true');
+    expect(verified).toHaveTextContent('The pack matches the database: every event and finding it lists is unchanged');
+    expect(verified).toHaveTextContent('pack-2024-05-01-0007');
+    expect(screen.getByTestId('verify-path')).toHaveValue('/home/dpo/packs/ada.pdf');
+  });
+
+  it('sends no case reference when none was typed, and shows why a pack could not be made', async () => {
+    const makeSubjectPack = vi.fn(() =>
+      Promise.reject(new BackendError({ code: 'not_found', message: 'no subject with id 7' })),
+    );
+    renderEvidence(fakeBackend({ makeSubjectPack }), ADA);
+    fireEvent.change(screen.getByTestId('pack-path'), { target: { value: '/tmp/ada.PDF' } });
+    fireEvent.click(screen.getByTestId('pack-make'));
+    expect(await screen.findByRole('alert')).toHaveTextContent('no subject with id 7');
+    expect(makeSubjectPack).toHaveBeenCalledWith(7, '/tmp/ada.PDF', null);
+    expect(screen.queryByTestId('pack-result')).not.toBeInTheDocument();
+  });
+
+  it('makes an organisation pack to a chosen path, and explains where subject packs come from', async () => {
+    const pickSavePath = vi.fn(() => Promise.resolve('/home/dpo/packs/organisation-evidence.pdf'));
+    const makeOrganisationPack = vi.fn(() => Promise.resolve({ ...PACK, path: '/home/dpo/packs/organisation-evidence.pdf' }));
+    renderEvidence(fakeBackend({ pickSavePath, makeOrganisationPack }), null);
+
+    fireEvent.click(screen.getByRole('radio', { name: /Subject pack/ }));
+    expect(screen.getByTestId('pack-no-subject')).toHaveTextContent('Make evidence pack');
+    expect(screen.getByTestId('pack-make')).toBeDisabled();
+
+    fireEvent.click(screen.getByRole('radio', { name: /Organisation pack/ }));
+    fireEvent.click(screen.getByRole('button', { name: 'Choose…' }));
+    await waitFor(() => {
+      expect(screen.getByTestId('pack-path')).toHaveValue('/home/dpo/packs/organisation-evidence.pdf');
+    });
+    expect(pickSavePath).toHaveBeenCalledWith('organisation-evidence.pdf');
+    fireEvent.click(screen.getByTestId('pack-make'));
+    expect(await screen.findByTestId('pack-result-path')).toHaveTextContent('/home/dpo/packs/organisation-evidence.pdf');
+    expect(makeOrganisationPack).toHaveBeenCalledWith('/home/dpo/packs/organisation-evidence.pdf');
+  });
+
+  it('verifies a dropped pack at once and lists every difference', async () => {
+    const verifyPack = vi.fn(() =>
+      Promise.resolve<VerifyReport>({
+        ok: false,
+        differences: [
+          { against: 'database', item: 'event 1042', detail: 'no longer in the database (its source was removed)' },
+          { against: 'manifest', item: 'finding R2-7f3a', detail: 'decision changed from open to accepted' },
+        ],
+        pack_id: 'pack-2024-05-01-0007',
+        kind: 'subject',
+        manifest_sha256: PACK.manifest_sha256,
+      }),
+    );
+    renderEvidence(fakeBackend({ verifyPack }), { kind: 'verify', path: '/Downloads/ada.pdf', seq: 4 });
+
+    const result = await screen.findByTestId('verify-result');
+    expect(verifyPack).toHaveBeenCalledWith('/Downloads/ada.pdf');
+    expect(result).toHaveAttribute('data-ok', 'false');
+    expect(result).toHaveTextContent('2 differences');
+    const rows = within(screen.getByTestId('verify-differences')).getAllByRole('row');
+    expect(rows[1]).toHaveTextContent('event 1042');
+    expect(rows[1]).toHaveTextContent('no longer in the database (its source was removed)');
+    expect(rows[2]).toHaveTextContent('finding R2-7f3a');
+    expect(screen.getByTestId('verify-path')).toHaveValue('/Downloads/ada.pdf');
+  });
+
+  it('verifies a pack chosen in the file dialog or typed', async () => {
+    const pickPaths = vi.fn(() => Promise.resolve(['/packs/chosen.pdf']));
+    const verifyPack = vi.fn(() => Promise.resolve(MATCHES));
+    renderEvidence(fakeBackend({ pickPaths, verifyPack }), null);
+
+    expect(screen.getByTestId('verify-run')).toBeDisabled();
+    fireEvent.click(screen.getByRole('button', { name: 'Choose a pack…' }));
+    await screen.findByTestId('verify-result');
+    expect(pickPaths).toHaveBeenCalledWith({ folders: false, pdfOnly: true });
+    expect(verifyPack).toHaveBeenLastCalledWith('/packs/chosen.pdf');
+
+    fireEvent.change(screen.getByTestId('verify-path'), { target: { value: '/packs/typed.pdf' } });
+    fireEvent.click(screen.getByTestId('verify-run'));
+    await waitFor(() => {
+      expect(verifyPack).toHaveBeenLastCalledWith('/packs/typed.pdf');
+    });
+    expect(await screen.findByTestId('verify-result')).toHaveTextContent('/packs/typed.pdf');
+  });
+
+  it('takes a new subject from a new request', () => {
+    const { rerenderWith } = renderEvidence(fakeBackend({}), ADA);
+    fireEvent.change(screen.getByTestId('pack-path'), { target: { value: '/tmp/ada.pdf' } });
+    rerenderWith({ kind: 'subject', subjectId: 9, label: 'Zoë Ångström', seq: 2 });
+    expect(screen.getByTestId('pack-subject')).toHaveTextContent('Zoë Ångström');
+    expect(screen.getByTestId('pack-path')).toHaveValue('');
+  });
+});
+
+describe('defaultPackName', () => {
+  it('derives a safe file name from the subject label', () => {
+    expect(defaultPackName({ subjectId: 7, label: 'ada@example.com', seq: 1 })).toBe('evidence-ada-example.com.pdf');
+    expect(defaultPackName({ subjectId: 9, label: 'Zoë Ångström', seq: 1 })).toBe('evidence-zoe-angstrom.pdf');
+    expect(defaultPackName({ subjectId: 3, label: '王小明', seq: 1 })).toBe('evidence-subject-3.pdf');
+    expect(defaultPackName(null)).toBe('organisation-evidence.pdf');
+  });
+});

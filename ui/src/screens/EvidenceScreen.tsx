@@ -1,0 +1,391 @@
+import { useEffect, useId, useState } from 'react';
+
+import { useBackend, type PackResult, type VerifyReport } from '../api';
+import { ErrorNotice } from '../components/ErrorNotice';
+import type { EvidenceRequest } from './types';
+import './evidence.css';
+
+/** The subject a pack is made for, as the timeline handed it over. */
+interface PackSubject {
+  subjectId: number;
+  label: string;
+  seq: number;
+}
+
+/** One verification to run; a new object runs it again, even for the same path. */
+interface VerifyRequest {
+  path: string;
+}
+
+/** `Ada Lovelace <ada@example.com>` → `evidence-ada-lovelace-ada-example.com.pdf`: safe on every file system. */
+export function defaultPackName(subject: PackSubject | null): string {
+  if (subject === null) return 'organisation-evidence.pdf';
+  const slug = subject.label
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .slice(0, 60);
+  return `evidence-${slug === '' ? `subject-${String(subject.subjectId)}` : slug}.pdf`;
+}
+
+/** Evidence: make a subject or organisation pack, open it, verify a pack. */
+export function EvidenceScreen({ request }: { request: EvidenceRequest | null }) {
+  const [seenSeq, setSeenSeq] = useState<number | null>(null);
+  const [subject, setSubject] = useState<PackSubject | null>(null);
+  const [verifyPath, setVerifyPath] = useState('');
+  const [verifyRequest, setVerifyRequest] = useState<VerifyRequest | null>(null);
+
+  const verify = (path: string) => {
+    setVerifyPath(path);
+    setVerifyRequest({ path });
+  };
+
+  // A new request (new seq) from the timeline or a dropped PDF; adjusted while rendering so
+  // the screen never shows the previous subject first.
+  if (request !== null && request.seq !== seenSeq) {
+    setSeenSeq(request.seq);
+    if (request.kind === 'subject') setSubject({ subjectId: request.subjectId, label: request.label, seq: request.seq });
+    else verify(request.path);
+  }
+
+  return (
+    <section className="screen evidence-screen">
+      <h2 className="screen-title">Evidence</h2>
+      <div className="evidence-panels">
+        <MakePackPanel key={subject?.seq ?? 'none'} subject={subject} onVerify={verify} />
+        <VerifyPanel path={verifyPath} request={verifyRequest} onPathChange={setVerifyPath} onVerify={verify} />
+      </div>
+    </section>
+  );
+}
+
+/** Makes a subject or organisation pack; remounted (by key) for each subject handed over. */
+function MakePackPanel({ subject, onVerify }: { subject: PackSubject | null; onVerify: (path: string) => void }) {
+  const backend = useBackend();
+  const id = useId();
+  const [kind, setKind] = useState<'subject' | 'organisation'>(subject === null ? 'organisation' : 'subject');
+  const [caseReference, setCaseReference] = useState('');
+  const [path, setPath] = useState('');
+  const [making, setMaking] = useState(false);
+  const [result, setResult] = useState<PackResult | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const packSubject = kind === 'subject' ? subject : null;
+  const pathOk = path.trim().toLowerCase().endsWith('.pdf');
+  const blocked =
+    kind === 'subject' && subject === null
+      ? 'Choose a subject first.'
+      : pathOk
+        ? null
+        : 'Give the output path of a .pdf file.';
+
+  const choose = async () => {
+    setError(null);
+    try {
+      const chosen = await backend.pickSavePath(defaultPackName(packSubject));
+      if (chosen !== null) setPath(chosen);
+    } catch (reason: unknown) {
+      setError(reason);
+    }
+  };
+
+  const make = async () => {
+    setMaking(true);
+    setError(null);
+    setResult(null);
+    try {
+      const target = path.trim();
+      const reference = caseReference.trim();
+      setResult(
+        packSubject === null
+          ? await backend.makeOrganisationPack(target)
+          : await backend.makeSubjectPack(packSubject.subjectId, target, reference === '' ? null : reference),
+      );
+    } catch (reason: unknown) {
+      setError(reason);
+    } finally {
+      setMaking(false);
+    }
+  };
+
+  return (
+    <section className="card evidence-panel" aria-labelledby={`${id}-title`}>
+      <h3 id={`${id}-title`} className="card-title">
+        Make a pack
+      </h3>
+      <fieldset className="evidence-kind" disabled={making}>
+        <legend>Kind of pack</legend>
+        <label>
+          <input type="radio" name={`${id}-kind`} checked={kind === 'subject'} onChange={() => { setKind('subject'); }} />
+          Subject pack — the consent record of one person
+        </label>
+        <label>
+          <input
+            type="radio"
+            name={`${id}-kind`}
+            checked={kind === 'organisation'}
+            onChange={() => { setKind('organisation'); }}
+          />
+          Organisation pack — an audit of the whole programme
+        </label>
+      </fieldset>
+
+      {kind === 'subject' &&
+        (subject === null ? (
+          <p className="notice notice-warn" data-testid="pack-no-subject">
+            No subject chosen. Open a subject’s timeline (Subjects) and choose “Make evidence pack” there.
+          </p>
+        ) : (
+          <>
+            <p className="evidence-subject">
+              Subject: <strong data-testid="pack-subject">{subject.label}</strong>
+            </p>
+            <div className="evidence-field">
+              <label htmlFor={`${id}-case`}>Case reference (optional)</label>
+              <input
+                id={`${id}-case`}
+                value={caseReference}
+                placeholder="e.g. ICO case RFA0123456"
+                disabled={making}
+                onChange={(event) => { setCaseReference(event.target.value); }}
+              />
+            </div>
+          </>
+        ))}
+
+      <div className="evidence-field">
+        <label htmlFor={`${id}-path`}>Save the pack as</label>
+        <div className="evidence-path">
+          <input
+            id={`${id}-path`}
+            data-testid="pack-path"
+            className="mono"
+            value={path}
+            placeholder={`/path/to/${defaultPackName(packSubject)}`}
+            disabled={making}
+            aria-describedby={blocked === null ? undefined : `${id}-blocked`}
+            onChange={(event) => { setPath(event.target.value); }}
+          />
+          <button type="button" disabled={making} onClick={() => void choose()}>
+            Choose…
+          </button>
+        </div>
+      </div>
+      <div className="toolbar">
+        <button
+          type="button"
+          className="primary"
+          data-testid="pack-make"
+          disabled={blocked !== null || making}
+          aria-describedby={blocked === null ? undefined : `${id}-blocked`}
+          onClick={() => void make()}
+        >
+          {making ? 'Making the pack…' : 'Make pack'}
+        </button>
+        {blocked !== null && (
+          <span id={`${id}-blocked`} className="muted evidence-blocked">
+            {blocked}
+          </span>
+        )}
+        {making && (
+          <span role="status" className="muted evidence-blocked">
+            Writing the PDF; large packs take a while.
+          </span>
+        )}
+      </div>
+      {error !== null && <ErrorNotice error={error} title="The pack was not made" />}
+      {result !== null && <PackResultCard result={result} onVerify={onVerify} />}
+    </section>
+  );
+}
+
+/** The pack just written: where, its hashes, and the next steps (open it, verify it). */
+function PackResultCard({ result, onVerify }: { result: PackResult; onVerify: (path: string) => void }) {
+  const backend = useBackend();
+  const [openError, setOpenError] = useState<unknown>(null);
+  const open = async () => {
+    setOpenError(null);
+    try {
+      await backend.openPath(result.path);
+    } catch (reason: unknown) {
+      setOpenError(reason);
+    }
+  };
+  return (
+    <div className="notice notice-ok evidence-result" data-testid="pack-result" role="status">
+      <p className="notice-title">Pack written</p>
+      <dl className="evidence-facts">
+        <dt>File</dt>
+        <dd className="mono" data-testid="pack-result-path">
+          {result.path}
+        </dd>
+        <dt>SHA-256 of the file</dt>
+        <dd className="mono" data-testid="pack-result-sha256">
+          {result.sha256}
+        </dd>
+        <dt>Manifest SHA-256</dt>
+        <dd className="mono">{result.manifest_sha256}</dd>
+        <dt>Pages</dt>
+        <dd>{result.pages}</dd>
+      </dl>
+      <div className="toolbar">
+        <button type="button" onClick={() => void open()}>
+          Open
+        </button>
+        <button type="button" onClick={() => { onVerify(result.path); }}>
+          Verify
+        </button>
+      </div>
+      {openError !== null && <ErrorNotice error={openError} title="The pack could not be opened" />}
+    </div>
+  );
+}
+
+/** The answer to a verification, tagged with the request it answers. */
+type Verified =
+  | { request: VerifyRequest; report: VerifyReport; error: null }
+  | { request: VerifyRequest; report: null; error: unknown };
+
+/** Checks a pack: runs for each new request (typed, chosen, dropped, or just made). */
+function VerifyPanel({
+  path,
+  request,
+  onPathChange,
+  onVerify,
+}: {
+  path: string;
+  request: VerifyRequest | null;
+  onPathChange: (path: string) => void;
+  onVerify: (path: string) => void;
+}) {
+  const backend = useBackend();
+  const id = useId();
+  const [verified, setVerified] = useState<Verified | null>(null);
+  const [pickError, setPickError] = useState<unknown>(null);
+
+  useEffect(() => {
+    if (request === null) return;
+    let live = true;
+    backend.verifyPack(request.path).then(
+      (report) => {
+        if (live) setVerified({ request, report, error: null });
+      },
+      (error: unknown) => {
+        if (live) setVerified({ request, report: null, error });
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [backend, request]);
+
+  const verifying = request !== null && verified?.request !== request;
+  const current = verified !== null && verified.request === request ? verified : null;
+
+  const choose = async () => {
+    setPickError(null);
+    try {
+      const picked = await backend.pickPaths({ folders: false, pdfOnly: true });
+      const [first] = picked ?? [];
+      if (first !== undefined) onVerify(first);
+    } catch (reason: unknown) {
+      setPickError(reason);
+    }
+  };
+
+  return (
+    <section className="card evidence-panel" aria-labelledby={`${id}-title`}>
+      <h3 id={`${id}-title`} className="card-title">
+        Verify a pack
+      </h3>
+      <p className="muted evidence-note">
+        A pack carries its own integrity data: its manifest, and the manifest’s SHA-256 printed in the pack and in
+        every page footer, so an auditor can check it without ConsentTrail. Verifying here checks the pack against its
+        manifest and compares that manifest with this database.
+      </p>
+      <form
+        className="evidence-field"
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (path.trim() !== '') onVerify(path.trim());
+        }}
+      >
+        <label htmlFor={`${id}-path`}>Pack to verify</label>
+        <div className="evidence-path">
+          <input
+            id={`${id}-path`}
+            data-testid="verify-path"
+            className="mono"
+            value={path}
+            placeholder="/path/to/evidence.pdf"
+            onChange={(event) => { onPathChange(event.target.value); }}
+          />
+          <button type="button" onClick={() => void choose()}>
+            Choose a pack…
+          </button>
+          <button type="submit" className="primary" data-testid="verify-run" disabled={path.trim() === '' || verifying}>
+            {verifying ? 'Verifying…' : 'Verify'}
+          </button>
+        </div>
+      </form>
+      {verifying && <p role="status">Verifying {request.path}…</p>}
+      {pickError !== null && <ErrorNotice error={pickError} title="The file chooser could not be opened" />}
+      {current?.error != null && <ErrorNotice error={current.error} title="The pack could not be verified" />}
+      {current?.report != null && <VerifyResult path={current.request.path} report={current.report} />}
+    </section>
+  );
+}
+
+/** Whether the pack still matches, and if not, exactly what differs. */
+function VerifyResult({ path, report }: { path: string; report: VerifyReport }) {
+  return (
+    <div
+      className={`notice ${report.ok ? 'notice-ok' : 'notice-error'} evidence-result`}
+      data-testid="verify-result"
+      data-ok={report.ok ? 'true' : 'false'}
+      role="status"
+    >
+      <p className="notice-title">
+        {report.ok
+          ? 'The pack matches the database: every event and finding it lists is unchanged.'
+          : `The pack does not match the database: ${String(report.differences.length)} ${
+              report.differences.length === 1 ? 'difference' : 'differences'
+            }.`}
+      </p>
+      <dl className="evidence-facts">
+        <dt>Pack</dt>
+        <dd className="mono">{path}</dd>
+        <dt>Pack id</dt>
+        <dd className="mono">{report.pack_id ?? 'not found in the file'}</dd>
+        <dt>Kind</dt>
+        <dd>{report.kind ?? '—'}</dd>
+        <dt>Manifest SHA-256</dt>
+        <dd className="mono">{report.manifest_sha256 ?? '—'}</dd>
+      </dl>
+      {report.differences.length > 0 && (
+        <div className="table-scroll evidence-differences">
+          <table className="table" data-testid="verify-differences">
+            <thead>
+              <tr>
+                <th scope="col">Compared with</th>
+                <th scope="col">Item</th>
+                <th scope="col">What differs</th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.differences.map((difference, index) => (
+                <tr key={index}>
+                  <td>{difference.against}</td>
+                  <td className="mono">{difference.item}</td>
+                  <td>{difference.detail}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}

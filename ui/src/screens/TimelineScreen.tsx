@@ -1,0 +1,142 @@
+import { useEffect, useState } from 'react';
+
+import { useBackend, type SubjectTimeline } from '../api';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { FindingCard, findingAnchor } from '../components/FindingCard';
+import { EventSourcePanel } from './timeline/EventSourcePanel';
+import { EventsTable } from './timeline/EventsTable';
+import { Legend } from './timeline/Legend';
+import { TimelineChart } from './timeline/TimelineChart';
+import { TimelineHeader } from './timeline/TimelineHeader';
+import { UndatedEvents } from './timeline/UndatedEvents';
+import './timeline.css';
+
+type TimelineLoad =
+  | { subjectId: number; status: 'ready'; timeline: SubjectTimeline }
+  | { subjectId: number; status: 'error'; error: unknown };
+
+/** The subject's timeline; `null` while the answer for this very subject is on its way. */
+function useTimeline(subjectId: number): TimelineLoad | null {
+  const backend = useBackend();
+  const [load, setLoad] = useState<TimelineLoad | null>(null);
+  useEffect(() => {
+    let current = true;
+    backend.subjectTimeline(subjectId).then(
+      (timeline) => {
+        if (current) setLoad({ subjectId, status: 'ready', timeline });
+      },
+      (error: unknown) => {
+        if (current) setLoad({ subjectId, status: 'error', error });
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [backend, subjectId]);
+  return load?.subjectId === subjectId ? load : null;
+}
+
+interface TimelineScreenProps {
+  subjectId: number;
+  onBack: () => void;
+  onMakePack: (subjectId: number, label: string) => void;
+}
+
+/** One subject's timeline: swimlanes, consent-state bars, findings, raw rows. */
+export function TimelineScreen({ subjectId, onBack, onMakePack }: TimelineScreenProps) {
+  const load = useTimeline(subjectId);
+  if (load?.status === 'ready') {
+    return <TimelineView timeline={load.timeline} onBack={onBack} onMakePack={onMakePack} />;
+  }
+  return (
+    <section className="screen tl-screen" data-testid="timeline-screen">
+      <div className="toolbar">
+        <button type="button" onClick={onBack} data-testid="timeline-back">
+          ← Back to subjects
+        </button>
+      </div>
+      {load === null ? (
+        <p role="status" className="muted-inline">
+          Loading the timeline of subject #{subjectId}…
+        </p>
+      ) : (
+        <ErrorNotice error={load.error} title="The timeline could not be loaded" />
+      )}
+    </section>
+  );
+}
+
+/** The loaded timeline, with the event whose source row is open (if any) beside it. */
+function TimelineView({
+  timeline,
+  onBack,
+  onMakePack,
+}: {
+  timeline: SubjectTimeline;
+  onBack: () => void;
+  onMakePack: (subjectId: number, label: string) => void;
+}) {
+  const [selectedEventId, setSelectedEventId] = useState<number | null>(null);
+  const selectedEvent = timeline.events.find((event) => event.id === selectedEventId) ?? null;
+
+  /** A marker on the chart brings its finding card into view (focus scrolls it there). */
+  const showFinding = (findingId: string) => {
+    document.getElementById(findingAnchor(findingId))?.focus();
+  };
+
+  return (
+    <section className="screen tl-screen" data-testid="timeline-screen">
+      <TimelineHeader timeline={timeline} onBack={onBack} onMakePack={onMakePack} />
+      <div className={selectedEvent === null ? 'tl-body' : 'tl-body tl-body-with-source'}>
+        <div className="tl-main">
+          <section className="card" aria-labelledby="tl-chart-title">
+            <h3 className="card-title" id="tl-chart-title">
+              Timeline
+            </h3>
+            <p className="muted tl-hint">Times in UTC. Select a marker to see the row it was read from.</p>
+            <TimelineChart
+              timeline={timeline}
+              selectedEventId={selectedEventId}
+              onSelectEvent={setSelectedEventId}
+              onSelectFinding={showFinding}
+            />
+            <Legend />
+            <UndatedEvents events={timeline.events} selectedEventId={selectedEventId} onSelect={setSelectedEventId} />
+          </section>
+
+          <section className="card" aria-labelledby="tl-findings-title">
+            <h3 className="card-title" id="tl-findings-title">
+              Findings ({timeline.findings.length})
+            </h3>
+            {timeline.findings.length === 0 ? (
+              <p className="muted-inline">The latest audit found nothing for this subject.</p>
+            ) : (
+              <ul className="tl-findings-list">
+                {timeline.findings.map((finding) => (
+                  <li key={finding.id}>
+                    <FindingCard finding={finding} testId="timeline-finding" onSelectEvent={setSelectedEventId} />
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+
+          <section className="card" aria-labelledby="tl-events-title">
+            <h3 className="card-title" id="tl-events-title">
+              Events ({timeline.events.length})
+            </h3>
+            <EventsTable events={timeline.events} selectedEventId={selectedEventId} onSelect={setSelectedEventId} />
+          </section>
+        </div>
+        {selectedEvent !== null && (
+          <EventSourcePanel
+            event={selectedEvent}
+            onClose={() => {
+              setSelectedEventId(null);
+            }}
+          />
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,69 @@
+import { useId } from 'react';
+
+import type { ImportProgress } from '../../api';
+import { fileName, formatBytes, formatCount } from './format';
+
+/** What a running import shows: where it is, how fast, and a way out. */
+export interface RunningImport {
+  progress: ImportProgress | null;
+  rowsPerSecond: number | null;
+  /** 1-based number of the `importFiles` call running, and how many there are. */
+  run: number;
+  runs: number;
+  cancelling: boolean;
+}
+
+/** The running panel: a progress bar of the current file, rows read, speed, and Cancel. */
+export function ImportProgressPanel({ running, onCancel }: { running: RunningImport; onCancel: () => void }) {
+  const titleId = useId();
+  const { progress } = running;
+  const auditing = progress?.phase === 'auditing';
+  const label =
+    progress === null ? 'Starting…' : auditing ? 'Checking the rules…' : `Reading ${fileName(progress.file)}`;
+  return (
+    <section className="card import-progress" data-testid="import-progress" aria-busy="true" aria-labelledby={titleId}>
+      <h3 id={titleId} className="card-title">
+        Importing
+        {running.runs > 1 && <span className="muted"> (run {running.run} of {running.runs})</span>}
+      </h3>
+      <p role="status" className="import-progress-phase">
+        {label}
+      </p>
+      {progress !== null && !auditing && progress.bytes_total > 0 ? (
+        <progress className="progress" value={progress.bytes_done} max={progress.bytes_total} aria-label="Progress of the current file" />
+      ) : (
+        <progress className="progress" aria-label={auditing ? 'Checking the rules' : 'Starting'} />
+      )}
+      {progress !== null && !auditing && (
+        <dl className="import-progress-facts">
+          <div>
+            <dt>File</dt>
+            <dd className="mono" title={progress.file}>
+              {progress.file}
+            </dd>
+          </div>
+          <div>
+            <dt>Rows read</dt>
+            <dd>{formatCount(progress.rows)}</dd>
+          </div>
+          <div>
+            <dt>Speed</dt>
+            <dd>{running.rowsPerSecond === null ? 'measuring…' : `${formatCount(running.rowsPerSecond)} rows/s`}</dd>
+          </div>
+          <div>
+            <dt>Read</dt>
+            <dd>
+              {formatBytes(progress.bytes_done)} of {formatBytes(progress.bytes_total)}
+            </dd>
+          </div>
+        </dl>
+      )}
+      <div className="toolbar">
+        <button type="button" className="danger" data-testid="import-cancel" disabled={running.cancelling} onClick={onCancel}>
+          {running.cancelling ? 'Cancelling…' : 'Cancel'}
+        </button>
+        <span className="muted">Cancelling rolls back the file in progress; files already finished stay imported.</span>
+      </div>
+    </section>
+  );
+}
