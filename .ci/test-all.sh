@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of ConsentTrail, installing what is missing first: formatting, clippy with
 # warnings as errors, all Rust tests (engine, CLI, app IPC), the UI's type check, lint and
-# component tests, and the end-to-end test in the real window under Xvfb.
+# component tests, the end-to-end test in the real window under Xvfb, and the .deb package.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 need_test_packages
@@ -25,5 +25,8 @@ say "UI: type check, lint, component tests"
 
 say "end to end in the real window"
 bash tests/e2e/run.sh
+
+say "packaging: the .deb builds and holds the app, its desktop entry and icons"
+bash .ci/build-deb.sh
 
 say "all tests passed"

@@ -1,7 +1,9 @@
 """Writes a canonical-format consent export with N rows (N/10 subjects), big enough for the
 import progress bar to move visibly in the end-to-end test. Deterministic (fixed seed).
 
-    python3 make_large_export.py OUT.csv N
+    python3 make_large_export.py OUT.csv N [PREFIX]
+
+PREFIX (default `bulk`) starts every e-mail address, so two exports can differ.
 """
 
 import random
@@ -14,12 +16,13 @@ PARTNERS = ["Meta Platforms Ireland Limited", "Google Ireland Limited", "DataCo 
 
 def main() -> None:
     out, rows = sys.argv[1], int(sys.argv[2])
+    prefix = sys.argv[3] if len(sys.argv) > 3 else "bulk"
     rng = random.Random(20261130)
     base = datetime(2022, 1, 1, tzinfo=timezone.utc)
     with open(out, "w", encoding="utf-8", newline="") as f:
         f.write("subject,kind,occurred_at,purpose,recipients,channel,method,notice_version\n")
         for s in range(max(rows // 10, 1)):
-            email = f"bulk{s:06d}@example.com"
+            email = f"{prefix}{s:06d}@example.com"
             purpose = PURPOSES[s % len(PURPOSES)]
             t = base + timedelta(seconds=rng.randrange(31_536_000))
             for i in range(10):

@@ -103,8 +103,10 @@ mkdir -p "$DROP"
 cp -r "$ROOT/tests/fixtures/exports/." "$DROP/"
 E2E_LARGE_ROWS=60000
 "$PYTHON" "$E2E/make_large_export.py" "$DROP/web-forms-2022.csv" "$E2E_LARGE_ROWS"
-mkdir -p "$WORK/packs"
-export E2E_DROP_FOLDER="$DROP" E2E_LARGE_ROWS E2E_WORK="$WORK/packs"
+mkdir -p "$WORK/packs" "$WORK/later"
+# A second, larger export for the Cancel check (different people, so not already imported).
+"$PYTHON" "$E2E/make_large_export.py" "$WORK/later/web-forms-2023.csv" 200000 later
+export E2E_DROP_FOLDER="$DROP" E2E_LARGE_ROWS E2E_WORK="$WORK/packs" E2E_CANCEL_FILE="$WORK/later/web-forms-2023.csv"
 
 log "running the WebDriver session under Xvfb"
 status=0

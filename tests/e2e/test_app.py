@@ -13,6 +13,7 @@ Run by tests/e2e/run.sh (inside Xvfb, with tauri-driver started); reads:
   E2E_DROP_FOLDER     the folder to drop (fixtures plus one large generated export)
   E2E_LARGE_ROWS      rows in the large export (the progress bar must move while it imports)
   E2E_WORK            a scratch folder for the pack
+  E2E_CANCEL_FILE     a large export not yet imported, to cancel mid-import
   CONSENTTRAIL_DB     the throwaway database the app must open and show
   E2E_ARTIFACTS       where the screenshots go
 Exits non-zero when a check fails.
@@ -111,13 +112,13 @@ class Session:
         field.clear()
         field.send_keys(text)
 
-    def screenshot(self, name: str, show: str | None = None) -> None:
-        """Saves a screenshot; `show` is a test id to scroll into view first."""
+    def screenshot(self, name: str, show: str | None = None, block: str = "start") -> None:
+        """Saves a screenshot; `show` is a test id to scroll into view first (at `block`)."""
         self.artifacts.mkdir(parents=True, exist_ok=True)
         if show is not None:
             elements = self.all(show)
             if elements:
-                self.driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", elements[0])
+                self.driver.execute_script("arguments[0].scrollIntoView({block: arguments[1]});", elements[0], block)
         if self.first_shot:  # the first screenshot of a session is stale: discard it
             self.driver.get_screenshot_as_png()
             self.first_shot = False
@@ -282,6 +283,7 @@ def timeline(s: Session) -> None:
     except TimeoutException:
         s.check("an event shows its raw source row", False, s.body_text()[:300])
     s.screenshot("timeline", show="timeline-screen")
+    s.screenshot("timeline-chart", show="timeline-finding-marker", block="center")
 
 
 def evidence(s: Session, work: Path) -> None:
@@ -314,6 +316,31 @@ def evidence(s: Session, work: Path) -> None:
     assert isinstance(result, WebElement)
     s.check("pack verifies", result.get_attribute("data-ok") == "true", result.text.replace("\n", " | ")[:200])
     s.screenshot("evidence", show="pack-result")
+
+
+def cancel_an_import(s: Session, export: str) -> None:
+    """Cancel in the real window: the running file is rolled back, nothing else changes."""
+    s.click("nav-sources")
+    s.wait_until(lambda: s.all("source-row"))
+    before = len(s.all("source-row"))
+    drop(s, [export])
+    s.wait_until(lambda: [p for p in s.all("import-preview-file") if p.get_attribute("data-status") == "ready"])
+    s.click("import-start")
+    try:
+        s.wait_for("import-progress")
+        s.wait_until(lambda: "Rows read" in s.wait_for("import-progress").text)
+        s.click("import-cancel")
+        s.wait_for("import-cancelled", timeout=120)
+    except TimeoutException:
+        s.check("cancel", False, s.body_text()[:400])
+        return
+    message = s.wait_for("import-cancelled").text
+    s.check("cancel stops the import", "rolled back" in message, message.replace("\n", " | ")[:200])
+    s.screenshot("import-cancelled", show="import-cancelled")
+    s.click("nav-sources")
+    s.wait_until(lambda: s.all("source-row"))
+    after = len(s.all("source-row"))
+    s.check("a cancelled file leaves no source", after == before, f"{before} sources before, {after} after")
 
 
 def other_screens(s: Session) -> None:
@@ -374,6 +401,7 @@ def main() -> int:
                 timeline(s)
                 evidence(s, work)
             other_screens(s)
+            cancel_an_import(s, env("E2E_CANCEL_FILE"))
     except (TimeoutException, WebDriverException) as error:
         traceback.print_exc()
         s.check("session", False, f"{type(error).__name__}: {error}; the window shows: {s.body_text()[:400]!r}")
