@@ -4,15 +4,32 @@ use consenttrail_engine::rules::audit;
 use consenttrail_engine::rules::browse::{self, FindingBreakdown, FindingFilter, FindingPage};
 use consenttrail_engine::rules::decisions::{self, Decision};
 use consenttrail_engine::rules::AuditSummary;
+use serde::Serialize;
+use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime};
 
 use super::state::with_store_blocking;
 use super::IpcError;
 
-/// Runs every rule over the database and stores the findings.
+/// Progress of a running audit: subjects checked so far, of all.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditProgress {
+    pub done: usize,
+    pub total: usize,
+}
+
+/// Runs every rule over the database and stores the findings, streaming progress.
 #[tauri::command]
-pub async fn run_audit<R: Runtime>(app: AppHandle<R>) -> Result<AuditSummary, IpcError> {
-    with_store_blocking(app, |store| Ok(audit::run(store)?.summary)).await
+pub async fn run_audit<R: Runtime>(
+    app: AppHandle<R>,
+    on_progress: Channel<AuditProgress>,
+) -> Result<AuditSummary, IpcError> {
+    with_store_blocking(app, move |store| {
+        // A closed window drops the channel; the audit itself carries on.
+        let mut report = |done, total| drop(on_progress.send(AuditProgress { done, total }));
+        Ok(audit::run_with_progress(store, &mut report)?.summary)
+    })
+    .await
 }
 
 /// A page of the stored findings matching `filter`.

@@ -115,9 +115,14 @@ pub async fn import_files<R: Runtime>(
             ));
         }
         if report.files.iter().any(|f| f.status == "imported") {
-            let auditing = Progress { file: String::new(), rows: 0, bytes_done: 0, bytes_total: 0 };
-            drop(on_progress.send(ImportProgress { phase: "auditing", progress: auditing }));
-            audit::run(store)?;
+            // The bar now counts subjects checked by the rules.
+            let mut auditing = |done: usize, total: usize| {
+                let progress =
+                    Progress { file: String::new(), rows: done as u64, bytes_done: done as u64, bytes_total: total as u64 };
+                drop(on_progress.send(ImportProgress { phase: "auditing", progress }));
+            };
+            auditing(0, 0);
+            audit::run_with_progress(store, &mut auditing)?;
         }
         Ok(report)
     })

@@ -263,7 +263,9 @@ fn the_screens_commands_work_on_an_imported_workspace() {
                 .expect("import");
         assert!(!report.any_failed());
     }
-    invoke(&main, "run_audit").expect("audit");
+    // A channel id as the page sends it (`__CHANNEL__:<id>`); the mock webview drops the messages.
+    let summary = invoke_with(&main, "run_audit", json!({"onProgress": "__CHANNEL__:7"})).expect("audit");
+    assert!(summary["findings"].as_u64().expect("count") > 0, "{summary}");
 
     // Subjects: search, then the timeline with its R1 finding and a raw source row.
     let page = invoke_with(

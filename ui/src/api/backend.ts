@@ -357,6 +357,13 @@ export interface FindingBreakdown {
   audited_at: string | null;
 }
 
+/** Progress of a running audit, streamed over a channel. */
+export interface AuditProgress {
+  /** Subjects whose events have been read and checked so far. */
+  done: number;
+  total: number;
+}
+
 /** Summary of an audit run. */
 export interface AuditSummary {
   findings: number;
@@ -488,7 +495,8 @@ export interface Backend {
   eventSource(eventId: number): Promise<EventSource>;
 
   // Findings
-  runAudit(): Promise<AuditSummary>;
+  /** Runs every rule over the database; `onProgress` gets subjects checked so far. */
+  runAudit(onProgress: (progress: AuditProgress) => void): Promise<AuditSummary>;
   findingsPage(filter: FindingFilter, limit: number, offset: number): Promise<FindingPage>;
   findingsBreakdown(filter: FindingFilter): Promise<FindingBreakdown>;
   decideFinding(findingId: string, status: DecisionStatus, note: string, by: string | null): Promise<Decision>;

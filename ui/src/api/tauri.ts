@@ -6,6 +6,7 @@ import {
   BackendError,
   toIpcError,
   type AppInfo,
+  type AuditProgress,
   type AuditSummary,
   type Backend,
   type Decision,
@@ -61,7 +62,11 @@ export const tauriBackend: Backend = {
   subjectTimeline: (subjectId) => call<SubjectTimeline>('subject_timeline', { subjectId }),
   eventSource: (eventId) => call<EventSource>('event_source', { eventId }),
 
-  runAudit: () => call<AuditSummary>('run_audit'),
+  runAudit: (onProgress) => {
+    const channel = new Channel<AuditProgress>();
+    channel.onmessage = onProgress;
+    return call<AuditSummary>('run_audit', { onProgress: channel });
+  },
   findingsPage: (filter, limit, offset) => call<FindingPage>('findings_page', { filter, limit, offset }),
   findingsBreakdown: (filter) => call<FindingBreakdown>('findings_breakdown', { filter }),
   decideFinding: (findingId, status, note, by) =>

@@ -1,8 +1,9 @@
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 
 import {
   BackendContext,
+  type AuditProgress,
   type AuditSummary,
   type Backend,
   type Decision,
@@ -282,13 +283,25 @@ describe('FindingsScreen', { timeout: 15_000 }, () => {
         { rule: 'R10', purpose: null, reason: 'no date of birth in any source' },
       ],
     };
-    const runAudit = vi.fn(() => Promise.resolve(summary));
+    let finish: (value: AuditSummary) => void = () => undefined;
+    const runAudit = vi.fn((onProgress: (progress: AuditProgress) => void) => {
+      onProgress({ done: 512, total: 1204 });
+      return new Promise<AuditSummary>((resolve) => {
+        finish = resolve;
+      });
+    });
     const { findingsBreakdown } = renderFindings({ runAudit });
     await screen.findAllByTestId('finding-row');
     const breakdownsBefore = findingsBreakdown.mock.calls.length;
 
     fireEvent.click(screen.getByTestId('run-audit'));
     expect(screen.getByTestId('run-audit')).toBeDisabled();
+    const progress = await screen.findByTestId('audit-progress');
+    expect(progress).toHaveTextContent('512 subjects of 1,204 checked');
+    expect(progress.querySelector('progress')).toHaveAttribute('value', '512');
+    act(() => {
+      finish(summary);
+    });
 
     const result = await screen.findByTestId('audit-summary');
     expect(runAudit).toHaveBeenCalled();

@@ -310,9 +310,9 @@ describe('ImportScreen', () => {
       '500',
     );
     act(() => {
-      report?.(progress({ phase: 'auditing', file: '', rows: 0 }));
+      report?.(progress({ phase: 'auditing', file: '', rows: 300, bytes_done: 300, bytes_total: 1000 }));
     });
-    expect(panel).toHaveTextContent('Checking the rules…');
+    expect(panel).toHaveTextContent('Checking the rules: 300 of 1,000 subjects');
 
     await act(async () => {
       firstRun.resolve({

@@ -67,8 +67,13 @@ fn birth_dates(conn: &rusqlite::Connection) -> Result<HashMap<i64, Vec<(chrono::
 /// Runs every rule over the whole database and stores the findings (replacing the previous
 /// run's). Deterministic: the same events and profile give the same findings.
 pub fn run(store: &mut Store) -> Result<AuditReport, StoreError> {
+    run_with_progress(store, &mut |_, _| {})
+}
+
+/// [`run`], reporting `(subjects read, subjects in all)` as it goes, for a progress bar.
+pub fn run_with_progress(store: &mut Store, progress: &mut dyn FnMut(usize, usize)) -> Result<AuditReport, StoreError> {
     let profile = store::profile_doc::load(store.conn())?;
-    let (findings, coverage, subjects, events) = compute(store.conn(), &profile)?;
+    let (findings, coverage, subjects, events) = compute_with_progress(store.conn(), &profile, progress)?;
     let summary = summarise(&profile, &findings, &coverage, subjects, events);
     let tx = store.conn_mut().transaction()?;
     tx.execute("DELETE FROM findings", [])?;
@@ -115,6 +120,15 @@ pub fn compute(
     conn: &rusqlite::Connection,
     profile: &Profile,
 ) -> Result<(Vec<Finding>, Coverage, usize, usize), StoreError> {
+    compute_with_progress(conn, profile, &mut |_, _| {})
+}
+
+/// [`compute`], reporting `(subjects read, subjects in all)` after every batch.
+pub fn compute_with_progress(
+    conn: &rusqlite::Connection,
+    profile: &Profile,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(Vec<Finding>, Coverage, usize, usize), StoreError> {
     let purposes: BTreeMap<String, &Purpose> = profile.purposes.iter().map(|p| (p.id.clone(), p)).collect();
     let keys = subject_keys(conn)?;
     let births = birth_dates(conn)?;
@@ -156,9 +170,13 @@ pub fn compute(
             (findings, coverage, subjects, total_events)
         });
         let mut batch: Batch = Vec::with_capacity(256);
+        let subjects_in_all = keys.len();
+        let mut subjects_read = 0usize;
         let read = timeline::for_each_subject(conn, &mut |subject_id, events| {
             batch.push((subject_id, events));
+            subjects_read += 1;
             if batch.len() == 256 {
+                progress(subjects_read, subjects_in_all.max(subjects_read));
                 // A closed channel means the worker panicked; its join below reports it.
                 let _ = send.send(std::mem::replace(&mut batch, Vec::with_capacity(256)));
             }

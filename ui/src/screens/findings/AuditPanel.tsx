@@ -1,6 +1,6 @@
 import { useState } from 'react';
 
-import { useBackend, type AuditSummary } from '../../api';
+import { useBackend, type AuditProgress, type AuditSummary } from '../../api';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { countOf, formatInstantText } from '../../format';
 
@@ -20,12 +20,14 @@ export function AuditPanel({
   const backend = useBackend();
   const [busy, setBusy] = useState(false);
   const [summary, setSummary] = useState<AuditSummary | null>(null);
+  const [progress, setProgress] = useState<AuditProgress | null>(null);
   const [error, setError] = useState<unknown>(null);
 
   const run = () => {
     setBusy(true);
     setError(null);
-    backend.runAudit().then(
+    setProgress(null);
+    backend.runAudit(setProgress).then(
       (result) => {
         setBusy(false);
         setSummary(result);
@@ -53,9 +55,20 @@ export function AuditPanel({
         </span>
       </div>
       {busy && (
-        <p role="status" className="muted-inline">
-          Running the rules over every subject…
-        </p>
+        <div role="status" data-testid="audit-progress">
+          <p className="muted-inline">
+            Running the rules over every subject
+            {progress !== null && progress.total > 0
+              ? `: ${countOf(progress.done, 'subject')} of ${progress.total.toLocaleString('en-GB')} checked`
+              : '…'}
+          </p>
+          <progress
+            className="progress"
+            max={progress?.total ?? undefined}
+            value={progress?.done ?? undefined}
+            aria-label="Audit progress"
+          />
+        </div>
       )}
       {error !== null && <ErrorNotice error={error} title="The audit did not run" />}
       {summary !== null && <AuditResult summary={summary} />}

@@ -18,8 +18,9 @@ export function ImportProgressPanel({ running, onCancel }: { running: RunningImp
   const titleId = useId();
   const { progress } = running;
   const auditing = progress?.phase === 'auditing';
+  const checked = auditing && progress.bytes_total > 0 ? `: ${formatCount(progress.rows)} of ${formatCount(progress.bytes_total)} subjects` : '…';
   const label =
-    progress === null ? 'Starting…' : auditing ? 'Checking the rules…' : `Reading ${fileName(progress.file)}`;
+    progress === null ? 'Starting…' : auditing ? `Checking the rules${checked}` : `Reading ${fileName(progress.file)}`;
   return (
     <section className="card import-progress" data-testid="import-progress" aria-busy="true" aria-labelledby={titleId}>
       <h3 id={titleId} className="card-title">
@@ -29,8 +30,13 @@ export function ImportProgressPanel({ running, onCancel }: { running: RunningImp
       <p role="status" className="import-progress-phase">
         {label}
       </p>
-      {progress !== null && !auditing && progress.bytes_total > 0 ? (
-        <progress className="progress" value={progress.bytes_done} max={progress.bytes_total} aria-label="Progress of the current file" />
+      {progress !== null && progress.bytes_total > 0 ? (
+        <progress
+          className="progress"
+          value={progress.bytes_done}
+          max={progress.bytes_total}
+          aria-label={auditing ? 'Subjects checked by the rules' : 'Progress of the current file'}
+        />
       ) : (
         <progress className="progress" aria-label={auditing ? 'Checking the rules' : 'Starting'} />
       )}
