@@ -250,6 +250,9 @@ fn organisation_pack_reports_findings_method_and_provenance() {
     ] {
         assert!(text.contains(needle), "{needle} missing");
     }
+    assert!(text.contains("subjects.csv") && text.contains("findings.csv"), "extracts not listed in the pack");
+    let (ok, list) = run("pdfdetach", &["-list", p]);
+    assert!(ok && list.contains("subjects.csv") && list.contains("findings.csv"), "{list}");
     let report = pack::verify(&store, &path).unwrap();
     assert!(report.ok, "{:?}", report.differences);
     let again = pack::render_organisation(&mut store, &at()).unwrap();
@@ -287,4 +290,439 @@ fn packs_validate_as_pdfa_3b() {
     let (ok, out) = run("python3", &["-c", script, subject.to_str().unwrap(), org.to_str().unwrap()]);
     assert!(ok, "the PDF/A validator did not run (pip install page-validation): {out}");
     assert_eq!(out.matches(" compliant 0 failed rules").count(), 2, "{out}");
+}
+
+/// The key findings and the organisation pack's subjects.csv name a subject by: its first e-mail,
+/// else phone, else system identifier.
+fn subject_key(store: &Store, who: &str) -> String {
+    let subject = identity::subject_of(store.conn(), who).unwrap().unwrap();
+    let ids = identity::identifiers_of(store.conn(), subject).unwrap();
+    let rank = |kind: &str| match kind {
+        "email" => 0,
+        "phone" => 1,
+        _ => 2,
+    };
+    ids.iter().map(|i| (rank(&i.kind), i.display())).min().unwrap().1
+}
+
+/// Detaches every file of a pack into `dir/name` and returns its manifest.
+fn detach(pdf: &Path, dir: &Path, name: &str) -> (PathBuf, pack::manifest::Manifest) {
+    let out = dir.join(name);
+    std::fs::create_dir_all(&out).unwrap();
+    let (ok, msg) = run("pdfdetach", &["-saveall", "-o", out.to_str().unwrap(), pdf.to_str().unwrap()]);
+    assert!(ok, "{msg}");
+    let manifest = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    (out, manifest)
+}
+
+/// The rows of a CSV extract, header first.
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(bytes);
+    reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect()
+}
+
+/// A stream's data, decoded.
+fn plain(s: &lopdf::Stream) -> Vec<u8> {
+    if s.dict.has(b"Filter") {
+        s.decompressed_content().unwrap_or_default()
+    } else {
+        s.content.clone()
+    }
+}
+
+fn org_pack(store: &mut Store, dir: &Path) -> PathBuf {
+    let path = dir.join("org.pdf");
+    pack::write_organisation_pack(store, &path, &at()).unwrap();
+    let report = pack::verify(store, &path).unwrap();
+    assert!(report.ok, "a fresh organisation pack must verify: {:?}", report.differences);
+    path
+}
+
+fn details(r: &pack::VerifyReport, item: &str) -> Vec<String> {
+    r.differences.iter().filter(|d| d.item == item).map(|d| d.detail.clone()).collect()
+}
+
+#[test]
+fn organisation_pack_embeds_per_subject_digests_that_agree_with_subject_packs() {
+    let (dir, mut store) = loaded();
+    let path = org_pack(&mut store, dir.path());
+    let (out, manifest) = detach(&path, dir.path(), "org");
+    let names: Vec<&str> = manifest.attachments.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["findings.csv", "subjects.csv"]);
+    // The extracts end in CRLF; no stream's data may end in CR (PDF/A).
+    assert!(!std::fs::read(&path).unwrap().windows(11).any(|w| w == b"\r\nendstream"));
+    for a in &manifest.attachments {
+        let bytes = std::fs::read(out.join(&a.name)).unwrap_or_else(|_| panic!("{} not detached", a.name));
+        assert_eq!(hex::encode(Sha256::digest(&bytes)), a.sha256, "{}", a.name);
+        assert_eq!(bytes.len(), a.bytes, "{}", a.name);
+    }
+
+    // subjects.csv: one row per subject with events, sorted by key, covering every event.
+    let rows = csv_rows(&std::fs::read(out.join("subjects.csv")).unwrap());
+    assert_eq!(rows[0], ["subject", "events", "digest"]);
+    let rows = &rows[1..];
+    let subjects =
+        count(&store, "SELECT count(DISTINCT i.subject_id) FROM events e JOIN identifiers i ON i.id = e.identifier_id");
+    assert_eq!(rows.len() as i64, subjects);
+    let total: usize = rows.iter().map(|r| r[1].parse::<usize>().unwrap()).sum();
+    assert_eq!(total, manifest.events_count);
+    assert!(rows.windows(2).all(|w| w[0][0] < w[1][0]), "rows not sorted by subject");
+    assert!(rows.iter().all(|r| r[2].len() == 32 && r[2].bytes().all(|b| b.is_ascii_hexdigit())));
+
+    // For every subject, the digest is the one its subject pack's manifest lists per event,
+    // sorted and hashed (negative signals included: they are resolved as in the timeline).
+    assert!(count(&store, "SELECT count(*) FROM events WHERE kind = 'consent.negative'") > 0);
+    for row in rows {
+        // Keys are written as findings.csv writes them: a phone number's `+` behind a `'`.
+        let who = row[0].strip_prefix('\'').unwrap_or(&row[0]);
+        let m = pack::render_subject(&store, who, &at()).unwrap();
+        let doc = lopdf::Document::load_mem(&m.bytes).unwrap();
+        let manifest = doc
+            .objects
+            .values()
+            .filter_map(|o| o.as_stream().ok())
+            .map(plain)
+            .find(|c| c.starts_with(b"{\n  \"format\""))
+            .unwrap();
+        let m: pack::manifest::Manifest = serde_json::from_slice(&manifest).unwrap();
+        assert_eq!(row[1], m.events.len().to_string(), "{who}");
+        let mut each: Vec<&str> = m.events.iter().map(|e| e.sha256.as_str()).collect();
+        each.sort();
+        let mut h = Sha256::new();
+        for d in each {
+            h.update(d.as_bytes());
+            h.update(b"\n");
+        }
+        assert_eq!(row[2], hex::encode(h.finalize())[..32], "{who}: subjects.csv and the subject pack disagree");
+    }
+
+    // findings.csv carries a digest per finding.
+    let rows = csv_rows(&std::fs::read(out.join("findings.csv")).unwrap());
+    assert_eq!(rows[0].last().map(String::as_str), Some("digest"), "{:?}", rows[0]);
+    assert_eq!(rows.len() - 1, manifest.findings_count);
+    assert!(rows[1..].iter().all(|r| r.last().unwrap().len() == 32));
+}
+
+#[test]
+fn organisation_verify_names_a_changed_event_by_its_subject() {
+    let (dir, mut store) = loaded();
+    let path = org_pack(&mut store, dir.path());
+    let ivan = subject_key(&store, IVAN);
+    let subject = identity::subject_of(store.conn(), IVAN).unwrap().unwrap();
+    let (event, was): (i64, Option<String>) = store
+        .conn()
+        .query_row(
+            "SELECT e.id, e.notice_version FROM events e JOIN identifiers i ON i.id = e.identifier_id
+             WHERE i.subject_id = ?1 ORDER BY e.id LIMIT 1",
+            [subject],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    store.conn().execute("UPDATE events SET notice_version = 'forged-v9' WHERE id = ?1", [event]).unwrap();
+    let r = pack::verify(&store, &path).unwrap();
+    assert!(!r.ok);
+    let events = details(&r, "event");
+    let named: Vec<&String> = events.iter().filter(|d| d.starts_with("events of subject")).collect();
+    assert_eq!(named.len(), 1, "{events:?}");
+    let n = count(
+        &store,
+        &format!(
+            "SELECT count(*) FROM events e JOIN identifiers i ON i.id = e.identifier_id WHERE i.subject_id = {subject}"
+        ),
+    );
+    assert_eq!(*named[0], format!("events of subject {ivan} changed ({n} events in the pack, {n} now)"));
+    assert!(n > 1);
+    assert!(events[0].starts_with("the events of 1 subject(s) differ"), "summary first: {events:?}");
+    assert!(details(&r, "subject").is_empty(), "{:?}", r.differences);
+
+    // Put back as it was: the pack verifies again.
+    store.conn().execute("UPDATE events SET notice_version = ?2 WHERE id = ?1", rusqlite::params![event, was]).unwrap();
+    let r = pack::verify(&store, &path).unwrap();
+    assert!(r.ok, "{:?}", r.differences);
+}
+
+#[test]
+fn organisation_verify_names_subjects_and_findings_that_are_gone() {
+    let (dir, mut store) = loaded();
+    let path = org_pack(&mut store, dir.path());
+    let anna = subject_key(&store, ANNA);
+    let subject = identity::subject_of(store.conn(), ANNA).unwrap().unwrap();
+    let findings = audit::stored_findings(store.conn(), None, Some(subject)).unwrap();
+    assert!(!findings.is_empty(), "the fixture subject has findings");
+    let n = count(
+        &store,
+        &format!(
+            "SELECT count(*) FROM events e JOIN identifiers i ON i.id = e.identifier_id WHERE i.subject_id = {subject}"
+        ),
+    );
+    store
+        .conn()
+        .execute(
+            "DELETE FROM events WHERE identifier_id IN (SELECT id FROM identifiers WHERE subject_id = ?1)",
+            [subject],
+        )
+        .unwrap();
+    let r = pack::verify(&store, &path).unwrap();
+    assert!(!r.ok);
+    assert_eq!(
+        details(&r, "subject"),
+        [format!("subject {anna} has no events in the database any more ({n} events in the pack)")],
+        "{:?}",
+        r.differences
+    );
+    let gone = details(&r, "finding");
+    assert!(gone[0].starts_with("the findings differ:"), "{gone:?}");
+    for f in &findings {
+        assert!(
+            gone.iter().any(|d| d.starts_with(&format!("finding {} {} for {anna}", f.rule.as_str(), f.rule.code()))
+                && d.contains(&format!("(id {})", f.id))
+                && d.ends_with("is no longer produced")),
+            "finding {} not named: {gone:?}",
+            f.id
+        );
+    }
+    assert_eq!(gone.len(), findings.len() + 1, "only this subject's findings are gone: {gone:?}");
+}
+
+#[test]
+fn organisation_verify_names_a_new_subject_and_its_finding() {
+    let (dir, mut store) = loaded();
+    let path = org_pack(&mut store, dir.path());
+    let csv = dir.path().join("newcomer.csv");
+    std::fs::write(
+        &csv,
+        "subject,kind,occurred_at,purpose,recipients,channel,method,notice_version,evidence\n\
+         newcomer@example.org,processing,2023-05-01T10:00:00Z,email-marketing,,email,,,\n",
+    )
+    .unwrap();
+    let report = import(&mut store, &[csv]);
+    assert!(!report.any_failed());
+    let r = pack::verify(&store, &path).unwrap();
+    assert!(!r.ok);
+    assert_eq!(
+        details(&r, "subject"),
+        ["subject newcomer@example.org is new since the pack was made (1 event)"],
+        "{:?}",
+        r.differences
+    );
+    assert!(details(&r, "source").iter().any(|d| d.contains("newcomer.csv") && d.contains("imported after")));
+    let findings = details(&r, "finding");
+    assert!(
+        findings
+            .iter()
+            .any(|d| d.starts_with("finding R2 no-valid-consent for newcomer@example.org, purpose email-marketing")
+                && d.ends_with("is new since the pack was made")),
+        "{findings:?}"
+    );
+    assert!(findings.iter().all(|d| !d.ends_with("is no longer produced")), "{findings:?}");
+}
+
+#[test]
+fn organisation_verify_names_the_subjects_of_a_removed_source() {
+    let (dir, mut store) = loaded();
+    let path = org_pack(&mut store, dir.path());
+    let ivan = subject_key(&store, IVAN);
+    let subject = identity::subject_of(store.conn(), IVAN).unwrap().unwrap();
+    let source: i64 = store
+        .conn()
+        .query_row(
+            "SELECT e.source_id FROM events e JOIN identifiers i ON i.id = e.identifier_id WHERE i.subject_id = ?1
+             ORDER BY e.id LIMIT 1",
+            [subject],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let touched: Vec<String> = {
+        let mut stmt = store
+            .conn()
+            .prepare("SELECT DISTINCT i.subject_id FROM events e JOIN identifiers i ON i.id = e.identifier_id WHERE e.source_id = ?1")
+            .unwrap();
+        let ids: Vec<i64> = stmt.query_map([source], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        ids.iter()
+            .map(|s| {
+                let first = identity::identifiers_of(store.conn(), *s).unwrap()[0].display();
+                subject_key(&store, &first)
+            })
+            .collect()
+    };
+    consenttrail_engine::store::sources::remove(store.conn_mut(), source).unwrap();
+    let r = pack::verify(&store, &path).unwrap();
+    assert!(!r.ok);
+    assert!(details(&r, "source").iter().any(|d| d.contains("no longer in the database")), "{:?}", r.differences);
+    let named: Vec<String> = r
+        .differences
+        .iter()
+        .filter(|d| d.detail.starts_with("events of subject ") || d.detail.starts_with("subject "))
+        .map(|d| d.detail.clone())
+        .collect();
+    assert!(named.iter().any(|d| d.contains(&ivan)), "{ivan} not named: {named:?}");
+    for key in &touched {
+        assert!(named.iter().any(|d| d.contains(&format!(" {key} "))), "{key} not named: {named:?}");
+    }
+}
+
+#[test]
+fn organisation_verify_catches_a_tampered_digest_extract() {
+    let (dir, mut store) = loaded();
+    let path = org_pack(&mut store, dir.path());
+    let mut doc = lopdf::Document::load(&path).unwrap();
+    let target = doc
+        .objects
+        .iter()
+        .find(|(_, o)| o.as_stream().is_ok_and(|s| plain(s).starts_with(b"subject,events,digest")))
+        .map(|(id, _)| *id)
+        .expect("subjects.csv");
+    if let Ok(lopdf::Object::Stream(s)) = doc.get_object_mut(target) {
+        let text = String::from_utf8(plain(s)).unwrap();
+        // Claim that Ivan had one event more.
+        let key = subject_key(&store, IVAN);
+        let forged: String = text
+            .split_inclusive("\r\n")
+            .map(|l| {
+                if l.starts_with(&format!("\"{key}\",")) {
+                    let cells: Vec<&str> = l.trim_end().split(',').collect();
+                    let n: usize = cells[1].trim_matches('"').parse().unwrap();
+                    format!("{},\"{}\",{}\r\n", cells[0], n + 1, cells[2])
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        assert_ne!(forged, text);
+        s.dict.remove(b"Filter");
+        s.set_content(forged.into_bytes());
+    }
+    let forged = dir.path().join("forged.pdf");
+    doc.save(&forged).unwrap();
+    let r = pack::verify(&store, &forged).unwrap();
+    assert!(!r.ok);
+    assert!(
+        r.differences
+            .iter()
+            .any(|d| d.against == "file" && d.item == "attachment" && d.detail.starts_with("subjects.csv: SHA-256")),
+        "{:?}",
+        r.differences
+    );
+    // The forged extract is not trusted: the untouched database shows no difference.
+    assert!(r.differences.iter().all(|d| d.against == "file"), "{:?}", r.differences);
+
+    // With the database changed too, verify falls back to the totals and says why.
+    store
+        .conn()
+        .execute("UPDATE events SET occurred_at = occurred_at + 1000 WHERE id = (SELECT min(id) FROM events WHERE occurred_at IS NOT NULL)", [])
+        .unwrap();
+    let r = pack::verify(&store, &forged).unwrap();
+    let events = details(&r, "event");
+    assert!(
+        events.iter().any(|d| d.contains("subjects.csv in the file is not the one the manifest states")),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn organisation_verify_of_a_pack_without_digests_falls_back_to_totals() {
+    let (dir, mut store) = loaded();
+    let path = org_pack(&mut store, dir.path());
+    // Make the pack look like one written before per-subject and per-finding digests: no
+    // subjects.csv in the manifest, findings.csv without its digest column.
+    let mut doc = lopdf::Document::load(&path).unwrap();
+    let stream_starting = |doc: &lopdf::Document, prefix: &[u8]| {
+        doc.objects
+            .iter()
+            .find(|(_, o)| o.as_stream().is_ok_and(|s| plain(s).starts_with(prefix)))
+            .map(|(id, _)| *id)
+            .unwrap()
+    };
+    let findings_id = stream_starting(&doc, b"id,rule,");
+    let manifest_id = stream_starting(&doc, b"{\n  \"format\"");
+    let mut old_findings = String::new();
+    if let Ok(lopdf::Object::Stream(s)) = doc.get_object_mut(findings_id) {
+        let text = String::from_utf8(plain(s)).unwrap();
+        for line in text.split_terminator("\r\n") {
+            old_findings.push_str(line.rsplit_once(',').unwrap().0);
+            old_findings.push_str("\r\n");
+        }
+        s.dict.remove(b"Filter");
+        s.set_content(old_findings.clone().into_bytes());
+    }
+    if let Ok(lopdf::Object::Stream(s)) = doc.get_object_mut(manifest_id) {
+        let mut m: pack::manifest::Manifest = serde_json::from_slice(&plain(s)).unwrap();
+        m.attachments.retain(|a| a.name != "subjects.csv");
+        let f = m.attachments.iter_mut().find(|a| a.name == "findings.csv").unwrap();
+        f.sha256 = hex::encode(Sha256::digest(old_findings.as_bytes()));
+        f.bytes = old_findings.len();
+        s.dict.remove(b"Filter");
+        s.set_content(serde_json::to_vec_pretty(&m).unwrap());
+    }
+    let old = dir.path().join("old.pdf");
+    doc.save(&old).unwrap();
+
+    let subject = identity::subject_of(store.conn(), ANNA).unwrap().unwrap();
+    store
+        .conn()
+        .execute(
+            "DELETE FROM events WHERE identifier_id IN (SELECT id FROM identifiers WHERE subject_id = ?1)",
+            [subject],
+        )
+        .unwrap();
+    let r = pack::verify(&store, &old).unwrap();
+    assert!(!r.ok);
+    let events = details(&r, "event");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(events[0].starts_with("the events differ: the pack rests on"), "{events:?}");
+    assert!(events[0].contains("the pack predates per-subject digests"), "{events:?}");
+    let findings = details(&r, "finding");
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert!(findings[0].contains("the pack predates per-finding digests"), "{findings:?}");
+    assert!(details(&r, "subject").is_empty(), "{:?}", r.differences);
+}
+
+#[test]
+fn organisation_verify_lists_at_most_a_thousand_subjects_and_findings() {
+    let (dir, mut store) = temp_store();
+    let csv = dir.path().join("many.csv");
+    let mut text = String::from("subject,kind,occurred_at,purpose,recipients,channel,method,notice_version,evidence\n");
+    for i in 0..1100 {
+        text.push_str(&format!("person{i:04}@example.org,processing,2023-05-01T10:00:00Z,email-marketing,,email,,,\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    assert!(!import(&mut store, std::slice::from_ref(&csv)).any_failed());
+    let path = org_pack(&mut store, dir.path());
+    let source: i64 = count(&store, "SELECT id FROM sources");
+    consenttrail_engine::store::sources::remove(store.conn_mut(), source).unwrap();
+    let r = pack::verify(&store, &path).unwrap();
+    let subjects = details(&r, "subject");
+    assert_eq!(subjects.len(), 1000, "{:?}", &subjects[..3]);
+    assert!(subjects[0].starts_with("subject person0000@example.org "), "{}", subjects[0]);
+    let events = details(&r, "event");
+    assert!(events[0].starts_with("the events of 1100 subject(s) differ"), "{events:?}");
+    assert_eq!(events.last().unwrap(), "… and 100 more subjects whose events differ (only the first 1000 are listed)");
+    let findings = details(&r, "finding");
+    assert_eq!(findings.len(), 1002, "summary, 1000 findings, and the rest counted");
+    assert!(findings[0].contains("1100 no longer produced"), "{}", findings[0]);
+    assert_eq!(findings.last().unwrap(), "… and 100 more findings that differ (only the first 1000 are listed)");
+}
+
+#[test]
+fn subject_pack_cover_shows_the_date_of_birth_on_its_own_line() {
+    let (dir, store) = loaded();
+    let path = write(&store, dir.path(), ANNA);
+    let (ok, cover) =
+        run("pdftotext", &["-layout", "-enc", "UTF-8", "-f", "1", "-l", "1", path.to_str().unwrap(), "-"]);
+    assert!(ok, "{cover}");
+    let lines: Vec<&str> = cover.lines().collect();
+    let birth: Vec<&&str> = lines.iter().filter(|l| l.contains("1990-04-12")).collect();
+    assert_eq!(birth.len(), 1, "{cover}");
+    // The label wraps in its column: "Date of birth as" / "recorded".
+    assert!(birth[0].trim_start().starts_with("Date of birth as"), "{cover}");
+    assert!(birth[0].trim_end().ends_with("1990-04-12 (salesforce)"), "{cover}");
+    assert!(!cover.contains("date of birth;"), "the date of birth is listed among the names: {cover}");
+    // Names stay on the names line(s); the HubSpot legal basis is not a name.
+    let names_at = lines.iter().position(|l| l.contains("Subject (names as")).unwrap();
+    let birth_at = lines.iter().position(|l| l.contains("Date of birth as")).unwrap();
+    assert!(names_at < birth_at);
+    let names = lines[names_at..birth_at].join("\n");
+    assert!(names.contains("Kowalska-Żółć (last name;"), "{names}");
+    assert!(names.contains("Anna (first name;"), "{names}");
+    assert!(!cover.contains("Freely given consent") && !cover.contains("legal basis"), "{cover}");
 }

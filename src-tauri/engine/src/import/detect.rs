@@ -53,7 +53,7 @@ pub fn sniff(input: &Input, fp: &Fingerprint) -> Sniff {
 fn first_json_record(head: &str, shape: JsonShape) -> Option<Value> {
     match shape {
         JsonShape::Lines => head.lines().find(|l| !l.trim().is_empty()).and_then(|l| serde_json::from_str(l).ok()),
-        JsonShape::Object => serde_json::from_str(head).ok().or_else(|| Some(Value::Null)),
+        JsonShape::Object => serde_json::from_str(head).ok().or(Some(Value::Null)),
         JsonShape::Array => {
             let inner = head.trim_start().strip_prefix('[')?;
             let mut stream = serde_json::Deserializer::from_str(inner).into_iter::<Value>();

@@ -1,16 +1,19 @@
 //! Reading what a pack shows from the store, and the manifest parts that `verify` recomputes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rusqlite::{params, Connection};
 use sha2::{Digest, Sha256};
 
 use super::manifest::{ManifestEvent, ManifestFinding, ManifestSource};
 use super::PackError;
+use crate::model::EventKind;
 use crate::profile::Profile;
 use crate::reconcile::state::{rfc3339, PurposeHistory};
 use crate::reconcile::subjects::{attributes_of, RecordedAttribute};
-use crate::reconcile::timeline::{subject_events, TimelineEvent};
+use crate::reconcile::timeline::{
+    resolve_negative_signals, sort_events, subject_events, Recipient, SourceRef, TimelineEvent,
+};
 use crate::rules::context::{FindingSink, SubjectContext};
 use crate::rules::{registry, Finding};
 use crate::store::identity::{identifiers_of, links_of, subject_of, LinkEvidence, StoredIdentifier};
@@ -94,14 +97,7 @@ fn subject_findings(
 ) -> Vec<Finding> {
     let key = identifiers
         .iter()
-        .map(|i| {
-            let rank = match i.kind.as_str() {
-                "email" => 0,
-                "phone" => 1,
-                _ => 2,
-            };
-            (rank, i.display())
-        })
+        .map(|i| (key_rank(&i.kind), i.display()))
         .min()
         .map(|(_, k)| k)
         .unwrap_or_else(|| format!("subject:{subject_id}"));
@@ -165,29 +161,103 @@ pub fn file_name(path: &str) -> String {
 
 /// The manifest entry of an event: its fields and the hash of its raw row.
 pub fn manifest_event(e: &TimelineEvent, raw: Option<&RawRow>) -> ManifestEvent {
-    let fields = serde_json::json!({
-        "occurred_at": e.occurred_at(),
-        "occurred_at_text": e.occurred_at_text,
-        "zone_basis": e.zone_basis,
-        "kind": e.kind.as_str(),
-        "purpose": e.purpose,
-        "purpose_label": e.purpose_label,
-        "system": e.system,
-        "identifier": e.identifier,
-        "recipients": e.recipients.iter().map(|r| r.name().to_string()).collect::<Vec<_>>(),
-        "channel": e.channel,
-        "method": e.method,
-        "collected_by": e.collected_by,
-        "notice_version": e.notice_version,
-        "evidence": e.evidence_json,
-        "source_sha256": e.source.as_ref().map(|s| s.sha256.clone()),
-        "locator": e.source.as_ref().map(|s| s.locator.clone()),
-        "raw_sha256": raw.map(|r| hex::encode(Sha256::digest(r.raw.as_bytes()))),
-    });
-    ManifestEvent {
-        id: e.id,
-        sha256: hex::encode(Sha256::digest(fields.to_string().as_bytes())),
-        summary: event_summary(e),
+    ManifestEvent { id: e.id, sha256: event_sha256(e, raw.map(|r| r.raw.as_str())), summary: event_summary(e) }
+}
+
+/// The digest of an event: its fields and the hash of its raw source row. Subject packs list it
+/// per event, organisation packs fold it into one digest per subject; both use this definition.
+pub fn event_sha256(e: &TimelineEvent, raw: Option<&str>) -> String {
+    let raw = raw.map(|r| hex::encode(Sha256::digest(r.as_bytes())));
+    hex::encode(event_digest(e, raw.as_deref()))
+}
+
+/// Hashes what is serialised into it.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The names of an event's recipients, serialised as a JSON array without collecting them.
+struct RecipientNames<'a>(&'a [Recipient]);
+
+impl serde::Serialize for RecipientNames<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(Recipient::name))
+    }
+}
+
+/// The fields an event digest covers, serialised as compact JSON with the keys in this
+/// (alphabetical) order. A struct rather than `json!`, whose key order depends on whether some
+/// other crate in the build enables serde_json's `preserve_order` (the desktop app's does).
+#[derive(serde::Serialize)]
+struct EventFields<'a> {
+    channel: Option<&'a str>,
+    collected_by: Option<&'a str>,
+    evidence: Option<&'a str>,
+    identifier: &'a str,
+    kind: &'a str,
+    locator: Option<&'a str>,
+    method: Option<&'a str>,
+    notice_version: Option<&'a str>,
+    occurred_at: Option<&'a str>,
+    occurred_at_text: Option<&'a str>,
+    purpose: Option<&'a str>,
+    purpose_label: Option<&'a str>,
+    raw_sha256: Option<&'a str>,
+    recipients: RecipientNames<'a>,
+    source_sha256: Option<&'a str>,
+    system: &'a str,
+    zone_basis: Option<&'a str>,
+}
+
+/// [`event_sha256`] as bytes, from the hex SHA-256 of the raw row.
+fn event_digest(e: &TimelineEvent, raw_sha256: Option<&str>) -> [u8; 32] {
+    let occurred_at = e.occurred_at();
+    event_fields(e, occurred_at.as_deref(), raw_sha256).digest(&mut Vec::new())
+}
+
+/// The fields of a timeline event that its digest covers.
+fn event_fields<'a>(
+    e: &'a TimelineEvent,
+    occurred_at: Option<&'a str>,
+    raw_sha256: Option<&'a str>,
+) -> EventFields<'a> {
+    EventFields {
+        channel: e.channel.as_deref(),
+        collected_by: e.collected_by.as_deref(),
+        evidence: e.evidence_json.as_deref(),
+        identifier: &e.identifier,
+        kind: e.kind.as_str(),
+        locator: e.source.as_ref().map(|s| s.locator.as_str()),
+        method: e.method.as_deref(),
+        notice_version: e.notice_version.as_deref(),
+        occurred_at,
+        occurred_at_text: e.occurred_at_text.as_deref(),
+        purpose: e.purpose.as_deref(),
+        purpose_label: e.purpose_label.as_deref(),
+        raw_sha256,
+        recipients: RecipientNames(&e.recipients),
+        source_sha256: e.source.as_ref().map(|s| s.sha256.as_str()),
+        system: &e.system,
+        zone_basis: e.zone_basis.as_deref(),
+    }
+}
+
+impl EventFields<'_> {
+    /// SHA-256 of the fields as compact JSON, serialised into `buf` (reused between events).
+    fn digest(&self, buf: &mut Vec<u8>) -> [u8; 32] {
+        buf.clear();
+        // Serialising strings into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *buf, self);
+        Sha256::digest(buf.as_slice()).into()
     }
 }
 
@@ -199,15 +269,34 @@ pub fn manifest_events(data: &SubjectData) -> Vec<ManifestEvent> {
 
 /// The manifest entry of a finding.
 pub fn manifest_finding(f: &Finding) -> ManifestFinding {
-    let fields = serde_json::json!({
-        "id": f.id, "rule": f.rule.as_str(), "severity": f.severity.as_str(), "purpose": f.purpose,
-        "recipient": f.recipient, "occurrences": f.occurrences, "event_ids": f.event_ids,
-        "explanation": f.explanation,
-    });
+    /// The fields a finding digest covers, keys in alphabetical order (see [`EventFields`]).
+    #[derive(serde::Serialize)]
+    struct FindingFields<'a> {
+        event_ids: &'a [i64],
+        explanation: &'a str,
+        id: &'a str,
+        occurrences: &'a [i64],
+        purpose: Option<&'a str>,
+        recipient: Option<&'a str>,
+        rule: &'a str,
+        severity: &'a str,
+    }
+    let fields = FindingFields {
+        event_ids: &f.event_ids,
+        explanation: &f.explanation,
+        id: &f.id,
+        occurrences: &f.occurrences,
+        purpose: f.purpose.as_deref(),
+        recipient: f.recipient.as_deref(),
+        rule: f.rule.as_str(),
+        severity: f.severity.as_str(),
+    };
+    let mut h = HashWriter(Sha256::new());
+    let _ = serde_json::to_writer(&mut h, &fields);
     ManifestFinding {
         id: f.id.clone(),
         rule: f.rule.as_str().to_string(),
-        sha256: hex::encode(Sha256::digest(fields.to_string().as_bytes())),
+        sha256: hex::encode(h.0.finalize()),
         summary: format!(
             "{} {} {}{} since {}",
             f.rule.as_str(),
@@ -263,4 +352,326 @@ pub fn all_events_digest(conn: &Connection) -> Result<(usize, String), PackError
         n += 1;
     }
     Ok((n, hex::encode(h.finalize())))
+}
+
+/// How many hex digits of SHA-256 the organisation pack keeps per subject and per finding:
+/// 128 bits, far beyond what an accidental or forged match needs, at half the size of the
+/// extracts (each extract's own full SHA-256 is in the manifest).
+pub const SHORT_DIGEST: usize = 32;
+
+/// One subject's events as an organisation pack records them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectDigest {
+    /// The subject's stable key, as findings name it (see [`subject_keys`]).
+    pub key: String,
+    pub events: usize,
+    /// The first [`SHORT_DIGEST`] hex digits of [`digest_of`] over the subject's event digests
+    /// ([`event_sha256`], as subject packs list them) sorted, so that it depends neither on event
+    /// ids nor on the order sources were imported in.
+    pub digest: String,
+}
+
+fn key_rank(kind: &str) -> u8 {
+    match kind {
+        "email" => 0,
+        "phone" => 1,
+        _ => 2,
+    }
+}
+
+/// Every subject's stable key, the one finding ids rest on: its first e-mail, else phone, else
+/// system identifier (the audit's definition).
+pub fn subject_keys(conn: &Connection) -> Result<HashMap<i64, String>, PackError> {
+    let mut keys: HashMap<i64, (u8, String)> = HashMap::new();
+    let mut stmt = conn.prepare("SELECT subject_id, kind, value FROM identifiers")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let (subject, kind, value): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let candidate = (key_rank(&kind), crate::model::Identifier { kind, value }.to_string());
+        match keys.get_mut(&subject) {
+            Some(k) if candidate < *k => *k = candidate,
+            Some(_) => {}
+            None => {
+                keys.insert(subject, candidate);
+            }
+        }
+    }
+    Ok(keys.into_iter().map(|(s, (_, k))| (s, k)).collect())
+}
+
+/// Lower-case hex of a SHA-256, without allocating.
+fn hex_of<'b>(digest: &[u8; 32], buf: &'b mut [u8; 64]) -> &'b str {
+    // 32 bytes always fit 64 hex digits, which are ASCII.
+    let _ = hex::encode_to_slice(digest, buf);
+    std::str::from_utf8(buf).unwrap_or_default()
+}
+
+/// One subject's events while [`subject_digests`] reads them.
+struct SubjectRun {
+    subject: i64,
+    events: usize,
+    /// The digests of the events whose kind is known as read.
+    digests: Vec<[u8; 32]>,
+    /// The consent events, kept whole in case the subject has a negative signal to resolve
+    /// against them, with the SHA-256 of their raw rows by row id.
+    consents: Vec<TimelineEvent>,
+    raws: HashMap<i64, [u8; 32]>,
+    negative: bool,
+}
+
+impl SubjectRun {
+    fn new(subject: i64) -> Self {
+        SubjectRun {
+            subject,
+            events: 0,
+            digests: Vec::new(),
+            consents: Vec::new(),
+            raws: HashMap::new(),
+            negative: false,
+        }
+    }
+
+    /// The subject's events, count and digest: negative signals resolved as in its timeline
+    /// (against the consent events before them), then [`digest_of`] over the event digests sorted.
+    fn finish(mut self) -> (i64, usize, String) {
+        let mut hex = [0u8; 64];
+        if self.negative {
+            sort_events(&mut self.consents);
+            resolve_negative_signals(&mut self.consents);
+            for e in self.consents.iter().filter(|e| e.stated_kind == EventKind::ConsentNegative) {
+                let raw = self.raws.get(&e.row_id).map(|raw| hex_of(raw, &mut hex).to_owned());
+                self.digests.push(event_digest(e, raw.as_deref()));
+            }
+        }
+        // Sorting the bytes sorts their hex the same way.
+        self.digests.sort_unstable();
+        let mut h = Sha256::new();
+        for d in &self.digests {
+            h.update(hex_of(d, &mut hex).as_bytes());
+            h.update(b"\n");
+        }
+        let mut digest = hex::encode(h.finalize());
+        digest.truncate(SHORT_DIGEST);
+        (self.subject, self.events, digest)
+    }
+}
+
+/// A text column as stored, borrowed from the row.
+fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    match r.get_ref(i)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        value => value
+            .as_str()
+            .map(Some)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, value.data_type(), Box::new(e))),
+    }
+}
+
+/// Every subject's events digested (organisation packs and their verification), sorted by key.
+///
+/// One streaming pass over the events in subject order, no per-subject query, and nothing
+/// copied out of SQLite for most events: an event's digest is computed from the row as read,
+/// with the same [`EventFields`] as [`event_sha256`]. Only a negative signal needs the
+/// subject's other events (it is read as a withdrawal or a refusal from the consent state
+/// before it), so consent events are kept whole until the subject's last row, and negative
+/// signals are resolved with the timeline's own functions then.
+pub fn subject_digests(conn: &Connection) -> Result<Vec<SubjectDigest>, PackError> {
+    let keys = subject_keys(conn)?;
+    let mut recipients: HashMap<i64, Vec<Recipient>> = HashMap::new();
+    {
+        let mut stmt =
+            conn.prepare("SELECT event_id, label, legal_name FROM event_recipients ORDER BY event_id, label")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            recipients.entry(r.get(0)?).or_default().push(Recipient { label: r.get(1)?, legal_name: r.get(2)? });
+        }
+    }
+    let mut source_sha: HashMap<i64, String> = HashMap::new();
+    {
+        let mut stmt = conn.prepare("SELECT id, sha256 FROM sources")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            source_sha.insert(r.get(0)?, r.get(1)?);
+        }
+    }
+    // CROSS JOIN keeps SQLite's join order: identifiers in subject order (their index), then
+    // each one's events and rows by index, so no temporary B-tree sorts every row.
+    let mut stmt = conn.prepare(
+        "SELECT i.subject_id, i.id, i.kind, i.value, e.id, e.system, e.kind, e.occurred_at, e.occurred_at_text,
+                e.zone_basis, e.purpose, e.purpose_label, e.channel, e.method, e.capture_source, e.collected_by,
+                e.notice_version, e.evidence, e.fingerprint, e.row_id, e.source_id, r.locator, r.raw
+         FROM identifiers i CROSS JOIN events e ON e.identifier_id = i.id
+         CROSS JOIN source_rows r ON r.id = e.row_id
+         ORDER BY i.subject_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut done: Vec<(i64, usize, String)> = Vec::new();
+    let mut run: Option<SubjectRun> = None;
+    let mut identifier: (i64, String) = (0, String::new());
+    let (mut json, mut raw_hex) = (Vec::with_capacity(1024), [0u8; 64]);
+    while let Some(r) = rows.next()? {
+        let subject: i64 = r.get(0)?;
+        if run.as_ref().is_some_and(|s| s.subject != subject) {
+            done.extend(run.take().map(SubjectRun::finish));
+        }
+        let run = run.get_or_insert_with(|| SubjectRun::new(subject));
+        // As in subject packs, an event counts only with its source.
+        let source_id: i64 = r.get(20)?;
+        let Some(source_sha256) = source_sha.get(&source_id) else { continue };
+        let identifier_id: i64 = r.get(1)?;
+        if identifier.0 != identifier_id || identifier.1.is_empty() {
+            identifier = (identifier_id, crate::model::Identifier { kind: r.get(2)?, value: r.get(3)? }.to_string());
+        }
+        let id: i64 = r.get(4)?;
+        let kind = text(r, 6)?.unwrap_or_default().parse::<EventKind>().unwrap_or(EventKind::Processing);
+        let occurred_at_ms: Option<i64> = r.get(7)?;
+        let row_id: i64 = r.get(19)?;
+        let raw: [u8; 32] = Sha256::digest(text(r, 22)?.unwrap_or_default().as_bytes()).into();
+        let no_recipients: Vec<Recipient> = Vec::new();
+        let event_recipients = recipients.get(&id).unwrap_or(&no_recipients);
+        run.events += 1;
+        if !matches!(kind, EventKind::Processing | EventKind::Disclosure) {
+            run.negative |= kind == EventKind::ConsentNegative;
+            run.raws.insert(row_id, raw);
+            run.consents.push(TimelineEvent {
+                id,
+                identifier: identifier.1.clone(),
+                system: r.get(5)?,
+                kind,
+                stated_kind: kind,
+                occurred_at_ms,
+                occurred_at_text: r.get(8)?,
+                zone_basis: r.get(9)?,
+                purpose: r.get(10)?,
+                purpose_label: r.get(11)?,
+                recipients: event_recipients.clone(),
+                channel: r.get(12)?,
+                method: r.get(13)?,
+                capture_source: r.get(14)?,
+                collected_by: r.get(15)?,
+                notice_version: r.get(16)?,
+                evidence_json: r.get(17)?,
+                fingerprint: r.get(18)?,
+                row_id,
+                source: Some(SourceRef {
+                    id: source_id,
+                    path: String::new(),
+                    sha256: source_sha256.clone(),
+                    line: None,
+                    locator: r.get(21)?,
+                    row_id,
+                }),
+                corroborated_by: Vec::new(),
+            });
+            if kind == EventKind::ConsentNegative {
+                // Its kind is known once the subject's consent events are.
+                continue;
+            }
+        }
+        let occurred_at = occurred_at_ms.map(crate::model::timestamp::format_millis);
+        let fields = EventFields {
+            channel: text(r, 12)?,
+            collected_by: text(r, 15)?,
+            evidence: text(r, 17)?,
+            identifier: &identifier.1,
+            kind: kind.as_str(),
+            locator: text(r, 21)?,
+            method: text(r, 13)?,
+            notice_version: text(r, 16)?,
+            occurred_at: occurred_at.as_deref(),
+            occurred_at_text: text(r, 8)?,
+            purpose: text(r, 10)?,
+            purpose_label: text(r, 11)?,
+            raw_sha256: Some(hex_of(&raw, &mut raw_hex)),
+            recipients: RecipientNames(event_recipients),
+            source_sha256: Some(source_sha256),
+            system: text(r, 5)?.unwrap_or_default(),
+            zone_basis: text(r, 9)?,
+        };
+        run.digests.push(fields.digest(&mut json));
+    }
+    done.extend(run.take().map(SubjectRun::finish));
+    let mut out: Vec<SubjectDigest> = done
+        .into_iter()
+        .map(|(subject, events, digest)| SubjectDigest {
+            key: keys.get(&subject).cloned().unwrap_or_else(|| format!("subject:{subject}")),
+            events,
+            digest,
+        })
+        .collect();
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The event digest's JSON is fixed: the keys in alphabetical order, compact, whatever
+    /// serde_json features the build enables. Packs already written rest on exactly this text.
+    #[test]
+    fn event_digest_json_is_fixed() {
+        let e = TimelineEvent {
+            id: 7,
+            identifier: "anna@example.com".into(),
+            system: "mailchimp".into(),
+            kind: EventKind::ConsentGiven,
+            stated_kind: EventKind::ConsentGiven,
+            occurred_at_ms: Some(1_672_531_200_000),
+            occurred_at_text: Some("2023-01-01 00:00".into()),
+            zone_basis: Some("explicit".into()),
+            purpose: Some("email-marketing".into()),
+            purpose_label: Some("Newsletter".into()),
+            recipients: vec![Recipient { label: "acme".into(), legal_name: Some("Acme \"Ltd\"".into()) }],
+            channel: Some("email".into()),
+            method: Some("double-opt-in".into()),
+            capture_source: Some("not covered".into()),
+            collected_by: None,
+            notice_version: Some("v1".into()),
+            evidence_json: Some("{\"a\":1}".into()),
+            fingerprint: vec![1, 2],
+            row_id: 3,
+            source: Some(SourceRef {
+                id: 4,
+                path: "/not/covered.csv".into(),
+                sha256: "cd".into(),
+                line: Some(2),
+                locator: "line 2".into(),
+                row_id: 3,
+            }),
+            corroborated_by: vec![9],
+        };
+        let occurred_at = e.occurred_at();
+        let json = serde_json::to_string(&event_fields(&e, occurred_at.as_deref(), Some("ab"))).unwrap_or_default();
+        let expected = r#"{"channel":"email","collected_by":null,"evidence":"{\"a\":1}","identifier":"anna@example.com","kind":"consent.given","locator":"line 2","method":"double-opt-in","notice_version":"v1","occurred_at":"2023-01-01T00:00:00Z","occurred_at_text":"2023-01-01 00:00","purpose":"email-marketing","purpose_label":"Newsletter","raw_sha256":"ab","recipients":["Acme \"Ltd\""],"source_sha256":"cd","system":"mailchimp","zone_basis":"explicit"}"#;
+        assert_eq!(json, expected);
+        let raw_sha = hex::encode(Sha256::digest(b"raw row"));
+        assert_eq!(
+            event_sha256(&e, Some("raw row")),
+            hex::encode(Sha256::digest(
+                expected.replace(r#""raw_sha256":"ab""#, &format!(r#""raw_sha256":"{raw_sha}""#)).as_bytes()
+            ))
+        );
+    }
+
+    /// The finding digest's JSON is fixed the same way.
+    #[test]
+    fn finding_digest_json_is_fixed() {
+        let f = Finding {
+            id: "F-1".into(),
+            rule: crate::rules::RuleId::R2,
+            severity: crate::rules::Severity::High,
+            subject_id: 1,
+            subject_key: "anna@example.com".into(),
+            purpose: Some("email-marketing".into()),
+            recipient: None,
+            at: Some(5),
+            occurrences: vec![5, 6],
+            event_ids: vec![1, 2],
+            systems: vec!["not covered".into()],
+            explanation: "Processed without consent.".into(),
+        };
+        let expected = r#"{"event_ids":[1,2],"explanation":"Processed without consent.","id":"F-1","occurrences":[5,6],"purpose":"email-marketing","recipient":null,"rule":"R2","severity":"high"}"#;
+        assert_eq!(manifest_finding(&f).sha256, hex::encode(Sha256::digest(expected.as_bytes())));
+    }
 }

@@ -21,7 +21,8 @@ pub struct Manifest {
     pub subject: Option<ManifestSubject>,
     pub profile_sha256: String,
     pub sources: Vec<ManifestSource>,
-    /// Every event of a subject pack (empty in organisation packs, which hash them instead).
+    /// Every event of a subject pack (empty in organisation packs, which hash them instead, and
+    /// keep a digest per subject in their `subjects.csv` extract).
     pub events: Vec<ManifestEvent>,
     pub events_count: usize,
     pub events_sha256: String,

@@ -37,31 +37,89 @@ pub fn database_parts(
     ))
 }
 
+/// The findings extract: one row per finding, with the first [`data::SHORT_DIGEST`] hex digits of
+/// its manifest digest, so that `verify` can name each finding that changed.
+pub const FINDINGS_CSV: &str = "findings.csv";
+/// The per-subject extract: one row per subject with events, its number of events and a digest
+/// of them ([`data::SubjectDigest`]), so that `verify` can name each subject whose events changed.
+pub const SUBJECTS_CSV: &str = "subjects.csv";
+
+/// A cell as the extracts write it: a value a spreadsheet would run as a formula starts with `'`.
+pub fn neutral(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    }
+}
+
+/// A cell as it was before [`neutral`], for messages.
+pub fn as_recorded(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        _ => cell,
+    }
+}
+
+fn push_row(out: &mut String, cells: &[String]) {
+    let line: Vec<String> = cells.iter().map(|c| format!("\"{}\"", neutral(c).replace('"', "\"\""))).collect();
+    out.push_str(&line.join(","));
+    out.push_str("\r\n");
+}
+
+/// A finding's digest as the findings extract records it.
+pub fn finding_digest(f: &Finding) -> String {
+    let mut digest = data::manifest_finding(f).sha256;
+    digest.truncate(data::SHORT_DIGEST);
+    digest
+}
+
 fn findings_csv(findings: &[Finding]) -> Vec<u8> {
-    let mut out = String::from("id,rule,code,severity,subject,purpose,recipient,at,occurrences\r\n");
+    let mut out = String::from("id,rule,code,severity,subject,purpose,recipient,at,occurrences,digest\r\n");
     for f in findings {
-        let cells = [
-            f.id.clone(),
-            f.rule.as_str().to_string(),
-            f.rule.code().to_string(),
-            f.severity.as_str().to_string(),
-            f.subject_key.clone(),
-            f.purpose.clone().unwrap_or_default(),
-            f.recipient.clone().unwrap_or_default(),
-            f.at.map(crate::reconcile::state::rfc3339).unwrap_or_default(),
-            f.occurrences.len().to_string(),
-        ];
-        let line: Vec<String> = cells
-            .iter()
-            .map(|c| {
-                let c = if c.starts_with(['=', '+', '-', '@']) { format!("'{c}") } else { c.clone() };
-                format!("\"{}\"", c.replace('"', "\"\""))
-            })
-            .collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
+        push_row(
+            &mut out,
+            &[
+                f.id.clone(),
+                f.rule.as_str().to_string(),
+                f.rule.code().to_string(),
+                f.severity.as_str().to_string(),
+                f.subject_key.clone(),
+                f.purpose.clone().unwrap_or_default(),
+                f.recipient.clone().unwrap_or_default(),
+                f.at.map(crate::reconcile::state::rfc3339).unwrap_or_default(),
+                f.occurrences.len().to_string(),
+                finding_digest(f),
+            ],
+        );
     }
     out.into_bytes()
+}
+
+fn subjects_csv(subjects: &[data::SubjectDigest]) -> Vec<u8> {
+    let mut out = String::with_capacity(subjects.len() * 72 + 32);
+    out.push_str("subject,events,digest\r\n");
+    for s in subjects {
+        push_row(&mut out, &[s.key.clone(), s.events.to_string(), s.digest.clone()]);
+    }
+    out.into_bytes()
+}
+
+/// The named columns of every row of an extract, as written (see [`as_recorded`]); an error
+/// names a missing column or the unreadable row.
+pub fn read_columns(bytes: &[u8], columns: &[&str]) -> Result<Vec<Vec<String>>, String> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+    let mut at = Vec::with_capacity(columns.len());
+    for c in columns {
+        at.push(headers.iter().position(|h| h == *c).ok_or_else(|| format!("it has no {c} column"))?);
+    }
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| e.to_string())?;
+        out.push(at.iter().map(|&i| record.get(i).unwrap_or_default().to_string()).collect());
+    }
+    Ok(out)
 }
 
 /// Renders the organisation pack.
@@ -71,14 +129,22 @@ pub fn render(store: &mut Store, options: &PackOptions) -> Result<RenderedPack, 
     let conn = store.conn();
     let profile = profile_doc::load(conn)?;
     let (srcs, events_count, events_sha256, findings_count, findings_sha256) = database_parts(conn, &report.findings)?;
-    let csv = findings_csv(&report.findings);
-    let attachments = vec![Attachment {
-        name: "findings.csv".into(),
-        mime: "text/csv",
-        description: "Every finding of the audit this pack reports".into(),
-        relationship: "Data",
-        data: csv,
-    }];
+    let attachments = vec![
+        Attachment {
+            name: FINDINGS_CSV.into(),
+            mime: "text/csv",
+            description: "Every finding of the audit this pack reports, with a digest of each".into(),
+            relationship: "Data",
+            data: findings_csv(&report.findings),
+        },
+        Attachment {
+            name: SUBJECTS_CSV.into(),
+            mime: "text/csv",
+            description: "Every subject with events: its number of events and a digest of them".into(),
+            relationship: "Data",
+            data: subjects_csv(&data::subject_digests(conn)?),
+        },
+    ];
     let mut m = Manifest {
         format: FORMAT.into(),
         kind: "organisation".into(),

@@ -175,20 +175,37 @@ fn build_manifest(
     Ok(m)
 }
 
-fn names_as_recorded(d: &SubjectData) -> String {
-    let mut out: Vec<String> = Vec::new();
-    let mut by_value: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+/// The attributes that are names; a date of birth has its own line and other attributes (e.g. a
+/// lawful basis) are not about who the subject is.
+const NAME_ATTRIBUTES: [&str; 5] = ["first_name", "middle_name", "last_name", "name", "full_name"];
+
+/// Each distinct value of the attributes `wanted`, with the systems that recorded it.
+fn recorded(d: &SubjectData, wanted: &[&str], label: bool) -> Vec<String> {
+    let mut by_value: BTreeMap<(usize, String), BTreeSet<String>> = BTreeMap::new();
     for a in &d.attributes {
-        let label = a.attribute.replace('_', " ");
-        by_value.entry((label, a.value.clone())).or_default().insert(a.system.clone());
+        if let Some(rank) = wanted.iter().position(|w| *w == a.attribute) {
+            by_value.entry((rank, a.value.clone())).or_default().insert(a.system.clone());
+        }
     }
-    for ((label, value), systems) in by_value {
-        out.push(format!("{value} ({label}; {})", systems.into_iter().collect::<Vec<_>>().join(", ")));
-    }
-    if out.is_empty() {
+    by_value
+        .into_iter()
+        .map(|((rank, value), systems)| {
+            let systems = systems.into_iter().collect::<Vec<_>>().join(", ");
+            if label {
+                format!("{value} ({}; {systems})", wanted[rank].replace('_', " "))
+            } else {
+                format!("{value} ({systems})")
+            }
+        })
+        .collect()
+}
+
+fn names_as_recorded(d: &SubjectData) -> String {
+    let names = recorded(d, &NAME_ATTRIBUTES, true);
+    if names.is_empty() {
         "No name recorded by any source".into()
     } else {
-        out.join("\n")
+        names.join("\n")
     }
 }
 
@@ -211,9 +228,13 @@ fn cover(c: &mut Canvas<'_>, d: &SubjectData, org: &str, m: &Manifest, manifest_
     let purposes: BTreeSet<String> = d.events.iter().filter_map(|e| e.purpose.clone()).collect();
     let subject = m.subject.clone().unwrap_or(ManifestSubject { primary: String::new(), identifiers: vec![] });
     let linked: Vec<String> = subject.identifiers.iter().filter(|i| **i != subject.primary).cloned().collect();
-    c.key_values(&[
-        ("Organisation".into(), org.into()),
-        ("Subject (names as recorded)".into(), names_as_recorded(d)),
+    let mut rows: Vec<(String, String)> =
+        vec![("Organisation".into(), org.into()), ("Subject (names as recorded)".into(), names_as_recorded(d))];
+    let births = recorded(d, &["date_of_birth"], false);
+    if !births.is_empty() {
+        rows.push(("Date of birth as recorded".into(), births.join("\n")));
+    }
+    rows.extend([
         ("Primary identifier".into(), subject.primary.clone()),
         ("Linked identifiers".into(), if linked.is_empty() { "none".into() } else { linked.join("\n") }),
         ("Case reference".into(), m.case_reference.clone().unwrap_or_else(|| "none given".into())),
@@ -236,6 +257,7 @@ fn cover(c: &mut Canvas<'_>, d: &SubjectData, org: &str, m: &Manifest, manifest_
         ("Pack id".into(), m.pack_id.clone()),
         ("Manifest SHA-256".into(), manifest_sha256.into()),
     ]);
+    c.key_values(&rows);
     c.space(8.0);
     c.paragraph(
         "This pack contains only records about the subject above. Times are shown in UTC and as the source wrote them. \
@@ -635,7 +657,11 @@ pub fn integrity(c: &mut Canvas<'_>, number: u32, m: &Manifest, manifest_sha256:
         ("Profile SHA-256".into(), m.profile_sha256.clone()),
     ]);
     c.paragraph(
-        "The manifest lists what this pack rests on: every source file with its SHA-256, every event with a digest of its fields and of its raw source row, every finding, and every embedded extract with its SHA-256. Its own SHA-256 is printed in the footer of every page.",
+        if m.kind == "subject" {
+            "The manifest lists what this pack rests on: every source file with its SHA-256, every event with a digest of its fields and of its raw source row, every finding, and every embedded extract with its SHA-256. Its own SHA-256 is printed in the footer of every page."
+        } else {
+            "The manifest lists what this pack rests on: every source file with its SHA-256, a digest over all events and one over all findings, and every embedded extract with its SHA-256; the extracts hold a digest per subject (of its events' fields and raw source rows) and per finding. Its own SHA-256 is printed in the footer of every page."
+        },
         8.5,
         colours::TEXT,
     );
@@ -659,7 +685,7 @@ pub fn attachments_section(c: &mut Canvas<'_>, number: u32, m: &Manifest) {
         if m.kind == "subject" {
             "The rows of the source files that this subject's events came from, as imported, one extract per file (CSV for CSV exports, JSON for JSON exports). They contain this subject's rows only. In CSV extracts a cell that a spreadsheet would run as a formula starts with an apostrophe."
         } else {
-            "The manifest and a findings extract are embedded as associated files."
+            "The manifest and two extracts are embedded as associated files: findings.csv, every finding with a digest of it, and subjects.csv, every subject with events (by the key findings name it by: first e-mail, else phone, else system identifier) with its number of events and a digest of them. `verify` compares these digests with the current database to name each finding and each subject that changed."
         },
         8.5,
         colours::TEXT,

@@ -8,11 +8,12 @@ use lopdf::{Dictionary, Document, Object};
 use sha2::{Digest, Sha256};
 
 use super::data;
-use super::manifest::Manifest;
+use super::manifest::{Manifest, ManifestSource};
+use super::organisation::{self, as_recorded, finding_digest, neutral, read_columns, FINDINGS_CSV, SUBJECTS_CSV};
 use super::pdfa::{page_digests, seal_position, sealed_digest, MANIFEST_KEY, PAGES_KEY};
 use super::PackError;
-use crate::rules::audit;
-use crate::store::{profile_doc, Store};
+use crate::rules::{audit, Finding};
+use crate::store::{identity, profile_doc, Store, StoreError};
 
 /// One difference found by `verify`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -193,6 +194,8 @@ pub fn verify(store: &Store, path: &Path) -> Result<VerifyReport, PackError> {
     };
     report.pack_id = Some(manifest.pack_id.clone());
     report.kind = Some(manifest.kind.clone());
+    // The extracts that are as the manifest states: only those are read for the comparison below.
+    let mut intact: BTreeMap<&str, &[u8]> = BTreeMap::new();
     for a in &manifest.attachments {
         match files.get(&a.name) {
             None => differences.push(diff(
@@ -209,6 +212,8 @@ pub fn verify(store: &Store, path: &Path) -> Result<VerifyReport, PackError> {
                         "attachment",
                         format!("{}: SHA-256 is {sha}, the manifest states {}", a.name, a.sha256),
                     ));
+                } else {
+                    intact.insert(a.name.as_str(), content.as_slice());
                 }
             }
         }
@@ -220,13 +225,18 @@ pub fn verify(store: &Store, path: &Path) -> Result<VerifyReport, PackError> {
     }
 
     // 4. The current database.
-    database_differences(store, &manifest, &mut differences)?;
+    database_differences(store, &manifest, &intact, &mut differences)?;
     report.ok = differences.is_empty();
     report.differences = differences;
     Ok(report)
 }
 
-fn database_differences(store: &Store, m: &Manifest, out: &mut Vec<Difference>) -> Result<(), PackError> {
+fn database_differences(
+    store: &Store,
+    m: &Manifest,
+    extracts: &BTreeMap<&str, &[u8]>,
+    out: &mut Vec<Difference>,
+) -> Result<(), PackError> {
     let conn = store.conn();
     let profile = profile_doc::load(conn)?;
     if data::profile_sha256(&profile) != m.profile_sha256 {
@@ -236,50 +246,15 @@ fn database_differences(store: &Store, m: &Manifest, out: &mut Vec<Difference>) 
             "the organisation profile in force differs from the one the pack was made with".into(),
         ));
     }
-    let db_sources = |list: &[super::manifest::ManifestSource], out: &mut Vec<Difference>| {
-        for s in &m.sources {
-            match list.iter().find(|d| d.sha256 == s.sha256) {
-                None => out.push(diff(
-                    "database",
-                    "source",
-                    format!("{} ({}, SHA-256 {}) is no longer in the database", s.path, s.system, s.sha256),
-                )),
-                Some(d) if d != s => out.push(diff(
-                    "database",
-                    "source",
-                    format!(
-                        "{}: rows imported/rejected were {}/{}, now {}/{}",
-                        s.path, s.rows_imported, s.rows_rejected, d.rows_imported, d.rows_rejected
-                    ),
-                )),
-                Some(_) => {}
-            }
-        }
-        for d in list {
-            if !m.sources.iter().any(|s| s.sha256 == d.sha256) {
-                out.push(diff(
-                    "database",
-                    "source",
-                    format!("{} ({}) was imported after the pack was made", d.path, d.system),
-                ));
-            }
-        }
-    };
     if m.kind == "organisation" {
         let (findings, _, _, _) = audit::compute(conn, &profile)?;
         let (sources, events_count, events_sha256, findings_count, findings_sha256) =
-            super::organisation::database_parts(conn, &findings)?;
-        db_sources(&sources, out);
-        if events_sha256 != m.events_sha256 {
-            out.push(diff("database", "event", format!("the events differ: the pack rests on {} events, the database now has {events_count} (digest changed)", m.events_count)));
-        }
-        if findings_sha256 != m.findings_sha256 {
-            out.push(diff(
-                "database",
-                "finding",
-                format!("the findings differ: {} in the pack, {findings_count} now", m.findings_count),
-            ));
-        }
+            organisation::database_parts(conn, &findings)?;
+        source_differences(m, &sources, out);
+        let now = Totals { count: events_count, sha256: &events_sha256 };
+        subject_differences(conn, m, extract(m, extracts, SUBJECTS_CSV), now, out)?;
+        let now = Totals { count: findings_count, sha256: &findings_sha256 };
+        finding_differences(m, extract(m, extracts, FINDINGS_CSV), &findings, now, out);
         return Ok(());
     }
     let Some(subject) = &m.subject else {
@@ -310,7 +285,7 @@ fn database_differences(store: &Store, m: &Manifest, out: &mut Vec<Difference>) 
         }
     }
     let sources: Vec<_> = d.sources.iter().map(data::manifest_source).collect();
-    db_sources(&sources, out);
+    source_differences(m, &sources, out);
     let now: BTreeMap<i64, super::manifest::ManifestEvent> =
         data::manifest_events(&d).into_iter().map(|e| (e.id, e)).collect();
     for e in &m.events {
@@ -349,4 +324,358 @@ fn database_differences(store: &Store, m: &Manifest, out: &mut Vec<Difference>) 
         }
     }
     Ok(())
+}
+
+fn source_differences(m: &Manifest, list: &[ManifestSource], out: &mut Vec<Difference>) {
+    for s in &m.sources {
+        match list.iter().find(|d| d.sha256 == s.sha256) {
+            None => out.push(diff(
+                "database",
+                "source",
+                format!("{} ({}, SHA-256 {}) is no longer in the database", s.path, s.system, s.sha256),
+            )),
+            Some(d) if d != s => out.push(diff(
+                "database",
+                "source",
+                format!(
+                    "{}: rows imported/rejected were {}/{}, now {}/{}",
+                    s.path, s.rows_imported, s.rows_rejected, d.rows_imported, d.rows_rejected
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
+    for d in list {
+        if !m.sources.iter().any(|s| s.sha256 == d.sha256) {
+            out.push(diff(
+                "database",
+                "source",
+                format!("{} ({}) was imported after the pack was made", d.path, d.system),
+            ));
+        }
+    }
+}
+
+/// Most subjects, and most findings, listed one by one; the rest are counted.
+const MAX_LISTED: usize = 1000;
+
+/// A count and a digest over all of them, from the manifest or the database.
+#[derive(Clone, Copy)]
+struct Totals<'a> {
+    count: usize,
+    sha256: &'a str,
+}
+
+/// An organisation extract for the comparison, or why it cannot be used.
+fn extract<'a>(m: &Manifest, extracts: &BTreeMap<&str, &'a [u8]>, name: &str) -> Result<&'a [u8], String> {
+    if !m.attachments.iter().any(|a| a.name == name) {
+        return Err(format!("the pack has no {name}"));
+    }
+    extracts.get(name).copied().ok_or_else(|| format!("{name} in the file is not the one the manifest states"))
+}
+
+/// Lists the first [`MAX_LISTED`] of `total` differences, then one line that counts the rest.
+fn push_capped(out: &mut Vec<Difference>, item: &str, listed: Vec<Difference>, total: usize, what: &str) {
+    out.extend(listed.into_iter().take(MAX_LISTED));
+    if total > MAX_LISTED {
+        out.push(diff(
+            "database",
+            item,
+            format!("… and {} more {what} (only the first {MAX_LISTED} are listed)", total - MAX_LISTED),
+        ));
+    }
+}
+
+/// "1 event", "3 events".
+fn events(n: usize) -> String {
+    if n == 1 {
+        "1 event".into()
+    } else {
+        format!("{n} events")
+    }
+}
+
+/// How one subject's events differ.
+enum SubjectChange<'a> {
+    Changed { key: &'a str, was: usize, now: usize },
+    Gone { key: &'a str, was: usize },
+    New { key: &'a str, now: usize },
+    Rekeyed { was: &'a str, now: &'a str, events: usize },
+}
+
+impl<'a> SubjectChange<'a> {
+    /// The key the change is listed under.
+    fn key(&self) -> &'a str {
+        match *self {
+            SubjectChange::Changed { key, .. } | SubjectChange::Gone { key, .. } | SubjectChange::New { key, .. } => {
+                key
+            }
+            SubjectChange::Rekeyed { was, .. } => was,
+        }
+    }
+}
+
+/// Organisation packs: the subjects whose events differ, from the per-subject digests of
+/// subjects.csv; packs without it (or with a damaged one) fall back to the totals.
+fn subject_differences(
+    conn: &rusqlite::Connection,
+    m: &Manifest,
+    extract: Result<&[u8], String>,
+    now_totals: Totals<'_>,
+    out: &mut Vec<Difference>,
+) -> Result<(), PackError> {
+    let totals = || {
+        format!(
+            "the events differ: the pack rests on {} events, the database now has {} (digest changed)",
+            m.events_count, now_totals.count
+        )
+    };
+    let rows = extract.and_then(|bytes| {
+        read_columns(bytes, &["subject", "events", "digest"]).map_err(|e| format!("{SUBJECTS_CSV} cannot be read: {e}"))
+    });
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(why) => {
+            if now_totals.sha256 != m.events_sha256 {
+                let why = if m.attachments.iter().any(|a| a.name == SUBJECTS_CSV) {
+                    why
+                } else {
+                    "the pack predates per-subject digests".into()
+                };
+                out.push(diff(
+                    "database",
+                    "event",
+                    format!("{}; {why}, so the subjects concerned cannot be named", totals()),
+                ));
+            }
+            return Ok(());
+        }
+    };
+    // Keys are compared as the extract writes them.
+    let mut was: BTreeMap<&str, (usize, &str)> = BTreeMap::new();
+    for r in &rows {
+        was.insert(r[0].as_str(), (r[1].parse().unwrap_or(usize::MAX), r[2].as_str()));
+    }
+    let current = data::subject_digests(conn)?;
+    let current: Vec<(String, usize, &str)> =
+        current.iter().map(|s| (neutral(&s.key), s.events, s.digest.as_str())).collect();
+    let now: BTreeMap<&str, (usize, &str)> = current.iter().map(|(k, n, d)| (k.as_str(), (*n, *d))).collect();
+
+    let mut changes: Vec<SubjectChange<'_>> = Vec::new();
+    let mut gone: Vec<(&str, (usize, &str))> = Vec::new();
+    for (key, (n, d)) in &was {
+        match now.get(key) {
+            None => gone.push((key, (*n, d))),
+            Some((n2, d2)) if (n2, d2) != (n, d) => changes.push(SubjectChange::Changed { key, was: *n, now: *n2 }),
+            Some(_) => {}
+        }
+    }
+    // A subject whose events are unchanged but whose key is not (e.g. an e-mail linked to a
+    // subject known by phone) is one change, not one removed and one new subject.
+    let mut new: BTreeMap<(usize, &str), &str> = BTreeMap::new();
+    for (key, (n, d)) in &now {
+        if !was.contains_key(key) {
+            new.insert((*n, *d), key);
+        }
+    }
+    for (key, (n, d)) in gone {
+        match new.remove(&(n, d)) {
+            Some(to) => changes.push(SubjectChange::Rekeyed { was: key, now: to, events: n }),
+            None => changes.push(SubjectChange::Gone { key, was: n }),
+        }
+    }
+    changes.extend(new.into_iter().map(|((n, _), key)| SubjectChange::New { key, now: n }));
+    changes.sort_by(|a, b| a.key().cmp(b.key()));
+
+    if changes.is_empty() {
+        if now_totals.sha256 != m.events_sha256 {
+            out.push(diff(
+                "database",
+                "event",
+                format!(
+                    "{}, yet every subject's events have the same content: event ids changed (e.g. a source was re-imported)",
+                    totals()
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    out.push(diff(
+        "database",
+        "event",
+        format!(
+            "the events of {} subject(s) differ: the pack rests on {} events of {} subjects, the database now has {} events of {} subjects",
+            changes.len(),
+            m.events_count,
+            was.len(),
+            now_totals.count,
+            now.len()
+        ),
+    ));
+    let keys = if changes.iter().take(MAX_LISTED).any(|c| matches!(c, SubjectChange::Gone { .. })) {
+        data::subject_keys(conn)?
+    } else {
+        Default::default()
+    };
+    let mut listed = Vec::new();
+    for c in changes.iter().take(MAX_LISTED) {
+        listed.push(match *c {
+            SubjectChange::Changed { key, was, now } => diff(
+                "database",
+                "event",
+                format!("events of subject {} changed ({} in the pack, {now} now)", as_recorded(key), events(was)),
+            ),
+            SubjectChange::New { key, now } => diff(
+                "database",
+                "subject",
+                format!("subject {} is new since the pack was made ({})", as_recorded(key), events(now)),
+            ),
+            SubjectChange::Rekeyed { was, now, events: n } => diff(
+                "database",
+                "subject",
+                format!(
+                    "subject {} is now known as {} (its identifiers changed; its {} did not)",
+                    as_recorded(was),
+                    as_recorded(now),
+                    events(n)
+                ),
+            ),
+            SubjectChange::Gone { key, was } => {
+                let key = as_recorded(key);
+                let subject = match identity::subject_of(conn, key) {
+                    Ok(s) => s,
+                    Err(StoreError::NotFound(_)) => None,
+                    Err(e) => return Err(e.into()),
+                };
+                let detail = match subject.and_then(|s| keys.get(&s)) {
+                    None => format!("subject {key} is no longer in the database ({} in the pack)", events(was)),
+                    Some(k) if k == key => {
+                        format!("subject {key} has no events in the database any more ({} in the pack)", events(was))
+                    }
+                    Some(k) => format!(
+                        "subject {key} is no longer a subject of its own: its identifier now belongs to subject {k} ({} in the pack)",
+                        events(was)
+                    ),
+                };
+                diff("database", "subject", detail)
+            }
+        });
+    }
+    push_capped(out, "event", listed, changes.len(), "subjects whose events differ");
+    Ok(())
+}
+
+/// Organisation packs: each finding no longer produced, new or changed, from the digests in
+/// findings.csv; packs without them (or with a damaged extract) fall back to the totals.
+fn finding_differences(
+    m: &Manifest,
+    extract: Result<&[u8], String>,
+    findings: &[Finding],
+    now_totals: Totals<'_>,
+    out: &mut Vec<Difference>,
+) {
+    let columns = ["id", "rule", "code", "subject", "purpose", "recipient", "digest"];
+    let rows = extract.and_then(|bytes| {
+        read_columns(bytes, &columns).map_err(|e| {
+            if e.contains("no digest column") {
+                "the pack predates per-finding digests".to_string()
+            } else {
+                format!("{FINDINGS_CSV} cannot be read: {e}")
+            }
+        })
+    });
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(why) => {
+            if now_totals.sha256 != m.findings_sha256 {
+                out.push(diff(
+                    "database",
+                    "finding",
+                    format!(
+                        "the findings differ: {} in the pack, {} now; {why}, so they cannot be named",
+                        m.findings_count, now_totals.count
+                    ),
+                ));
+            }
+            return;
+        }
+    };
+    let name = |cells: [&str; 6]| {
+        let [id, rule, code, subject, purpose, recipient] = cells;
+        let purpose = if purpose.is_empty() { String::new() } else { format!(", purpose {}", as_recorded(purpose)) };
+        let recipient = if recipient.is_empty() { String::new() } else { format!(" → {}", as_recorded(recipient)) };
+        format!("finding {rule} {code} for {}{purpose}{recipient} (id {id})", as_recorded(subject))
+    };
+    let was: BTreeMap<&str, &Vec<String>> = rows.iter().map(|r| (r[0].as_str(), r)).collect();
+    let now: BTreeMap<&str, (&Finding, String)> =
+        findings.iter().map(|f| (f.id.as_str(), (f, finding_digest(f)))).collect();
+    let of_finding = |f: &Finding| {
+        name([
+            &f.id,
+            f.rule.as_str(),
+            f.rule.code(),
+            &f.subject_key,
+            f.purpose.as_deref().unwrap_or_default(),
+            f.recipient.as_deref().unwrap_or_default(),
+        ])
+    };
+    // In the order findings are listed everywhere: by subject, then rule.
+    let rule_number = |rule: &str| rule.trim_start_matches('R').parse::<u32>().unwrap_or(u32::MAX);
+    let mut listed: Vec<((String, u32, String), Difference)> = Vec::new();
+    let (mut gone, mut added, mut changed) = (0usize, 0usize, 0usize);
+    for (id, r) in &was {
+        let sort = (as_recorded(&r[3]).to_string(), rule_number(&r[1]), id.to_string());
+        match now.get(id) {
+            None => {
+                gone += 1;
+                let cells = [r[0].as_str(), &r[1], &r[2], &r[3], &r[4], &r[5]];
+                listed.push((sort, diff("database", "finding", format!("{} is no longer produced", name(cells)))));
+            }
+            Some((f, digest)) if *digest != r[6] => {
+                changed += 1;
+                listed.push((
+                    sort,
+                    diff(
+                        "database",
+                        "finding",
+                        format!("{} changed (its severity, occurrences, events or explanation differ)", of_finding(f)),
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    for (id, (f, _)) in &now {
+        if !was.contains_key(id) {
+            added += 1;
+            let sort = (f.subject_key.clone(), rule_number(f.rule.as_str()), f.id.clone());
+            listed
+                .push((sort, diff("database", "finding", format!("{} is new since the pack was made", of_finding(f)))));
+        }
+    }
+    if listed.is_empty() {
+        if now_totals.sha256 != m.findings_sha256 {
+            out.push(diff(
+                "database",
+                "finding",
+                format!(
+                    "the findings differ: {} in the pack, {} now (digest changed, though no finding did: their order changed)",
+                    m.findings_count, now_totals.count
+                ),
+            ));
+        }
+        return;
+    }
+    listed.sort_by(|a, b| a.0.cmp(&b.0));
+    out.push(diff(
+        "database",
+        "finding",
+        format!(
+            "the findings differ: {} in the pack, {} now ({gone} no longer produced, {added} new, {changed} changed)",
+            m.findings_count, now_totals.count
+        ),
+    ));
+    let total = listed.len();
+    let listed = listed.into_iter().take(MAX_LISTED).map(|(_, d)| d).collect();
+    push_capped(out, "finding", listed, total, "findings that differ");
 }
