@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use consenttrail_engine::pack::{self, PackOptions, VerifyReport};
+use consenttrail_engine::pack::{self, PackOptions, PackProgress, VerifyReport};
 use consenttrail_engine::store::identity::identifiers_of;
 use serde::Serialize;
+use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_opener::OpenerExt;
 
@@ -60,20 +61,34 @@ pub async fn make_subject_pack<R: Runtime>(
     .await
 }
 
-/// Writes the organisation pack (it runs the audit first) to `path`.
+/// Writes the organisation pack (it runs the audit first) to `path`, streaming its steps.
 #[tauri::command]
-pub async fn make_organisation_pack<R: Runtime>(app: AppHandle<R>, path: PathBuf) -> Result<PackResult, IpcError> {
+pub async fn make_organisation_pack<R: Runtime>(
+    app: AppHandle<R>,
+    path: PathBuf,
+    on_progress: Channel<PackProgress>,
+) -> Result<PackResult, IpcError> {
     pdf_target(&path)?;
     with_store_blocking(app, move |store| {
-        Ok(pack::write_organisation_pack(store, &path, &PackOptions::default())?.into())
+        // A closed window drops the channel; the pack is still written.
+        let mut report = |progress: PackProgress| drop(on_progress.send(progress));
+        Ok(pack::write_organisation_pack_with_progress(store, &path, &PackOptions::default(), &mut report)?.into())
     })
     .await
 }
 
-/// Checks a pack's seal and compares its manifest with this database.
+/// Checks a pack's seal and compares its manifest with this database, streaming its steps.
 #[tauri::command]
-pub async fn verify_pack<R: Runtime>(app: AppHandle<R>, path: PathBuf) -> Result<VerifyReport, IpcError> {
-    with_store_blocking(app, move |store| Ok(pack::verify(store, &path)?)).await
+pub async fn verify_pack<R: Runtime>(
+    app: AppHandle<R>,
+    path: PathBuf,
+    on_progress: Channel<PackProgress>,
+) -> Result<VerifyReport, IpcError> {
+    with_store_blocking(app, move |store| {
+        let mut report = |progress: PackProgress| drop(on_progress.send(progress));
+        Ok(pack::verify_with_progress(store, &path, &mut report)?)
+    })
+    .await
 }
 
 /// Opens a PDF in the system's viewer. Only existing `.pdf` files: the UI cannot use this to

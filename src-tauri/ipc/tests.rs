@@ -317,7 +317,8 @@ fn the_screens_commands_work_on_an_imported_workspace() {
             .expect("pack");
     assert!(pack.is_file());
     assert_eq!(written["sha256"].as_str().map(str::len), Some(64));
-    let verified = invoke_with(&main, "verify_pack", json!({"path": pack})).expect("verify");
+    let verified =
+        invoke_with(&main, "verify_pack", json!({"path": pack, "onProgress": "__CHANNEL__:8"})).expect("verify");
     assert_eq!(verified["ok"], true, "{verified}");
     let relative =
         invoke_with(&main, "make_subject_pack", json!({"subjectId": subject, "path": "x.pdf", "caseReference": null}));

@@ -86,7 +86,12 @@ ENGINE_VERSION="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps --of
 
 # --- run --------------------------------------------------------------------------------------
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/consenttrail-e2e.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+# Removing the scratch folder can race the app's last cache writes (WebKit, under XDG_CACHE_HOME):
+# try twice, and never let the clean-up decide the test's result.
+cleanup_work() {
+  rm -rf "$WORK" 2>/dev/null || { sleep 2; rm -rf "$WORK" 2>/dev/null; } || log "could not remove $WORK"
+}
+trap cleanup_work EXIT
 rm -f "$ARTIFACTS"/*.png  # never mistake an old screenshot for this run's
 mkdir -p "$ARTIFACTS" "$WORK/xdg/data" "$WORK/xdg/config" "$WORK/xdg/cache"
 

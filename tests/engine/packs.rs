@@ -726,3 +726,26 @@ fn subject_pack_cover_shows_the_date_of_birth_on_its_own_line() {
     assert!(names.contains("Anna (first name;"), "{names}");
     assert!(!cover.contains("Freely given consent") && !cover.contains("legal basis"), "{cover}");
 }
+
+#[test]
+fn organisation_pack_and_verify_report_their_steps_and_the_audit_subject_by_subject() {
+    let (dir, mut store) = loaded();
+    let subjects = count(&store, "SELECT count(DISTINCT subject_id) FROM identifiers") as usize;
+    let path = dir.path().join("org.pdf");
+    let mut seen: Vec<pack::PackProgress> = Vec::new();
+    pack::write_organisation_pack_with_progress(&mut store, &path, &at(), &mut |p| seen.push(p)).unwrap();
+    let steps: Vec<usize> = seen.iter().map(|p| p.step).collect();
+    assert!(steps.windows(2).all(|w| w[0] <= w[1]), "steps only move forward: {steps:?}");
+    assert_eq!((steps.first(), steps.last()), (Some(&1), Some(&4)), "{seen:?}");
+    assert!(seen.iter().all(|p| p.steps == 4));
+    let audit_done = seen.iter().rev().find(|p| p.step == 1).map(|p| (p.done, p.total));
+    assert_eq!(audit_done, Some((subjects, subjects)), "the audit step ends with every subject checked");
+
+    let mut checked: Vec<pack::PackProgress> = Vec::new();
+    let report = pack::verify_with_progress(&store, &path, &mut |p| checked.push(p)).unwrap();
+    assert!(report.ok, "{:?}", report.differences);
+    let labels: Vec<&str> = checked.iter().map(|p| p.label).collect();
+    assert_eq!(labels.first(), Some(&"checking the file"));
+    assert_eq!(labels.last(), Some(&"comparing with the database"));
+    assert!(checked.iter().any(|p| p.step == 2 && p.done == subjects), "{checked:?}");
+}

@@ -90,7 +90,7 @@ describe('window-wide drops', () => {
 
     act(() => emit?.({ type: 'drop', paths: ['/packs/evidence.PDF'] }));
     await waitFor(() => {
-      expect(verifyPack).toHaveBeenCalledWith('/packs/evidence.PDF');
+      expect(verifyPack).toHaveBeenCalledWith('/packs/evidence.PDF', expect.any(Function));
     });
     expect(screen.getByTestId('nav-evidence')).toHaveAttribute('aria-current', 'page');
   });

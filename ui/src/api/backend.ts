@@ -374,6 +374,15 @@ export interface AuditSummary {
 
 // ---- Evidence -----------------------------------------------------------------------------------
 
+/** Where a long pack job is: step `step` of `steps`; within it `done` of `total` (0 of 0: unknown). */
+export interface PackProgress {
+  step: number;
+  steps: number;
+  label: string;
+  done: number;
+  total: number;
+}
+
 export interface PackResult {
   path: string;
   sha256: string;
@@ -503,8 +512,10 @@ export interface Backend {
 
   // Evidence
   makeSubjectPack(subjectId: number, path: string, caseReference: string | null): Promise<PackResult>;
-  makeOrganisationPack(path: string): Promise<PackResult>;
-  verifyPack(path: string): Promise<VerifyReport>;
+  /** Writes the organisation pack (it re-runs the audit); `onProgress` gets its steps. */
+  makeOrganisationPack(path: string, onProgress: (progress: PackProgress) => void): Promise<PackResult>;
+  /** Checks a pack against its seal and this database; `onProgress` gets its steps. */
+  verifyPack(path: string, onProgress: (progress: PackProgress) => void): Promise<VerifyReport>;
 
   // Sources
   listSources(): Promise<SourceInfo[]>;

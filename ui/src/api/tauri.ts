@@ -17,6 +17,7 @@ import {
   type ImportCatalog,
   type ImportProgress,
   type ImportReport,
+  type PackProgress,
   type PackResult,
   type Profile,
   type SourceInfo,
@@ -74,8 +75,16 @@ export const tauriBackend: Backend = {
 
   makeSubjectPack: (subjectId, path, caseReference) =>
     call<PackResult>('make_subject_pack', { subjectId, path, caseReference }),
-  makeOrganisationPack: (path) => call<PackResult>('make_organisation_pack', { path }),
-  verifyPack: (path) => call<VerifyReport>('verify_pack', { path }),
+  makeOrganisationPack: (path, onProgress) => {
+    const channel = new Channel<PackProgress>();
+    channel.onmessage = onProgress;
+    return call<PackResult>('make_organisation_pack', { path, onProgress: channel });
+  },
+  verifyPack: (path, onProgress) => {
+    const channel = new Channel<PackProgress>();
+    channel.onmessage = onProgress;
+    return call<VerifyReport>('verify_pack', { path, onProgress: channel });
+  },
 
   listSources: () => call<SourceInfo[]>('list_sources'),
   sourceIssues: (sourceId) => call<SourceIssue[]>('source_issues', { sourceId }),

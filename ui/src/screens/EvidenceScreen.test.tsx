@@ -1,7 +1,7 @@
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 
-import { BackendContext, BackendError, type Backend, type PackResult, type VerifyReport } from '../api';
+import { BackendContext, BackendError, type Backend, type PackProgress, type PackResult, type VerifyReport } from '../api';
 import { fakeBackend } from '../test/fakeBackend';
 import { defaultPackName, EvidenceScreen } from './EvidenceScreen';
 import type { EvidenceRequest } from './types';
@@ -71,7 +71,7 @@ describe('EvidenceScreen', () => {
 
     fireEvent.click(within(result).getByRole('button', { name: 'Verify' }));
     const verified = await screen.findByTestId('verify-result');
-    expect(verifyPack).toHaveBeenCalledWith('/home/dpo/packs/ada.pdf');
+    expect(verifyPack).toHaveBeenCalledWith('/home/dpo/packs/ada.pdf', expect.any(Function));
     expect(verified).toHaveAttribute('data-ok', 'true');
     expect(verified).toHaveTextContent('The pack matches the database: every event and finding it lists is unchanged');
     expect(verified).toHaveTextContent('pack-2024-05-01-0007');
@@ -92,7 +92,13 @@ describe('EvidenceScreen', () => {
 
   it('makes an organisation pack to a chosen path, and explains where subject packs come from', async () => {
     const pickSavePath = vi.fn(() => Promise.resolve('/home/dpo/packs/organisation-evidence.pdf'));
-    const makeOrganisationPack = vi.fn(() => Promise.resolve({ ...PACK, path: '/home/dpo/packs/organisation-evidence.pdf' }));
+    let finish: (result: PackResult) => void = () => undefined;
+    const makeOrganisationPack = vi.fn((_path: string, onProgress: (progress: PackProgress) => void) => {
+      onProgress({ step: 1, steps: 4, label: 'checking the rules', done: 2500, total: 10000 });
+      return new Promise<PackResult>((resolve) => {
+        finish = resolve;
+      });
+    });
     renderEvidence(fakeBackend({ pickSavePath, makeOrganisationPack }), null);
 
     fireEvent.click(screen.getByRole('radio', { name: /Subject pack/ }));
@@ -106,8 +112,15 @@ describe('EvidenceScreen', () => {
     });
     expect(pickSavePath).toHaveBeenCalledWith('organisation-evidence.pdf');
     fireEvent.click(screen.getByTestId('pack-make'));
+    const progress = await screen.findByTestId('pack-progress');
+    expect(progress).toHaveTextContent('Step 1 of 4: checking the rules (2,500 of 10,000 subjects)');
+    expect(progress.querySelector('progress')).toHaveAttribute('value', '2500');
+    act(() => {
+      finish({ ...PACK, path: '/home/dpo/packs/organisation-evidence.pdf' });
+    });
     expect(await screen.findByTestId('pack-result-path')).toHaveTextContent('/home/dpo/packs/organisation-evidence.pdf');
-    expect(makeOrganisationPack).toHaveBeenCalledWith('/home/dpo/packs/organisation-evidence.pdf');
+    expect(screen.queryByTestId('pack-progress')).not.toBeInTheDocument();
+    expect(makeOrganisationPack).toHaveBeenCalledWith('/home/dpo/packs/organisation-evidence.pdf', expect.any(Function));
   });
 
   it('verifies a dropped pack at once and lists every difference', async () => {
@@ -126,7 +139,7 @@ describe('EvidenceScreen', () => {
     renderEvidence(fakeBackend({ verifyPack }), { kind: 'verify', path: '/Downloads/ada.pdf', seq: 4 });
 
     const result = await screen.findByTestId('verify-result');
-    expect(verifyPack).toHaveBeenCalledWith('/Downloads/ada.pdf');
+    expect(verifyPack).toHaveBeenCalledWith('/Downloads/ada.pdf', expect.any(Function));
     expect(result).toHaveAttribute('data-ok', 'false');
     expect(result).toHaveTextContent('2 differences');
     const rows = within(screen.getByTestId('verify-differences')).getAllByRole('row');
@@ -145,12 +158,12 @@ describe('EvidenceScreen', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Choose a pack…' }));
     await screen.findByTestId('verify-result');
     expect(pickPaths).toHaveBeenCalledWith({ folders: false, pdfOnly: true });
-    expect(verifyPack).toHaveBeenLastCalledWith('/packs/chosen.pdf');
+    expect(verifyPack).toHaveBeenLastCalledWith('/packs/chosen.pdf', expect.any(Function));
 
     fireEvent.change(screen.getByTestId('verify-path'), { target: { value: '/packs/typed.pdf' } });
     fireEvent.click(screen.getByTestId('verify-run'));
     await waitFor(() => {
-      expect(verifyPack).toHaveBeenLastCalledWith('/packs/typed.pdf');
+      expect(verifyPack).toHaveBeenLastCalledWith('/packs/typed.pdf', expect.any(Function));
     });
     expect(await screen.findByTestId('verify-result')).toHaveTextContent('/packs/typed.pdf');
   });

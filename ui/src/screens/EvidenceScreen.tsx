@@ -1,9 +1,28 @@
 import { useEffect, useId, useState } from 'react';
 
-import { useBackend, type PackResult, type VerifyReport } from '../api';
+import { useBackend, type PackProgress, type PackResult, type VerifyReport } from '../api';
 import { ErrorNotice } from '../components/ErrorNotice';
 import type { EvidenceRequest } from './types';
 import './evidence.css';
+
+/** A long pack job's step and, within it, how far it is (the audit counts subjects). */
+function PackProgressLine({ progress, testId }: { progress: PackProgress | null; testId: string }) {
+  if (progress === null) return null;
+  const counted = progress.total > 0;
+  return (
+    <div role="status" data-testid={testId} className="evidence-progress">
+      <p className="muted">
+        Step {progress.step} of {progress.steps}: {progress.label}
+        {counted ? ` (${progress.done.toLocaleString('en-GB')} of ${progress.total.toLocaleString('en-GB')} subjects)` : '…'}
+      </p>
+      {counted ? (
+        <progress className="progress" value={progress.done} max={progress.total} aria-label={progress.label} />
+      ) : (
+        <progress className="progress" aria-label={progress.label} />
+      )}
+    </div>
+  );
+}
 
 /** The subject a pack is made for, as the timeline handed it over. */
 interface PackSubject {
@@ -69,6 +88,7 @@ function MakePackPanel({ subject, onVerify }: { subject: PackSubject | null; onV
   const [caseReference, setCaseReference] = useState('');
   const [path, setPath] = useState('');
   const [making, setMaking] = useState(false);
+  const [progress, setProgress] = useState<PackProgress | null>(null);
   const [result, setResult] = useState<PackResult | null>(null);
   const [error, setError] = useState<unknown>(null);
 
@@ -95,18 +115,20 @@ function MakePackPanel({ subject, onVerify }: { subject: PackSubject | null; onV
     setMaking(true);
     setError(null);
     setResult(null);
+    setProgress(null);
     try {
       const target = path.trim();
       const reference = caseReference.trim();
       setResult(
         packSubject === null
-          ? await backend.makeOrganisationPack(target)
+          ? await backend.makeOrganisationPack(target, setProgress)
           : await backend.makeSubjectPack(packSubject.subjectId, target, reference === '' ? null : reference),
       );
     } catch (reason: unknown) {
       setError(reason);
     } finally {
       setMaking(false);
+      setProgress(null);
     }
   };
 
@@ -195,6 +217,7 @@ function MakePackPanel({ subject, onVerify }: { subject: PackSubject | null; onV
           </span>
         )}
       </div>
+      {making && <PackProgressLine progress={progress} testId="pack-progress" />}
       {error !== null && <ErrorNotice error={error} title="The pack was not made" />}
       {result !== null && <PackResultCard result={result} onVerify={onVerify} />}
     </section>
@@ -264,11 +287,15 @@ function VerifyPanel({
   const id = useId();
   const [verified, setVerified] = useState<Verified | null>(null);
   const [pickError, setPickError] = useState<unknown>(null);
+  const [progress, setProgress] = useState<PackProgress | null>(null);
 
   useEffect(() => {
     if (request === null) return;
     let live = true;
-    backend.verifyPack(request.path).then(
+    const report = (next: PackProgress) => {
+      if (live) setProgress(next);
+    };
+    backend.verifyPack(request.path, report).then(
       (report) => {
         if (live) setVerified({ request, report, error: null });
       },
@@ -331,6 +358,7 @@ function VerifyPanel({
         </div>
       </form>
       {verifying && <p role="status">Verifying {request.path}…</p>}
+      {verifying && <PackProgressLine progress={progress} testId="verify-progress" />}
       {pickError !== null && <ErrorNotice error={pickError} title="The file chooser could not be opened" />}
       {current?.error != null && <ErrorNotice error={current.error} title="The pack could not be verified" />}
       {current?.report != null && <VerifyResult path={current.request.path} report={current.report} />}

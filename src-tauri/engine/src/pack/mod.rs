@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use crate::store::{audit_log, Store, StoreError};
 
-pub use verify::{verify, Difference, VerifyReport};
+pub use verify::{verify, verify_with_progress, Difference, VerifyReport};
 
 /// What can go wrong writing or verifying a pack.
 #[derive(Debug, thiserror::Error)]
@@ -107,7 +107,36 @@ pub fn write_subject_pack(
 
 /// Writes the organisation pack to `out` and records it in the audit log.
 pub fn write_organisation_pack(store: &mut Store, out: &Path, options: &PackOptions) -> Result<PackOutput, PackError> {
-    let pack = render_organisation(store, options)?;
+    write_organisation_pack_with_progress(store, out, options, &mut |_| {})
+}
+
+/// Where a long pack job (an organisation pack, a verification) is, for a progress bar: step
+/// `step` of `steps`, named by `label`; within the step `done` of `total` when it can tell
+/// (0 of 0 when it cannot).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PackProgress {
+    pub step: usize,
+    pub steps: usize,
+    pub label: &'static str,
+    pub done: usize,
+    pub total: usize,
+}
+
+impl PackProgress {
+    pub(crate) fn at(step: usize, steps: usize, label: &'static str, done: usize, total: usize) -> Self {
+        PackProgress { step, steps, label, done, total }
+    }
+}
+
+/// [`write_organisation_pack`], reporting its steps (the audit subject by subject) as it goes.
+pub fn write_organisation_pack_with_progress(
+    store: &mut Store,
+    out: &Path,
+    options: &PackOptions,
+    progress: &mut dyn FnMut(PackProgress),
+) -> Result<PackOutput, PackError> {
+    let pack = organisation::render_with_progress(store, options, progress)?;
+    progress(PackProgress::at(4, 4, "writing the file", 0, 0));
     finish(store, "organisation", None, out, pack)
 }
 

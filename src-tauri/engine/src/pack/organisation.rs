@@ -13,7 +13,7 @@ use super::layout::{colours, Canvas, Column};
 use super::manifest::{Manifest, ManifestAttachment, FORMAT};
 use super::pdfa::{self, Attachment, DocMeta};
 use super::subject::{attachments_section, integrity};
-use super::{PackError, PackOptions, RenderedPack};
+use super::{PackError, PackOptions, PackProgress, RenderedPack};
 use crate::rules::{audit, Finding, Severity};
 use crate::store::{profile_doc, sources, Store};
 
@@ -124,8 +124,20 @@ pub fn read_columns(bytes: &[u8], columns: &[&str]) -> Result<Vec<Vec<String>>, 
 
 /// Renders the organisation pack.
 pub fn render(store: &mut Store, options: &PackOptions) -> Result<RenderedPack, PackError> {
+    render_with_progress(store, options, &mut |_| {})
+}
+
+/// [`render`], reporting its steps: the audit (subject by subject), the digests, the layout.
+pub fn render_with_progress(
+    store: &mut Store,
+    options: &PackOptions,
+    progress: &mut dyn FnMut(PackProgress),
+) -> Result<RenderedPack, PackError> {
     let generated: DateTime<Utc> = options.instant();
-    let report = audit::run(store)?;
+    let report = audit::run_with_progress(store, &mut |done, total| {
+        progress(PackProgress::at(1, 4, "checking the rules", done, total))
+    })?;
+    progress(PackProgress::at(2, 4, "digesting the events", 0, 0));
     let conn = store.conn();
     let profile = profile_doc::load(conn)?;
     let (srcs, events_count, events_sha256, findings_count, findings_sha256) = database_parts(conn, &report.findings)?;
@@ -170,6 +182,7 @@ pub fn render(store: &mut Store, options: &PackOptions) -> Result<RenderedPack, 
             })
             .collect(),
     };
+    progress(PackProgress::at(3, 4, "laying out the pages", 0, 0));
     let digest = Sha256::digest(serde_json::to_vec(&m)?);
     m.pack_id = format!("CT-{}", hex::encode_upper(&digest[..6]));
     let manifest_bytes = serde_json::to_vec_pretty(&m)?;

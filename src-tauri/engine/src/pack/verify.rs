@@ -12,6 +12,7 @@ use super::manifest::{Manifest, ManifestSource};
 use super::organisation::{self, as_recorded, finding_digest, neutral, read_columns, FINDINGS_CSV, SUBJECTS_CSV};
 use super::pdfa::{page_digests, seal_position, sealed_digest, MANIFEST_KEY, PAGES_KEY};
 use super::PackError;
+use super::PackProgress;
 use crate::rules::{audit, Finding};
 use crate::store::{identity, profile_doc, Store, StoreError};
 
@@ -99,6 +100,17 @@ fn embedded_files(doc: &Document) -> BTreeMap<String, Result<Vec<u8>, String>> {
 
 /// Verifies the pack at `path`.
 pub fn verify(store: &Store, path: &Path) -> Result<VerifyReport, PackError> {
+    verify_with_progress(store, path, &mut |_| {})
+}
+
+/// [`verify`], reporting its steps: the file, then (organisation packs) the audit it re-runs
+/// subject by subject, then the comparison with the database.
+pub fn verify_with_progress(
+    store: &Store,
+    path: &Path,
+    progress: &mut dyn FnMut(PackProgress),
+) -> Result<VerifyReport, PackError> {
+    progress(PackProgress::at(1, 3, "checking the file", 0, 0));
     let bytes = std::fs::read(path).map_err(|source| PackError::Io { path: path.display().to_string(), source })?;
     let mut differences = Vec::new();
     let mut report =
@@ -225,7 +237,7 @@ pub fn verify(store: &Store, path: &Path) -> Result<VerifyReport, PackError> {
     }
 
     // 4. The current database.
-    database_differences(store, &manifest, &intact, &mut differences)?;
+    database_differences(store, &manifest, &intact, &mut differences, progress)?;
     report.ok = differences.is_empty();
     report.differences = differences;
     Ok(report)
@@ -236,6 +248,7 @@ fn database_differences(
     m: &Manifest,
     extracts: &BTreeMap<&str, &[u8]>,
     out: &mut Vec<Difference>,
+    progress: &mut dyn FnMut(PackProgress),
 ) -> Result<(), PackError> {
     let conn = store.conn();
     let profile = profile_doc::load(conn)?;
@@ -247,7 +260,10 @@ fn database_differences(
         ));
     }
     if m.kind == "organisation" {
-        let (findings, _, _, _) = audit::compute(conn, &profile)?;
+        let (findings, _, _, _) = audit::compute_with_progress(conn, &profile, &mut |done, total| {
+            progress(PackProgress::at(2, 3, "checking the rules", done, total))
+        })?;
+        progress(PackProgress::at(3, 3, "comparing with the database", 0, 0));
         let (sources, events_count, events_sha256, findings_count, findings_sha256) =
             organisation::database_parts(conn, &findings)?;
         source_differences(m, &sources, out);
@@ -257,6 +273,7 @@ fn database_differences(
         finding_differences(m, extract(m, extracts, FINDINGS_CSV), &findings, now, out);
         return Ok(());
     }
+    progress(PackProgress::at(3, 3, "comparing with the database", 0, 0));
     let Some(subject) = &m.subject else {
         out.push(diff("file", "manifest", "a subject pack manifest without a subject".into()));
         return Ok(());

@@ -185,6 +185,7 @@ pub fn compute_with_progress(
         if !batch.is_empty() {
             let _ = send.send(batch);
         }
+        progress(subjects_read, subjects_in_all.max(subjects_read));
         drop(send);
         let (findings, coverage, subjects, total_events) = match worker.join() {
             Ok(result) => result,
