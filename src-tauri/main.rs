@@ -5,6 +5,11 @@
 
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: an import parses records on one thread and frees
+/// them on another, which glibc's allocator serves slowly (arena locks, consolidation).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     match consent_trail_app::run() {
         Ok(()) => ExitCode::SUCCESS,

@@ -23,6 +23,10 @@ use consenttrail_engine::reconcile::timeline;
 use consenttrail_engine::rules::audit;
 use consenttrail_engine::store::{identity, Store};
 
+/// The allocator the app and the CLI use (an import allocates on one thread, frees on another).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const PURPOSES: [&str; 4] = ["email-marketing", "sms-marketing", "advertising", "analytics"];
 const PARTNERS: [&str; 3] = ["Meta Platforms Ireland Limited", "Google Ireland Limited", "DataCo List Services Ltd"];
 

@@ -41,7 +41,7 @@ fn events(store: &Store) -> BTreeSet<String> {
         .conn()
         .prepare(
             "SELECT i.kind || ':' || i.value || ' ' || e.kind || ' ' || e.occurred_at_text || ' ' || coalesce(e.purpose, '-')
-             FROM events e JOIN identifiers i ON i.id = e.identifier_id",
+             FROM event_details e JOIN identifiers i ON i.id = e.identifier_id",
         )
         .unwrap();
     let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();

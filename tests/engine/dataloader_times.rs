@@ -149,7 +149,7 @@ fn time_zone_format_file_imports_through_a_column_mapping_with_precise_rejection
     let mut events: Vec<(String, String, String)> = store
         .conn()
         .prepare(
-            "SELECT i.value, e.occurred_at, e.zone_basis FROM events e JOIN identifiers i ON i.id = e.identifier_id
+            "SELECT i.value, e.occurred_at, e.zone_basis FROM event_details e JOIN identifiers i ON i.id = e.identifier_id
              ORDER BY i.value",
         )
         .unwrap()

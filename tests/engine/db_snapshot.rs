@@ -100,7 +100,7 @@ pub fn logical(store: &Store) -> BTreeMap<String, BTreeSet<String>> {
                 || '|' || quote(e.method_stated) || '|' || quote(e.capture_source) || '|' || quote(e.collected_by)
                 || '|' || quote(e.collected_by_stated) || '|' || quote(e.notice_version) || '|' || quote(e.notice_stated)
                 || '|' || quote(e.evidence)
-         FROM events e JOIN sources s ON s.id = e.source_id JOIN source_rows r ON r.id = e.row_id
+         FROM event_details e JOIN sources s ON s.id = e.source_id JOIN source_rows r ON r.id = e.row_id
          JOIN identifiers i ON i.id = e.identifier_id",
     );
     put(

@@ -248,7 +248,7 @@ fn mailchimp_events_have_utc_instants_original_text_assumed_zone_and_method() {
         ]
     );
     assert_eq!(
-        count(&store, "SELECT count(*) FROM events WHERE occurred_at_text = '2022-01-01 00:00:00'"),
+        count(&store, "SELECT count(*) FROM event_details WHERE occurred_at_text = '2022-01-01 00:00:00'"),
         0,
         "CLEAN_TIME made an event"
     );

@@ -38,9 +38,11 @@ fn real_records_import_with_the_right_status_per_purpose_and_recipient() {
     assert_eq!(subject(&store, "hello@example.com"), subject(&store, "dpv:subject:UUID-4"));
     let zone: String = store
         .conn()
-        .query_row("SELECT zone_basis FROM events WHERE occurred_at_text = '2023-11-05T16:08:50' LIMIT 1", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT zone_basis FROM event_details WHERE occurred_at_text = '2023-11-05T16:08:50' LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(zone, "assumed:UTC");
     let given = evidence(&store, "system = 'dpv' AND purpose_label = 'dpv:Marketing' AND kind = 'consent.given'");

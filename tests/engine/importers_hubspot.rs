@@ -53,7 +53,7 @@ pub fn golden(store: &Store, system: &str) -> Vec<String> {
 
 /// The evidence of the events matching a SQL condition on `events`.
 pub fn evidence(store: &Store, condition: &str) -> Vec<serde_json::Value> {
-    let sql = format!("SELECT evidence FROM events WHERE {condition} ORDER BY id");
+    let sql = format!("SELECT evidence FROM event_details WHERE {condition} ORDER BY id");
     let mut stmt = store.conn().prepare(&sql).unwrap();
     stmt.query_map([], |r| r.get::<_, Option<String>>(0))
         .unwrap()
@@ -179,7 +179,7 @@ fn create_date_is_in_the_exporting_users_zone() {
     let got: Vec<(String, String, String)> = store
         .conn()
         .prepare(
-            "SELECT occurred_at, occurred_at_text, zone_basis FROM events WHERE occurred_at IS NOT NULL ORDER BY id",
+            "SELECT occurred_at, occurred_at_text, zone_basis FROM event_details WHERE occurred_at IS NOT NULL ORDER BY id",
         )
         .unwrap()
         .query_map([], |r| Ok((format_millis(r.get(0)?), r.get(1)?, r.get(2)?)))

@@ -23,7 +23,7 @@ fn receipts_golden() {
     assert!(issues(&report, false).is_empty(), "{:#?}", issues(&report, false));
     let rows: Vec<(String, String, String, String)> = store
         .conn()
-        .prepare("SELECT method, notice_version, capture_source, zone_basis FROM events WHERE system = 'kantara' ORDER BY id")
+        .prepare("SELECT method, notice_version, capture_source, zone_basis FROM event_details WHERE system = 'kantara' ORDER BY id")
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .unwrap()

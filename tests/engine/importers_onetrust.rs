@@ -51,7 +51,7 @@ fn data_subjects_golden() {
     let (text, zone): (String, String) = store
         .conn()
         .query_row(
-            "SELECT occurred_at_text, zone_basis FROM events WHERE kind = 'consent.withdrawn' AND system = 'onetrust'",
+            "SELECT occurred_at_text, zone_basis FROM event_details WHERE kind = 'consent.withdrawn' AND system = 'onetrust'",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )

@@ -771,7 +771,7 @@ fn r3_grace_on_utc_instants_around_the_autumn_daylight_saving_change() {
         .store
         .conn()
         .query_row(
-            "SELECT e.occurred_at, e.zone_basis FROM events e JOIN identifiers i ON i.id = e.identifier_id
+            "SELECT e.occurred_at, e.zone_basis FROM event_details e JOIN identifiers i ON i.id = e.identifier_id
              WHERE i.value = ?1 AND e.kind = 'consent.withdrawn'",
             [x1],
             |r| Ok((r.get(0)?, r.get(1)?)),

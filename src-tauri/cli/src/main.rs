@@ -10,6 +10,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of the system allocator: an import parses records on one thread and frees
+/// them on another, which glibc's allocator serves slowly (arena locks, consolidation).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// ConsentTrail: prove consent under the GDPR from the logs you already have.
 #[derive(Parser)]
 #[command(name = "consent-trail", version, about, propagate_version = true)]

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::context::{EventDraft, FileImport};
-use super::csv_table::Header;
+use super::context::{EventDraft, FileImport, PreparedEvent, TimeSettings};
+use super::csv_table::CsvRecord;
 use super::json_records::{pointer, JsonRecord};
 use super::{ImportError, Importer, Sniff};
 use crate::model::{EventKind, Identifier, Method};
@@ -92,23 +92,30 @@ impl Importer for Canonical {
         if file.is_json() {
             return file.for_each_json(&mut |file, rec| import_json_record(file, rec));
         }
-        let mut table = file.open_csv()?;
-        let columns: Vec<(&'static str, Option<usize>)> = COLUMNS.iter().map(|c| (*c, table.header.find(c))).collect();
-        if let Some((required, _)) = columns.iter().find(|(c, i)| ["subject", "kind"].contains(c) && i.is_none()) {
+        // Records are parsed and mapped on the CSV reader thread; this thread only stores them.
+        let time = file.time_settings();
+        let system = file.system();
+        let mut table = file.open_csv_prepared(move |header| {
+            let columns: Vec<(&'static str, Option<usize>)> = COLUMNS.iter().map(|c| (*c, header.find(c))).collect();
+            move |rec: &CsvRecord| {
+                let values = columns
+                    .iter()
+                    .filter_map(|(name, idx)| rec.get(*idx).map(|v| (*name, Value::String(v.to_string()))))
+                    .collect();
+                (rec.raw(), parse_fields(&Fields { values }, &time, system))
+            }
+        })?;
+        if let Some(required) = ["subject", "kind"].into_iter().find(|c| table.header.find(c).is_none()) {
             return Err(ImportError::file(file.name(), format!("missing required column '{required}'")));
         }
-        while let Some(rec) = table.next_record()? {
+        while let Some(item) = table.next_prepared()? {
             if file.is_cancelled() {
                 return Err(ImportError::file(file.name(), "import cancelled"));
             }
             file.tick(table.bytes_read());
-            let values = columns
-                .iter()
-                .filter_map(|(name, idx)| rec.get(*idx).map(|v| (*name, Value::String(v.to_string()))))
-                .collect();
-            let locator = format!("line {}", rec.line);
-            let raw = rec.raw();
-            import_fields(file, &locator, Some(rec.line), &raw, &Fields { values }, &table.header)?;
+            let (rec, (raw, parsed)) = &item;
+            store_parsed(file, &format!("line {}", rec.line), Some(rec.line), raw, parsed)?;
+            table.recycle(item);
         }
         Ok(())
     }
@@ -132,84 +139,59 @@ fn import_json_record(file: &mut FileImport<'_>, rec: JsonRecord) -> Result<(), 
         let names: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
         file.warn(&locator, None, &format!("unknown field(s) kept in the raw row only: {}", names.join(", ")))?;
     }
-    import_fields(file, &locator, rec.line, &raw, &Fields { values }, &Header::new(Vec::new()))
+    let parsed = parse_fields(&Fields { values }, &file.time_settings(), file.system());
+    store_parsed(file, &locator, rec.line, &raw, &parsed)
 }
 
-/// Maps one canonical record. Row-level problems reject the row with the field named.
-fn import_fields(
-    file: &mut FileImport<'_>,
-    locator: &str,
-    line: Option<u64>,
-    raw: &str,
-    f: &Fields,
-    _header: &Header,
-) -> Result<(), ImportError> {
-    let field_at = |name: &str| if locator.starts_with('/') { pointer(locator, name) } else { locator.to_string() };
-    macro_rules! reject {
-        ($field:expr, $msg:expr) => {{
-            return file.reject(&field_at($field), Some($field), AsRef::<str>::as_ref(&$msg), Some(raw));
-        }};
-    }
-    let Some(subject_text) = f.text("subject") else { reject!("subject", "missing subject identifier") };
-    let subject = match Identifier::parse(&subject_text) {
-        Ok(s) => s,
-        Err(e) => reject!("subject", e.to_string()),
-    };
-    let Some(kind_text) = f.text("kind") else { reject!("kind", "missing event kind") };
-    let kind = match kind_text.parse::<EventKind>() {
-        Ok(k) => k,
-        Err(e) => reject!("kind", e),
-    };
+/// A canonical record mapped without the database.
+struct Parsed {
+    linked: Vec<Identifier>,
+    attributes: Vec<(&'static str, String)>,
+    event: PreparedEvent,
+}
+
+/// Why a record is rejected: the field and the reason.
+type Rejection = (&'static str, String);
+
+/// Maps one canonical record; a row-level problem names the field. Pure, so that CSV records
+/// are mapped on the reader thread.
+fn parse_fields(f: &Fields, time: &TimeSettings, system: &str) -> Result<Parsed, Rejection> {
+    let subject_text = f.text("subject").ok_or(("subject", "missing subject identifier".to_string()))?;
+    let subject = Identifier::parse(&subject_text).map_err(|e| ("subject", e.to_string()))?;
+    let kind_text = f.text("kind").ok_or(("kind", "missing event kind".to_string()))?;
+    let kind = kind_text.parse::<EventKind>().map_err(|e| ("kind", e))?;
     let occurred_at = match f.text("occurred_at") {
         None => None,
-        Some(t) => match file.time(&t) {
-            Ok(ts) => Some(ts),
-            Err(e) => reject!("occurred_at", e.to_string()),
-        },
+        Some(t) => Some(time.parse(&t).map_err(|e| ("occurred_at", e.to_string()))?),
     };
     let method = match f.text("method") {
         None => None,
-        Some(m) => match m.parse::<Method>() {
-            Ok(m) => Some(m),
-            Err(e) => reject!("method", e),
-        },
+        Some(m) => Some(m.parse::<Method>().map_err(|e| ("method", e))?),
     };
     let mut linked = Vec::new();
     for text in f.list("linked_identifiers") {
-        match Identifier::parse(&text) {
-            Ok(id) => linked.push(id),
-            Err(e) => reject!("linked_identifiers", e.to_string()),
-        }
+        linked.push(Identifier::parse(&text).map_err(|e| ("linked_identifiers", e.to_string()))?);
     }
     let evidence = match f.values.get("evidence") {
         None | Some(Value::Null) => BTreeMap::new(),
         Some(Value::Object(o)) => o.clone().into_iter().collect(),
-        Some(Value::String(s)) if s.trim().starts_with('{') => match serde_json::from_str::<BTreeMap<String, Value>>(s)
-        {
-            Ok(m) => m,
-            Err(e) => reject!("evidence", format!("not a JSON object: {e}")),
-        },
+        Some(Value::String(s)) if s.trim().starts_with('{') => serde_json::from_str::<BTreeMap<String, Value>>(s)
+            .map_err(|e| ("evidence", format!("not a JSON object: {e}")))?,
         Some(Value::String(s)) if s.trim().is_empty() => BTreeMap::new(),
         Some(other) => BTreeMap::from([("note".to_string(), other.clone())]),
     };
-    if kind == EventKind::Disclosure && f.list("recipients").is_empty() {
-        reject!("recipients", "a disclosure must name its recipient");
+    let recipients = f.list("recipients");
+    if kind == EventKind::Disclosure && recipients.is_empty() {
+        return Err(("recipients", "a disclosure must name its recipient".to_string()));
     }
-    let row = file.row(locator, line, raw)?;
-    for other in &linked {
-        file.link(row, &subject, other, "named together in one canonical record")?;
-    }
-    for attr in ["first_name", "last_name", "date_of_birth"] {
-        if let Some(v) = f.text(attr) {
-            file.attribute(row, &subject, attr, &v)?;
-        }
-    }
+    let attributes =
+        ["first_name", "last_name", "date_of_birth"].into_iter().filter_map(|a| f.text(a).map(|v| (a, v))).collect();
     let draft = EventDraft {
         subject: Some(subject),
         kind: Some(kind),
         occurred_at,
         purpose_label: f.text("purpose"),
-        recipients: f.list("recipients"),
+        recipients,
         channel: f.text("channel"),
         method,
         capture_source: f.text("capture_source"),
@@ -218,7 +200,35 @@ fn import_fields(
         evidence,
         system: f.text("system"),
     };
-    file.event(row, locator, draft)?;
+    let event = PreparedEvent::new(draft, system).ok_or(("subject", "missing subject identifier".to_string()))?;
+    Ok(Parsed { linked, attributes, event })
+}
+
+/// Stores a mapped record (its raw row, identity links, attributes and event), or lists it as
+/// rejected with the field named.
+fn store_parsed(
+    file: &mut FileImport<'_>,
+    locator: &str,
+    line: Option<u64>,
+    raw: &str,
+    parsed: &Result<Parsed, Rejection>,
+) -> Result<(), ImportError> {
+    let parsed = match parsed {
+        Ok(p) => p,
+        Err((field, message)) => {
+            let at = if locator.starts_with('/') { pointer(locator, field) } else { locator.to_string() };
+            return file.reject(&at, Some(field), message, Some(raw));
+        }
+    };
+    let row = file.row(locator, line, raw)?;
+    let subject = parsed.event.subject();
+    for other in &parsed.linked {
+        file.link(row, subject, other, "named together in one canonical record")?;
+    }
+    for (attribute, value) in &parsed.attributes {
+        file.attribute(row, subject, attribute, value)?;
+    }
+    file.store_event(row, &parsed.event)?;
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use super::input::{open_text, Input, TextEncoding};
 use super::json_records::{self, Flow, JsonRecord, JsonShape};
 use super::{ImportError, ImportOptions, Progress};
 use crate::model::timestamp::{parse_timestamp, slash_evidence, SlashEvidence};
-use crate::model::{DateOrder, EventKind, Identifier, Method, Timestamp, TimestampError};
+use crate::model::{DateOrder, EventKind, Identifier, Method, Timestamp, TimestampError, ZoneBasis};
 use crate::profile::Profile;
 use crate::store::identity::{self, IdentifierCache};
 
@@ -43,6 +43,131 @@ pub struct EventDraft {
 /// A stored source row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RowId(pub i64);
+
+/// How a file's zone-less and slash-date times are read: plain data, so that records can be
+/// mapped away from the import's thread.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeSettings {
+    pub zone: Tz,
+    pub date_order: Option<DateOrder>,
+}
+
+impl TimeSettings {
+    /// Parses a time as this file's settings say.
+    pub fn parse(&self, text: &str) -> Result<Timestamp, TimestampError> {
+        parse_timestamp(text, self.zone, self.date_order)
+    }
+}
+
+/// An event draft with everything worked out that needs no database: its system, evidence
+/// text, instant and fingerprint. Made where the record is parsed (possibly the CSV reader
+/// thread), stored by [`FileImport::store_event`].
+#[derive(Debug, Clone)]
+pub struct PreparedEvent {
+    subject: Identifier,
+    kind: EventKind,
+    draft: EventDraft,
+    system: String,
+    evidence: Option<String>,
+    occurred_ms: Option<i64>,
+    /// The time as written and the zone basis, None where the stored instant says it all.
+    occurred_at_written: Option<String>,
+    zone_noted: Option<String>,
+    fingerprint: [u8; 16],
+    /// Keys the per-file cache of profile-derived fields (see [`FileImport::derived_cache`]).
+    derive_key: String,
+}
+
+impl PreparedEvent {
+    /// Prepares a draft read by the importer `default_system`; None when the draft lacks its
+    /// subject or kind.
+    pub fn new(mut draft: EventDraft, default_system: &str) -> Option<PreparedEvent> {
+        let subject = draft.subject.take()?;
+        let kind = draft.kind?;
+        let system = draft.system.clone().unwrap_or_else(|| default_system.to_string());
+        let evidence = (!draft.evidence.is_empty()).then(|| serde_json::to_string(&draft.evidence).unwrap_or_default());
+        let occurred_ms = draft.occurred_at.as_ref().map(|t| t.utc.timestamp_millis());
+        let fingerprint = fingerprint(&system, &subject, kind, occurred_ms, &draft, evidence.as_deref());
+        let mut derive_key = system.clone();
+        for part in [&draft.purpose_label, &draft.capture_source] {
+            derive_key.push('\u{1f}');
+            match part {
+                Some(text) => derive_key.push_str(text),
+                None => derive_key.push('\u{0}'),
+            }
+        }
+        for recipient in &draft.recipients {
+            derive_key.push('\u{1e}');
+            derive_key.push_str(recipient);
+        }
+        let (occurred_at_written, zone_noted) = match &draft.occurred_at {
+            None => (None, None),
+            Some(t) => (
+                (!written_as_utc(t)).then(|| t.original.clone()),
+                (t.zone != ZoneBasis::Explicit).then(|| t.zone.as_string()),
+            ),
+        };
+        // Only the evidence text is stored; the map is freed where it was made.
+        draft.evidence = BTreeMap::new();
+        Some(PreparedEvent {
+            subject,
+            kind,
+            draft,
+            system,
+            evidence,
+            occurred_ms,
+            occurred_at_written,
+            zone_noted,
+            fingerprint,
+            derive_key,
+        })
+    }
+
+    /// The subject the event is about.
+    pub fn subject(&self) -> &Identifier {
+        &self.subject
+    }
+}
+
+/// True when `t` was written exactly as the `event_details` view renders its instant
+/// (`2024-03-01T09:30:00Z`), the common case that needs no written form stored. The text parsed
+/// to this instant, so its shape alone decides.
+fn written_as_utc(t: &Timestamp) -> bool {
+    let b = t.original.as_bytes();
+    b.len() == 20
+        && t.zone == ZoneBasis::Explicit
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
+        && b[17] < b'6' // not a leap second, which the stored instant cannot show
+}
+
+/// The statements every row of a bulk import runs, prepared once per file (the statement
+/// cache would hash their SQL text on every call).
+pub(super) struct HotStatements<'a> {
+    insert_row: rusqlite::Statement<'a>,
+    insert_event: rusqlite::Statement<'a>,
+}
+
+impl<'a> HotStatements<'a> {
+    pub(super) fn prepare(tx: &'a Transaction<'a>) -> rusqlite::Result<HotStatements<'a>> {
+        Ok(HotStatements {
+            insert_row: tx
+                .prepare("INSERT INTO source_rows (source_id, locator, line, raw) VALUES (?1, ?2, ?3, ?4)")?,
+            insert_event: tx.prepare(
+                "INSERT INTO events (source_id, row_id, identifier_id, system, kind, occurred_at, occurred_at_written,
+                    zone_noted, purpose, purpose_label, channel, method, method_stated, capture_source, collected_by,
+                    collected_by_stated, notice_version, notice_stated, evidence, fingerprint)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+                 ON CONFLICT(identifier_id, fingerprint) DO NOTHING",
+            )?,
+        })
+    }
+}
 
 /// Counts for the import report.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -78,14 +203,13 @@ pub struct FileImport<'a> {
     pub(super) mapping: Option<&'a super::mapping::ColumnMapping>,
     /// Derived fields per (system, purpose label, capture source, recipients): a file repeats
     /// the same few labels, and resolving them through the profile each time is the costly part.
-    pub(super) derived_cache: HashMap<DeriveKey, super::derive::Derived>,
+    pub(super) derived_cache: rustc_hash::FxHashMap<String, super::derive::Derived>,
+    pub(super) statements: HotStatements<'a>,
     /// A problem that stops the file (see [`FileImport::csv_time`]).
     pub(super) fatal: Option<ImportError>,
     /// Where the CSV reader reports a last record cut inside a quoted value.
     pub(super) truncated_csv: Option<super::csv_table::TruncationSlot>,
 }
-
-type DeriveKey = (String, Option<String>, Option<String>, Vec<String>);
 
 impl<'a> FileImport<'a> {
     /// The input's display name (path, or `archive.zip!/entry`).
@@ -130,8 +254,19 @@ impl<'a> FileImport<'a> {
 
     /// Opens the file as CSV (decoded, delimiter sniffed) and records its header.
     pub fn open_csv(&mut self) -> Result<CsvTable, ImportError> {
+        self.open_csv_prepared(|_| |_: &CsvRecord| ())
+    }
+
+    /// Opens the file as CSV with a per-record step that runs on the CSV reader thread:
+    /// `make(header)` gives the step (see [`CsvTable::open_prepared`]).
+    pub fn open_csv_prepared<P, M, F>(&mut self, make: M) -> Result<CsvTable<P>, ImportError>
+    where
+        P: Send + 'static,
+        M: FnOnce(&super::csv_table::Header) -> F + Send + 'static,
+        F: FnMut(&CsvRecord) -> P,
+    {
         let text = open_text(self.input, self.encoding)?;
-        let table = CsvTable::open(text, &self.name, self.delimiter)?;
+        let table = CsvTable::open_prepared(text, &self.name, self.delimiter, make)?;
         self.truncated_csv = Some(table.truncation_slot());
         self.tx.execute(
             "UPDATE sources SET header = ?2 WHERE id = ?1",
@@ -196,9 +331,7 @@ impl<'a> FileImport<'a> {
 
     /// Stores a source row verbatim and counts it imported.
     pub fn row(&mut self, locator: &str, line: Option<u64>, raw: &str) -> Result<RowId, ImportError> {
-        self.tx
-            .prepare_cached("INSERT INTO source_rows (source_id, locator, line, raw) VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![self.source_id, locator, line.map(|l| l as i64), raw])?;
+        self.statements.insert_row.execute(params![self.source_id, locator, line.map(|l| l as i64), raw])?;
         self.counts.rows_imported += 1;
         Ok(RowId(self.tx.last_insert_rowid()))
     }
@@ -264,7 +397,12 @@ impl<'a> FileImport<'a> {
 
     /// Parses a time from this file's system with the zone the settings assume.
     pub fn time(&self, text: &str) -> Result<Timestamp, TimestampError> {
-        parse_timestamp(text, self.assumed_zone(), self.options.date_order)
+        self.time_settings().parse(text)
+    }
+
+    /// This file's zone assumption and date order, for mapping records off this thread.
+    pub fn time_settings(&self) -> TimeSettings {
+        TimeSettings { zone: self.assumed_zone(), date_order: self.options.date_order }
     }
 
     /// Parses a time from a CSV column. A slash date whose day and month could be either order
@@ -460,74 +598,62 @@ impl<'a> FileImport<'a> {
     /// Stores an event. Returns false when the same fact from the same system was already
     /// stored (overlapping exports), in which case this row is kept as corroboration.
     pub fn event(&mut self, row: RowId, locator: &str, draft: EventDraft) -> Result<bool, ImportError> {
-        let subject = draft
-            .subject
-            .as_ref()
-            .ok_or_else(|| ImportError::at(&self.name, locator, None, "event without a subject"))?;
-        let kind = draft.kind.ok_or_else(|| ImportError::at(&self.name, locator, None, "event without a kind"))?;
-        let identifier_id = self.identifier_id(subject)?;
-        let system = draft.system.clone().unwrap_or_else(|| self.system.to_string());
-        let key: DeriveKey =
-            (system.clone(), draft.purpose_label.clone(), draft.capture_source.clone(), draft.recipients.clone());
-        let derived = match self.derived_cache.get(&key) {
-            Some(d) => d.clone(),
-            None => {
-                let d = super::derive::derive(self.tx, self.profile, &system, &draft)?;
-                if self.derived_cache.len() < 100_000 {
-                    self.derived_cache.insert(key, d.clone());
-                }
-                d
+        if draft.subject.is_none() {
+            return Err(ImportError::at(&self.name, locator, None, "event without a subject"));
+        }
+        match PreparedEvent::new(draft, self.system) {
+            Some(event) => self.store_event(row, &event),
+            None => Err(ImportError::at(&self.name, locator, None, "event without a kind")),
+        }
+    }
+
+    /// Stores a prepared event (see [`FileImport::event`]).
+    pub fn store_event(&mut self, row: RowId, event: &PreparedEvent) -> Result<bool, ImportError> {
+        let identifier_id = self.identifier_id(&event.subject)?;
+        if !self.derived_cache.contains_key(&event.derive_key) {
+            let d = super::derive::derive(self.tx, self.profile, &event.system, &event.draft)?;
+            if self.derived_cache.len() >= 100_000 {
+                self.derived_cache.clear();
             }
-        };
-        // Stated values override the collection point's.
-        let derived = super::derive::Derived {
-            method: draft.method.or(derived.method),
-            collected_by: draft.collected_by.clone().or(derived.collected_by),
-            notice_version: draft.notice_version.clone().or(derived.notice_version),
-            ..derived
-        };
+            self.derived_cache.insert(event.derive_key.clone(), d);
+        }
+        let none = super::derive::Derived::default();
+        let derived = self.derived_cache.get(&event.derive_key).unwrap_or(&none);
+        let draft = &event.draft;
         if let (None, Some(label)) = (&derived.purpose, &draft.purpose_label) {
             *self.label_warnings.entry(label.clone()).or_default() += 1;
         }
-        let evidence = (!draft.evidence.is_empty()).then(|| serde_json::to_string(&draft.evidence).unwrap_or_default());
-        let occurred_ms = draft.occurred_at.as_ref().map(|t| t.utc.timestamp_millis());
-        let fingerprint = fingerprint(&system, subject, kind, occurred_ms, &draft, evidence.as_deref());
-        let inserted = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO events (source_id, row_id, identifier_id, system, kind, occurred_at, occurred_at_text,
-                    zone_basis, purpose, purpose_label, channel, method, method_stated, capture_source, collected_by,
-                    collected_by_stated, notice_version, notice_stated, evidence, fingerprint)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
-                 ON CONFLICT(fingerprint) DO NOTHING",
-            )?
-            .execute(params![
-                self.source_id,
-                row.0,
-                identifier_id,
-                system,
-                kind.as_str(),
-                occurred_ms,
-                draft.occurred_at.as_ref().map(|t| t.original.as_str()),
-                draft.occurred_at.as_ref().map(|t| t.zone.as_string()),
-                derived.purpose,
-                draft.purpose_label,
-                draft.channel.as_ref().or(derived.channel.as_ref()),
-                derived.method.map(Method::as_str),
-                draft.method.map(Method::as_str),
-                draft.capture_source,
-                derived.collected_by,
-                draft.collected_by,
-                derived.notice_version,
-                draft.notice_version,
-                evidence,
-                fingerprint,
-            ])?;
+        // Stated values override the collection point's. They are kept apart only where a
+        // collection point applies (re-deriving needs them); elsewhere they are the values.
+        let method = draft.method.or(derived.method);
+        let with_capture = draft.capture_source.is_some();
+        let inserted = self.statements.insert_event.execute(params![
+            self.source_id,
+            row.0,
+            identifier_id,
+            &event.system,
+            event.kind.as_str(),
+            event.occurred_ms,
+            &event.occurred_at_written,
+            &event.zone_noted,
+            derived.purpose,
+            &draft.purpose_label,
+            draft.channel.as_ref().or(derived.channel.as_ref()),
+            method.map(Method::as_str),
+            draft.method.map(Method::as_str).filter(|_| with_capture),
+            &draft.capture_source,
+            draft.collected_by.as_ref().or(derived.collected_by.as_ref()),
+            draft.collected_by.as_deref().filter(|_| with_capture),
+            draft.notice_version.as_ref().or(derived.notice_version.as_ref()),
+            draft.notice_version.as_deref().filter(|_| with_capture),
+            &event.evidence,
+            &event.fingerprint[..],
+        ])?;
         if inserted == 0 {
             let existing: i64 = self
                 .tx
-                .prepare_cached("SELECT id FROM events WHERE fingerprint = ?1")?
-                .query_row(params![fingerprint], |r| r.get(0))?;
+                .prepare_cached("SELECT id FROM events WHERE identifier_id = ?1 AND fingerprint = ?2")?
+                .query_row(params![identifier_id, &event.fingerprint[..]], |r| r.get(0))?;
             self.tx
                 .prepare_cached("INSERT INTO event_duplicates (event_id, source_id, row_id) VALUES (?1, ?2, ?3)")?
                 .execute(params![existing, self.source_id, row.0])?;
@@ -556,7 +682,7 @@ fn fingerprint(
     occurred_ms: Option<i64>,
     d: &EventDraft,
     evidence: Option<&str>,
-) -> Vec<u8> {
+) -> [u8; 16] {
     let mut recipients: Vec<String> = d.recipients.iter().map(|r| r.trim().to_lowercase()).collect();
     recipients.sort();
     let mut h = Sha256::new();
@@ -578,5 +704,8 @@ fn fingerprint(
         h.update(part.as_bytes());
         h.update([0x1e]);
     }
-    h.finalize()[..16].to_vec()
+    let digest = h.finalize();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&digest[..16]);
+    out
 }

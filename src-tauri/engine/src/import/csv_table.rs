@@ -6,6 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::rc::Rc;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use super::ImportError;
 
@@ -203,11 +204,10 @@ pub fn fold(name: &str) -> String {
     name.trim().trim_start_matches('\u{feff}').trim().to_lowercase()
 }
 
-/// A CSV stream.
-pub struct CsvTable {
-    reader: csv::Reader<GuardedReader<Box<dyn Read>>>,
-    pub header: Header,
-    pub delimiter: u8,
+/// The CSV parser proper; it runs on the reader thread of a [`CsvTable`].
+struct CsvParser {
+    reader: csv::Reader<GuardedReader<Box<dyn Read + Send>>>,
+    header: Header,
     since_boundary: Rc<Cell<u64>>,
     total: Rc<Cell<u64>>,
     newlines: Rc<RefCell<LineIndex>>,
@@ -218,16 +218,12 @@ pub struct CsvTable {
     pending: Option<CsvRecord>,
     /// The last record when the file ends inside a quoted value: (line, raw). Not returned as a
     /// record; the pipeline lists it as a rejected row.
-    truncated: TruncationSlot,
+    truncated: Option<(u64, String)>,
 }
 
-/// Where a truncated last record (line, raw) is reported.
-pub type TruncationSlot = Rc<RefCell<Option<(u64, String)>>>;
-
-impl CsvTable {
-    /// Opens decoded text as CSV and reads the header. `name` is the input's display name for
-    /// error messages.
-    pub fn open(text: Box<dyn Read>, name: &str, delimiter: u8) -> Result<CsvTable, ImportError> {
+impl CsvParser {
+    /// Opens decoded text as CSV and reads the header.
+    fn open(text: Box<dyn Read + Send>, name: &str, delimiter: u8) -> Result<CsvParser, ImportError> {
         let since_boundary = Rc::new(Cell::new(0));
         let total = Rc::new(Cell::new(0));
         let newlines = Rc::new(RefCell::new(LineIndex::default()));
@@ -253,10 +249,9 @@ impl CsvTable {
         }
         since_boundary.set(0);
         let header = Header::new(first.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_string()).collect());
-        Ok(CsvTable {
+        Ok(CsvParser {
             reader,
             header,
-            delimiter,
             since_boundary,
             total,
             newlines,
@@ -264,18 +259,13 @@ impl CsvTable {
             record: csv::StringRecord::new(),
             name: name.to_string(),
             pending: None,
-            truncated: Rc::new(RefCell::new(None)),
+            truncated: None,
         })
-    }
-
-    /// Where a truncated last record is reported (shared with the import context).
-    pub fn truncation_slot(&self) -> TruncationSlot {
-        self.truncated.clone()
     }
 
     /// The next non-blank record, or None at the end. A last record cut inside a quoted value
     /// (a truncated export) is not returned: it goes to the truncation slot.
-    pub fn next_record(&mut self) -> Result<Option<CsvRecord>, ImportError> {
+    fn next_record(&mut self) -> Result<Option<CsvRecord>, ImportError> {
         loop {
             let next = self.read_one()?;
             match (self.pending.take(), next) {
@@ -286,7 +276,7 @@ impl CsvTable {
                 }
                 (Some(last), None) => {
                     if self.ends_inside_quotes(&last) {
-                        *self.truncated.borrow_mut() = Some((last.line, last.raw()));
+                        self.truncated = Some((last.line, last.raw()));
                         return Ok(None);
                     }
                     return Ok(Some(last));
@@ -329,9 +319,212 @@ impl CsvTable {
     }
 
     /// Bytes of decoded text read so far (for progress).
-    pub fn bytes_read(&self) -> u64 {
+    fn bytes_read(&self) -> u64 {
         self.total.get()
     }
+}
+
+/// Records per message from the reader thread, and the text size after which a message is sent
+/// early (large records): with the channel's bound this caps what is in flight.
+const BATCH_RECORDS: usize = 256;
+const BATCH_BYTES: usize = 1 << 20;
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Where a truncated last record (line, raw) is reported.
+pub type TruncationSlot = Rc<RefCell<Option<(u64, String)>>>;
+
+/// What the reader thread sends, in this order: the header (or the error that prevented it),
+/// batches of records, a truncated last record if any, then the end or an error.
+enum Message<P> {
+    Header(Header),
+    Records { records: Vec<(CsvRecord, P)>, bytes_read: u64 },
+    Truncated { line: u64, raw: String },
+    End,
+    Failed(ImportError),
+}
+
+/// A CSV stream. Decoding and parsing run on a reader thread ahead of the caller (a bounded
+/// queue of record batches), so a bulk import parses on one core while SQLite writes on the
+/// other. A caller may also give a `prepare` step — pure work per record, such as mapping it to
+/// an event — that runs on the reader thread too ([`CsvTable::open_prepared`]).
+pub struct CsvTable<P = ()> {
+    pub header: Header,
+    pub delimiter: u8,
+    receiver: Receiver<Message<P>>,
+    current: std::vec::IntoIter<(CsvRecord, P)>,
+    /// Records the caller is done with, sent back so the reader thread frees them: memory is
+    /// freed fastest by the thread that allocated it.
+    used: Vec<(CsvRecord, P)>,
+    recycle: SyncSender<Vec<(CsvRecord, P)>>,
+    bytes_read: u64,
+    finished: bool,
+    truncated: TruncationSlot,
+    name: String,
+}
+
+impl CsvTable {
+    /// Opens decoded text as CSV and reads the header. `name` is the input's display name for
+    /// error messages.
+    pub fn open(text: Box<dyn Read + Send>, name: &str, delimiter: u8) -> Result<CsvTable, ImportError> {
+        CsvTable::open_prepared(text, name, delimiter, |_| |_: &CsvRecord| ())
+    }
+
+    /// The next non-blank record, or None at the end. A last record cut inside a quoted value
+    /// (a truncated export) is not returned: it goes to the truncation slot.
+    pub fn next_record(&mut self) -> Result<Option<CsvRecord>, ImportError> {
+        Ok(self.next_prepared()?.map(|(record, ())| record))
+    }
+}
+
+impl<P: Send + 'static> CsvTable<P> {
+    /// Like [`CsvTable::open`], with `make(header)` giving the step that prepares each record on
+    /// the reader thread.
+    pub fn open_prepared<M, F>(
+        text: Box<dyn Read + Send>,
+        name: &str,
+        delimiter: u8,
+        make: M,
+    ) -> Result<CsvTable<P>, ImportError>
+    where
+        M: FnOnce(&Header) -> F + Send + 'static,
+        F: FnMut(&CsvRecord) -> P,
+    {
+        let (sender, receiver) = sync_channel(BATCHES_IN_FLIGHT);
+        let (recycle, used) = sync_channel(BATCHES_IN_FLIGHT);
+        let thread_name = name.to_string();
+        std::thread::Builder::new()
+            .name("csv-reader".into())
+            .spawn(move || read_records(text, &thread_name, delimiter, make, &sender, &used))
+            .map_err(|e| ImportError::file(name, format!("cannot start the CSV reader: {e}")))?;
+        let header = match receiver.recv() {
+            Ok(Message::Header(header)) => header,
+            Ok(Message::Failed(e)) => return Err(e),
+            _ => return Err(reader_stopped(name)),
+        };
+        Ok(CsvTable {
+            header,
+            delimiter,
+            receiver,
+            current: Vec::new().into_iter(),
+            used: Vec::new(),
+            recycle,
+            bytes_read: 0,
+            finished: false,
+            truncated: Rc::new(RefCell::new(None)),
+            name: name.to_string(),
+        })
+    }
+
+    /// The next non-blank record with what `prepare` made of it, or None at the end.
+    pub fn next_prepared(&mut self) -> Result<Option<(CsvRecord, P)>, ImportError> {
+        loop {
+            if let Some(item) = self.current.next() {
+                return Ok(Some(item));
+            }
+            if self.finished {
+                return Ok(None);
+            }
+            match self.receiver.recv() {
+                Ok(Message::Records { records, bytes_read }) => {
+                    self.current = records.into_iter();
+                    self.bytes_read = bytes_read;
+                }
+                Ok(Message::Truncated { line, raw }) => *self.truncated.borrow_mut() = Some((line, raw)),
+                Ok(Message::End) => self.finished = true,
+                Ok(Message::Failed(e)) => {
+                    self.finished = true;
+                    return Err(e);
+                }
+                Ok(Message::Header(_)) | Err(_) => {
+                    self.finished = true;
+                    return Err(reader_stopped(&self.name));
+                }
+            }
+        }
+    }
+
+    /// Hands a record back when done with it, to be freed on the reader thread (optional: a
+    /// record simply dropped is freed here).
+    pub fn recycle(&mut self, item: (CsvRecord, P)) {
+        self.used.push(item);
+        if self.used.len() >= BATCH_RECORDS {
+            let used = std::mem::replace(&mut self.used, Vec::with_capacity(BATCH_RECORDS));
+            // A full queue or a finished reader: the records are freed here instead.
+            let _ = self.recycle.try_send(used);
+        }
+    }
+
+    /// Where a truncated last record is reported (shared with the import context).
+    pub fn truncation_slot(&self) -> TruncationSlot {
+        self.truncated.clone()
+    }
+
+    /// Bytes of decoded text read so far (for progress; advances a batch at a time).
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+}
+
+fn reader_stopped(name: &str) -> ImportError {
+    ImportError::file(name, "the CSV reader stopped unexpectedly")
+}
+
+/// The reader thread: parses, prepares and sends batches until the end, an error, or the
+/// receiving table is dropped (a cancelled or failed import), whichever comes first.
+fn read_records<P, M, F>(
+    text: Box<dyn Read + Send>,
+    name: &str,
+    delimiter: u8,
+    make: M,
+    sender: &SyncSender<Message<P>>,
+    used: &Receiver<Vec<(CsvRecord, P)>>,
+) where
+    M: FnOnce(&Header) -> F,
+    F: FnMut(&CsvRecord) -> P,
+{
+    let mut parser = match CsvParser::open(text, name, delimiter) {
+        Ok(parser) => parser,
+        Err(e) => {
+            let _ = sender.send(Message::Failed(e));
+            return;
+        }
+    };
+    if sender.send(Message::Header(parser.header.clone())).is_err() {
+        return;
+    }
+    let mut prepare = make(&parser.header);
+    let mut batch = Vec::with_capacity(BATCH_RECORDS);
+    let mut batch_bytes = 0;
+    let last = loop {
+        while let Ok(done) = used.try_recv() {
+            drop(done);
+        }
+        match parser.next_record() {
+            Ok(Some(record)) => {
+                batch_bytes += record.fields.as_slice().len();
+                let prepared = prepare(&record);
+                batch.push((record, prepared));
+                if batch.len() >= BATCH_RECORDS || batch_bytes >= BATCH_BYTES {
+                    let records = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_RECORDS));
+                    batch_bytes = 0;
+                    if sender.send(Message::Records { records, bytes_read: parser.bytes_read() }).is_err() {
+                        return;
+                    }
+                }
+            }
+            Ok(None) => break Message::End,
+            Err(e) => break Message::Failed(e),
+        }
+    };
+    if !batch.is_empty() && sender.send(Message::Records { records: batch, bytes_read: parser.bytes_read() }).is_err() {
+        return;
+    }
+    if let Some((line, raw)) = parser.truncated.take() {
+        if sender.send(Message::Truncated { line, raw }).is_err() {
+            return;
+        }
+    }
+    let _ = sender.send(last);
 }
 
 /// A CSV reading error at the record starting on `line` (our count: the csv crate's own line

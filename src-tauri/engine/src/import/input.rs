@@ -41,7 +41,7 @@ impl Input {
 
     /// Opens the raw bytes. ZIP entries are size-limited while they stream, because the
     /// declared size in a hostile archive can lie.
-    pub fn open(&self) -> Result<Box<dyn Read>, ImportError> {
+    pub fn open(&self) -> Result<Box<dyn Read + Send>, ImportError> {
         match self {
             Input::File(p) => {
                 let f = File::open(p).map_err(|e| ImportError::io(&self.display(), e))?;
@@ -181,7 +181,7 @@ impl Utf8Check {
 }
 
 /// Opens the input as UTF-8 text, transcoding and dropping any BOM.
-pub fn open_text(input: &Input, encoding: TextEncoding) -> Result<Box<dyn Read>, ImportError> {
+pub fn open_text(input: &Input, encoding: TextEncoding) -> Result<Box<dyn Read + Send>, ImportError> {
     let raw = input.open()?;
     let builder = || {
         let mut b = encoding_rs_io::DecodeReaderBytesBuilder::new();

@@ -364,6 +364,7 @@ fn import_one_unchecked(
         rows_seen: 0,
         mapping: plan.mapping.as_ref(),
         derived_cache: Default::default(),
+        statements: context::HotStatements::prepare(&tx)?,
         fatal: None,
         truncated_csv: None,
     };

@@ -500,7 +500,7 @@ pub fn subject_digests(conn: &Connection) -> Result<Vec<SubjectDigest>, PackErro
         "SELECT i.subject_id, i.id, i.kind, i.value, e.id, e.system, e.kind, e.occurred_at, e.occurred_at_text,
                 e.zone_basis, e.purpose, e.purpose_label, e.channel, e.method, e.capture_source, e.collected_by,
                 e.notice_version, e.evidence, e.fingerprint, e.row_id, e.source_id, r.locator, r.raw
-         FROM identifiers i CROSS JOIN events e ON e.identifier_id = i.id
+         FROM identifiers i CROSS JOIN event_details e ON e.identifier_id = i.id
          CROSS JOIN source_rows r ON r.id = e.row_id
          ORDER BY i.subject_id",
     )?;

@@ -158,7 +158,7 @@ fn kind_rank(kind: EventKind) -> u8 {
 pub fn subject_events(conn: &Connection, subject_id: i64) -> Result<Vec<TimelineEvent>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {EVENT_COLUMNS}, s.id, s.path, s.sha256, r.line, r.locator
-         FROM events e
+         FROM event_details e
          JOIN identifiers i ON i.id = e.identifier_id
          JOIN sources s ON s.id = e.source_id
          JOIN source_rows r ON r.id = e.row_id

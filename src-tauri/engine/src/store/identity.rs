@@ -13,7 +13,7 @@ use crate::model::Identifier;
 /// Caches identifier ids during an import so that a million rows do not mean a million lookups.
 #[derive(Default)]
 pub struct IdentifierCache {
-    ids: HashMap<Identifier, i64>,
+    ids: rustc_hash::FxHashMap<Identifier, i64>,
 }
 
 impl IdentifierCache {
@@ -35,6 +35,10 @@ impl IdentifierCache {
                 conn.last_insert_rowid()
             }
         };
+        // Bounded: a file with millions of people re-reads some ids rather than growing memory.
+        if self.ids.len() >= 1_000_000 {
+            self.ids.clear();
+        }
         self.ids.insert(identifier.clone(), id);
         Ok(id)
     }

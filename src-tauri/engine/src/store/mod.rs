@@ -43,11 +43,16 @@ pub enum StoreError {
 pub const APPLICATION_ID: i64 = 0x4354_524C;
 
 /// Numbered migrations, oldest first. Never edit a released one: add the next.
-pub const MIGRATION_SQL: &[&str] =
-    &[include_str!("migrations/0001_initial.sql"), include_str!("migrations/0002_findings.sql")];
+pub const MIGRATION_SQL: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_findings.sql"),
+    include_str!("migrations/0003_events_by_subject.sql"),
+];
 
+/// Migrations run with foreign keys off (a table rebuild must not cascade its drop) and each is
+/// checked for dangling references before it commits.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(MIGRATION_SQL.iter().map(|sql| M::up(sql)).collect())
+    Migrations::new(MIGRATION_SQL.iter().map(|sql| M::up(sql).foreign_key_check()).collect())
 }
 
 /// The default database: `consenttrail.db` in the platform's app-data folder
@@ -105,7 +110,7 @@ impl Store {
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;
+             PRAGMA foreign_keys = OFF;
              PRAGMA busy_timeout = 5000;
              PRAGMA temp_store = MEMORY;
              PRAGMA cache_size = -65536;",
@@ -115,6 +120,7 @@ impl Store {
         migrations()
             .to_latest(&mut conn)
             .map_err(|e| StoreError::Migration { path: path.to_path_buf(), reason: e.to_string() })?;
+        conn.pragma_update(None, "foreign_keys", true)?;
         Ok(Store { conn, path: path.to_path_buf() })
     }
 
