@@ -14,11 +14,24 @@ use crate::model::Identifier;
 #[derive(Default)]
 pub struct IdentifierCache {
     ids: rustc_hash::FxHashMap<Identifier, i64>,
+    /// The last identifier asked for: exports list a person's rows together.
+    last: Option<(Identifier, i64)>,
 }
 
 impl IdentifierCache {
     /// The id of `identifier`, creating it when new.
     pub fn id_of(&mut self, conn: &Connection, identifier: &Identifier) -> Result<i64, StoreError> {
+        if let Some((last, id)) = &self.last {
+            if last == identifier {
+                return Ok(*id);
+            }
+        }
+        let id = self.lookup(conn, identifier)?;
+        self.last = Some((identifier.clone(), id));
+        Ok(id)
+    }
+
+    fn lookup(&mut self, conn: &Connection, identifier: &Identifier) -> Result<i64, StoreError> {
         if let Some(id) = self.ids.get(identifier) {
             return Ok(*id);
         }
