@@ -11,7 +11,7 @@ use super::json_records::{pointer, JsonRecord};
 use super::{ImportError, Importer, Sniff};
 use crate::model::{EventKind, Identifier, Method};
 
-/// Canonical column / field names.
+/// Canonical column / field names (their positions are the constants in `col`).
 pub const COLUMNS: &[&str] = &[
     "subject",
     "linked_identifiers",
@@ -37,30 +37,85 @@ pub const LIST_SEPARATOR: char = '|';
 /// The canonical event format.
 pub struct Canonical;
 
-/// A record's fields by canonical name, whether it came from CSV or JSON.
-struct Fields {
-    values: BTreeMap<&'static str, Value>,
+/// Positions in [`COLUMNS`], so that a record's fields are found without comparing names.
+mod col {
+    pub const SUBJECT: usize = 0;
+    pub const LINKED_IDENTIFIERS: usize = 1;
+    pub const KIND: usize = 2;
+    pub const OCCURRED_AT: usize = 3;
+    pub const PURPOSE: usize = 4;
+    pub const RECIPIENTS: usize = 5;
+    pub const CHANNEL: usize = 6;
+    pub const METHOD: usize = 7;
+    pub const CAPTURE_SOURCE: usize = 8;
+    pub const COLLECTED_BY: usize = 9;
+    pub const NOTICE_VERSION: usize = 10;
+    pub const EVIDENCE: usize = 11;
+    pub const SYSTEM: usize = 12;
+    pub const FIRST_NAME: usize = 13;
+    pub const LAST_NAME: usize = 14;
+    pub const DATE_OF_BIRTH: usize = 15;
 }
 
-impl Fields {
-    fn text(&self, name: &str) -> Option<String> {
-        match self.values.get(name)? {
-            Value::Null => None,
-            Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
-            other => Some(other.to_string()),
+/// A record's fields by canonical column, whether it came from CSV (cells read in place) or JSON.
+enum Fields<'r> {
+    Csv { record: &'r CsvRecord, columns: &'r [Option<usize>] },
+    Json(Vec<Option<Value>>),
+}
+
+impl Fields<'_> {
+    /// The field as text: trimmed, None when absent or empty.
+    fn text(&self, column: usize) -> Option<String> {
+        match self {
+            Fields::Csv { record, columns } => record.get(columns.get(column).copied().flatten()).map(str::to_string),
+            Fields::Json(values) => match values.get(column)?.as_ref()? {
+                Value::Null => None,
+                Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+                other => Some(other.to_string()),
+            },
         }
     }
 
-    fn list(&self, name: &str) -> Vec<String> {
-        match self.values.get(name) {
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))
-                .collect(),
-            Some(Value::String(s)) => {
-                s.split(LIST_SEPARATOR).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    /// A list field: a JSON array, or `|`-separated text.
+    fn list(&self, column: usize) -> Vec<String> {
+        let split = |s: &str| -> Vec<String> {
+            s.split(LIST_SEPARATOR).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+        };
+        match self {
+            Fields::Csv { record, columns } => {
+                record.get(columns.get(column).copied().flatten()).map(split).unwrap_or_default()
             }
-            _ => Vec::new(),
+            Fields::Json(values) => match values.get(column).and_then(Option::as_ref) {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))
+                    .collect(),
+                Some(Value::String(s)) => split(s),
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    /// The evidence object: a JSON object (or JSON text of one); any other value is kept as a
+    /// note.
+    fn evidence(&self) -> Result<BTreeMap<String, Value>, String> {
+        let parse = |s: &str| -> Result<BTreeMap<String, Value>, String> {
+            match s.trim() {
+                "" => Ok(BTreeMap::new()),
+                t if t.starts_with('{') => serde_json::from_str(t).map_err(|e| format!("not a JSON object: {e}")),
+                _ => Ok(BTreeMap::from([("note".to_string(), Value::String(s.to_string()))])),
+            }
+        };
+        match self {
+            Fields::Csv { record, columns } => {
+                record.get(columns.get(col::EVIDENCE).copied().flatten()).map(parse).unwrap_or(Ok(BTreeMap::new()))
+            }
+            Fields::Json(values) => match values.get(col::EVIDENCE).and_then(Option::as_ref) {
+                None | Some(Value::Null) => Ok(BTreeMap::new()),
+                Some(Value::Object(o)) => Ok(o.clone().into_iter().collect()),
+                Some(Value::String(s)) => parse(s),
+                Some(other) => Ok(BTreeMap::from([("note".to_string(), other.clone())])),
+            },
         }
     }
 }
@@ -96,13 +151,9 @@ impl Importer for Canonical {
         let time = file.time_settings();
         let system = file.system();
         let mut table = file.open_csv_prepared(move |header| {
-            let columns: Vec<(&'static str, Option<usize>)> = COLUMNS.iter().map(|c| (*c, header.find(c))).collect();
-            move |rec: &CsvRecord| {
-                let values = columns
-                    .iter()
-                    .filter_map(|(name, idx)| rec.get(*idx).map(|v| (*name, Value::String(v.to_string()))))
-                    .collect();
-                (rec.raw(), parse_fields(&Fields { values }, &time, system))
+            let columns: Vec<Option<usize>> = COLUMNS.iter().map(|c| header.find(c)).collect();
+            move |record: &CsvRecord| {
+                (record.raw(), parse_fields(&Fields::Csv { record, columns: &columns }, &time, system))
             }
         })?;
         if let Some(required) = ["subject", "kind"].into_iter().find(|c| table.header.find(c).is_none()) {
@@ -127,19 +178,14 @@ fn import_json_record(file: &mut FileImport<'_>, rec: JsonRecord) -> Result<(), 
         let locator = if rec.locator.is_empty() { "/".to_string() } else { rec.locator.clone() };
         return file.reject(&locator, None, "expected a JSON object (one event)", Some(&raw));
     };
-    let mut values = BTreeMap::new();
-    for name in COLUMNS {
-        if let Some(v) = obj.get(*name) {
-            values.insert(*name, v.clone());
-        }
-    }
+    let values = COLUMNS.iter().map(|name| obj.get(*name).cloned()).collect();
     let unknown: Vec<&String> = obj.keys().filter(|k| !COLUMNS.contains(&k.as_str())).collect();
     let locator = if rec.locator.is_empty() { "/".to_string() } else { rec.locator.clone() };
     if !unknown.is_empty() {
         let names: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
         file.warn(&locator, None, &format!("unknown field(s) kept in the raw row only: {}", names.join(", ")))?;
     }
-    let parsed = parse_fields(&Fields { values }, &file.time_settings(), file.system());
+    let parsed = parse_fields(&Fields::Json(values), &file.time_settings(), file.system());
     store_parsed(file, &locator, rec.line, &raw, &parsed)
 }
 
@@ -155,50 +201,45 @@ type Rejection = (&'static str, String);
 
 /// Maps one canonical record; a row-level problem names the field. Pure, so that CSV records
 /// are mapped on the reader thread.
-fn parse_fields(f: &Fields, time: &TimeSettings, system: &str) -> Result<Parsed, Rejection> {
-    let subject_text = f.text("subject").ok_or(("subject", "missing subject identifier".to_string()))?;
+fn parse_fields(f: &Fields<'_>, time: &TimeSettings, system: &str) -> Result<Parsed, Rejection> {
+    let subject_text = f.text(col::SUBJECT).ok_or(("subject", "missing subject identifier".to_string()))?;
     let subject = Identifier::parse(&subject_text).map_err(|e| ("subject", e.to_string()))?;
-    let kind_text = f.text("kind").ok_or(("kind", "missing event kind".to_string()))?;
+    let kind_text = f.text(col::KIND).ok_or(("kind", "missing event kind".to_string()))?;
     let kind = kind_text.parse::<EventKind>().map_err(|e| ("kind", e))?;
-    let occurred_at = match f.text("occurred_at") {
+    let occurred_at = match f.text(col::OCCURRED_AT) {
         None => None,
         Some(t) => Some(time.parse(&t).map_err(|e| ("occurred_at", e.to_string()))?),
     };
-    let method = match f.text("method") {
+    let method = match f.text(col::METHOD) {
         None => None,
         Some(m) => Some(m.parse::<Method>().map_err(|e| ("method", e))?),
     };
     let mut linked = Vec::new();
-    for text in f.list("linked_identifiers") {
+    for text in f.list(col::LINKED_IDENTIFIERS) {
         linked.push(Identifier::parse(&text).map_err(|e| ("linked_identifiers", e.to_string()))?);
     }
-    let evidence = match f.values.get("evidence") {
-        None | Some(Value::Null) => BTreeMap::new(),
-        Some(Value::Object(o)) => o.clone().into_iter().collect(),
-        Some(Value::String(s)) if s.trim().starts_with('{') => serde_json::from_str::<BTreeMap<String, Value>>(s)
-            .map_err(|e| ("evidence", format!("not a JSON object: {e}")))?,
-        Some(Value::String(s)) if s.trim().is_empty() => BTreeMap::new(),
-        Some(other) => BTreeMap::from([("note".to_string(), other.clone())]),
-    };
-    let recipients = f.list("recipients");
+    let evidence = f.evidence().map_err(|e| ("evidence", e))?;
+    let recipients = f.list(col::RECIPIENTS);
     if kind == EventKind::Disclosure && recipients.is_empty() {
         return Err(("recipients", "a disclosure must name its recipient".to_string()));
     }
-    let attributes =
-        ["first_name", "last_name", "date_of_birth"].into_iter().filter_map(|a| f.text(a).map(|v| (a, v))).collect();
+    let attributes = [col::FIRST_NAME, col::LAST_NAME, col::DATE_OF_BIRTH]
+        .into_iter()
+        .filter_map(|c| f.text(c).map(|v| (COLUMNS[c], v)))
+        .collect();
     let draft = EventDraft {
         subject: Some(subject),
         kind: Some(kind),
         occurred_at,
-        purpose_label: f.text("purpose"),
+        purpose_label: f.text(col::PURPOSE),
         recipients,
-        channel: f.text("channel"),
+        channel: f.text(col::CHANNEL),
         method,
-        capture_source: f.text("capture_source"),
-        collected_by: f.text("collected_by"),
-        notice_version: f.text("notice_version"),
+        capture_source: f.text(col::CAPTURE_SOURCE),
+        collected_by: f.text(col::COLLECTED_BY),
+        notice_version: f.text(col::NOTICE_VERSION),
         evidence,
-        system: f.text("system"),
+        system: f.text(col::SYSTEM),
     };
     let event = PreparedEvent::new(draft, system).ok_or(("subject", "missing subject identifier".to_string()))?;
     Ok(Parsed { linked, attributes, event })
@@ -280,5 +321,36 @@ impl Importer for Crosswalk {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_positions_name_their_columns() {
+        let named = [
+            (col::SUBJECT, "subject"),
+            (col::LINKED_IDENTIFIERS, "linked_identifiers"),
+            (col::KIND, "kind"),
+            (col::OCCURRED_AT, "occurred_at"),
+            (col::PURPOSE, "purpose"),
+            (col::RECIPIENTS, "recipients"),
+            (col::CHANNEL, "channel"),
+            (col::METHOD, "method"),
+            (col::CAPTURE_SOURCE, "capture_source"),
+            (col::COLLECTED_BY, "collected_by"),
+            (col::NOTICE_VERSION, "notice_version"),
+            (col::EVIDENCE, "evidence"),
+            (col::SYSTEM, "system"),
+            (col::FIRST_NAME, "first_name"),
+            (col::LAST_NAME, "last_name"),
+            (col::DATE_OF_BIRTH, "date_of_birth"),
+        ];
+        assert_eq!(named.len(), COLUMNS.len());
+        for (position, name) in named {
+            assert_eq!(COLUMNS[position], name);
+        }
     }
 }

@@ -48,8 +48,9 @@ impl IdentifierCache {
                 conn.last_insert_rowid()
             }
         };
-        // Bounded: a file with millions of people re-reads some ids rather than growing memory.
-        if self.ids.len() >= 1_000_000 {
+        // Bounded (~25 MB): a file with more people re-reads some ids from SQLite's index rather
+        // than growing memory with the file.
+        if self.ids.len() >= 200_000 {
             self.ids.clear();
         }
         self.ids.insert(identifier.clone(), id);
