@@ -346,3 +346,26 @@ fn removing_the_purpose_lookup_file_takes_the_purposes_it_resolved_with_it() {
         "the ids were only mapped through the removed file's names"
     );
 }
+
+/// A file of a size never seen is hashed while it imports (it cannot be a re-import); one of a
+/// size seen before is hashed first. Either way the stored SHA-256 is the file's, and a file of
+/// the same size but other content is a new source.
+#[test]
+fn the_stored_hash_is_the_files_whether_computed_before_or_during_the_import() {
+    use sha2::{Digest, Sha256};
+    let (dir, mut store) = temp_store();
+    let a = dir.path().join("a.csv");
+    let b = dir.path().join("b.csv");
+    std::fs::write(&a, "subject,kind,occurred_at\nann@example.com,consent.given,2024-01-01T00:00:00Z\n").unwrap();
+    std::fs::write(&b, "subject,kind,occurred_at\nbob@example.com,consent.given,2024-01-01T00:00:00Z\n").unwrap();
+    assert_eq!(std::fs::metadata(&a).unwrap().len(), std::fs::metadata(&b).unwrap().len());
+    let sha = |p: &Path| hex::encode(Sha256::digest(std::fs::read(p).unwrap()));
+    for (path, status) in [(&a, "imported"), (&b, "imported"), (&a, "already-imported"), (&b, "already-imported")] {
+        let report = import(&mut store, std::slice::from_ref(path));
+        let file = only_file(&report);
+        assert_eq!(file.status, status, "{}: {report:#?}", path.display());
+        assert_eq!(file.sha256.as_deref(), Some(sha(path).as_str()), "{}", path.display());
+    }
+    let stored: Vec<String> = sources::list(store.conn()).unwrap().into_iter().map(|s| s.sha256).collect();
+    assert_eq!(stored, vec![sha(&a), sha(&b)]);
+}

@@ -82,7 +82,8 @@ fn tempfile_in_target() -> Result<File, ImportError> {
 /// What one pass over the raw bytes tells: hash, size, encoding, and the first bytes.
 #[derive(Debug, Clone)]
 pub struct Fingerprint {
-    pub sha256: String,
+    /// None when left to [`sha256_of`] (see [`inspect`]).
+    pub sha256: Option<String>,
     pub bytes: u64,
     pub encoding: TextEncoding,
     /// The first bytes (raw), for sniffing.
@@ -116,8 +117,35 @@ const HEAD_BYTES: usize = 64 * 1024;
 
 /// Reads the input once: SHA-256, size, encoding, head.
 pub fn fingerprint(input: &Input) -> Result<Fingerprint, ImportError> {
+    read_once(input, true)
+}
+
+/// Reads the input once for size, encoding and head, but not its SHA-256: an import of a new
+/// file computes that on another thread meanwhile ([`sha256_of`]). A ZIP entry, decompressed
+/// anew for every read, is hashed in the same pass.
+pub fn inspect(input: &Input) -> Result<Fingerprint, ImportError> {
+    read_once(input, matches!(input, Input::ZipEntry { .. }))
+}
+
+/// The input's SHA-256 (hex).
+pub fn sha256_of(input: &Input) -> Result<String, ImportError> {
     let mut reader = input.open()?;
     let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ImportError::io(&input.display(), e)),
+        }
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn read_once(input: &Input, hash: bool) -> Result<Fingerprint, ImportError> {
+    let mut reader = input.open()?;
+    let mut hasher = hash.then(Sha256::new);
     let mut buf = vec![0u8; 1 << 16];
     let mut head = Vec::new();
     let mut bytes = 0u64;
@@ -130,7 +158,9 @@ pub fn fingerprint(input: &Input) -> Result<Fingerprint, ImportError> {
             Err(e) => return Err(ImportError::io(&input.display(), e)),
         };
         let chunk = &buf[..n];
-        hasher.update(chunk);
+        if let Some(h) = hasher.as_mut() {
+            h.update(chunk);
+        }
         if head.len() < HEAD_BYTES {
             let take = (HEAD_BYTES - head.len()).min(n);
             head.extend_from_slice(&chunk[..take]);
@@ -149,7 +179,7 @@ pub fn fingerprint(input: &Input) -> Result<Fingerprint, ImportError> {
     } else {
         TextEncoding::Windows1252
     };
-    Ok(Fingerprint { sha256: hex::encode(hasher.finalize()), bytes, encoding, head })
+    Ok(Fingerprint { sha256: hasher.map(|h| hex::encode(h.finalize())), bytes, encoding, head })
 }
 
 /// Streaming UTF-8 validation across chunk boundaries.
@@ -164,9 +194,16 @@ impl Utf8Check {
         if self.invalid {
             return;
         }
-        let mut data = std::mem::take(&mut self.carry);
-        data.extend_from_slice(chunk);
-        match std::str::from_utf8(&data) {
+        let carried;
+        let data: &[u8] = if self.carry.is_empty() {
+            chunk
+        } else {
+            let mut joined = std::mem::take(&mut self.carry);
+            joined.extend_from_slice(chunk);
+            carried = joined;
+            &carried
+        };
+        match std::str::from_utf8(data) {
             Ok(_) => {}
             Err(e) => match e.error_len() {
                 Some(_) => self.invalid = true,

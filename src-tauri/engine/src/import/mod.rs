@@ -30,7 +30,7 @@ use rusqlite::params;
 pub use context::{EventDraft, FileCounts, FileImport, RowId};
 pub use detect::Sniff;
 pub use error::ImportError;
-use input::{fingerprint, Input};
+use input::Input;
 
 use crate::model::DateOrder;
 use crate::store::{self, identity, Store};
@@ -208,7 +208,7 @@ pub fn import_paths(
                 continue;
             }
         };
-        let fp = match fingerprint(&input) {
+        let fp = match input::inspect(&input) {
             Ok(fp) => fp,
             Err(e) => {
                 reports.push(FileReport::failed(input.display(), None, None, &e));
@@ -235,7 +235,8 @@ pub fn import_paths(
             Some(importer) => planned.push(Planned { input, fp, sniff, importer, mapping: chosen_mapping }),
             None => {
                 let e = ImportError::file(&input.display(), detect::unrecognised_reason(&sniff));
-                reports.push(FileReport::failed(input.display(), Some(fp.sha256), None, &e));
+                let sha256 = fp.sha256.or_else(|| input::sha256_of(&input).ok());
+                reports.push(FileReport::failed(input.display(), sha256, None, &e));
             }
         }
     }
@@ -295,11 +296,24 @@ fn import_one_unchecked(
 ) -> Result<FileReport, store::StoreError> {
     let name = plan.input.display();
     let system = plan.importer.id();
-    if let Some(existing) = store::sources::by_sha256(store.conn(), &plan.fp.sha256)? {
+    // The SHA-256 says whether this file was imported before. Only a file of a size already
+    // seen can have been, so a file of a new size is hashed on another thread while it imports.
+    let mut known = plan.fp.sha256.clone();
+    if known.is_none() && store::sources::any_with_bytes(store.conn(), plan.fp.bytes)? {
+        match input::sha256_of(&plan.input) {
+            Ok(sha256) => known = Some(sha256),
+            Err(e) => return Ok(FileReport::failed(name, None, Some(system.to_string()), &e)),
+        }
+    }
+    let existing = match &known {
+        Some(sha256) => store::sources::by_sha256(store.conn(), sha256)?,
+        None => None,
+    };
+    if let Some(existing) = existing {
         return Ok(FileReport {
             path: name,
             system: Some(existing.system.clone()),
-            sha256: Some(plan.fp.sha256.clone()),
+            sha256: known,
             status: "already-imported".into(),
             rows_imported: 0,
             rows_rejected: 0,
@@ -320,6 +334,13 @@ fn import_one_unchecked(
             error: None,
         });
     }
+    let hashing = match &known {
+        Some(_) => None,
+        None => {
+            let input = plan.input.clone();
+            Some(std::thread::spawn(move || input::sha256_of(&input)))
+        }
+    };
     let tx = store.conn_mut().transaction()?;
     let settings = serde_json::json!({
         "system": system,
@@ -335,7 +356,8 @@ fn import_one_unchecked(
             name,
             plan.input.file_name(),
             system,
-            plan.fp.sha256,
+            // Unique until the hash is known, which replaces it before the commit.
+            known.clone().unwrap_or_else(|| format!("pending:{}:{}", std::process::id(), store::now_rfc3339())),
             plan.fp.bytes as i64,
             store::now_rfc3339(),
             settings.to_string()
@@ -399,11 +421,22 @@ fn import_one_unchecked(
     });
     let counts = file.counts.clone();
     drop(file);
-    match outcome {
-        Ok(()) => {
+    let hashed = match hashing {
+        None => known.clone().ok_or_else(|| ImportError::file(&name, "no SHA-256")),
+        Some(thread) => thread.join().unwrap_or_else(|_| Err(ImportError::file(&name, "hashing the file failed"))),
+    };
+    let sha256 = hashed.as_ref().ok().cloned();
+    match outcome.and(hashed) {
+        Ok(sha256) => {
             tx.execute(
-                "UPDATE sources SET rows_imported = ?2, rows_rejected = ?3, rows_warned = ?4 WHERE id = ?1",
-                params![source_id, counts.rows_imported as i64, counts.rows_rejected as i64, counts.rows_warned as i64],
+                "UPDATE sources SET rows_imported = ?2, rows_rejected = ?3, rows_warned = ?4, sha256 = ?5 WHERE id = ?1",
+                params![
+                    source_id,
+                    counts.rows_imported as i64,
+                    counts.rows_rejected as i64,
+                    counts.rows_warned as i64,
+                    sha256
+                ],
             )?;
             let has_lookups: bool =
                 tx.query_row("SELECT EXISTS (SELECT 1 FROM label_lookups WHERE system = ?1)", params![system], |r| {
@@ -420,7 +453,7 @@ fn import_one_unchecked(
                 &tx,
                 "import",
                 &serde_json::json!({
-                    "source_id": source_id, "path": name, "system": system, "sha256": plan.fp.sha256,
+                    "source_id": source_id, "path": name, "system": system, "sha256": sha256,
                     "rows_imported": counts.rows_imported, "rows_rejected": counts.rows_rejected,
                 }),
             )?;
@@ -434,7 +467,7 @@ fn import_one_unchecked(
             Ok(FileReport {
                 path: name,
                 system: Some(system.to_string()),
-                sha256: Some(plan.fp.sha256.clone()),
+                sha256: Some(sha256),
                 status: "imported".into(),
                 rows_imported: counts.rows_imported,
                 rows_rejected: counts.rows_rejected,
@@ -450,7 +483,7 @@ fn import_one_unchecked(
         }
         Err(e) => {
             tx.rollback()?;
-            Ok(FileReport::failed(name, Some(plan.fp.sha256.clone()), Some(system.to_string()), &e))
+            Ok(FileReport::failed(name, sha256, Some(system.to_string()), &e))
         }
     }
 }

@@ -60,7 +60,7 @@ fn unreadable(path: String, dropped_path: String, fp: Option<&Fingerprint>, mess
         status: "unreadable",
         system: None,
         system_name: None,
-        sha256: fp.map(|f| f.sha256.clone()),
+        sha256: fp.and_then(|f| f.sha256.clone()),
         bytes: fp.map_or(0, |f| f.bytes),
         encoding: fp.map(|f| f.encoding.label().to_string()),
         format: None,
@@ -83,7 +83,10 @@ fn preview_one(store: &Store, input: &Input, dropped_path: String) -> Result<Fil
         _ => None,
     };
     let (format, header, rows) = records(&sniff);
-    let already = sources::by_sha256(store.conn(), &fp.sha256)?;
+    let already = match &fp.sha256 {
+        Some(sha256) => sources::by_sha256(store.conn(), sha256)?,
+        None => None,
+    };
     let importer: Option<&dyn Importer> = detected.or(saved.as_ref().map(|_| &mapping::Mapped as &dyn Importer));
     let (status, message) = match (&already, importer, &header) {
         (Some(source), _, _) => {
@@ -102,7 +105,7 @@ fn preview_one(store: &Store, input: &Input, dropped_path: String) -> Result<Fil
         status,
         system: saved.as_ref().map(|m| m.system.clone()).or(importer.map(|i| i.id().to_string())),
         system_name: saved.as_ref().map(|m| m.system.clone()).or(importer.map(|i| i.name().to_string())),
-        sha256: Some(fp.sha256.clone()),
+        sha256: fp.sha256.clone(),
         bytes: fp.bytes,
         encoding: Some(fp.encoding.label().to_string()),
         format,

@@ -48,6 +48,11 @@ pub fn by_sha256(conn: &Connection, sha256: &str) -> Result<Option<SourceInfo>, 
         .optional()?)
 }
 
+/// True when a source of exactly this size exists (only such a file can be one imported before).
+pub fn any_with_bytes(conn: &Connection, bytes: u64) -> Result<bool, StoreError> {
+    Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM sources WHERE bytes = ?1)", params![bytes as i64], |r| r.get(0))?)
+}
+
 /// One source by id.
 pub fn get(conn: &Connection, id: i64) -> Result<Option<SourceInfo>, StoreError> {
     Ok(conn
