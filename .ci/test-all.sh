@@ -4,6 +4,18 @@
 # component tests, the end-to-end test in the real window under Xvfb, and the .deb package.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+# When a step fails, say how much disk and memory were left: a build that runs out of either
+# fails with a message that may be cut off or name neither.
+report_resources() {
+  local status=$?
+  if [ "$status" -ne 0 ]; then
+    say "failed (exit $status); disk and memory at that point"
+    df -h "$ROOT" /tmp 2>/dev/null || true
+    free -m 2>/dev/null || true
+    du -sh "$ROOT/target" 2>/dev/null || true
+  fi
+}
+trap report_resources EXIT
 need_test_packages
 need_ui_packages
 cd "$ROOT"
