@@ -1,7 +1,14 @@
-import { act, render, screen, waitFor } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 
-import { BackendContext, BackendError, type AppInfo, type Backend, type FileDropEvent } from './api';
+import {
+  BackendContext,
+  BackendError,
+  type AppInfo,
+  type Backend,
+  type FileDropEvent,
+  type SubjectQuery,
+} from './api';
 import { App } from './App';
 import { fakeBackend as fake } from './test/fakeBackend';
 
@@ -105,5 +112,58 @@ describe('window-wide drops', () => {
     );
     const alert = await screen.findByText(/Dropping files on the window does not work/);
     expect(alert.closest('[role="alert"]')).toHaveTextContent('event.listen not allowed');
+  });
+});
+
+describe('navigation', () => {
+  it('keeps the subject search and order when coming back from a timeline', async () => {
+    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(480);
+    const listSubjects = vi.fn((query: SubjectQuery) =>
+      Promise.resolve({
+        total: 1,
+        rows: [
+          {
+            id: 7,
+            identifiers: [{ kind: 'email', value: `soren@example.dk (${query.search})` }],
+            events: 3,
+            systems: ['mailchimp'],
+            findings: 0,
+            findings_high: 0,
+            findings_medium: 0,
+            findings_low: 0,
+          },
+        ],
+      }),
+    );
+    render(
+      <BackendContext
+        value={fake({
+          appInfo: () => Promise.resolve({ engine_version: '1', database_path: '/tmp/x.db' }),
+          listSubjects,
+        })}
+      >
+        <App />
+      </BackendContext>,
+    );
+
+    fireEvent.click(screen.getByTestId('nav-subjects'));
+    fireEvent.change(screen.getByTestId('subject-search'), { target: { value: 'soren' } });
+    fireEvent.change(screen.getByTestId('subject-sort'), { target: { value: 'id' } });
+    await waitFor(() => {
+      expect(listSubjects).toHaveBeenLastCalledWith(expect.objectContaining({ search: 'soren', sort: 'id' }));
+    });
+    const [row] = await screen.findAllByTestId('subject-row');
+    if (row === undefined) throw new Error('no subject row');
+    fireEvent.click(row);
+    fireEvent.click(await screen.findByTestId('timeline-back'));
+
+    expect(screen.getByTestId('subject-search')).toHaveValue('soren');
+    expect(screen.getByTestId('subject-sort')).toHaveValue('id');
+    expect(screen.getByTestId('subject-descending')).not.toBeChecked();
+    await waitFor(() => {
+      expect(listSubjects).toHaveBeenLastCalledWith(
+        expect.objectContaining({ search: 'soren', sort: 'id', descending: false, offset: 0 }),
+      );
+    });
   });
 });

@@ -7,7 +7,7 @@ import { FindingsScreen } from './screens/FindingsScreen';
 import { ImportScreen } from './screens/ImportScreen';
 import { ProfileScreen } from './screens/ProfileScreen';
 import { SourcesScreen } from './screens/SourcesScreen';
-import { SubjectsScreen } from './screens/SubjectsScreen';
+import { INITIAL_SUBJECT_LIST_VIEW, SubjectsScreen, type SubjectListView } from './screens/SubjectsScreen';
 import { TimelineScreen } from './screens/TimelineScreen';
 import type { DroppedPaths, EvidenceRequest } from './screens/types';
 import { useAppInfo } from './useAppInfo';
@@ -60,6 +60,7 @@ export function App() {
   const [dropped, setDropped] = useState<DroppedPaths | null>(null);
   const [evidence, setEvidence] = useState<EvidenceRequest | null>(null);
   const [dropUnavailable, setDropUnavailable] = useState<unknown>(null);
+  const [subjectListView, setSubjectListView] = useState<SubjectListView>(INITIAL_SUBJECT_LIST_VIEW);
   const sequence = useRef(0);
 
   // Files or folders dropped anywhere on the window: Rust gets the paths and reads them.
@@ -168,6 +169,8 @@ export function App() {
               route={route}
               dropped={dropped}
               evidence={evidence}
+              subjectListView={subjectListView}
+              onSubjectListViewChange={setSubjectListView}
               onOpenSubject={openSubject}
               onNavigate={setRoute}
               onMakePack={(subjectId, label) => {
@@ -192,6 +195,8 @@ function Screen(props: {
   route: Route;
   dropped: DroppedPaths | null;
   evidence: EvidenceRequest | null;
+  subjectListView: SubjectListView;
+  onSubjectListViewChange: (view: SubjectListView) => void;
   onOpenSubject: (subjectId: number) => void;
   onNavigate: (route: Route) => void;
   onMakePack: (subjectId: number, label: string) => void;
@@ -208,7 +213,13 @@ function Screen(props: {
         />
       );
     case 'subjects':
-      return <SubjectsScreen onOpenSubject={props.onOpenSubject} />;
+      return (
+        <SubjectsScreen
+          view={props.subjectListView}
+          onViewChange={props.onSubjectListViewChange}
+          onOpenSubject={props.onOpenSubject}
+        />
+      );
     case 'timeline':
       return (
         <TimelineScreen

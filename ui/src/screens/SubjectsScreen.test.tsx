@@ -1,9 +1,10 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { useState } from 'react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { BackendContext, BackendError, type Backend, type SubjectPage, type SubjectQuery, type SubjectSummary } from '../api';
 import { fakeBackend } from '../test/fakeBackend';
-import { SubjectsScreen } from './SubjectsScreen';
+import { INITIAL_SUBJECT_LIST_VIEW, SubjectsScreen, type SubjectListView } from './SubjectsScreen';
 
 const ROW_HEIGHT = 48;
 const TOTAL = 1000;
@@ -37,10 +38,16 @@ function pageOf(query: SubjectQuery, total = TOTAL): SubjectPage {
   return { total, rows };
 }
 
+/** The screen with its view held the way the app holds it: above the screen. */
+function StatefulSubjects({ onOpenSubject }: { onOpenSubject: (subjectId: number) => void }) {
+  const [view, setView] = useState<SubjectListView>(INITIAL_SUBJECT_LIST_VIEW);
+  return <SubjectsScreen view={view} onViewChange={setView} onOpenSubject={onOpenSubject} />;
+}
+
 function renderScreen(backend: Backend, onOpenSubject = vi.fn()) {
   render(
     <BackendContext value={backend}>
-      <SubjectsScreen onOpenSubject={onOpenSubject} />
+      <StatefulSubjects onOpenSubject={onOpenSubject} />
     </BackendContext>,
   );
   return onOpenSubject;

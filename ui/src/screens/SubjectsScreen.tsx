@@ -112,21 +112,36 @@ function useSubjectPages(search: string, sort: SubjectSort, descending: boolean)
   return { key, total: current.total, error: current.error, rowAt, ensureRows, retry };
 }
 
+/** What the subject list shows: the search as typed, and its order. */
+export interface SubjectListView {
+  searchText: string;
+  sort: SubjectSort;
+  descending: boolean;
+}
+
+export const INITIAL_SUBJECT_LIST_VIEW: SubjectListView = { searchText: '', sort: 'findings', descending: true };
+
+interface SubjectsScreenProps {
+  /** Held by the caller, so that coming back from a timeline shows the same search and order. */
+  view: SubjectListView;
+  onViewChange: (view: SubjectListView) => void;
+  onOpenSubject: (subjectId: number) => void;
+}
+
 /** Subjects: search by any identifier, sort, and scroll a virtualised list of any length. */
-export function SubjectsScreen({ onOpenSubject }: { onOpenSubject: (subjectId: number) => void }) {
-  const [searchText, setSearchText] = useState('');
-  const [sort, setSort] = useState<SubjectSort>('findings');
-  const [descending, setDescending] = useState(true);
+export function SubjectsScreen({ view, onViewChange, onOpenSubject }: SubjectsScreenProps) {
+  const { searchText, sort, descending } = view;
   const search = useDebounced(searchText.trim(), SEARCH_DELAY_MS);
   const subjects = useSubjectPages(search, sort, descending);
 
+  const setSearchText = (text: string) => {
+    onViewChange({ ...view, searchText: text });
+  };
+  const setOrder = (column: SubjectSort, columnDescending: boolean) => {
+    onViewChange({ ...view, sort: column, descending: columnDescending });
+  };
   const sortBy = (column: SubjectSort) => {
-    if (column === sort) {
-      setDescending(!descending);
-    } else {
-      setSort(column);
-      setDescending(defaultDescending(column));
-    }
+    setOrder(column, column === sort ? !descending : defaultDescending(column));
   };
 
   return (
@@ -155,8 +170,7 @@ export function SubjectsScreen({ onOpenSubject }: { onOpenSubject: (subjectId: n
             data-testid="subject-sort"
             onChange={(event) => {
               const column = event.target.value as SubjectSort;
-              setSort(column);
-              setDescending(defaultDescending(column));
+              setOrder(column, defaultDescending(column));
             }}
           >
             {(Object.keys(SORT_LABELS) as SubjectSort[]).map((column) => (
@@ -172,7 +186,7 @@ export function SubjectsScreen({ onOpenSubject }: { onOpenSubject: (subjectId: n
             checked={descending}
             data-testid="subject-descending"
             onChange={(event) => {
-              setDescending(event.target.checked);
+              setOrder(sort, event.target.checked);
             }}
           />
           Descending
