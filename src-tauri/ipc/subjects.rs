@@ -12,10 +12,11 @@ use tauri::{AppHandle, Runtime};
 use super::state::with_store_blocking;
 use super::{IpcError, IpcErrorCode};
 
-/// A page of subjects matching a search, sorted (paging and sorting in SQLite).
+/// A page of subjects matching a search, sorted (paging and sorting in SQLite; the order of a
+/// sort by counts is kept for the next pages while the database does not change).
 #[tauri::command]
 pub async fn list_subjects<R: Runtime>(app: AppHandle<R>, query: SubjectQuery) -> Result<SubjectPage, IpcError> {
-    with_store_blocking(app, move |store| Ok(subjects::page(store.conn(), &query)?)).await
+    with_store_blocking(app, move |store| Ok(store.subject_page(&query)?)).await
 }
 
 /// Everything the timeline screen shows. Mirrored by `SubjectTimeline` in ui/src/api/backend.ts.

@@ -148,18 +148,22 @@ fn main() {
     );
 
     // The app's subject list (SPEC §6: 100k+ subjects scroll smoothly): one page of 200 as the
-    // virtual scroller asks for it, deep in the list, for each sort order.
+    // virtual scroller asks for it, deep in the list, for each sort order — the first page of an
+    // order, then the next one (a sort by counts is kept between pages, as in the app).
     for (sort, name) in [(SubjectSort::Id, "id"), (SubjectSort::Findings, "findings"), (SubjectSort::Events, "events")]
     {
-        let query =
-            SubjectQuery { search: String::new(), sort, descending: true, limit: 200, offset: (events / 20) as i64 };
-        let t = Instant::now();
-        let page = subjects::page(store.conn(), &query).unwrap();
-        assert_eq!(page.rows.len(), 200);
+        let deep = (events / 20) as i64;
+        let mut times = Vec::new();
+        for offset in [deep, deep + 200] {
+            let query = SubjectQuery { search: String::new(), sort, descending: true, limit: 200, offset };
+            let t = Instant::now();
+            let page = store.subject_page(&query).unwrap();
+            assert_eq!(page.rows.len(), 200);
+            times.push((t.elapsed().as_secs_f64(), page.total));
+        }
         println!(
-            "subject list page, by {name:<8}    {:>8.3} s  ({} subjects in all)",
-            t.elapsed().as_secs_f64(),
-            page.total
+            "subject list page, by {name:<8}    {:>8.3} s, next page {:.3} s  ({} subjects in all)",
+            times[0].0, times[1].0, times[0].1
         );
     }
     let query = SubjectQuery {

@@ -8,7 +8,7 @@ use consenttrail_engine::reconcile::subjects::{page, SubjectQuery, SubjectSort};
 use consenttrail_engine::reconcile::timeline;
 use consenttrail_engine::rules::browse::{self, Count, FindingFilter};
 use consenttrail_engine::rules::decisions;
-use consenttrail_engine::store::sources;
+use consenttrail_engine::store::{sources, Store};
 
 use crate::rules::{disclosed, given, profile, scenario, used, withdrawn, Scenario};
 use crate::support::*;
@@ -75,6 +75,65 @@ fn subjects_are_searched_sorted_and_paged_in_sqlite() {
 
     let second = page(conn, &SubjectQuery { limit: 2, offset: 2, ..query("", SubjectSort::Id, false) }).unwrap();
     assert_eq!((second.total, first_identifiers(&second)), (3, vec![C.to_string()]));
+}
+
+#[test]
+fn the_store_pages_a_kept_order_and_sorts_again_once_the_data_changed() {
+    let mut s = three_subjects();
+    for sort in [SubjectSort::Findings, SubjectSort::Events] {
+        for descending in [true, false] {
+            let whole = first_identifiers(&page(s.store.conn(), &query("", sort, descending)).unwrap());
+            let mut paged = Vec::new();
+            for offset in 0..3 {
+                let one =
+                    s.store.subject_page(&SubjectQuery { limit: 1, offset, ..query("", sort, descending) }).unwrap();
+                assert_eq!(one.total, 3);
+                paged.extend(first_identifiers(&one));
+            }
+            assert_eq!(paged, whole, "{sort:?} descending={descending}: pages of the kept order");
+        }
+    }
+    let searched = s.store.subject_page(&query("cai", SubjectSort::Events, false)).unwrap();
+    assert_eq!(
+        (searched.total, first_identifiers(&searched)),
+        (1, vec![C.to_string()]),
+        "the search is part of the key"
+    );
+
+    let fewest_events = query("", SubjectSort::Events, false);
+    assert_eq!(first_identifiers(&s.store.subject_page(&fewest_events).unwrap()), [B, C, A]);
+    let more_for_b: Vec<_> =
+        (1..=4).map(|day| used(B, &format!("2021-04-0{day}T10:00:00Z"), "email-marketing")).collect();
+    s.import_rows("later.csv", &more_for_b);
+    let after_import = s.store.subject_page(&fewest_events).unwrap();
+    assert_eq!(first_identifiers(&after_import), [C, A, B], "an import changes the order");
+    assert_eq!(after_import.rows[2].events, 6);
+
+    let most_findings = query("", SubjectSort::Findings, true);
+    assert_eq!(first_identifiers(&s.store.subject_page(&most_findings).unwrap()), [A, C, B]);
+    s.import_rows(
+        "shared.csv",
+        &[
+            disclosed(B, "2021-04-05T10:00:00Z", "email-marketing", "Initech"),
+            disclosed(B, "2021-04-06T10:00:00Z", "email-marketing", "Umbrella"),
+            disclosed(B, "2021-04-07T10:00:00Z", "email-marketing", "Hooli"),
+        ],
+    );
+    s.audit();
+    let after_audit = s.store.subject_page(&most_findings).unwrap();
+    assert_eq!(after_audit.rows[0].identifiers[0].value, B, "the new audit's findings reorder the list");
+    assert!(after_audit.rows[0].findings_high > 2);
+
+    // Another connection's commit (the CLI importing while the app is open) counts too.
+    assert_eq!(first_identifiers(&s.store.subject_page(&fewest_events).unwrap()), [C, A, B]);
+    let cli = Store::open(s.store.path()).unwrap();
+    let mut app = std::mem::replace(&mut s.store, cli);
+    let more_for_c: Vec<_> =
+        (1..=5).map(|day| used(C, &format!("2021-08-0{day}T10:00:00Z"), "partner-sharing")).collect();
+    s.import_rows("cli.csv", &more_for_c);
+    let after_cli = app.subject_page(&fewest_events).unwrap();
+    let counts: Vec<_> = after_cli.rows.iter().map(|r| (r.identifiers[0].value.as_str(), r.events)).collect();
+    assert_eq!(counts, [(A, 5), (C, 7), (B, 9)], "C's five new events move it past A");
 }
 
 #[test]

@@ -63,28 +63,100 @@ const MATCHING_SUBJECTS: &str = "SELECT DISTINCT subject_id FROM identifiers
 
 /// Subjects matching the query's search, sorted and paged in SQLite.
 pub fn page(conn: &Connection, query: &SubjectQuery) -> Result<SubjectPage, StoreError> {
+    page_cached(conn, query, &mut SubjectOrderCache::default())
+}
+
+/// [`page`], keeping the full order of a sort by findings or events in `cache` for the next
+/// page: that sort reads every matching subject's counts (seconds at a million subjects), while a
+/// page of an order already known costs one lookup per row. The order is recomputed as soon as
+/// anything in the database changed (this connection wrote, or another one committed).
+pub fn page_cached(
+    conn: &Connection,
+    query: &SubjectQuery,
+    cache: &mut SubjectOrderCache,
+) -> Result<SubjectPage, StoreError> {
     let pattern = like_pattern(&query.search);
-    let total: i64 =
-        conn.query_row(&format!("SELECT count(*) FROM ({MATCHING_SUBJECTS})"), params![pattern], |r| r.get(0))?;
+    let limit = usize::try_from(query.limit.clamp(0, 1000)).unwrap_or(0);
+    let offset = usize::try_from(query.offset.max(0)).unwrap_or(usize::MAX);
     let direction = if query.descending { "DESC" } else { "ASC" };
-    let order = match query.sort {
-        SubjectSort::Id => format!("s.subject_id {direction}"),
-        SubjectSort::Findings => format!(
+    let counted_order = match query.sort {
+        // Subject ids are the table's order: SQLite pages them without sorting anything.
+        SubjectSort::Id => None,
+        SubjectSort::Findings => Some(format!(
             "(SELECT count(*) FILTER (WHERE severity = 'high') FROM findings WHERE subject_id = s.subject_id) {direction},
              (SELECT count(*) FROM findings WHERE subject_id = s.subject_id) {direction}, s.subject_id"
-        ),
-        SubjectSort::Events => format!(
+        )),
+        SubjectSort::Events => Some(format!(
             "(SELECT count(*) FROM identifiers i JOIN events e ON e.identifier_id = i.id
               WHERE i.subject_id = s.subject_id) {direction}, s.subject_id"
-        ),
+        )),
     };
-    let mut stmt =
-        conn.prepare(&format!("SELECT s.subject_id FROM ({MATCHING_SUBJECTS}) s ORDER BY {order} LIMIT ?2 OFFSET ?3"))?;
-    let ids: Vec<i64> = stmt
-        .query_map(params![pattern, query.limit.clamp(0, 1000), query.offset.max(0)], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    let (total, ids) = match counted_order {
+        None => {
+            let total: i64 =
+                conn.query_row(&format!("SELECT count(*) FROM ({MATCHING_SUBJECTS})"), params![pattern], |r| r.get(0))?;
+            let mut stmt = conn.prepare(&format!(
+                "SELECT s.subject_id FROM ({MATCHING_SUBJECTS}) s ORDER BY s.subject_id {direction} LIMIT ?2 OFFSET ?3"
+            ))?;
+            let ids: Vec<i64> = stmt
+                .query_map(params![pattern, limit as i64, offset as i64], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            (total, ids)
+        }
+        Some(order) => {
+            let key = OrderKey {
+                version: DatabaseVersion::of(conn)?,
+                pattern: pattern.clone(),
+                sort: query.sort,
+                descending: query.descending,
+            };
+            let ordered = match cache.entry.take() {
+                Some((cached_key, ids)) if cached_key == key => ids,
+                _ => {
+                    let mut stmt =
+                        conn.prepare(&format!("SELECT s.subject_id FROM ({MATCHING_SUBJECTS}) s ORDER BY {order}"))?;
+                    let ids: Vec<i64> = stmt.query_map(params![pattern], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                    ids
+                }
+            };
+            let ids = ordered.iter().skip(offset).take(limit).copied().collect();
+            let total = ordered.len() as i64;
+            cache.entry = Some((key, ordered));
+            (total, ids)
+        }
+    };
     let rows = ids.into_iter().map(|id| summary(conn, id)).collect::<Result<_, _>>()?;
     Ok(SubjectPage { total, rows })
+}
+
+/// The order of the subject list last asked for by findings or events (see [`page_cached`]).
+#[derive(Debug, Default)]
+pub struct SubjectOrderCache {
+    entry: Option<(OrderKey, Vec<i64>)>,
+}
+
+/// What a cached order was computed for.
+#[derive(Debug, PartialEq, Eq)]
+struct OrderKey {
+    version: DatabaseVersion,
+    pattern: Option<String>,
+    sort: SubjectSort,
+    descending: bool,
+}
+
+/// Changes whenever the database may have: a row written through this connection (counted by
+/// SQLite, whatever wrote it) or a commit by another connection (`PRAGMA data_version`).
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+struct DatabaseVersion {
+    total_changes: u64,
+    data_version: i64,
+}
+
+impl DatabaseVersion {
+    fn of(conn: &Connection) -> Result<Self, StoreError> {
+        let data_version = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        Ok(DatabaseVersion { total_changes: conn.total_changes(), data_version })
+    }
 }
 
 /// Subjects whose identifiers contain `search` (case-insensitive), by id, paged in SQLite.

@@ -67,6 +67,9 @@ pub fn default_db_path() -> PathBuf {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The app's subject list pages through one order many times; it is kept here, with the
+    /// connection whose writes invalidate it.
+    subject_order: crate::reconcile::subjects::SubjectOrderCache,
 }
 
 impl Store {
@@ -121,7 +124,7 @@ impl Store {
             .to_latest(&mut conn)
             .map_err(|e| StoreError::Migration { path: path.to_path_buf(), reason: e.to_string() })?;
         conn.pragma_update(None, "foreign_keys", true)?;
-        Ok(Store { conn, path: path.to_path_buf() })
+        Ok(Store { conn, path: path.to_path_buf(), subject_order: Default::default() })
     }
 
     /// The database file this store reads and writes.
@@ -132,6 +135,14 @@ impl Store {
     /// The schema version (the number of migrations applied).
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// A page of the subject list, reusing the order of the previous page while nothing changed.
+    pub fn subject_page(
+        &mut self,
+        query: &crate::reconcile::subjects::SubjectQuery,
+    ) -> Result<crate::reconcile::subjects::SubjectPage, StoreError> {
+        crate::reconcile::subjects::page_cached(&self.conn, query, &mut self.subject_order)
     }
 
     /// Direct access for engine modules.
