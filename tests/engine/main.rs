@@ -11,6 +11,7 @@ mod dataloader_times;
 mod date_order;
 mod db_snapshot;
 mod export_sets;
+mod golden_all;
 mod hostile_inputs;
 mod import_pipeline;
 mod importers_dpv;
