@@ -234,10 +234,14 @@ fn mailchimp_events_have_utc_instants_original_text_assumed_zone_and_method() {
             "2023-04-01T07:30:00Z mailchimp consent.withdrawn assumed:UTC '2023-04-01 07:30:00' - email-marketing email",
         ]
     );
-    // An unsubscribed member without UNSUB_TIME: the grant is kept, the undated withdrawal is a warning.
+    // An unsubscribed member without UNSUB_TIME: the grant is kept, and the withdrawal is kept as
+    // the member's state as of the export, without a date (SPEC §2), never dropped.
     assert_eq!(
         timeline_lines(&store, "kenji.sato@example.jp"),
-        vec!["2021-01-01T00:00:00Z mailchimp consent.given assumed:UTC '2021-01-01 00:00:00' explicit-opt-in email-marketing email"]
+        vec![
+            "- mailchimp consent.withdrawn - '-' - email-marketing email",
+            "2021-01-01T00:00:00Z mailchimp consent.given assumed:UTC '2021-01-01 00:00:00' explicit-opt-in email-marketing email"
+        ]
     );
     // Cleaned (a bounce) is not a withdrawal: nothing comes from CLEAN_TIME.
     assert_eq!(

@@ -181,16 +181,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     "purposes": purposes,
                 }))?;
             } else {
-                println!("Consent state of subject {subject} at {}:", state::rfc3339(t));
+                out!("Consent state of subject {subject} at {}:", state::rfc3339(t));
                 for p in purposes {
-                    println!(
+                    out!(
                         "  {:<22} {:<10} since {:<22} systems [{}]  recipients [{}]",
                         p.purpose,
                         p.state.as_str(),
-                        p.since.unwrap_or_else(|| "-".into()),
+                        p.since.clone().unwrap_or_else(|| "-".into()),
                         p.systems.join(", "),
                         p.recipients.join(", ")
                     );
+                    // Recipient exceptions, partial grants and undated states (SPEC §2) in words.
+                    if !p.exceptions.is_empty() || !p.as_of_export.is_empty() || p.partial.is_some() {
+                        out!("  {:<22} {}", "", p.summary);
+                    }
                 }
             }
         }

@@ -179,6 +179,67 @@ pub struct FileCounts {
     pub duplicate_events: u64,
 }
 
+/// Stores one warning or rejected row of a file.
+fn insert_issue(
+    tx: &Transaction<'_>,
+    source_id: i64,
+    severity: &str,
+    locator: &str,
+    field: Option<&str>,
+    message: &str,
+    raw: Option<&str>,
+) -> Result<(), ImportError> {
+    tx.prepare_cached(
+        "INSERT INTO import_issues (source_id, severity, locator, field, message, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![source_id, severity, locator, field, message, raw])?;
+    Ok(())
+}
+
+/// Counts the records that state several source purposes mapping to one profile purpose with
+/// different answers: each reads as one partial grant (SPEC §2), said once per file. A record's
+/// events are stored one after another, so only the current record is held.
+#[derive(Debug, Default)]
+pub struct PartialRecords {
+    row: Option<i64>,
+    /// (profile purpose, instant) → (a grant seen, a purpose-wide negative seen).
+    current: BTreeMap<(String, Option<i64>), (bool, bool)>,
+    /// Records with at least one partial statement.
+    pub count: u64,
+}
+
+impl PartialRecords {
+    fn observe(&mut self, row: i64, purpose: Option<&str>, kind: EventKind, at: Option<i64>, scoped: bool) {
+        if self.row != Some(row) {
+            self.close_record();
+            self.row = Some(row);
+        }
+        let Some(purpose) = purpose else { return };
+        let entry = self.current.entry((purpose.to_string(), at)).or_default();
+        match kind {
+            EventKind::ConsentGiven => entry.0 = true,
+            EventKind::ConsentNegative | EventKind::ConsentRefused | EventKind::ConsentWithdrawn if !scoped => {
+                entry.1 = true
+            }
+            _ => {}
+        }
+    }
+
+    fn close_record(&mut self) {
+        if self.current.values().any(|(grant, negative)| *grant && *negative) {
+            self.count += 1;
+        }
+        self.current.clear();
+    }
+
+    /// The number of partial records, once the file is read.
+    pub fn finish(&mut self) -> u64 {
+        self.close_record();
+        self.row = None;
+        self.count
+    }
+}
+
 /// Everything one importer run needs.
 pub struct FileImport<'a> {
     pub(super) tx: &'a Transaction<'a>,
@@ -195,6 +256,8 @@ pub struct FileImport<'a> {
     pub(super) counts: FileCounts,
     pub(super) warned_rows: std::collections::HashSet<String>,
     pub(super) label_warnings: BTreeMap<String, u64>,
+    /// Records that answered one profile purpose's source purposes differently (one warning).
+    pub(super) partial_records: PartialRecords,
     pub(super) column_orders: HashMap<usize, DateOrder>,
     pub(super) cancel: &'a AtomicBool,
     pub(super) progress: &'a mut dyn FnMut(Progress),
@@ -623,6 +686,9 @@ impl<'a> FileImport<'a> {
         if let (None, Some(label)) = (&derived.purpose, &draft.purpose_label) {
             *self.label_warnings.entry(label.clone()).or_default() += 1;
         }
+        let scoped = !draft.recipients.is_empty()
+            && !event.evidence.as_deref().is_some_and(|e| e.contains("\"tc_string\""));
+        self.partial_records.observe(row.0, derived.purpose.as_deref(), event.kind, event.occurred_ms, scoped);
         // Stated values override the collection point's. They are kept apart only where a
         // collection point applies (re-deriving needs them); elsewhere they are the values.
         let method = draft.method.or(derived.method);

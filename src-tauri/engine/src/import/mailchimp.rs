@@ -3,7 +3,9 @@
 //! - `OPTIN_TIME` is an explicit opt-in at that time; `CONFIRM_TIME` its double opt-in
 //!   confirmation; an empty `OPTIN_TIME` with `CONFIRM_TIME` set is an `imported-list` grant at
 //!   `CONFIRM_TIME` (added by import/API, not a signup form);
-//! - `UNSUB_TIME` is a withdrawal; `cleaned` (a bounce) is not a withdrawal;
+//! - `UNSUB_TIME` is a withdrawal; an unsubscribed member without it is an undated withdrawal as of
+//!   the export (and a subscribed member without times an undated grant); `cleaned` (a bounce) is
+//!   not a withdrawal;
 //! - times are `YYYY-MM-DD HH:MM:SS` with no zone (assumed per profile, default UTC);
 //! - duplicate column names occur: the first non-empty value wins.
 //!
@@ -184,10 +186,20 @@ impl Importer for Mailchimp {
                     file.event(row, &locator, grant)?;
                 }
                 (None, None) => {
+                    // SPEC §2 "states as of an export": a subscribed member with no times is
+                    // kept as an undated grant — never dropped — that does not move the dated
+                    // state. On the other lists the member's list says the rest.
+                    if matches!(list, MemberList::Subscribed) {
+                        let mut grant = base();
+                        grant.kind = Some(EventKind::ConsentGiven);
+                        grant.evidence = evidence(&[("state_as_of_export", Some("subscribed"))]);
+                        file.event(row, &locator, grant)?;
+                    }
                     file.warn(
                         &locator,
                         Some("OPTIN_TIME"),
-                        "neither OPTIN_TIME nor CONFIRM_TIME is set: no record of how or when consent was given",
+                        "neither OPTIN_TIME nor CONFIRM_TIME is set: no record of how or when consent was given \
+                         (kept as the member's state as of the export, without a date)",
                     )?;
                 }
             }
@@ -206,7 +218,20 @@ impl Importer for Mailchimp {
                         file.event(row, &locator, w)?;
                     }
                     None => {
-                        file.warn(&locator, Some("UNSUB_TIME"), "unsubscribed member without UNSUB_TIME: the withdrawal has no date and is not recorded as an event")?;
+                        // Kept as an undated withdrawal as of the export (SPEC §2): never dropped.
+                        let mut w = base();
+                        w.kind = Some(EventKind::ConsentWithdrawn);
+                        w.evidence = evidence(&[
+                            ("state_as_of_export", Some("unsubscribed")),
+                            ("UNSUB_CAMPAIGN_TITLE", first(&rec, &unsub_campaign)),
+                            ("UNSUB_REASON", first(&rec, &unsub_reason)),
+                        ]);
+                        file.event(row, &locator, w)?;
+                        file.warn(
+                            &locator,
+                            Some("UNSUB_TIME"),
+                            "unsubscribed member without UNSUB_TIME: kept as a withdrawal as of the export, without a date",
+                        )?;
                     }
                 },
                 // A bounce is not a withdrawal: nothing more to record as consent.

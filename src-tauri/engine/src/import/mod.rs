@@ -379,6 +379,7 @@ fn import_one_unchecked(
         counts: FileCounts::default(),
         warned_rows: Default::default(),
         label_warnings: Default::default(),
+        partial_records: Default::default(),
         column_orders: Default::default(),
         cancel,
         progress,
@@ -405,6 +406,18 @@ fn import_one_unchecked(
         None => imported,
     };
     let outcome = imported.and_then(|()| file.reject_truncated_csv()).and_then(|()| {
+        let partial = file.partial_records.finish();
+        if partial > 0 {
+            file.warn(
+                "",
+                Some("purpose"),
+                &format!(
+                    "{partial} record(s) answered several source purposes that map to one profile purpose \
+                     differently (e.g. TCF purposes 3, 4, 7 consented, 2 not): each is read as one grant for that \
+                     purpose, marked partial on the timeline and in packs"
+                ),
+            )?;
+        }
         let labels = std::mem::take(&mut file.label_warnings);
         for (label, count) in labels {
             let named = file.looked_up_purpose_name(&label)?.map(|n| format!(" ('{n}')")).unwrap_or_default();

@@ -12,7 +12,7 @@ use crate::profile::Profile;
 use crate::reconcile::state::{rfc3339, PurposeHistory};
 use crate::reconcile::subjects::{attributes_of, RecordedAttribute};
 use crate::reconcile::timeline::{
-    resolve_negative_signals, sort_events, subject_events, Recipient, SourceRef, TimelineEvent,
+    resolve_statements, sort_events, subject_events, Recipient, SourceRef, TimelineEvent,
 };
 use crate::rules::context::{FindingSink, SubjectContext};
 use crate::rules::{registry, Finding};
@@ -437,7 +437,7 @@ impl SubjectRun {
         let mut hex = [0u8; 64];
         if self.negative {
             sort_events(&mut self.consents);
-            resolve_negative_signals(&mut self.consents);
+            resolve_statements(&mut self.consents);
             for e in self.consents.iter().filter(|e| e.stated_kind == EventKind::ConsentNegative) {
                 let raw = self.raws.get(&e.row_id).map(|raw| hex_of(raw, &mut hex).to_owned());
                 self.digests.push(event_digest(e, raw.as_deref()));
@@ -562,6 +562,8 @@ pub fn subject_digests(conn: &Connection) -> Result<Vec<SubjectDigest>, PackErro
                     row_id,
                 }),
                 corroborated_by: Vec::new(),
+                partial: None,
+                folded_into: None,
             });
             if kind == EventKind::ConsentNegative {
                 // Its kind is known once the subject's consent events are.
@@ -640,6 +642,8 @@ mod tests {
                 row_id: 3,
             }),
             corroborated_by: vec![9],
+            partial: None,
+            folded_into: None,
         };
         let occurred_at = e.occurred_at();
         let json = serde_json::to_string(&event_fields(&e, occurred_at.as_deref(), Some("ab"))).unwrap_or_default();

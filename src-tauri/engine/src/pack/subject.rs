@@ -280,27 +280,56 @@ fn state_colour(s: ConsentState) -> (f32, f32, f32) {
 
 fn summary(c: &mut Canvas<'_>, d: &SubjectData, profile: &crate::profile::Profile, generated: DateTime<Utc>) {
     c.new_page();
-    c.section("1. Summary");
+    c.section(&heading("Summary"));
     let t = generated.timestamp_millis();
     let states = subject_state(profile, &d.events, t);
     c.subheading(&format!("Consent state per purpose at {}", rfc3339(t)));
-    let rows: Vec<Vec<String>> = states
-        .iter()
-        .map(|p| {
-            vec![
-                profile
-                    .purposes
-                    .iter()
-                    .find(|x| x.id == p.purpose)
-                    .map(|x| format!("{} ({})", x.label, p.purpose))
-                    .unwrap_or(p.purpose.clone()),
-                p.state.as_str().into(),
-                p.since.clone().unwrap_or_else(|| "-".into()),
-                if p.systems.is_empty() { "-".into() } else { p.systems.join(", ") },
-                if p.recipients.is_empty() { "-".into() } else { p.recipients.join(", ") },
-            ]
-        })
-        .collect();
+    // One row per purpose (its purpose-level state), then a row per named recipient whose state
+    // differs and per source that states the purpose without a date, as of its export (SPEC §2).
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for p in &states {
+        let label = profile
+            .purposes
+            .iter()
+            .find(|x| x.id == p.purpose)
+            .map(|x| format!("{} ({})", x.label, p.purpose))
+            .unwrap_or(p.purpose.clone());
+        let state = match &p.partial {
+            Some(partial) => format!(
+                "{} (partial: {} consented, {} not)",
+                p.state.as_str(),
+                partial.consented.join(", "),
+                partial.not_consented.join(", ")
+            ),
+            None => p.state.as_str().into(),
+        };
+        rows.push(vec![
+            label.clone(),
+            state,
+            p.since.clone().unwrap_or_else(|| "-".into()),
+            if p.systems.is_empty() { "-".into() } else { p.systems.join(", ") },
+            if p.recipients.is_empty() { "-".into() } else { p.recipients.join(", ") },
+        ]);
+        for x in &p.exceptions {
+            rows.push(vec![
+                format!("  {label} — for {}", x.recipient),
+                x.state.as_str().into(),
+                x.since.clone().unwrap_or_else(|| "-".into()),
+                if x.systems.is_empty() { "-".into() } else { x.systems.join(", ") },
+                x.recipient.clone(),
+            ]);
+        }
+        for x in &p.as_of_export {
+            let word = if x.state.is_negative() { "opted out".to_string() } else { x.state.as_str().to_string() };
+            rows.push(vec![
+                format!("  {label} — {} export", x.system),
+                word,
+                "as of the export (no date)".into(),
+                x.system.clone(),
+                "-".into(),
+            ]);
+        }
+    }
     c.table(
         &[
             Column { title: "Purpose", share: 2.6 },
@@ -479,6 +508,19 @@ fn timeline(c: &mut Canvas<'_>, d: &SubjectData) {
             if !e.corroborated_by.is_empty() {
                 let ids: Vec<String> = e.corroborated_by.iter().map(|i| format!("#{i}")).collect();
                 kind.push_str(&format!("\ncorroborated by {}", ids.join(", ")));
+            }
+            if let Some(p) = &e.partial {
+                kind.push_str(&format!(
+                    "\npartial: {} consented, {} not",
+                    p.consented.join(", "),
+                    p.not_consented.join(", ")
+                ));
+            }
+            if let Some(id) = e.folded_into {
+                kind.push_str(&format!("\npart of record statement #{id}"));
+            }
+            if e.occurred_at_ms.is_none() && e.is_consent_state() {
+                kind.push_str("\nstate as of the export");
             }
             let written = format!(
                 "{}{}",

@@ -66,6 +66,23 @@ pub struct TimelineEvent {
     pub source: Option<SourceRef>,
     /// Events from other systems that report the same fact.
     pub corroborated_by: Vec<i64>,
+    /// Set on the one grant a record makes for a profile purpose when the record answered its
+    /// source purposes differently (SPEC §2 "one record, one statement per profile purpose").
+    pub partial: Option<PartialStatement>,
+    /// Set on the other statements of such a record (and on repeats of its statement): the id of
+    /// the event that speaks for the record. They stay on the timeline as evidence but never
+    /// move the consent state.
+    pub folded_into: Option<i64>,
+}
+
+/// The source purposes one record answered for a profile purpose, when it answered them
+/// differently: the record counts as one grant, marked partial.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PartialStatement {
+    /// Source purpose labels the record consented to.
+    pub consented: Vec<String>,
+    /// Source purpose labels the record did not consent to.
+    pub not_consented: Vec<String>,
 }
 
 impl TimelineEvent {
@@ -79,16 +96,18 @@ impl TimelineEvent {
         self.evidence_json.as_deref().and_then(|e| serde_json::from_str(e).ok()).unwrap_or(serde_json::Value::Null)
     }
 
-    /// True for grants, refusals, withdrawals, expiries and negative signals.
+    /// True for grants, refusals, withdrawals, expiries and negative signals that speak for
+    /// their record (statements folded into another one of the same record do not).
     pub fn is_consent_state(&self) -> bool {
-        matches!(
-            self.kind,
-            EventKind::ConsentGiven
-                | EventKind::ConsentRefused
-                | EventKind::ConsentWithdrawn
-                | EventKind::ConsentExpired
-                | EventKind::ConsentNegative
-        )
+        self.folded_into.is_none()
+            && matches!(
+                self.kind,
+                EventKind::ConsentGiven
+                    | EventKind::ConsentRefused
+                    | EventKind::ConsentWithdrawn
+                    | EventKind::ConsentExpired
+                    | EventKind::ConsentNegative
+            )
     }
 
     /// True for processing and disclosure: uses of personal data.
@@ -127,6 +146,8 @@ fn event_from_row(r: &rusqlite::Row<'_>, offset: usize) -> rusqlite::Result<Time
         row_id: r.get(offset + 17)?,
         source: None,
         corroborated_by: Vec::new(),
+        partial: None,
+        folded_into: None,
     })
 }
 
@@ -199,11 +220,109 @@ pub fn subject_events(conn: &Connection, subject_id: i64) -> Result<Vec<Timeline
     Ok(events)
 }
 
-/// Sorts, links corroborations and resolves negative signals.
+/// Sorts, folds each record's statements per profile purpose, links corroborations and
+/// resolves negative signals.
 pub fn finish(events: &mut [TimelineEvent]) {
     sort_events(events);
     link_corroborations(events);
+    resolve_statements(events);
+}
+
+/// Folds each record's statements per profile purpose and resolves negative signals — what a
+/// consent event's kind depends on. Expects the events sorted by [`sort_events`]. Every reader
+/// that digests or judges events (timelines, the audit, organisation packs) goes through it.
+pub fn resolve_statements(events: &mut [TimelineEvent]) {
+    fold_record_statements(events);
     resolve_negative_signals(events);
+}
+
+/// SPEC §2: when several source purposes of one record map to one profile purpose (TCF purposes
+/// 2, 3, 4, 7 → advertising; several Segment categories), the record makes one statement for
+/// that purpose and scope — a grant if any of them is consented (marked partial when some are
+/// not), a negative signal only when none is. Folding happens here, on read, rather than at
+/// import, because a profile change can map more labels to one purpose long after the import.
+/// A negative naming recipients (a DPV refusal for Beta) is a statement of its own scope and is
+/// not folded into a grant for the purpose.
+fn fold_record_statements(events: &mut [TimelineEvent]) {
+    let statement = |e: &TimelineEvent| {
+        e.folded_into.is_none()
+            && e.purpose.is_some()
+            && matches!(
+                e.stated_kind,
+                EventKind::ConsentGiven
+                    | EventKind::ConsentRefused
+                    | EventKind::ConsentWithdrawn
+                    | EventKind::ConsentNegative
+            )
+    };
+    let mut groups: BTreeMap<(i64, &str, Option<i64>), Vec<usize>> = BTreeMap::new();
+    for (i, e) in events.iter().enumerate() {
+        if statement(e) {
+            if let Some(purpose) = e.purpose.as_deref() {
+                groups.entry((e.row_id, purpose, e.occurred_at_ms)).or_default().push(i);
+            }
+        }
+    }
+    let mut folds: Vec<(usize, Option<PartialStatement>, Vec<usize>)> = Vec::new();
+    for members in groups.into_values().filter(|m| m.len() > 1) {
+        let grants: Vec<usize> =
+            members.iter().copied().filter(|&i| events[i].stated_kind == EventKind::ConsentGiven).collect();
+        let label = |i: usize| events[i].purpose_label.clone().unwrap_or_default();
+        match grants.first() {
+            Some(&first) => {
+                let scope = super::state::scope_key(&events[first]);
+                // Other grants of the same scope repeat the statement; negatives of the whole
+                // purpose are the "not consented" part of it.
+                let same_grants: Vec<usize> =
+                    grants[1..].iter().copied().filter(|&i| super::state::scope_key(&events[i]) == scope).collect();
+                let negatives: Vec<usize> = members
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        events[i].stated_kind != EventKind::ConsentGiven
+                            && !super::state::is_recipient_scoped(&events[i])
+                    })
+                    .collect();
+                let partial = (!negatives.is_empty()).then(|| {
+                    let mut consented: Vec<String> =
+                        std::iter::once(first).chain(same_grants.iter().copied()).map(label).collect();
+                    let mut not_consented: Vec<String> = negatives.iter().copied().map(label).collect();
+                    consented.sort();
+                    consented.dedup();
+                    not_consented.sort();
+                    not_consented.dedup();
+                    PartialStatement { consented, not_consented }
+                });
+                let folded: Vec<usize> = same_grants.into_iter().chain(negatives).collect();
+                if partial.is_some() || !folded.is_empty() {
+                    folds.push((first, partial, folded));
+                }
+            }
+            None => {
+                // Several negatives of one record and scope: one statement.
+                let first = members[0];
+                let scope = super::state::scope_key(&events[first]);
+                let rest: Vec<usize> = members[1..]
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        super::state::scope_key(&events[i]) == scope
+                            && events[i].stated_kind == events[first].stated_kind
+                    })
+                    .collect();
+                if !rest.is_empty() {
+                    folds.push((first, None, rest));
+                }
+            }
+        }
+    }
+    for (first, partial, folded) in folds {
+        let id = events[first].id;
+        events[first].partial = partial;
+        for i in folded {
+            events[i].folded_into = Some(id);
+        }
+    }
 }
 
 /// Streams every subject's events (without source details, and with evidence only where a rule
@@ -297,27 +416,72 @@ fn link_corroborations(events: &mut [TimelineEvent]) {
 }
 
 /// SPEC §4.1: a negative signal that does not say which it is becomes a withdrawal when the
-/// state of its purpose just before was given or withdrawn, otherwise a refusal. Expects the
-/// events sorted by [`sort_events`] (a grant at the same instant counts as before it). A signal
-/// without a date (a flag stating the state as of the export) is read against the last state.
+/// state just before it was given or withdrawn, otherwise a refusal. "Just before" is the state
+/// of its scope (SPEC §2): a purpose-wide signal reads the purpose's state, a signal naming
+/// recipients reads the state of those recipients. Expects the events sorted by [`sort_events`]
+/// (a grant at the same instant counts as before it). A signal without a date (a flag stating
+/// the state as of the export) is read against the last state.
 pub fn resolve_negative_signals(events: &mut [TimelineEvent]) {
-    let resolve = |before: Option<&EventKind>| match before {
+    let resolve = |before: Option<EventKind>| match before {
         Some(EventKind::ConsentGiven | EventKind::ConsentWithdrawn) => EventKind::ConsentWithdrawn,
         _ => EventKind::ConsentRefused,
     };
-    let mut state: BTreeMap<Option<String>, EventKind> = BTreeMap::new();
+    // Latest (sequence, kind) per purpose for purpose-wide events, and per (purpose, recipient)
+    // for recipient-scoped ones.
+    let mut wide: BTreeMap<Option<String>, (usize, EventKind)> = BTreeMap::new();
+    let mut scoped: BTreeMap<(Option<String>, String), (usize, EventKind)> = BTreeMap::new();
+    let before = |wide: &BTreeMap<Option<String>, (usize, EventKind)>,
+                  scoped: &BTreeMap<(Option<String>, String), (usize, EventKind)>,
+                  e: &TimelineEvent| {
+        let purpose_wide = wide.get(&e.purpose).copied();
+        if super::state::is_recipient_scoped(e) {
+            let mut latest = purpose_wide;
+            for r in &e.recipients {
+                let key = (e.purpose.clone(), super::state::recipient_key(r.name()));
+                if let Some(s) = scoped.get(&key) {
+                    if latest.is_none_or(|l| s.0 > l.0) {
+                        latest = Some(*s);
+                    }
+                }
+            }
+            latest.map(|(_, k)| k)
+        } else {
+            // With no purpose-wide statement yet, a grant to named recipients is what holds.
+            purpose_wide
+                .or_else(|| {
+                    scoped
+                        .iter()
+                        .filter(|((p, _), (_, k))| p == &e.purpose && *k == EventKind::ConsentGiven)
+                        .map(|(_, v)| *v)
+                        .max_by_key(|(seq, _)| *seq)
+                })
+                .map(|(_, k)| k)
+        }
+    };
+    let mut seq = 0usize;
     for e in events.iter_mut().filter(|e| e.is_consent_state() && e.occurred_at_ms.is_some()) {
         if e.stated_kind == EventKind::ConsentNegative {
-            e.kind = resolve(state.get(&e.purpose));
+            e.kind = resolve(before(&wide, &scoped, e));
         }
         // A grant by an invalid method never made the state "given" (SPEC §2), so a negative
         // signal after only such a grant is a refusal.
         if e.kind == EventKind::ConsentGiven && !super::state::is_valid_grant(e) {
             continue;
         }
-        state.insert(e.purpose.clone(), e.kind);
+        seq += 1;
+        if super::state::is_recipient_scoped(e) {
+            for r in &e.recipients {
+                scoped.insert((e.purpose.clone(), super::state::recipient_key(r.name())), (seq, e.kind));
+            }
+        } else {
+            wide.insert(e.purpose.clone(), (seq, e.kind));
+        }
     }
-    for e in events.iter_mut().filter(|e| e.stated_kind == EventKind::ConsentNegative && e.occurred_at_ms.is_none()) {
-        e.kind = resolve(state.get(&e.purpose));
+    // Undated statements (as of an export) are read against the last dated state and never
+    // move it.
+    for e in events.iter_mut().filter(|e| {
+        e.stated_kind == EventKind::ConsentNegative && e.occurred_at_ms.is_none() && e.folded_into.is_none()
+    }) {
+        e.kind = resolve(before(&wide, &scoped, e));
     }
 }

@@ -208,7 +208,16 @@ pub fn compute_with_progress(
 fn observe(c: &mut Coverage, events: &[timeline::TimelineEvent]) {
     for e in events {
         match (&e.purpose, e.kind) {
-            (None, _) if e.purpose_label.is_some() => c.unmapped_events += 1,
+            (None, _) if e.purpose_label.is_some() && e.folded_into.is_none() => {
+                c.unmapped_events += 1;
+                let entry = c.unmapped_by_system.entry(e.system.clone()).or_default();
+                entry.0 += 1;
+                if let Some(label) = &e.purpose_label {
+                    if entry.1.len() < 50 {
+                        entry.1.insert(label.clone());
+                    }
+                }
+            }
             (Some(p), EventKind::Processing) => *c.uses_by_purpose.entry(p.clone()).or_default() += 1,
             (Some(p), EventKind::Disclosure) => {
                 *c.uses_by_purpose.entry(p.clone()).or_default() += 1;
@@ -302,11 +311,21 @@ fn summarise(profile: &Profile, findings: &[Finding], c: &Coverage, subjects: us
     if c.tc_strings == 0 {
         note("R11", None, "R11 not evaluated: no IAB TCF consent strings imported".into());
     }
-    if c.unmapped_events > 0 {
+    // SPEC §4.1: consents, uses and disclosures whose label maps to no profile purpose are not
+    // judged; say so per system and label.
+    for (system, (count, labels)) in &c.unmapped_by_system {
+        let mut shown: Vec<&String> = labels.iter().collect();
+        // Numeric labels (TCF purposes) in numeric order.
+        shown.sort_by_key(|l| (l.parse::<u64>().unwrap_or(u64::MAX), l.as_str()));
+        let more = if shown.len() > 12 { format!(" and {} more", shown.len() - 12) } else { String::new() };
+        let list: Vec<&str> = shown.iter().take(12).map(|l| l.as_str()).collect();
         note(
-            "*",
+            "R1-R11",
             None,
-            format!("{} event(s) carry purpose labels the profile does not map; no rule evaluated them — map the labels in the profile", c.unmapped_events),
+            format!(
+                "R1–R11 not evaluated for {count} {system} event(s) with unmapped purposes {}{more}: map them in the profile",
+                list.join(", ")
+            ),
         );
     }
     AuditSummary {

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use super::{Finding, RuleId, Severity};
 use crate::model::EventKind;
 use crate::profile::{Profile, Purpose};
-use crate::reconcile::state::{PurposeHistory, StateAt};
+use crate::reconcile::state::{recipient_key, ConsentState, PurposeHistory, StateAt};
 use crate::reconcile::timeline::TimelineEvent;
 
 /// One subject's facts, prepared once for all rules.
@@ -34,9 +34,39 @@ impl<'a> SubjectContext<'a> {
         self.purpose(e).is_some_and(|p| p.lawful_basis == "consent")
     }
 
-    /// The state of an event's purpose at its instant.
+    /// The purpose-level state at an instant (what the organisation's own processing is
+    /// judged against).
     pub fn state_at(&self, purpose: &str, t: i64) -> Option<StateAt<'a>> {
         self.histories.get(purpose).map(|h| h.at(t))
+    }
+
+    /// What a use is judged against (SPEC §2, §4.1): a disclosure to X judges the state of
+    /// (P, X) — one judgement per named recipient — and processing by the organisation itself
+    /// (or a disclosure naming nobody) judges the purpose-level state. A recipient no consent
+    /// event speaks about gets the purpose level, so a grant in force that does not name it is
+    /// R1, not R2.
+    pub fn judgements(&self, u: &'a TimelineEvent) -> Vec<UseJudgement<'a>> {
+        let (Some(purpose), Some(t)) = (u.purpose.as_deref(), u.occurred_at_ms) else { return Vec::new() };
+        let history = self.histories.get(purpose);
+        let none =
+            || StateAt { state: ConsentState::None, since: None, run_start: None, latest: None, grant_in_force: None };
+        if u.kind == EventKind::Disclosure && !u.recipients.is_empty() {
+            u.recipients
+                .iter()
+                .map(|r| UseJudgement {
+                    recipient: Some(r.name()),
+                    state: history.map(|h| h.at_for(t, r.name())).unwrap_or_else(none),
+                })
+                .collect()
+        } else {
+            vec![UseJudgement { recipient: None, state: history.map(|h| h.at(t)).unwrap_or_else(none) }]
+        }
+    }
+
+    /// True when an event's label maps to no profile purpose: SPEC §4.1, such consents, uses
+    /// and disclosures are not judged (the audit summary counts them instead).
+    pub fn unmapped(&self, e: &TimelineEvent) -> bool {
+        self.purpose(e).is_none()
     }
 
     /// Uses (processing, disclosure) with an instant and a consent-based purpose.
@@ -44,9 +74,12 @@ impl<'a> SubjectContext<'a> {
         self.events.iter().filter(move |e| e.is_use() && e.occurred_at_ms.is_some() && self.consent_based(e))
     }
 
-    /// Grants (valid or not).
+    /// Grants (valid or not) for profile purposes, one per record and purpose (SPEC §2): a
+    /// grant folded into its record's statement, or for an unmapped label, is not judged.
     pub fn grants(&self) -> impl Iterator<Item = &'a TimelineEvent> + '_ {
-        self.events.iter().filter(|e| e.kind == EventKind::ConsentGiven)
+        self.events
+            .iter()
+            .filter(move |e| e.kind == EventKind::ConsentGiven && e.folded_into.is_none() && !self.unmapped(e))
     }
 
     /// A purpose's label for explanations.
@@ -56,6 +89,13 @@ impl<'a> SubjectContext<'a> {
             None => "an unmapped purpose".into(),
         }
     }
+}
+
+/// One state a use is judged against: for a named recipient of a disclosure, or (recipient
+/// None) for the purpose.
+pub struct UseJudgement<'a> {
+    pub recipient: Option<&'a str>,
+    pub state: StateAt<'a>,
 }
 
 /// A triggering occurrence a rule reports.
@@ -73,6 +113,8 @@ pub struct Trigger<'e> {
 
 #[derive(Default)]
 struct Pending {
+    /// The recipient as first written (names compare case-insensitively, SPEC §4.1).
+    recipient: Option<String>,
     severity: Option<Severity>,
     occurrences: BTreeSet<i64>,
     event_ids: BTreeSet<i64>,
@@ -90,7 +132,11 @@ pub struct FindingSink {
 impl FindingSink {
     /// Reports one triggering occurrence.
     pub fn flag(&mut self, t: Trigger<'_>) {
-        let p = self.pending.entry((t.rule, t.purpose, t.recipient)).or_default();
+        let key = t.recipient.as_deref().map(recipient_key);
+        let p = self.pending.entry((t.rule, t.purpose, key)).or_default();
+        if p.recipient.is_none() {
+            p.recipient = t.recipient;
+        }
         p.severity = Some(p.severity.map_or(t.severity, |s| s.max(t.severity)));
         if let Some(at) = t.at {
             p.occurrences.insert(at);
@@ -110,7 +156,8 @@ impl FindingSink {
     pub fn finish(self, subject_id: i64, subject_key: &str) -> Vec<Finding> {
         self.pending
             .into_iter()
-            .map(|((rule, purpose, recipient), p)| {
+            .map(|((rule, purpose, _), p)| {
+                let recipient = p.recipient;
                 let at = p.occurrences.first().copied();
                 let detail = p.first.map(|(_, d)| d).unwrap_or_default();
                 let occurrences: Vec<i64> = p.occurrences.into_iter().collect();
@@ -142,7 +189,7 @@ impl FindingSink {
 /// run, so decisions survive recomputation and re-imports.
 pub fn finding_id(rule: RuleId, subject_key: &str, purpose: Option<&str>, recipient: Option<&str>) -> String {
     let mut h = Sha256::new();
-    for part in [rule.as_str(), subject_key, purpose.unwrap_or(""), &recipient.unwrap_or("").to_lowercase()] {
+    for part in [rule.as_str(), subject_key, purpose.unwrap_or(""), &recipient_key(recipient.unwrap_or(""))] {
         h.update(part.as_bytes());
         h.update([0x1f]);
     }

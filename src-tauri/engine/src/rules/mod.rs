@@ -214,4 +214,7 @@ pub struct Coverage {
     pub subjects_with_birth_date: usize,
     pub tc_strings: usize,
     pub unmapped_events: usize,
+    /// Events whose label maps to no profile purpose, per system: count and labels (SPEC §4.1,
+    /// "not evaluated").
+    pub unmapped_by_system: BTreeMap<String, (usize, BTreeSet<String>)>,
 }

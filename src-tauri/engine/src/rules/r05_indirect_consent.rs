@@ -16,9 +16,11 @@ impl Rule for IndirectConsent {
     fn check(&self, ctx: &SubjectContext<'_>, out: &mut FindingSink) {
         for u in ctx.consent_uses() {
             let (Some(purpose), Some(t)) = (u.purpose.as_deref(), u.occurred_at_ms) else { continue };
-            let Some(state) = ctx.state_at(purpose, t) else { continue };
-            let Some(grant) = state.grant_in_force.filter(|g| state.state == ConsentState::Given && is_indirect(g))
-            else {
+            // One finding per purpose (SPEC §4.1): the first judgement resting on an indirect grant.
+            let judgements = ctx.judgements(u);
+            let Some(grant) = judgements.iter().find_map(|j| {
+                j.state.grant_in_force.filter(|g| j.state.state == ConsentState::Given && is_indirect(g))
+            }) else {
                 continue;
             };
             let by = grant.collected_by.as_deref().map(|c| format!(" by {c}")).unwrap_or_default();

@@ -22,7 +22,14 @@ impl Rule for WithdrawalNotPropagated {
     fn check(&self, ctx: &SubjectContext<'_>, out: &mut FindingSink) {
         // Latest dated consent event per (purpose, system); events are sorted by time.
         let mut latest: BTreeMap<(&str, &str), &TimelineEvent> = BTreeMap::new();
-        for e in ctx.events.iter().filter(|e| e.occurred_at_ms.is_some()) {
+        // Statements folded into their record's, and refusals naming recipients (they speak
+        // about those recipients, not the purpose), are not a system's word on the purpose.
+        for e in ctx.events.iter().filter(|e| {
+            e.occurred_at_ms.is_some()
+                && e.folded_into.is_none()
+                && !(crate::reconcile::state::is_recipient_scoped(e) && e.kind != EventKind::ConsentGiven)
+                && !ctx.unmapped(e)
+        }) {
             let state_event = matches!(
                 e.kind,
                 EventKind::ConsentGiven

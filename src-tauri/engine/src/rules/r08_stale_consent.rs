@@ -16,16 +16,15 @@ impl Rule for StaleConsent {
         let months = ctx.profile.policy.consent_refresh_months;
         for u in ctx.consent_uses() {
             let (Some(purpose), Some(t)) = (u.purpose.as_deref(), u.occurred_at_ms) else { continue };
-            let Some(state) = ctx.state_at(purpose, t) else { continue };
-            let Some(grant) = state.grant_in_force.filter(|g| state.state == ConsentState::Given && !is_indirect(g))
-            else {
-                continue;
-            };
-            let Some(g) = grant.occurred_at_ms else { continue };
-            let Some(stale_from) = add_months(g, months) else { continue };
-            if t <= stale_from {
-                continue;
-            }
+            // One finding per purpose: the first grant relied on that is past the refresh period.
+            let stale = ctx.judgements(u).into_iter().find_map(|j| {
+                let grant =
+                    j.state.grant_in_force.filter(|g| j.state.state == ConsentState::Given && !is_indirect(g))?;
+                let g = grant.occurred_at_ms?;
+                let stale_from = add_months(g, months)?;
+                (t > stale_from).then_some((grant, g))
+            });
+            let Some((grant, g)) = stale else { continue };
             out.flag(Trigger {
                 rule: RuleId::R8,
                 severity: Severity::Low,

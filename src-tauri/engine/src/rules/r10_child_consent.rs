@@ -1,7 +1,9 @@
 //! R10 `child-consent`: the date of birth is known (from any system) and the person was under
 //! the age of digital consent on the grant's UTC date, with no parental authorisation recorded
 //! (an evidence field `parental_authorisation` / `parental_consent` that is true or names who
-//! authorised). The grant still counts as a grant.
+//! authorised). The grant still counts as a grant. When sources disagree on the date of birth,
+//! the latest (youngest) date is used — the cautious reading for a child — and the finding
+//! names the conflict.
 
 use chrono::Datelike;
 
@@ -37,7 +39,26 @@ impl Rule for ChildConsent {
     }
 
     fn check(&self, ctx: &SubjectContext<'_>, out: &mut FindingSink) {
-        let Some((birth, recorded_by)) = ctx.birth_dates.first() else { return };
+        let Some((birth, recorded_by)) = ctx.birth_dates.iter().max_by_key(|(d, _)| *d) else { return };
+        let others: Vec<String> = {
+            let mut v: Vec<String> = ctx
+                .birth_dates
+                .iter()
+                .filter(|(d, _)| d != birth)
+                .map(|(d, system)| format!("{d} according to {system}"))
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let conflict = if others.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " Sources disagree on the date of birth (also recorded: {}); the latest date is used.",
+                others.join("; ")
+            )
+        };
         let limit = ctx.profile.policy.age_of_digital_consent as i32;
         for g in ctx.grants() {
             let Some(t) = g.occurred_at_ms else { continue };
@@ -54,7 +75,7 @@ impl Rule for ChildConsent {
                 at: Some(t),
                 events: vec![g],
                 detail: format!(
-                    "The person (born {birth}, according to {recorded_by}) was {age} when consent for {} was recorded by {} on {}, under the age of digital consent ({limit}), and no parental authorisation is recorded.",
+                    "The person (born {birth}, according to {recorded_by}) was {age} when consent for {} was recorded by {} on {}, under the age of digital consent ({limit}), and no parental authorisation is recorded.{conflict}",
                     ctx.purpose_label(g.purpose.as_deref()),
                     g.system,
                     when(t)

@@ -1,7 +1,8 @@
 //! R11 `tcf-invalid-legitimate-interest`: a TC string under policy version ≥ 4 that sets
 //! legitimate interest for purposes 3–6 (the TCF importer records them in the evidence as
-//! `invalid_li_purposes`). One finding per TC string, on the profile purpose that those TCF
-//! purposes map to; the instant is the log time of the string.
+//! `invalid_li_purposes`). One finding per TC string and profile purpose that an invalid
+//! legitimate-interest TCF purpose maps to (SPEC §4.1); TCF purposes the profile does not map
+//! are not judged. The instant is the log time of the string.
 
 use std::collections::BTreeSet;
 
@@ -31,22 +32,29 @@ impl Rule for TcfInvalidLegitimateInterest {
             if version < 4 || purposes.is_empty() || !seen.insert(tc.clone()) {
                 continue;
             }
-            let purpose =
-                purposes.iter().find_map(|p| ctx.profile.resolve_purpose("tcf", &p.to_string()).map(|p| p.id.clone()));
-            out.flag(Trigger {
-                rule: RuleId::R11,
-                severity: Severity::Medium,
-                purpose,
-                recipient: None,
-                at: e.occurred_at_ms,
-                events: vec![e],
-                detail: format!(
-                    "A TCF consent string logged {} by {} (policy version {version}) claims legitimate interest for TCF purpose(s) {}, which TCF v2.2 no longer allows.",
-                    e.occurred_at_ms.map(when).unwrap_or_else(|| "at an unrecorded time".into()),
-                    e.system,
-                    purposes.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
-                ),
-            });
+            // TCF purposes per profile purpose they map to.
+            let mut by_purpose: std::collections::BTreeMap<String, Vec<u64>> = std::collections::BTreeMap::new();
+            for p in &purposes {
+                if let Some(mapped) = ctx.profile.resolve_purpose("tcf", &p.to_string()) {
+                    by_purpose.entry(mapped.id.clone()).or_default().push(*p);
+                }
+            }
+            for (purpose, tcf_purposes) in by_purpose {
+                out.flag(Trigger {
+                    rule: RuleId::R11,
+                    severity: Severity::Medium,
+                    purpose: Some(purpose),
+                    recipient: None,
+                    at: e.occurred_at_ms,
+                    events: vec![e],
+                    detail: format!(
+                        "A TCF consent string logged {} by {} (policy version {version}) claims legitimate interest for TCF purpose(s) {}, which TCF v2.2 no longer allows.",
+                        e.occurred_at_ms.map(when).unwrap_or_else(|| "at an unrecorded time".into()),
+                        e.system,
+                        tcf_purposes.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
         }
     }
 }
