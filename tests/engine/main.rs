@@ -5,6 +5,8 @@
 mod support;
 
 mod app_queries;
+mod consent_scopes;
+mod audit_log;
 mod csv_reader;
 mod csv_reality;
 mod dataloader_times;
