@@ -111,3 +111,65 @@ fn data_imported_under_the_first_schema_survives_the_later_migrations() {
     assert_eq!(report.files[0].status, "imported", "{report:#?}");
     assert_eq!(count(&store, "SELECT count(*) FROM events"), 3);
 }
+
+#[test]
+fn audit_log_entries_and_decisions_of_a_version_3_database_are_kept_chained_and_as_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.db");
+    let details = [r#"{"path":"a.csv","system":"mailchimp"}"#, r#"{"findings":1}"#, r#"{"status":"remediated","finding":"F-1"}"#];
+    {
+        let conn = Connection::open(&path).unwrap();
+        for sql in &MIGRATION_SQL[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        for (i, (action, detail)) in ["import", "audit", "decide"].iter().zip(details).enumerate() {
+            conn.execute(
+                "INSERT INTO audit_log (id, at, action, detail) VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![i as i64 + 1, format!("2025-01-0{}T00:00:00Z", i + 1), action, detail],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO findings (id, rule, code, severity, subject_id, subject_key, at, occurrences, event_ids, systems,
+                 explanation, legal_reference)
+                 VALUES ('F-1', 'R2', 'no-valid-consent', 'high', 1, 'email:a@example.com', 1672531200000,
+                 '[1672531200000]', '[1]', '[\"consenttrail\"]', 'x', 'y');
+             INSERT INTO finding_decisions (finding_id, status, note, decided_by, decided_at, rule, subject_key)
+                 VALUES ('F-1', 'remediated', 'fixed', 'DPO', '2025-01-03T00:00:00Z', 'R2', 'email:a@example.com');
+             INSERT INTO finding_decisions (finding_id, status, note, decided_by, decided_at, rule, subject_key)
+                 VALUES ('F-gone', 'accepted', 'old', NULL, '2025-01-02T00:00:00Z', 'R4', 'email:b@example.com');",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let log = consenttrail_engine::store::audit_log::list(store.conn()).unwrap();
+    assert_eq!(log.iter().map(|e| (e.id, e.action.as_str())).collect::<Vec<_>>(), vec![(1, "import"), (2, "audit"), (3, "decide")]);
+    assert_eq!(log[0].at, "2025-01-01T00:00:00Z");
+    for (entry, detail) in log.iter().zip(details) {
+        let stored: String =
+            store.conn().query_row("SELECT detail FROM audit_log WHERE id = ?1", [entry.id], |r| r.get(0)).unwrap();
+        assert_eq!(stored, detail, "entry {} kept verbatim", entry.id);
+    }
+    let report = consenttrail_engine::store::audit_log::verify(store.conn()).unwrap();
+    assert!(report.ok && report.entries == 3, "{report:?}");
+    assert_eq!(report.head.as_deref(), Some(log[2].hash.as_str()));
+    let temp: i64 = store
+        .conn()
+        .query_row("SELECT count(*) FROM sqlite_temp_schema WHERE name = 'audit_log_unchained'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(temp, 0, "the parked rows are dropped");
+    // New entries follow the migrated ones.
+    consenttrail_engine::store::audit_log::record(store.conn(), "remove-source", &serde_json::json!({})).unwrap();
+    assert!(consenttrail_engine::store::audit_log::verify(store.conn()).unwrap().ok);
+
+    // Decisions: kept, with the occurrences their finding has (none for a finding gone).
+    use consenttrail_engine::rules::decisions::decision_for;
+    let d = decision_for(store.conn(), "F-1").unwrap().unwrap();
+    assert_eq!((d.status.as_str(), d.note.as_str(), d.by.as_deref()), ("remediated", "fixed", Some("DPO")));
+    assert_eq!(d.occurrences_seen, vec!["2023-01-01T00:00:00Z"]);
+    assert_eq!(d.history.len(), 1);
+    let gone = decision_for(store.conn(), "F-gone").unwrap().unwrap();
+    assert!(gone.occurrences_seen.is_empty() && gone.status == "accepted");
+}

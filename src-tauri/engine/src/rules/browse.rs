@@ -9,7 +9,7 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::audit::{finding_from_row, FINDING_COLUMNS};
-use super::decisions::{decision_for, Decision, STATUSES};
+use super::decisions::{decision_with, Decision, REOPENED, STATUSES};
 use super::{Finding, RuleId};
 use crate::reconcile::state::rfc3339;
 use crate::store::identity::{identifiers_of, StoredIdentifier};
@@ -86,7 +86,7 @@ pub fn views(conn: &Connection, findings: &[Finding]) -> Result<Vec<FindingView>
             systems: f.systems.clone(),
             explanation: f.explanation.clone(),
             legal_reference: f.rule.legal_reference(),
-            decision: decision_for(conn, &f.id)?,
+            decision: decision_with(conn, &f.id, &f.occurrences)?,
         });
     }
     Ok(out)
@@ -105,7 +105,8 @@ pub struct FindingFilter {
     pub system: Option<String>,
     /// `YYYY-MM` of the finding's first instant (UTC).
     pub month: Option<String>,
-    /// `open` (no decision yet) or a decision status.
+    /// `open` (no decision yet), a decision status, or `reopened` (remediated, then occurred
+    /// again after the occurrences the decision saw).
     pub status: Option<String>,
     pub subject_id: Option<i64>,
 }
@@ -140,8 +141,15 @@ pub struct FindingBreakdown {
 
 /// Month of a finding's `at` (ms) as `YYYY-MM`, in SQL; undated findings have none.
 const MONTH_SQL: &str = "strftime('%Y-%m', f.at / 1000, 'unixepoch')";
-const STATUS_SQL: &str = "coalesce(d.status, 'open')";
-const FROM_SQL: &str = "FROM findings f LEFT JOIN finding_decisions d ON d.finding_id = f.id";
+/// A finding's status: `open`, the decision in force, or `reopened` when that decision is
+/// `remediated` and an occurrence is later than every one it saw (as `decisions::decision_with`).
+const STATUS_SQL: &str = "CASE WHEN d.status = 'remediated' AND EXISTS (
+        SELECT 1 FROM json_each(f.occurrences) o
+        WHERE NOT EXISTS (SELECT 1 FROM json_each(d.occurrences_seen) s WHERE s.value >= o.value))
+    THEN 'reopened' ELSE coalesce(d.status, 'open') END";
+/// Findings with the decision in force (the latest) on each.
+const FROM_SQL: &str = "FROM findings f LEFT JOIN finding_decisions d
+    ON d.id = (SELECT max(l.id) FROM finding_decisions l WHERE l.finding_id = f.id)";
 
 impl FindingFilter {
     /// The SQL condition and its parameters. Values are always bound, never spliced in.
@@ -170,9 +178,9 @@ impl FindingFilter {
             add(&format!("{MONTH_SQL} = ?"), Value::Text(month));
         }
         if let Some(status) = given(&self.status) {
-            if status != "open" && !STATUSES.contains(&status.as_str()) {
+            if status != "open" && status != REOPENED && !STATUSES.contains(&status.as_str()) {
                 return Err(StoreError::Invalid(format!(
-                    "unknown decision status '{status}' (expected open, {})",
+                    "unknown decision status '{status}' (expected open, {}, {REOPENED})",
                     STATUSES.join(", ")
                 )));
             }

@@ -1,24 +1,87 @@
 //! An auditor's decisions on findings (accepted / false positive / remediated, with a note and
 //! a name), kept by stable finding id across audit runs and re-imports, and written to the
-//! audit log.
+//! audit log in the same transaction.
+//!
+//! Every decision is kept (a new one is added, none is changed); the latest is the one in force.
+//! A decision covers the occurrences the auditor saw, recorded with it (SPEC §4.1): when a later
+//! audit finds an occurrence after those of a `remediated` decision, the finding is `reopened`.
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::store::{audit_log, now_rfc3339, StoreError};
+use crate::reconcile::state::rfc3339;
+use crate::store::{audit_log, in_transaction, now_rfc3339, StoreError};
 
-/// The decision statuses.
+/// The statuses an auditor can decide.
 pub const STATUSES: &[&str] = &["accepted", "false-positive", "remediated"];
 
-/// A decision as stored.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Decision {
+/// The status of a remediated finding that occurred again after the occurrences the decision saw.
+pub const REOPENED: &str = "reopened";
+
+/// One decision as taken.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DecisionRecord {
     pub status: String,
     pub note: String,
     pub by: Option<String>,
     pub at: String,
+    /// The finding's occurrences when the decision was taken (RFC 3339 UTC).
+    pub occurrences_seen: Vec<String>,
 }
 
-/// Records a decision on a finding of the latest audit.
+/// The decision in force on a finding, with the history behind it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Decision {
+    /// The latest decision's status, or `reopened` when it is `remediated` and the finding has
+    /// occurred since.
+    pub status: String,
+    /// The latest decision's note, author and time.
+    pub note: String,
+    pub by: Option<String>,
+    pub at: String,
+    /// The occurrences the latest decision saw.
+    pub occurrences_seen: Vec<String>,
+    /// The finding's occurrences later than those seen: not covered by the decision.
+    pub later_occurrences: Vec<String>,
+    /// Every decision on the finding, oldest first; the last is the one in force.
+    pub history: Vec<DecisionRecord>,
+}
+
+/// A stored decision row, occurrences in ms.
+struct Stored {
+    status: String,
+    note: String,
+    by: Option<String>,
+    at: String,
+    seen: Vec<i64>,
+}
+
+impl Stored {
+    fn record(&self) -> DecisionRecord {
+        DecisionRecord {
+            status: self.status.clone(),
+            note: self.note.clone(),
+            by: self.by.clone(),
+            at: self.at.clone(),
+            occurrences_seen: self.seen.iter().map(|t| rfc3339(*t)).collect(),
+        }
+    }
+}
+
+/// The occurrences in `occurrences` later than every one in `seen` (all of them when none was
+/// seen). The SQL in `browse::STATUS_SQL` says the same.
+fn later_than_seen(seen: &[i64], occurrences: &[i64]) -> Vec<i64> {
+    match seen.iter().max() {
+        Some(until) => occurrences.iter().copied().filter(|t| t > until).collect(),
+        None => occurrences.to_vec(),
+    }
+}
+
+/// A finding's rule, subject key, purpose, recipient and occurrences (JSON), copied into its
+/// decisions so that an orphaned decision stays readable.
+type FindingKey = (String, String, Option<String>, Option<String>, String);
+
+/// Records a decision on a finding of the latest audit, with the occurrences it has now; the
+/// decision and its audit-log entry are written together.
 pub fn decide(
     conn: &Connection,
     finding_id: &str,
@@ -29,39 +92,90 @@ pub fn decide(
     if !STATUSES.contains(&status) {
         return Err(StoreError::Invalid(format!("unknown status '{status}' (expected {})", STATUSES.join(", "))));
     }
-    let key: Option<(String, String, Option<String>, Option<String>)> = conn
-        .query_row(
-            "SELECT rule, subject_key, purpose, recipient FROM findings WHERE id = ?1",
-            params![finding_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?;
-    let Some((rule, subject_key, purpose, recipient)) = key else {
-        return Err(StoreError::NotFound(format!("no finding with id {finding_id} (run the audit first)")));
-    };
-    let at = now_rfc3339();
-    conn.execute(
-        "INSERT INTO finding_decisions (finding_id, status, note, decided_by, decided_at, rule, subject_key, purpose, recipient)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT(finding_id) DO UPDATE SET status = excluded.status, note = excluded.note,
-            decided_by = excluded.decided_by, decided_at = excluded.decided_at",
-        params![finding_id, status, note, by, at, rule, subject_key, purpose, recipient],
-    )?;
-    audit_log::record(
-        conn,
-        "decide",
-        &serde_json::json!({"finding": finding_id, "status": status, "note": note, "by": by}),
-    )?;
-    Ok(Decision { status: status.into(), note: note.into(), by: by.map(str::to_string), at })
+    in_transaction(conn, |conn| {
+        let key: Option<FindingKey> = conn
+            .query_row(
+                "SELECT rule, subject_key, purpose, recipient, occurrences FROM findings WHERE id = ?1",
+                params![finding_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        let Some((rule, subject_key, purpose, recipient, occurrences)) = key else {
+            return Err(StoreError::NotFound(format!("no finding with id {finding_id} (run the audit first)")));
+        };
+        let seen: Vec<i64> = serde_json::from_str(&occurrences)?;
+        let at = now_rfc3339();
+        conn.execute(
+            "INSERT INTO finding_decisions (finding_id, status, note, decided_by, decided_at, rule, subject_key, purpose,
+                recipient, occurrences_seen)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![finding_id, status, note, by, at, rule, subject_key, purpose, recipient, occurrences],
+        )?;
+        audit_log::record(
+            conn,
+            "decide",
+            &serde_json::json!({
+                "finding": finding_id, "status": status, "note": note, "by": by,
+                "occurrences_seen": seen.len(), "seen_until": seen.iter().max().map(|t| rfc3339(*t)),
+            }),
+        )?;
+        decision_with(conn, finding_id, &seen)?
+            .ok_or_else(|| StoreError::NotFound(format!("the decision on {finding_id} was not stored")))
+    })
 }
 
-/// The decision on a finding, if any.
+/// The decision in force on a finding of the latest audit, if any, judged against its stored
+/// occurrences.
 pub fn decision_for(conn: &Connection, finding_id: &str) -> Result<Option<Decision>, StoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT status, note, decided_by, decided_at FROM finding_decisions WHERE finding_id = ?1",
-            params![finding_id],
-            |r| Ok(Decision { status: r.get(0)?, note: r.get(1)?, by: r.get(2)?, at: r.get(3)? }),
-        )
-        .optional()?)
+    let occurrences: Option<String> = conn
+        .query_row("SELECT occurrences FROM findings WHERE id = ?1", params![finding_id], |r| r.get(0))
+        .optional()?;
+    let occurrences: Vec<i64> = match occurrences {
+        Some(text) => serde_json::from_str(&text)?,
+        None => Vec::new(),
+    };
+    decision_with(conn, finding_id, &occurrences)
+}
+
+/// The decision in force on a finding whose occurrences (ms) are `occurrences`, if any.
+pub fn decision_with(conn: &Connection, finding_id: &str, occurrences: &[i64]) -> Result<Option<Decision>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT status, note, decided_by, decided_at, occurrences_seen FROM finding_decisions
+         WHERE finding_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![finding_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
+    })?;
+    let mut history: Vec<Stored> = Vec::new();
+    for row in rows {
+        let (status, note, by, at, seen) = row?;
+        history.push(Stored { status, note, by, at, seen: serde_json::from_str(&seen)? });
+    }
+    let Some(latest) = history.last() else { return Ok(None) };
+    let later = later_than_seen(&latest.seen, occurrences);
+    let status =
+        if latest.status == "remediated" && !later.is_empty() { REOPENED.to_string() } else { latest.status.clone() };
+    Ok(Some(Decision {
+        status,
+        note: latest.note.clone(),
+        by: latest.by.clone(),
+        at: latest.at.clone(),
+        occurrences_seen: latest.seen.iter().map(|t| rfc3339(*t)).collect(),
+        later_occurrences: later.iter().map(|t| rfc3339(*t)).collect(),
+        history: history.iter().map(Stored::record).collect(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_means_after_the_latest_seen_occurrence() {
+        assert_eq!(later_than_seen(&[10, 20], &[5, 10, 20]), Vec::<i64>::new());
+        // An earlier occurrence found later (an older export) is not "after" the decision.
+        assert_eq!(later_than_seen(&[10, 20], &[5, 15, 20, 30]), vec![30]);
+        assert_eq!(later_than_seen(&[], &[1, 2]), vec![1, 2]);
+        assert_eq!(later_than_seen(&[], &[]), Vec::<i64>::new());
+    }
 }

@@ -47,12 +47,23 @@ pub const MIGRATION_SQL: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_findings.sql"),
     include_str!("migrations/0003_events_by_subject.sql"),
+    include_str!("migrations/0004_audit_log_chain.sql"),
 ];
 
 /// Migrations run with foreign keys off (a table rebuild must not cascade its drop) and each is
-/// checked for dangling references before it commits.
+/// checked for dangling references before it commits. 0004 chains the existing audit-log
+/// entries in Rust (SQL has no SHA-256), in the migration's own transaction.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(MIGRATION_SQL.iter().map(|sql| M::up(sql).foreign_key_check()).collect())
+    Migrations::new(
+        MIGRATION_SQL
+            .iter()
+            .enumerate()
+            .map(|(i, sql)| match i {
+                3 => M::up_with_hook(sql, audit_log::chain_parked_entries).foreign_key_check(),
+                _ => M::up(sql).foreign_key_check(),
+            })
+            .collect(),
+    )
 }
 
 /// The default database: `consenttrail.db` in the platform's app-data folder
@@ -165,6 +176,22 @@ impl Store {
         tx.commit()?;
         Ok(value)
     }
+}
+
+/// Runs `f` in a transaction: the caller's when `conn` is already in one (the caller commits or
+/// rolls back), otherwise a new immediate one, taken before `f` reads anything so that no other
+/// writer can slip in between its reads and its writes.
+pub(crate) fn in_transaction<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    if !conn.is_autocommit() {
+        return f(conn);
+    }
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    let value = f(&tx)?;
+    tx.commit()?;
+    Ok(value)
 }
 
 /// Current UTC time as RFC 3339 with seconds, the form every stored timestamp uses.

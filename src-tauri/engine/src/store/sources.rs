@@ -86,16 +86,14 @@ pub fn issues(conn: &Connection, source_id: i64) -> Result<Vec<ImportIssue>, Sto
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Removes a source and everything derived from it, in one transaction. Events that another
-/// source also reported (overlapping exports) stay, re-attributed to that source's row.
-/// Returns the number of events removed.
+/// Removes a source and everything derived from it, and records the removal in the audit log,
+/// in one transaction. Events that another source also reported (overlapping exports) stay,
+/// re-attributed to that source's row. Returns the number of events removed.
 pub fn remove(conn: &mut Connection, source_id: i64) -> Result<usize, StoreError> {
     let tx = conn.transaction()?;
-    let exists: Option<i64> =
-        tx.query_row("SELECT id FROM sources WHERE id = ?1", params![source_id], |r| r.get(0)).optional()?;
-    if exists.is_none() {
+    let Some(info) = get(&tx, source_id)? else {
         return Err(StoreError::NotFound(format!("no source with id {source_id}")));
-    }
+    };
     // Re-attribute events that another source also reported.
     let moves: Vec<(i64, i64, i64, i64)> = {
         let mut stmt = tx.prepare(
@@ -122,6 +120,11 @@ pub fn remove(conn: &mut Connection, source_id: i64) -> Result<usize, StoreError
     // labels: those are re-derived without them.
     let profile = super::profile_doc::load(&tx)?;
     crate::import::derive::rederive(&tx, &profile, None)?;
+    super::audit_log::record(
+        &tx,
+        "remove-source",
+        &serde_json::json!({"source_id": source_id, "path": info.path, "sha256": info.sha256, "events_removed": events_removed}),
+    )?;
     tx.commit()?;
     Ok(events_removed)
 }
