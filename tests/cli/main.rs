@@ -5,6 +5,7 @@
 
 mod support;
 
+mod audit_log;
 mod contract;
 mod crash;
 mod date_order;

@@ -91,12 +91,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::RemoveSource { id } => {
             let info = sources::get(store.conn(), *id)?.ok_or_else(|| anyhow!("no source with id {id}"))?;
+            // The removal and its audit-log entry are one transaction.
             let removed = sources::remove(store.conn_mut(), *id)?;
-            audit_log::record(
-                store.conn(),
-                "remove-source",
-                &json!({"source_id": id, "path": info.path, "sha256": info.sha256, "events_removed": removed}),
-            )?;
             if cli.json {
                 output::json(&json!({"removed": id, "events_removed": removed}))?;
             } else {
@@ -216,7 +212,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 for (rule, n) in report.summary.by_rule.iter().filter(|(_, n)| **n > 0) {
                     println!("  {rule:<4} {n}");
                 }
-                print_findings(&report.findings);
+                print_findings(&store, &report.findings)?;
                 if !report.summary.not_evaluated.is_empty() {
                     println!("Not evaluated:");
                     for n in &report.summary.not_evaluated {
@@ -240,17 +236,29 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             if cli.json {
                 output::json(&findings_json(&store, &list)?)?;
             } else {
-                print_findings(&list);
+                print_findings(&store, &list)?;
             }
         }
         Command::Decide { finding_id, status, note, by } => {
             let d = decisions::decide(store.conn(), finding_id, status, note, by.as_deref())?;
             if cli.json {
-                output::json(
-                    &json!({"finding": finding_id, "status": d.status, "note": d.note, "by": d.by, "at": d.at}),
-                )?;
+                output::json(&json!({
+                    "finding": finding_id, "status": d.status, "note": d.note, "by": d.by, "at": d.at,
+                    "occurrences_seen": d.occurrences_seen, "history": d.history,
+                }))?;
             } else {
                 println!("Finding {finding_id} marked {}.", d.status);
+            }
+        }
+        Command::Log { verify } => {
+            let log = audit_log::view(store.conn())?;
+            if cli.json {
+                output::json(&log)?;
+            } else {
+                print_log(&log);
+            }
+            if let (true, Some(b)) = (*verify, &log.chain.broken) {
+                bail!("the audit log's hash chain is broken at entry {}: {}", b.entry_id, b.reason);
             }
         }
         Command::Pack { kind } => {
@@ -339,19 +347,45 @@ fn findings_json(store: &Store, list: &[rules::Finding]) -> anyhow::Result<Vec<r
     Ok(rules::browse::views(store.conn(), list)?)
 }
 
-fn print_findings(list: &[rules::Finding]) {
+/// One line per entry (time, action, detail), then the chain check.
+fn print_log(log: &audit_log::AuditLogView) {
+    if log.entries.is_empty() {
+        println!("The audit log is empty.");
+    }
+    for e in &log.entries {
+        println!("{:>5}  {}  {:<15} {}", e.id, e.at, e.action, e.detail);
+    }
+    match (&log.chain.broken, &log.chain.head) {
+        (Some(b), _) => println!("Chain BROKEN at entry {}: {}", b.entry_id, b.reason),
+        (None, head) => println!(
+            "Chain intact: {} entr{}, head sha256:{}",
+            log.chain.entries,
+            if log.chain.entries == 1 { "y" } else { "ies" },
+            head.as_deref().unwrap_or_default()
+        ),
+    }
+}
+
+/// One finding per entry, with the decision in force (`reopened` when a remediated finding
+/// occurred again).
+fn print_findings(store: &Store, list: &[rules::Finding]) -> anyhow::Result<()> {
     for f in list {
+        let decision = decisions::decision_with(store.conn(), &f.id, &f.occurrences)?
+            .map(|d| format!(" [{}]", d.status))
+            .unwrap_or_default();
         println!(
-            "{} {:<4} {:<6} {} {}{}\n      {}",
+            "{} {:<4} {:<6} {} {}{}{}\n      {}",
             f.id,
             f.rule.as_str(),
             f.severity.as_str(),
             f.subject_key,
             f.purpose.as_deref().unwrap_or("-"),
             f.recipient.as_deref().map(|r| format!(" → {r}")).unwrap_or_default(),
+            decision,
             f.explanation
         );
     }
+    Ok(())
 }
 
 fn import_profile(store: &mut Store, file: &std::path::Path) -> anyhow::Result<Profile> {

@@ -97,6 +97,12 @@ pub enum Command {
         #[arg(long)]
         by: Option<String>,
     },
+    /// The audit log of your own actions, oldest first, and whether its hash chain holds.
+    Log {
+        /// Exit 1 when the chain is broken (the first broken link on stderr).
+        #[arg(long)]
+        verify: bool,
+    },
     /// Write a PDF/A evidence pack for one subject or for the whole organisation.
     Pack {
         #[command(subcommand)]
