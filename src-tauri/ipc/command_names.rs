@@ -27,6 +27,7 @@ pub const COMMANDS: &[&str] = &[
     "remove_source",
     "get_profile",
     "save_profile",
+    "audit_log",
 ];
 
 /// Commands that exist only in end-to-end test builds (feature `e2e`), granted by

@@ -14,6 +14,7 @@ mod error;
 mod evidence;
 mod findings;
 mod import;
+mod log;
 mod profile;
 mod sources;
 mod state;
@@ -53,6 +54,7 @@ macro_rules! handler_with {
             sources::remove_source,
             profile::get_profile,
             profile::save_profile,
+            log::audit_log,
             $($extra,)*
         ]
     };

@@ -1,7 +1,6 @@
 //! Sources commands: imported files, their warnings and rejections, removing one.
 
 use consenttrail_engine::rules::audit;
-use consenttrail_engine::store::audit_log;
 use consenttrail_engine::store::sources::{self, ImportIssue, SourceInfo};
 use serde::Serialize;
 use tauri::{AppHandle, Runtime};
@@ -33,14 +32,11 @@ pub struct Removed {
 #[tauri::command]
 pub async fn remove_source<R: Runtime>(app: AppHandle<R>, source_id: i64) -> Result<Removed, IpcError> {
     with_store_blocking(app, move |store| {
-        let info = sources::get(store.conn(), source_id)?
-            .ok_or_else(|| IpcError::new(IpcErrorCode::NotFound, format!("no source {source_id}")))?;
+        if sources::get(store.conn(), source_id)?.is_none() {
+            return Err(IpcError::new(IpcErrorCode::NotFound, format!("no source {source_id}")));
+        }
+        // The removal and its audit-log entry are one transaction.
         let events_removed = sources::remove(store.conn_mut(), source_id)?;
-        audit_log::record(
-            store.conn(),
-            "remove-source",
-            &serde_json::json!({"source_id": source_id, "path": info.path, "sha256": info.sha256, "events_removed": events_removed}),
-        )?;
         audit::run(store)?;
         Ok(Removed { removed: source_id, events_removed })
     })

@@ -342,4 +342,15 @@ fn the_screens_commands_work_on_an_imported_workspace() {
     let broken = invoke_with(&main, "save_profile", json!({"profile": profile})).expect_err("invalid");
     assert_eq!(broken["code"], "invalid_input");
     assert!(broken["message"].as_str().expect("message").contains("withdrawal_grace_hours"), "{broken}");
+
+    // Audit log: every action above, oldest first, and an intact chain.
+    let log = invoke(&main, "audit_log").expect("audit log");
+    let actions: Vec<&str> =
+        log["entries"].as_array().expect("entries").iter().filter_map(|e| e["action"].as_str()).collect();
+    for action in ["import", "audit", "decide", "pack", "remove-source", "profile-import"] {
+        assert!(actions.contains(&action), "{action} missing from {actions:?}");
+    }
+    assert_eq!(actions.last(), Some(&"audit"), "newest last (the audit after the profile save): {actions:?}");
+    assert_eq!(log["chain"]["ok"], true, "{}", log["chain"]);
+    assert_eq!(log["chain"]["entries"].as_u64(), Some(actions.len() as u64));
 }
