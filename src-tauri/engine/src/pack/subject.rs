@@ -12,15 +12,37 @@ use super::fonts;
 use super::layout::{colours, Canvas, Column};
 use super::manifest::{Manifest, ManifestAttachment, ManifestSubject, FORMAT};
 use super::pdfa::{self, Attachment, DocMeta};
+use super::sign::{Sealing, SignerIdentity};
 use super::{PackError, PackOptions, RenderedPack};
 use crate::model::EventKind;
-use crate::reconcile::state::{covered_recipients, covers, rfc3339, subject_state, ConsentState, PurposeHistory};
+use crate::reconcile::state::{
+    covered_recipients, covers, notice_for, recipient_key, rfc3339, subject_state, ConsentState, PurposeHistory,
+};
 use crate::rules::decisions::decision_for;
 use crate::rules::Severity;
 use crate::store::profile_doc;
 
+/// The pack's numbered sections, in the order they are drawn: headings and the cover's
+/// reference to the integrity section take their numbers from here, never from a literal.
+const SECTIONS: [&str; 7] = ["Summary", "Findings", "Timeline", "Recipients", "Provenance", "Integrity", "Attachments"];
+
+/// The number of the section titled `title` (1-based).
+fn number(title: &str) -> u32 {
+    SECTIONS.iter().position(|s| *s == title).map_or(0, |i| i as u32 + 1)
+}
+
+/// "N. Title" for a section heading.
+fn heading(title: &str) -> String {
+    format!("{}. {title}", number(title))
+}
+
 /// Renders the pack of the subject `identifier` belongs to.
-pub fn render(conn: &Connection, identifier: &str, options: &PackOptions) -> Result<RenderedPack, PackError> {
+pub(crate) fn render(
+    conn: &Connection,
+    identifier: &str,
+    options: &PackOptions,
+    sealing: &Sealing<'_>,
+) -> Result<RenderedPack, PackError> {
     let profile = profile_doc::load(conn)?;
     let generated = options.instant();
     let d = data::subject_data(conn, &profile, identifier)?;
@@ -563,28 +585,45 @@ fn timeline(c: &mut Canvas<'_>, d: &SubjectData) {
     );
 }
 
+/// The notice a timeline row was given under: its recorded version, or for a grant that records
+/// none the profile notice in effect at the grant (SPEC §4.1, `notice_for`); "-" when none applies.
+fn notice_cell(profile: &crate::profile::Profile, e: &crate::reconcile::timeline::TimelineEvent) -> String {
+    if let Some(version) = &e.notice_version {
+        return version.clone();
+    }
+    match notice_for(profile, e) {
+        Some(n) if e.kind == EventKind::ConsentGiven => format!("{} (in effect at the grant)", n.version),
+        _ => "-".into(),
+    }
+}
+
 fn recipients(c: &mut Canvas<'_>, d: &SubjectData, profile: &crate::profile::Profile) {
-    c.section("4. Recipients");
+    c.section(&heading("Recipients"));
     let histories = PurposeHistory::build_all(&d.events);
-    let mut per: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+    // Keyed by the canonical name (SPEC §4.1: "Acme" and "ACME" are one recipient, shown as
+    // first written).
+    let mut per: BTreeMap<String, (String, Vec<Vec<String>>)> = BTreeMap::new();
     let mut named_in_grants: BTreeSet<String> = BTreeSet::new();
     for e in &d.events {
         if e.kind == EventKind::ConsentGiven {
-            named_in_grants.extend(covered_recipients(profile, e));
+            named_in_grants.extend(covered_recipients(profile, e).iter().map(|r| recipient_key(r)));
         }
         if e.kind != EventKind::Disclosure {
             continue;
         }
         for r in &e.recipients {
+            // The consent for (purpose, this recipient) at the disclosure (SPEC §2).
             let named = match (&e.purpose, e.occurred_at_ms) {
                 (Some(p), Some(t)) => histories
                     .get(p)
-                    .and_then(|h| h.at(t).grant_in_force)
+                    .map(|h| h.at_for(t, r.name()))
+                    .filter(|st| st.state == ConsentState::Given)
+                    .and_then(|st| st.grant_in_force)
                     .map(|g| covers(&covered_recipients(profile, g), r.name()))
                     .unwrap_or(false),
                 _ => false,
             };
-            per.entry(r.name().to_string()).or_default().push(vec![
+            per.entry(recipient_key(r.name())).or_insert_with(|| (r.name().to_string(), Vec::new())).1.push(vec![
                 e.occurred_at().unwrap_or_else(|| "-".into()),
                 e.purpose.clone().unwrap_or_else(|| "-".into()),
                 e.system.clone(),
@@ -593,16 +632,18 @@ fn recipients(c: &mut Canvas<'_>, d: &SubjectData, profile: &crate::profile::Pro
             ]);
         }
     }
-    for r in &named_in_grants {
-        per.entry(r.clone()).or_default();
+    for e in d.events.iter().filter(|e| e.kind == EventKind::ConsentGiven) {
+        for r in covered_recipients(profile, e) {
+            per.entry(recipient_key(&r)).or_insert_with(|| (r.clone(), Vec::new()));
+        }
     }
     if per.is_empty() {
         c.paragraph("No third party is named in this subject's records.", 9.0, colours::TEXT);
         return;
     }
-    for (recipient, rows) in per {
+    for (key, (recipient, rows)) in per {
         c.subheading(&recipient);
-        let named = if named_in_grants.iter().any(|n| n.eq_ignore_ascii_case(&recipient)) {
+        let named = if named_in_grants.contains(&key) {
             "Named by at least one consent of this subject."
         } else {
             "Not named by any consent of this subject."
