@@ -43,6 +43,23 @@ describe('App shell', () => {
     );
   });
 
+  it('opens the Audit log from the navigation', async () => {
+    const auditLog = vi.fn(() =>
+      Promise.resolve({ entries: [], chain: { ok: true, entries: 0, head: '0'.repeat(64), broken: null } }),
+    );
+    renderShell(
+      fake({
+        appInfo: () => Promise.resolve({ engine_version: '1', database_path: '/x.db' }),
+        importCatalog: () => Promise.resolve({ systems: [], mappable_fields: [], event_kinds: [], methods: [] }),
+        auditLog,
+      }),
+    );
+    fireEvent.click(screen.getByTestId('nav-log'));
+    expect(screen.getByTestId('nav-log')).toHaveAttribute('aria-current', 'page');
+    expect(await screen.findByTestId('audit-log-chain')).toHaveTextContent('The log is intact');
+    expect(auditLog).toHaveBeenCalledTimes(1);
+  });
+
   it('says it is loading until the backend answers', () => {
     renderShell(fakeBackend(() => new Promise<AppInfo>(() => undefined)));
 

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 
 import { useBackend } from './api';
 import { ErrorNotice } from './components/ErrorNotice';
+import { AuditLogScreen } from './screens/AuditLogScreen';
 import { EvidenceScreen } from './screens/EvidenceScreen';
 import { FindingsScreen } from './screens/FindingsScreen';
 import { ImportScreen } from './screens/ImportScreen';
@@ -33,7 +34,8 @@ export type Route =
   | { screen: 'findings' }
   | { screen: 'evidence' }
   | { screen: 'sources' }
-  | { screen: 'profile' };
+  | { screen: 'profile' }
+  | { screen: 'log' };
 
 type NavScreen = Exclude<Route['screen'], 'timeline'>;
 
@@ -44,6 +46,7 @@ const NAVIGATION: { screen: NavScreen; label: string }[] = [
   { screen: 'evidence', label: 'Evidence' },
   { screen: 'sources', label: 'Sources' },
   { screen: 'profile', label: 'Profile' },
+  { screen: 'log', label: 'Audit log' },
 ];
 
 /** A drop of nothing but PDFs is a pack to verify; anything else is something to import. */
@@ -239,5 +242,7 @@ function Screen(props: {
       return <SourcesScreen />;
     case 'profile':
       return <ProfileScreen />;
+    case 'log':
+      return <AuditLogScreen />;
   }
 }

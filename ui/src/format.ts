@@ -4,7 +4,7 @@
  * Instants are shown in UTC on purpose: the engine stores UTC and the evidence packs print UTC,
  * so what an officer reads on screen is what the auditor later reads in the PDF.
  */
-import type { DecisionStatus, Identifier } from './api';
+import type { DecisionState, Identifier } from './api';
 
 const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
 
@@ -83,7 +83,7 @@ export function monthKeyLabel(key: string): string {
 }
 
 /** Words for a finding's decision status (`open` = no decision yet). */
-export function statusLabel(status: DecisionStatus | 'open'): string {
+export function statusLabel(status: DecisionState | 'open'): string {
   switch (status) {
     case 'open':
       return 'Open';
@@ -93,5 +93,7 @@ export function statusLabel(status: DecisionStatus | 'open'): string {
       return 'False positive';
     case 'remediated':
       return 'Remediated';
+    case 'reopened':
+      return 'Reopened';
   }
 }

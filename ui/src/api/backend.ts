@@ -265,13 +265,37 @@ export interface RecordedAttribute {
   source_path: string;
 }
 
+/** What an auditor can decide. */
 export type DecisionStatus = 'accepted' | 'false-positive' | 'remediated';
 
-export interface Decision {
+/**
+ * A finding's decision status as shown: a decision, or `reopened` when it was remediated and
+ * has occurred again after the occurrences the decision saw (SPEC §4.1).
+ */
+export type DecisionState = DecisionStatus | 'reopened';
+
+/** One decision as taken. Mirrors engine `DecisionRecord`. */
+export interface DecisionRecord {
   status: DecisionStatus;
   note: string;
   by: string | null;
   at: string;
+  /** The finding's occurrences when the decision was taken. */
+  occurrences_seen: string[];
+}
+
+/** The decision in force and the history behind it. Mirrors engine `Decision`. */
+export interface Decision {
+  status: DecisionState;
+  /** Note, author and time of the latest decision. */
+  note: string;
+  by: string | null;
+  at: string;
+  occurrences_seen: string[];
+  /** Occurrences after those seen: not covered by the decision. */
+  later_occurrences: string[];
+  /** Every decision on the finding, oldest first; the last is the one in force. */
+  history: DecisionRecord[];
 }
 
 export type Severity = 'high' | 'medium' | 'low';
@@ -329,8 +353,8 @@ export interface FindingFilter {
   system?: string | null;
   /** `YYYY-MM` of the finding's first instant. */
   month?: string | null;
-  /** `open` (no decision) or a decision status. */
-  status?: 'open' | DecisionStatus | null;
+  /** `open` (no decision), a decision status, or `reopened`. */
+  status?: 'open' | DecisionState | null;
   subject_id?: number | null;
 }
 
@@ -424,6 +448,45 @@ export interface SourceIssue {
   locator: string;
   field: string | null;
   message: string;
+}
+
+// ---- Audit log ----------------------------------------------------------------------------------
+
+/** One entry of the audit log. Mirrors engine `store::audit_log::AuditEntry`. */
+export interface AuditLogEntry {
+  id: number;
+  at: string;
+  /** `import`, `remove-source`, `decide`, `profile-import`, `audit`, `pack` … */
+  action: string;
+  /** What the action was about (file, finding, hashes …), as recorded. */
+  detail: unknown;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The first place where the hash chain does not hold. */
+export interface BrokenLink {
+  entry_id: number;
+  /** `prev_hash`: the entry before was changed, removed or inserted; `hash`: this entry was changed. */
+  field: 'prev_hash' | 'hash';
+  expected: string;
+  found: string;
+  reason: string;
+}
+
+/** The chain check over the whole log. */
+export interface ChainReport {
+  ok: boolean;
+  entries: number;
+  /** The last entry's hash when the chain holds. */
+  head: string | null;
+  broken: BrokenLink | null;
+}
+
+/** The audit log, oldest first, with its chain check. Mirrors the CLI's `log --json`. */
+export interface AuditLog {
+  entries: AuditLogEntry[];
+  chain: ChainReport;
 }
 
 // ---- Profile ------------------------------------------------------------------------------------
@@ -526,6 +589,10 @@ export interface Backend {
   getProfile(): Promise<Profile>;
   /** Saves the profile; stored events are re-derived. Rejects with `invalid_input` naming the JSON path. */
   saveProfile(profile: Profile): Promise<{ events_rederived: number }>;
+
+  // Audit log
+  /** Every entry of the audit log, oldest first, and whether its hash chain holds. */
+  auditLog(): Promise<AuditLog>;
 
   // The desktop around the window
   /** Native file drops on the window; returns a function that stops listening. */

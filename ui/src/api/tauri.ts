@@ -6,6 +6,7 @@ import {
   BackendError,
   toIpcError,
   type AppInfo,
+  type AuditLog,
   type AuditProgress,
   type AuditSummary,
   type Backend,
@@ -90,6 +91,8 @@ export const tauriBackend: Backend = {
   sourceIssues: (sourceId) => call<SourceIssue[]>('source_issues', { sourceId }),
   removeSource: (sourceId) =>
     call<{ removed: number; events_removed: number }>('remove_source', { sourceId }),
+
+  auditLog: () => call<AuditLog>('audit_log'),
 
   getProfile: () => call<Profile>('get_profile'),
   saveProfile: (profile) => call<{ events_rederived: number }>('save_profile', { profile }),

@@ -16,17 +16,35 @@ export function SeverityBadge({ severity }: { severity: Severity }) {
   return <span className={`badge badge-${severity}`}>{severity}</span>;
 }
 
-/** The stored decision in one line: what, why, who and when. */
+/**
+ * The decision in force in one line (what, why, who and when); for a reopened finding, when it
+ * occurred again; and how many decisions came before it.
+ */
 export function DecisionSummary({ decision }: { decision: Decision }) {
+  const earlier = decision.history.length - 1;
+  const [firstLater] = decision.later_occurrences;
   return (
     <p className="decision-summary" data-testid="finding-decision">
       <span className={`badge decision-badge decision-${decision.status}`}>{statusLabel(decision.status)}</span>{' '}
+      {decision.status === 'reopened' && firstLater !== undefined && (
+        <span className="decision-reopened-note" data-testid="finding-reopened">
+          remediated, then occurred again on {formatInstantText(firstLater)}
+          {decision.later_occurrences.length > 1 ? ` (+${String(decision.later_occurrences.length - 1)} more)` : ''}:{' '}
+        </span>
+      )}
       <span className="decision-note">“{decision.note}”</span>{' '}
       <span className="decision-meta">
         {decision.by === null ? 'recorded' : `by ${decision.by}`}, {formatInstantText(decision.at)}
+        {earlier > 0 ? ` · ${String(earlier)} earlier ${earlier === 1 ? 'decision' : 'decisions'} kept` : ''}
       </span>
     </p>
   );
+}
+
+/** The status a new decision starts from: the one in force (a reopened finding: remediated). */
+function initialStatus(decision: Decision | null): DecisionStatus {
+  if (decision === null) return 'accepted';
+  return decision.status === 'reopened' ? 'remediated' : decision.status;
 }
 
 /** Why the finding exists: explanation, legal basis, every triggering instant, systems. */
@@ -102,7 +120,7 @@ export function DecisionForm({
   const formId = useId();
   const [recorded, setRecorded] = useState<Decision | null>(null);
   const current = recorded ?? finding.decision;
-  const [status, setStatus] = useState<DecisionStatus>(current?.status ?? 'accepted');
+  const [status, setStatus] = useState<DecisionStatus>(initialStatus(current));
   const [note, setNote] = useState('');
   const [by, setBy] = useState('');
   const [busy, setBusy] = useState(false);

@@ -224,12 +224,14 @@ describe('FindingsScreen', { timeout: 15_000 }, () => {
   });
 
   it('expands a finding, records a decision, and refreshes the list and dashboard', async () => {
-    const decision: Decision = {
-      status: 'remediated',
+    const taken = {
+      status: 'remediated' as const,
       note: 'Audience sync to TikTok switched off on 2024-04-30',
       by: null,
       at: '2024-05-02T11:00:00Z',
+      occurrences_seen: ['2023-02-10T03:00:00Z'],
     };
+    const decision: Decision = { ...taken, later_occurrences: [], history: [taken] };
     const decideFinding = vi.fn(() => Promise.resolve(decision));
     const { findingsPage, findingsBreakdown } = renderFindings({ decideFinding });
     const [first] = await screen.findAllByTestId('finding-row');
@@ -254,6 +256,33 @@ describe('FindingsScreen', { timeout: 15_000 }, () => {
     });
     expect(findingsPage).toHaveBeenLastCalledWith({}, 50, 0);
     expect(findingsBreakdown.mock.calls.length).toBeGreaterThan(breakdownsBefore);
+  });
+
+  it('shows a remediated finding that occurred again as reopened, the remediation kept', async () => {
+    const remediated = {
+      status: 'remediated' as const,
+      note: 'Audience deleted',
+      by: 'DPO',
+      at: '2024-05-02T11:00:00Z',
+      occurrences_seen: ['2023-02-10T03:00:00Z'],
+    };
+    const reopened = finding(0, {
+      decision: { ...remediated, status: 'reopened', later_occurrences: ['2023-03-10T03:00:00Z'], history: [remediated] },
+    });
+    renderFindings({ findingsPage: () => Promise.resolve({ total: 1, rows: [reopened] }) });
+    const [row] = await screen.findAllByTestId('finding-row');
+    if (row === undefined) throw new Error('no row');
+    expect(row).toHaveTextContent('Reopened');
+
+    fireEvent.click(within(row).getByTestId('finding-expand'));
+    expect(within(row).getByTestId('finding-reopened')).toHaveTextContent(
+      'remediated, then occurred again on 2023-03-10 03:00:00 UTC',
+    );
+    expect(within(row).getByTestId('finding-decision')).toHaveTextContent('“Audience deleted” by DPO');
+    // A new decision starts from the remediation it reopened.
+    expect(within(row).getByTestId('decision-status')).toHaveValue('remediated');
+    // The status filter offers reopened findings.
+    expect(screen.getByRole('option', { name: 'Reopened' })).toBeInTheDocument();
   });
 
   it('loads more findings a page at a time', async () => {

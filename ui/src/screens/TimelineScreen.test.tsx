@@ -335,14 +335,14 @@ describe('TimelineScreen', () => {
   });
 
   it('lists the findings and records a decision with its note', async () => {
-    const decideFinding = vi.fn(() =>
-      Promise.resolve({
-        status: 'false-positive' as const,
-        note: 'TikTok was named in notice PN-2022.1',
-        by: 'Jo Auditor',
-        at: '2024-05-02T10:00:00Z',
-      }),
-    );
+    const taken = {
+      status: 'false-positive' as const,
+      note: 'TikTok was named in notice PN-2022.1',
+      by: 'Jo Auditor',
+      at: '2024-05-02T10:00:00Z',
+      occurrences_seen: [],
+    };
+    const decideFinding = vi.fn(() => Promise.resolve({ ...taken, later_occurrences: [], history: [taken] }));
     renderTimeline({ decideFinding });
     const cards = await screen.findAllByTestId('timeline-finding');
     expect(cards).toHaveLength(2);

@@ -16,7 +16,8 @@ use super::sign::{Sealing, SignerIdentity};
 use super::{PackError, PackOptions, RenderedPack};
 use crate::model::EventKind;
 use crate::reconcile::state::{
-    covered_recipients, covers, notice_for, recipient_key, rfc3339, subject_state, ConsentState, PurposeHistory,
+    covered_recipients, covers, notice_for, recipient_key, rfc3339, state_bars, subject_state, ConsentState,
+    PurposeHistory,
 };
 use crate::rules::decisions::decision_for;
 use crate::rules::Severity;
@@ -364,24 +365,56 @@ fn summary(c: &mut Canvas<'_>, d: &SubjectData, profile: &crate::profile::Profil
         8.0,
     );
 
-    // Per named recipient: the state of the purposes whose grant in force names it.
-    let mut per_recipient: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Per named recipient (SPEC §2): the purposes whose grant in force names it, and the
+    // purposes whose state for it differs (a refusal for this recipient alone). Names compare
+    // case-insensitively and show as first written.
+    let mut per_recipient: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+    let mut mention = |name: &str| -> String {
+        let key = recipient_key(name);
+        per_recipient.entry(key.clone()).or_insert_with(|| (name.to_string(), Vec::new()));
+        key
+    };
     for e in d.events.iter().filter(|e| e.kind == EventKind::Disclosure || !e.recipients.is_empty()) {
         for r in &e.recipients {
-            per_recipient.entry(r.name().to_string()).or_default();
+            mention(r.name());
         }
     }
+    let mut lines: Vec<(String, String)> = Vec::new();
     for p in &states {
         for r in &p.recipients {
-            per_recipient.entry(r.clone()).or_default().push(format!(
-                "{}: {} since {} ({})",
-                p.purpose,
-                p.state.as_str(),
-                p.since.as_deref().unwrap_or("-"),
-                p.systems.join(", ")
+            if p.exceptions.iter().any(|x| recipient_key(&x.recipient) == recipient_key(r)) {
+                continue;
+            }
+            lines.push((
+                mention(r),
+                format!(
+                    "{}: {} since {} ({})",
+                    p.purpose,
+                    p.state.as_str(),
+                    p.since.as_deref().unwrap_or("-"),
+                    p.systems.join(", ")
+                ),
+            ));
+        }
+        for x in &p.exceptions {
+            lines.push((
+                mention(&x.recipient),
+                format!(
+                    "{}: {} for this recipient since {} ({})",
+                    p.purpose,
+                    x.state.as_str(),
+                    x.since.as_deref().unwrap_or("-"),
+                    x.systems.join(", ")
+                ),
             ));
         }
     }
+    for (key, line) in lines {
+        if let Some(entry) = per_recipient.get_mut(&key) {
+            entry.1.push(line);
+        }
+    }
+    let per_recipient: BTreeMap<String, Vec<String>> = per_recipient.into_values().collect();
     if !per_recipient.is_empty() {
         c.subheading("Consent state per named recipient");
         let rows: Vec<Vec<String>> = per_recipient
@@ -393,7 +426,7 @@ fn summary(c: &mut Canvas<'_>, d: &SubjectData, profile: &crate::profile::Profil
         c.table(
             &[
                 Column { title: "Recipient", share: 1.0 },
-                Column { title: "Covered by consent in force for", share: 2.0 },
+                Column { title: "Consent state for this recipient", share: 2.0 },
             ],
             &rows,
             8.0,
@@ -410,24 +443,25 @@ fn summary(c: &mut Canvas<'_>, d: &SubjectData, profile: &crate::profile::Profil
         ],
     );
 
-    // State over time: one strip per purpose from the first event to the generation time.
-    let histories = PurposeHistory::build_all(&d.events);
+    // State over time: one strip per purpose — and per named recipient whose state differs —
+    // from the first event to the generation time, from the same model as the table above.
+    let bars = state_bars(&d.events);
     let start = d.events.iter().filter_map(|e| e.occurred_at_ms).min();
     if let Some(start) = start.filter(|s| *s < t) {
         c.subheading("Consent state over time");
         let span = (t - start) as f32;
-        for (purpose, h) in &histories {
+        for bar in bars.iter().filter(|b| !b.segments.is_empty()) {
             let mut segs = Vec::new();
-            for (i, e) in h.entries.iter().enumerate() {
-                let from = e.occurred_at_ms.unwrap_or(start);
-                let to = h.entries.get(i + 1).and_then(|n| n.occurred_at_ms).unwrap_or(t).min(t);
-                if from > t {
-                    break;
-                }
-                let state = h.at(from).state;
-                segs.push(((from - start) as f32 / span, (to - start) as f32 / span, state_colour(state)));
+            for seg in bar.segments.iter().filter(|seg| seg.from_ms <= t) {
+                let from = seg.from_ms.max(start);
+                let to = seg.to_ms.unwrap_or(t).min(t);
+                segs.push(((from - start) as f32 / span, (to - start) as f32 / span, state_colour(seg.state)));
             }
-            c.strip(purpose, &segs);
+            let label = match &bar.recipient {
+                Some(r) => format!("{} — for {r}", bar.purpose),
+                None => bar.purpose.clone(),
+            };
+            c.strip(&label, &segs);
         }
         c.strip_axis(&rfc3339(start), &rfc3339(t));
         c.legend(&[

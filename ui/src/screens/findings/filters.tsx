@@ -1,4 +1,4 @@
-import type { DecisionStatus, FindingFilter, Severity } from '../../api';
+import type { DecisionState, FindingFilter, Severity } from '../../api';
 
 /** The rules of SPEC §4, in order, with their codes. */
 export const RULES: readonly { rule: string; code: string }[] = [
@@ -17,9 +17,9 @@ export const RULES: readonly { rule: string; code: string }[] = [
 
 export const SEVERITIES: readonly Severity[] = ['high', 'medium', 'low'];
 
-export type StatusFilter = 'open' | DecisionStatus;
+export type StatusFilter = 'open' | DecisionState;
 
-export const STATUSES: readonly StatusFilter[] = ['open', 'accepted', 'false-positive', 'remediated'];
+export const STATUSES: readonly StatusFilter[] = ['open', 'accepted', 'false-positive', 'remediated', 'reopened'];
 
 /** The dimensions a finding can be filtered (and charted) by. */
 export type Dimension = 'rule' | 'severity' | 'purpose' | 'system' | 'month' | 'status';
