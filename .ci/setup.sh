@@ -27,9 +27,7 @@ need_app_packages() {
   command -v cc >/dev/null || missing+=(build-essential)
   command -v pkg-config >/dev/null || missing+=(pkg-config)
   command -v curl >/dev/null || missing+=(curl)
-  # Evidence packs embed these fonts (Latin, Greek, Cyrillic; CJK fallback), read at run time.
-  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
-  [ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || missing+=(fonts-droid-fallback)
+  # Evidence packs need no system fonts: theirs are compiled in (src-tauri/engine/fonts).
   apt_install "${missing[@]}"
   command -v cargo >/dev/null || {
     echo "Rust is required: https://rustup.rs (then re-run)" >&2
@@ -45,6 +43,8 @@ need_test_packages() {
   command -v sqlite3 >/dev/null || missing+=(sqlite3)
   command -v qpdf >/dev/null || missing+=(qpdf)
   command -v pdftotext >/dev/null || missing+=(poppler-utils)
+  # A pack test traces the CLI to show that it opens no font file.
+  command -v strace >/dev/null || missing+=(strace)
   command -v xvfb-run >/dev/null || missing+=(xvfb)
   command -v xauth >/dev/null || missing+=(xauth)
   command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)

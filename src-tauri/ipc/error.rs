@@ -62,7 +62,7 @@ impl From<PackError> for IpcError {
         match error {
             PackError::Store(store) => IpcError::from(store),
             PackError::NotFound(_) => IpcError::new(IpcErrorCode::NotFound, error.to_string()),
-            PackError::Io { .. } => IpcError::new(IpcErrorCode::InvalidInput, error.to_string()),
+            PackError::Io { .. } | PackError::Output(_) => IpcError::new(IpcErrorCode::InvalidInput, error.to_string()),
             _ => IpcError::new(IpcErrorCode::Internal, error.to_string()),
         }
     }

@@ -54,8 +54,12 @@ pub async fn make_subject_pack<R: Runtime>(
             .first()
             .map(|i| i.display())
             .ok_or_else(|| IpcError::new(IpcErrorCode::NotFound, format!("no subject {subject_id}")))?;
-        let options =
-            PackOptions { case_reference: case_reference.filter(|c| !c.trim().is_empty()), generated_at: None };
+        // The path comes from the save dialog, which has already asked before replacing a file.
+        let options = PackOptions {
+            case_reference: case_reference.filter(|c| !c.trim().is_empty()),
+            generated_at: None,
+            overwrite: true,
+        };
         Ok(pack::write_subject_pack(store, &identifier, &path, &options)?.into())
     })
     .await
@@ -72,7 +76,9 @@ pub async fn make_organisation_pack<R: Runtime>(
     with_store_blocking(app, move |store| {
         // A closed window drops the channel; the pack is still written.
         let mut report = |progress: PackProgress| drop(on_progress.send(progress));
-        Ok(pack::write_organisation_pack_with_progress(store, &path, &PackOptions::default(), &mut report)?.into())
+        // The save dialog has already asked before replacing a file.
+        let options = PackOptions { overwrite: true, ..PackOptions::default() };
+        Ok(pack::write_organisation_pack_with_progress(store, &path, &options, &mut report)?.into())
     })
     .await
 }

@@ -24,6 +24,7 @@ mod importers_onetrust;
 mod importers_segment;
 mod importers_tcf;
 mod migrations;
+mod pack_fonts;
 mod packs;
 mod reimport_and_removal;
 mod rules;

@@ -20,6 +20,7 @@ fn at() -> PackOptions {
     PackOptions {
         case_reference: Some("DSAR-2024-017".into()),
         generated_at: Some("2024-03-01T12:00:00Z".parse().unwrap()),
+        ..Default::default()
     }
 }
 

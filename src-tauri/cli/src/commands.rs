@@ -263,16 +263,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Pack { kind } => {
             let written = match kind {
-                PackKind::Subject { identifier, output, case, generated_at } => {
+                PackKind::Subject { identifier, output, case, generated_at, force } => {
                     let options = PackOptions {
                         case_reference: case.clone(),
                         generated_at: parse_instant(generated_at.as_deref())?,
+                        overwrite: *force,
                     };
                     pack::write_subject_pack(&store, identifier, output, &options)?
                 }
-                PackKind::Organisation { output, generated_at } => {
-                    let options =
-                        PackOptions { case_reference: None, generated_at: parse_instant(generated_at.as_deref())? };
+                PackKind::Organisation { output, generated_at, force } => {
+                    let options = PackOptions {
+                        case_reference: None,
+                        generated_at: parse_instant(generated_at.as_deref())?,
+                        overwrite: *force,
+                    };
                     pack::write_organisation_pack(&mut store, output, &options)?
                 }
             };

@@ -131,6 +131,9 @@ pub enum PackKind {
         /// RFC 3339 generation instant (default: now); fixing it makes the pack reproducible.
         #[arg(long = "generated-at", value_name = "INSTANT")]
         generated_at: Option<String>,
+        /// Replace the output file if it exists (never the database, never a non-.pdf name).
+        #[arg(long)]
+        force: bool,
     },
     /// The audit of the whole programme.
     Organisation {
@@ -140,6 +143,9 @@ pub enum PackKind {
         /// RFC 3339 generation instant (default: now).
         #[arg(long = "generated-at", value_name = "INSTANT")]
         generated_at: Option<String>,
+        /// Replace the output file if it exists (never the database, never a non-.pdf name).
+        #[arg(long)]
+        force: bool,
     },
 }
 

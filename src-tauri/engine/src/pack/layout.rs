@@ -2,7 +2,7 @@
 //! and whose header repeats on every page, vector bar charts, bookmarks and a footer with
 //! "Page X of Y" (DESIGN.md: printpdf's manual text has no wrapping, so that is ours).
 
-use printpdf::{Color, Line, LinePoint, Op, PaintMode, PdfFontHandle, Point, Pt, Rect, Rgb, TextItem};
+use printpdf::{Color, Line, LinePoint, Op, PaintMode, PdfFontHandle, Point, Pt, Rect, Rgb};
 
 use super::fonts::{FontSet, BOLD, REGULAR};
 
@@ -13,6 +13,8 @@ pub const LEFT: f32 = 48.0;
 pub const RIGHT: f32 = PAGE_W - 48.0;
 const TOP: f32 = PAGE_H - 56.0;
 const BOTTOM: f32 = 64.0;
+/// Space between a table cell's border and its text.
+const CELL_PAD: f32 = 3.0;
 
 /// Colours used in packs (sRGB, matching the output intent).
 pub mod colours {
@@ -93,24 +95,24 @@ impl<'f> Canvas<'f> {
         self.fonts.width(if bold { BOLD } else { REGULAR }, text, size)
     }
 
-    /// Draws one line of text with its baseline at (x, y), falling back per glyph.
+    /// Draws one line of text with its baseline at (x, y): shaped, in visual order, each run
+    /// in the face that has its glyphs (see `fonts`).
     pub fn text_at(&mut self, x: f32, y: f32, text: &str, size: f32, bold: bool, rgb: Rgb3) {
         let primary = if bold { BOLD } else { REGULAR };
-        let runs = self.fonts.runs(primary, text);
+        let runs = self.fonts.shape(primary, text);
         let mut pen = x;
         let mut ops = Vec::with_capacity(runs.len() * 6);
-        for (face, run) in runs {
-            let f = &self.fonts.faces[face];
-            let w: f32 = run.chars().map(|c| f.advance(c, size)).sum();
-            if !run.trim().is_empty() {
+        for run in runs {
+            let f = &self.fonts.faces[run.face];
+            if !run.blank {
                 ops.push(Op::StartTextSection);
                 ops.push(Op::SetFillColor { col: colour(rgb) });
                 ops.push(Op::SetFont { font: PdfFontHandle::External(f.id.clone()), size: Pt(size) });
                 ops.push(Op::SetTextCursor { pos: Point { x: Pt(pen), y: Pt(y) } });
-                ops.push(Op::ShowText { items: vec![TextItem::Text(run)] });
+                ops.extend(self.fonts.show_ops(&run, size));
                 ops.push(Op::EndTextSection);
             }
-            pen += w;
+            pen += f.points(run.advance(), size);
         }
         self.ops().extend(ops);
     }
@@ -245,12 +247,23 @@ impl<'f> Canvas<'f> {
         self.y -= 6.0;
     }
 
+    /// The share a table column needs for `widest` to fit on one line in its cell, beside
+    /// columns whose shares add up to `others` (so that an id never wraps mid-number).
+    pub fn share_to_fit(&self, widest: &str, size: f32, others: f32) -> f32 {
+        let need = self.width(widest, size, false) + 2.0 * CELL_PAD + 1.0;
+        let total = RIGHT - LEFT;
+        if need >= total / 2.0 {
+            return others;
+        }
+        need * others / (total - need)
+    }
+
     /// A table with wrapped cells; the header is drawn again at the top of every new page.
     pub fn table(&mut self, columns: &[Column<'_>], rows: &[Vec<String>], size: f32) {
         let total: f32 = columns.iter().map(|c| c.share).sum::<f32>().max(0.0001);
         let width = RIGHT - LEFT;
         let widths: Vec<f32> = columns.iter().map(|c| c.share / total * width).collect();
-        let pad = 3.0;
+        let pad = CELL_PAD;
         let lead = size * 1.3;
         let header_lines: Vec<Vec<String>> =
             columns.iter().zip(&widths).map(|(c, w)| self.wrap(c.title, size, true, w - 2.0 * pad)).collect();

@@ -38,6 +38,9 @@ pub enum PackError {
     Pdf(String),
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
+    /// The output path is refused before anything is rendered (see [`check_output`]).
+    #[error("{0}")]
+    Output(String),
     #[error("manifest JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
@@ -56,6 +59,9 @@ pub struct PackOptions {
     /// The generation instant written into the pack (default: now). Fixing it makes the pack
     /// reproducible byte for byte.
     pub generated_at: Option<DateTime<Utc>>,
+    /// Replace a file already at the output path (`pack --force`; the app passes it once the
+    /// save dialog has asked). Without it an existing file is refused.
+    pub overwrite: bool,
 }
 
 impl PackOptions {
@@ -101,8 +107,9 @@ pub fn write_subject_pack(
     out: &Path,
     options: &PackOptions,
 ) -> Result<PackOutput, PackError> {
+    check_output(store, out, options.overwrite)?;
     let pack = render_subject(store, identifier, options)?;
-    finish(store, "subject", Some(identifier), out, pack)
+    finish(store, "subject", Some(identifier), out, options.overwrite, pack)
 }
 
 /// Writes the organisation pack to `out` and records it in the audit log.
@@ -135,9 +142,35 @@ pub fn write_organisation_pack_with_progress(
     options: &PackOptions,
     progress: &mut dyn FnMut(PackProgress),
 ) -> Result<PackOutput, PackError> {
+    check_output(store, out, options.overwrite)?;
     let pack = organisation::render_with_progress(store, options, progress)?;
     progress(PackProgress::at(4, 4, "writing the file", 0, 0));
-    finish(store, "organisation", None, out, pack)
+    finish(store, "organisation", None, out, options.overwrite, pack)
+}
+
+/// Refuses an output path that would destroy something: the open database (under any name:
+/// a link or another spelling of the same file), a name not ending in `.pdf`, anything that
+/// is not a regular file, and an existing file unless `overwrite`. Checked before rendering so
+/// a refusal costs nothing, and again when the file is put in place.
+pub fn check_output(store: &Store, out: &Path, overwrite: bool) -> Result<(), PackError> {
+    let shown = out.display();
+    let existing = std::fs::metadata(out).ok();
+    let database = std::fs::canonicalize(store.path()).ok();
+    if let (Some(db), Ok(target)) = (database, std::fs::canonicalize(out)) {
+        if db == target {
+            return Err(PackError::Output(format!("{shown}: this is the database; choose another file for the pack")));
+        }
+    }
+    if !out.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf")) {
+        return Err(PackError::Output(format!("{shown}: an evidence pack is a PDF; end the file name with .pdf")));
+    }
+    match existing {
+        Some(meta) if !meta.is_file() => {
+            Err(PackError::Output(format!("{shown}: exists and is not a regular file; choose another name")))
+        }
+        Some(_) if !overwrite => Err(PackError::Output(format!("{shown}: already exists; use --force to replace it"))),
+        _ => Ok(()),
+    }
 }
 
 fn finish(
@@ -145,14 +178,30 @@ fn finish(
     kind: &str,
     identifier: Option<&str>,
     out: &Path,
+    overwrite: bool,
     pack: RenderedPack,
 ) -> Result<PackOutput, PackError> {
     let io = |source| PackError::Io { path: out.display().to_string(), source };
-    // Written beside the target and renamed, so a crash never leaves half a pack.
+    check_output(store, out, overwrite)?;
+    // Written beside the target, flushed to disk and renamed, so a crash never leaves half a
+    // pack; without `overwrite` the rename refuses a file that appeared meanwhile.
     let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    let mut tmp = tempfile::Builder::new().prefix(".consenttrail-pack-").suffix(".tmp").tempfile_in(dir).map_err(io)?;
     std::io::Write::write_all(&mut tmp, &pack.bytes).map_err(io)?;
-    tmp.persist(out).map_err(|e| io(e.error))?;
+    tmp.as_file().sync_all().map_err(io)?;
+    if overwrite {
+        tmp.persist(out).map_err(|e| io(e.error))?;
+    } else {
+        tmp.persist_noclobber(out).map_err(|e| match e.error.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                PackError::Output(format!("{}: already exists; use --force to replace it", out.display()))
+            }
+            _ => io(e.error),
+        })?;
+    }
+    // The rename itself is durable once the folder is flushed (not possible on Windows).
+    #[cfg(unix)]
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
     let output = PackOutput {
         path: out.display().to_string(),
         sha256: hex::encode(Sha256::digest(&pack.bytes)),

@@ -248,7 +248,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// Writes the document: pages through printpdf, then the PDF/A-3b finishing.
 pub fn assemble(
     fonts: &FontSet,
-    pages: Vec<Vec<Op>>,
+    mut pages: Vec<Vec<Op>>,
     bookmarks: &[(String, usize)],
     meta: &DocMeta<'_>,
     attachments: &[Attachment],
@@ -256,7 +256,7 @@ pub fn assemble(
     let producer = format!("ConsentTrail {}", crate::VERSION);
     let mut pdf = PdfDocument::new(meta.title);
     // Only the faces a page uses are registered, each cut to the glyphs it sets.
-    for face in super::fonts::subset_faces(fonts, &pages)? {
+    for face in super::fonts::subset_faces(fonts, &mut pages)? {
         pdf.resources.fonts.map.insert(face.id, printpdf::PdfFont::new(face.parsed));
     }
     pdf.pages = pages.into_iter().map(|ops| PdfPage::new(Mm(210.0), Mm(297.0), ops)).collect();

@@ -58,11 +58,11 @@ pub(crate) fn render(
     cover(&mut c, &d, &org, &manifest, &manifest_sha256);
     summary(&mut c, &d, &profile, generated);
     findings(&mut c, conn, &d)?;
-    timeline(&mut c, &d);
+    timeline(&mut c, &d, &profile);
     recipients(&mut c, &d, &profile);
     provenance(&mut c, &d);
-    integrity(&mut c, 6, &manifest, &manifest_sha256);
-    attachments_section(&mut c, 7, &manifest);
+    integrity(&mut c, number("Integrity"), &manifest, &manifest_sha256);
+    attachments_section(&mut c, number("Attachments"), &manifest);
 
     let primary = manifest.subject.as_ref().map(|s| s.primary.clone()).unwrap_or_default();
     let (pages, bookmarks) =
@@ -283,9 +283,12 @@ fn cover(c: &mut Canvas<'_>, d: &SubjectData, org: &str, m: &Manifest, manifest_
     c.key_values(&rows);
     c.space(8.0);
     c.paragraph(
-        "This pack contains only records about the subject above. Times are shown in UTC and as the source wrote them. \
-         Every event names the file and line it came from; those rows are attached to this PDF as extracts. \
-         Section 7 explains how to check that nothing has been changed since the pack was generated.",
+        &format!(
+            "This pack contains only records about the subject above. Times are shown in UTC and as the source wrote them. \
+             Every event names the file and line it came from; those rows are attached to this PDF as extracts. \
+             Section {} explains how to check that nothing has been changed since the pack was generated.",
+            number("Integrity")
+        ),
         8.5,
         colours::MUTED,
     );
@@ -475,7 +478,7 @@ fn summary(c: &mut Canvas<'_>, d: &SubjectData, profile: &crate::profile::Profil
 }
 
 fn findings(c: &mut Canvas<'_>, conn: &Connection, d: &SubjectData) -> Result<(), PackError> {
-    c.section("2. Findings");
+    c.section(&heading("Findings"));
     if d.findings.is_empty() {
         c.paragraph("No rule found a gap in this subject's records.", 9.0, colours::TEXT);
         return Ok(());
@@ -522,9 +525,11 @@ fn findings(c: &mut Canvas<'_>, conn: &Connection, d: &SubjectData) -> Result<()
             })
             .collect();
         if !rows.is_empty() {
+            let widest = rows.iter().map(|r| r[0].clone()).max_by_key(String::len).unwrap_or_default();
+            let id_share = c.share_to_fit(&widest, 7.5, 1.8 + 1.2 + 1.4 + 3.0).max(0.6);
             c.table(
                 &[
-                    Column { title: "Event", share: 0.6 },
+                    Column { title: "Event", share: id_share },
                     Column { title: "Time (UTC)", share: 1.8 },
                     Column { title: "System", share: 1.2 },
                     Column { title: "Kind", share: 1.4 },
@@ -545,8 +550,8 @@ fn source_cell(e: &crate::reconcile::timeline::TimelineEvent) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-fn timeline(c: &mut Canvas<'_>, d: &SubjectData) {
-    c.section("3. Timeline");
+fn timeline(c: &mut Canvas<'_>, d: &SubjectData, profile: &crate::profile::Profile) {
+    c.section(&heading("Timeline"));
     c.paragraph(
         "Every event about this subject, in time order. Identical facts reported by two systems are two events; the last column names the events that corroborate each other.",
         8.5,
@@ -594,18 +599,18 @@ fn timeline(c: &mut Canvas<'_>, d: &SubjectData) {
                 } else {
                     e.recipients.iter().map(|r| r.name().to_string()).collect::<Vec<_>>().join(", ")
                 },
-                format!(
-                    "{}\nnotice: {}",
-                    e.method.clone().unwrap_or_else(|| "-".into()),
-                    e.notice_version.clone().unwrap_or_else(|| "-".into())
-                ),
+                format!("{}\nnotice: {}", e.method.clone().unwrap_or_else(|| "-".into()), notice_cell(profile, e)),
                 source_cell(e),
             ]
         })
         .collect();
+    // The id column is as wide as the longest id, so no id wraps mid-number.
+    let widest = d.events.iter().map(|e| e.id.to_string()).max_by_key(String::len).unwrap_or_default();
+    let others = 2.1 + 1.3 + 1.65 + 1.4 + 1.4 + 1.35 + 2.0;
+    let id_share = c.share_to_fit(&widest, 6.5, others).max(0.45);
     c.table(
         &[
-            Column { title: "#", share: 0.45 },
+            Column { title: "#", share: id_share },
             Column { title: "Time (UTC) and as written", share: 2.1 },
             Column { title: "System", share: 1.3 },
             Column { title: "Kind", share: 1.65 },
@@ -700,7 +705,7 @@ fn recipients(c: &mut Canvas<'_>, d: &SubjectData, profile: &crate::profile::Pro
 }
 
 fn provenance(c: &mut Canvas<'_>, d: &SubjectData) {
-    c.section("5. Provenance");
+    c.section(&heading("Provenance"));
     c.subheading("Source files that contributed");
     let rows: Vec<Vec<String>> = d
         .sources
