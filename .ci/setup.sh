@@ -43,6 +43,8 @@ need_test_packages() {
   command -v sqlite3 >/dev/null || missing+=(sqlite3)
   command -v qpdf >/dev/null || missing+=(qpdf)
   command -v pdftotext >/dev/null || missing+=(poppler-utils)
+  # Signed-pack tests make PKCS#12 files with openssl (pdfsig comes with poppler-utils).
+  command -v openssl >/dev/null || missing+=(openssl)
   # A pack test traces the CLI to show that it opens no font file.
   command -v strace >/dev/null || missing+=(strace)
   command -v xvfb-run >/dev/null || missing+=(xvfb)

@@ -25,6 +25,7 @@ mod importers_segment;
 mod importers_tcf;
 mod migrations;
 mod pack_fonts;
+mod pack_signing;
 mod packs;
 mod reimport_and_removal;
 mod rules;

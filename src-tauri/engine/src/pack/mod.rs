@@ -13,6 +13,7 @@ mod layout;
 pub mod manifest;
 mod organisation;
 mod pdfa;
+pub mod sign;
 mod subject;
 mod verify;
 
@@ -22,8 +23,10 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::store::{audit_log, Store, StoreError};
+use sign::Sealing;
+pub use sign::{SignatureCheck, Signer, SignerIdentity};
 
-pub use verify::{verify, verify_with_progress, Difference, VerifyReport};
+pub use verify::{verify, verify_file, verify_with_progress, Difference, VerifyReport};
 
 /// What can go wrong writing or verifying a pack.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +46,11 @@ pub enum PackError {
     Output(String),
     #[error("manifest JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("signing: {0}")]
+    Sign(String),
+    /// `verify` refuses an input it cannot read in bounded memory (a FIFO, a Flate bomb).
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl From<rusqlite::Error> for PackError {
@@ -87,17 +95,39 @@ pub struct PackOutput {
     pub manifest_sha256: String,
     pub pages: usize,
     pub pack_id: String,
+    /// The certificate the pack is signed with.
+    pub signed_by: SignerIdentity,
 }
 
-/// Renders the pack of the subject an identifier belongs to.
+/// Renders the pack of the subject an identifier belongs to, signed with the database's own key.
 pub fn render_subject(store: &Store, identifier: &str, options: &PackOptions) -> Result<RenderedPack, PackError> {
-    subject::render(store.conn(), identifier, options)
+    render_subject_signed(store, identifier, options, None)
 }
 
-/// Renders the organisation pack. It runs the audit first (storing its findings, decisions
-/// kept) so that the pack and the Findings screen agree.
+/// [`render_subject`] signed by `signer` (the organisation's key from a PKCS#12 file), or by the
+/// database's own key when `None`.
+pub fn render_subject_signed(
+    store: &Store,
+    identifier: &str,
+    options: &PackOptions,
+    signer: Option<&Signer>,
+) -> Result<RenderedPack, PackError> {
+    let own;
+    let signer = match signer {
+        Some(s) => s,
+        None => {
+            own = Signer::for_database(store.conn())?;
+            &own
+        }
+    };
+    subject::render(store.conn(), identifier, options, &Sealing::Sign(signer))
+}
+
+/// Renders the organisation pack, signed with the database's own key. It runs the audit first
+/// (storing its findings, decisions kept) so that the pack and the Findings screen agree.
 pub fn render_organisation(store: &mut Store, options: &PackOptions) -> Result<RenderedPack, PackError> {
-    organisation::render(store, options)
+    let signer = Signer::for_database(store.conn())?;
+    organisation::render(store, options, &Sealing::Sign(&signer))
 }
 
 /// Writes the subject pack to `out` and records it in the audit log.
@@ -107,9 +137,28 @@ pub fn write_subject_pack(
     out: &Path,
     options: &PackOptions,
 ) -> Result<PackOutput, PackError> {
+    write_subject_pack_signed(store, identifier, out, options, None)
+}
+
+/// [`write_subject_pack`] signed by `signer`, or by the database's own key when `None`.
+pub fn write_subject_pack_signed(
+    store: &Store,
+    identifier: &str,
+    out: &Path,
+    options: &PackOptions,
+    signer: Option<&Signer>,
+) -> Result<PackOutput, PackError> {
     check_output(store, out, options.overwrite)?;
-    let pack = render_subject(store, identifier, options)?;
-    finish(store, "subject", Some(identifier), out, options.overwrite, pack)
+    let own;
+    let signer = match signer {
+        Some(s) => s,
+        None => {
+            own = Signer::for_database(store.conn())?;
+            &own
+        }
+    };
+    let pack = render_subject_signed(store, identifier, options, Some(signer))?;
+    finish(store, "subject", Some(identifier), out, options.overwrite, pack, signer.identity())
 }
 
 /// Writes the organisation pack to `out` and records it in the audit log.
@@ -142,10 +191,30 @@ pub fn write_organisation_pack_with_progress(
     options: &PackOptions,
     progress: &mut dyn FnMut(PackProgress),
 ) -> Result<PackOutput, PackError> {
+    write_organisation_pack_signed(store, out, options, None, progress)
+}
+
+/// [`write_organisation_pack_with_progress`] signed by `signer`, or by the database's own key
+/// when `None`.
+pub fn write_organisation_pack_signed(
+    store: &mut Store,
+    out: &Path,
+    options: &PackOptions,
+    signer: Option<&Signer>,
+    progress: &mut dyn FnMut(PackProgress),
+) -> Result<PackOutput, PackError> {
     check_output(store, out, options.overwrite)?;
-    let pack = organisation::render_with_progress(store, options, progress)?;
+    let own;
+    let signer = match signer {
+        Some(s) => s,
+        None => {
+            own = Signer::for_database(store.conn())?;
+            &own
+        }
+    };
+    let pack = organisation::render_with_progress(store, options, &Sealing::Sign(signer), progress)?;
     progress(PackProgress::at(4, 4, "writing the file", 0, 0));
-    finish(store, "organisation", None, out, options.overwrite, pack)
+    finish(store, "organisation", None, out, options.overwrite, pack, signer.identity())
 }
 
 /// Refuses an output path that would destroy something: the open database (under any name:
@@ -180,6 +249,7 @@ fn finish(
     out: &Path,
     overwrite: bool,
     pack: RenderedPack,
+    signer: &SignerIdentity,
 ) -> Result<PackOutput, PackError> {
     let io = |source| PackError::Io { path: out.display().to_string(), source };
     check_output(store, out, overwrite)?;
@@ -208,6 +278,7 @@ fn finish(
         manifest_sha256: pack.manifest_sha256,
         pages: pack.pages,
         pack_id: pack.pack_id,
+        signed_by: signer.clone(),
     };
     audit_log::record(
         store.conn(),
@@ -220,6 +291,8 @@ fn finish(
             "manifest_sha256": output.manifest_sha256,
             "pack_id": output.pack_id,
             "pages": output.pages,
+            "signer_subject": signer.subject,
+            "signer_certificate_sha256": signer.sha256,
         }),
     )?;
     Ok(output)

@@ -12,6 +12,7 @@ use super::fonts;
 use super::layout::{colours, Canvas, Column};
 use super::manifest::{Manifest, ManifestAttachment, FORMAT};
 use super::pdfa::{self, Attachment, DocMeta};
+use super::sign::Sealing;
 use super::subject::{attachments_section, integrity};
 use super::{PackError, PackOptions, PackProgress, RenderedPack};
 use crate::rules::{audit, Finding, Severity};
@@ -123,22 +124,38 @@ pub fn read_columns(bytes: &[u8], columns: &[&str]) -> Result<Vec<Vec<String>>, 
 }
 
 /// Renders the organisation pack.
-pub fn render(store: &mut Store, options: &PackOptions) -> Result<RenderedPack, PackError> {
-    render_with_progress(store, options, &mut |_| {})
+pub(crate) fn render(
+    store: &mut Store,
+    options: &PackOptions,
+    sealing: &Sealing<'_>,
+) -> Result<RenderedPack, PackError> {
+    render_with_progress(store, options, sealing, &mut |_| {})
 }
 
 /// [`render`], reporting its steps: the audit (subject by subject), the digests, the layout.
-pub fn render_with_progress(
+pub(crate) fn render_with_progress(
     store: &mut Store,
     options: &PackOptions,
+    sealing: &Sealing<'_>,
     progress: &mut dyn FnMut(PackProgress),
 ) -> Result<RenderedPack, PackError> {
-    let generated: DateTime<Utc> = options.instant();
     let report = audit::run_with_progress(store, &mut |done, total| {
         progress(PackProgress::at(1, 4, "checking the rules", done, total))
     })?;
+    render_report(store.conn(), &report, options, sealing, progress)
+}
+
+/// Lays out the pack of an audit's report (stored by [`render`], or computed afresh by `verify`
+/// to re-render a pack).
+pub(crate) fn render_report(
+    conn: &rusqlite::Connection,
+    report: &audit::AuditReport,
+    options: &PackOptions,
+    sealing: &Sealing<'_>,
+    progress: &mut dyn FnMut(PackProgress),
+) -> Result<RenderedPack, PackError> {
+    let generated: DateTime<Utc> = options.instant();
     progress(PackProgress::at(2, 4, "digesting the events", 0, 0));
-    let conn = store.conn();
     let profile = profile_doc::load(conn)?;
     let (srcs, events_count, events_sha256, findings_count, findings_sha256) = database_parts(conn, &report.findings)?;
     let attachments = vec![
@@ -371,7 +388,7 @@ pub fn render_with_progress(
         &prov,
         7.0,
     );
-    integrity(&mut c, 5, &m, &manifest_sha256);
+    integrity(&mut c, 5, &m, &manifest_sha256, sealing.identity());
     attachments_section(&mut c, 6, &m);
 
     let (pages, bookmarks) =
@@ -399,6 +416,7 @@ pub fn render_with_progress(
             manifest_sha256: &manifest_sha256,
         },
         &files,
+        sealing,
     )?;
     Ok(RenderedPack { bytes, manifest_sha256, pages: page_count, pack_id: m.pack_id })
 }

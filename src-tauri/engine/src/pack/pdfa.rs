@@ -8,7 +8,10 @@
 //! `data\nendstream`, which a validator then reads one byte short).
 //!
 //! The file also carries a seal: `/CTSeal` in the Info dictionary is the SHA-256 of the whole
-//! file with the seal's own 64 hex digits set to zeros, so `verify` notices any edited byte.
+//! file with the seal's own 64 hex digits (and the signature's `/Contents`) set to zeros. The seal
+//! is unkeyed, so it only catches accidents; what a forger cannot redo is the PAdES signature
+//! (see `sign.rs`): an invisible signature field on the first page whose `/ByteRange` covers the
+//! whole file but its `/Contents`, reserved at its exact size, filled in after the file is written.
 
 use std::io::Write;
 
@@ -18,6 +21,7 @@ use printpdf::{Mm, Op, PdfDocument, PdfPage, PdfSaveOptions};
 use sha2::{Digest, Sha256};
 
 use super::fonts::FontSet;
+use super::sign::Sealing;
 use super::PackError;
 
 /// A file embedded in the pack.
@@ -46,6 +50,9 @@ pub const MANIFEST_KEY: &str = "CTManifestSHA256";
 /// The Info key holding each page's content digest.
 pub const PAGES_KEY: &str = "CTPageDigests";
 const ID_PLACEHOLDER: [u8; 16] = [0xC7; 16];
+/// Written in each `/ByteRange` slot until the real offsets are known (ten digits, room for any
+/// offset below 10 GB).
+const RANGE_PLACEHOLDER: i64 = 9_999_999_999;
 
 fn name(s: &str) -> Object {
     Object::Name(s.as_bytes().to_vec())
@@ -252,6 +259,7 @@ pub fn assemble(
     bookmarks: &[(String, usize)],
     meta: &DocMeta<'_>,
     attachments: &[Attachment],
+    sealing: &Sealing<'_>,
 ) -> Result<Vec<u8>, PackError> {
     let producer = format!("ConsentTrail {}", crate::VERSION);
     let mut pdf = PdfDocument::new(meta.title);
@@ -342,6 +350,9 @@ pub fn assemble(
         catalog.set("AF", Object::Array(af));
     }
 
+    if let Sealing::Sign(signer) = sealing {
+        add_signature_field(&mut doc, signer.reserve()?, meta.created)?;
+    }
     compress_streams(&mut doc);
     let digests = page_digests(&doc);
 
@@ -374,8 +385,154 @@ pub fn assemble(
             bytes[at..at + 32].copy_from_slice(replacement.as_bytes());
         }
     }
-    seal(&mut bytes)?;
+    match sealing {
+        Sealing::Sign(signer) => {
+            let contents = place_byte_range(&mut bytes)?;
+            seal(&mut bytes, Some(contents))?;
+            let digest = signed_digest(&bytes, contents);
+            let cms = signer.sign_digest(&digest)?;
+            let hex = hex::encode_upper(&cms);
+            let room = contents.1 - contents.0 - 2;
+            if hex.len() > room {
+                return Err(PackError::Pdf("the signature is larger than the room reserved for it".into()));
+            }
+            bytes[contents.0 + 1..contents.0 + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+        }
+        Sealing::Preview(_) => seal(&mut bytes, None)?,
+    }
     Ok(bytes)
+}
+
+/// The signature dictionary (`/Contents` zeros of `reserve` bytes, `/ByteRange` placeholders,
+/// `/M` the generation time), its field as an invisible, printable, locked widget on the first
+/// page (PDF/A: an appearance stream, the Print flag), and the form that lists it.
+fn add_signature_field(doc: &mut lopdf::Document, reserve: usize, created: DateTime<Utc>) -> Result<(), PackError> {
+    let pdf_err = |e: lopdf::Error| PackError::Pdf(e.to_string());
+    let sig_id = doc.add_object(Object::Dictionary(Dictionary::from_iter(vec![
+        ("Type", name("Sig")),
+        ("Filter", name("Adobe.PPKLite")),
+        ("SubFilter", name("ETSI.CAdES.detached")),
+        (
+            "ByteRange",
+            Object::Array(vec![
+                Object::Integer(0),
+                Object::Integer(RANGE_PLACEHOLDER),
+                Object::Integer(RANGE_PLACEHOLDER),
+                Object::Integer(RANGE_PLACEHOLDER),
+            ]),
+        ),
+        ("Contents", Object::String(vec![0; reserve], StringFormat::Hexadecimal)),
+        ("M", literal(&pdf_date(created))),
+    ])));
+    let zero_rect = || Object::Array(vec![Object::Integer(0); 4]);
+    let appearance = doc.add_object(Object::Stream(Stream::new(
+        Dictionary::from_iter(vec![("Type", name("XObject")), ("Subtype", name("Form")), ("BBox", zero_rect())]),
+        Vec::new(),
+    )));
+    let first_page = *doc.get_pages().values().next().ok_or_else(|| PackError::Pdf("the pack has no pages".into()))?;
+    let widget = doc.add_object(Object::Dictionary(Dictionary::from_iter(vec![
+        ("Type", name("Annot")),
+        ("Subtype", name("Widget")),
+        ("FT", name("Sig")),
+        ("T", literal("ConsentTrail signature")),
+        ("V", Object::Reference(sig_id)),
+        ("Rect", zero_rect()),
+        // Print (4) + Locked (128).
+        ("F", Object::Integer(132)),
+        ("P", Object::Reference(first_page)),
+        ("AP", Object::Dictionary(Dictionary::from_iter(vec![("N", Object::Reference(appearance))]))),
+    ])));
+    let page = doc.get_object_mut(first_page).and_then(Object::as_dict_mut).map_err(pdf_err)?;
+    match page.get_mut(b"Annots") {
+        Ok(Object::Array(annots)) => annots.push(Object::Reference(widget)),
+        _ => page.set("Annots", Object::Array(vec![Object::Reference(widget)])),
+    }
+    let catalog = doc.catalog_mut().map_err(pdf_err)?;
+    catalog.set(
+        "AcroForm",
+        Object::Dictionary(Dictionary::from_iter(vec![
+            ("Fields", Object::Array(vec![Object::Reference(widget)])),
+            // SignaturesExist + AppendOnly.
+            ("SigFlags", Object::Integer(3)),
+        ])),
+    );
+    Ok(())
+}
+
+/// Writes the real `/ByteRange` over its placeholders and returns where `/Contents` is: the
+/// offsets of its `<` and one past its `>`.
+fn place_byte_range(bytes: &mut [u8]) -> Result<(usize, usize), PackError> {
+    let missing = || PackError::Pdf("the signature placeholders were not written".into());
+    let key = find(bytes, b"/ByteRange").ok_or_else(missing)?;
+    let open = key + bytes[key..].iter().position(|&b| b == b'[').ok_or_else(missing)?;
+    let close = open + bytes[open..].iter().position(|&b| b == b']').ok_or_else(missing)?;
+    let contents_key = key + find(&bytes[key..], b"/Contents").ok_or_else(missing)?;
+    let lt = contents_key + bytes[contents_key..].iter().position(|&b| b == b'<').ok_or_else(missing)?;
+    let gt = lt + bytes[lt..].iter().position(|&b| b == b'>').ok_or_else(missing)?;
+    let end = gt + 1;
+    let ranges = format!("0 {lt} {end} {}", bytes.len() - end);
+    let room = close - open - 1;
+    if ranges.len() > room {
+        return Err(missing());
+    }
+    let padded = format!("{ranges:<room$}");
+    bytes[open + 1..close].copy_from_slice(padded.as_bytes());
+    Ok((lt, end))
+}
+
+/// The SHA-256 of the bytes a signature covers: all but the `/Contents` string.
+pub fn signed_digest(bytes: &[u8], contents: (usize, usize)) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(&bytes[..contents.0]);
+    h.update(&bytes[contents.1..]);
+    h.finalize().into()
+}
+
+/// A pack's signature as written: where its `/Contents` string is, the bytes it holds, and (when
+/// it is not so) why the signature does not cover every other byte of the file. Only a single
+/// signature whose `/ByteRange` covers the whole file but its `/Contents` string (hex digits
+/// only) is accepted, so that every other byte of the file is signed.
+pub struct SignatureBytes {
+    pub contents: (usize, usize),
+    pub cms: Vec<u8>,
+    pub coverage_problem: Option<String>,
+}
+
+/// Finds the signature in a file (`Err` when there is none that can be read).
+pub fn signature_contents(bytes: &[u8]) -> Result<SignatureBytes, String> {
+    let key = b"/ByteRange";
+    let mut found = bytes.windows(key.len()).enumerate().filter(|(_, w)| *w == key).map(|(i, _)| i);
+    let Some(at) = found.next() else { return Err("the file is not signed".into()) };
+    let mut coverage_problem = None;
+    if found.next().is_some() {
+        coverage_problem = Some("the file holds more than one signature (it was changed after signing)".to_string());
+    }
+    let unreadable = "the signature's byte range cannot be read";
+    let tail = &bytes[at + key.len()..];
+    let open = tail.iter().position(|&b| b == b'[').filter(|&p| p < 4).ok_or(unreadable)?;
+    let close = tail[open..].iter().position(|&b| b == b']').filter(|&p| p < 64).ok_or(unreadable)?;
+    let numbers: Vec<usize> = std::str::from_utf8(&tail[open + 1..open + close])
+        .map_err(|_| unreadable)?
+        .split_ascii_whitespace()
+        .map(|n| n.parse::<usize>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| unreadable)?;
+    let [first, lt, end, rest] = numbers[..] else { return Err(unreadable.into()) };
+    // Where /Contents is as the dictionary is written (whatever /ByteRange claims).
+    let key = at + bytes[at..].windows(9).position(|w| w == b"/Contents").ok_or(unreadable)?;
+    let hex_start = key + bytes[key..].iter().position(|&b| b == b'<').filter(|&p| p < 16).ok_or(unreadable)?;
+    let hex_end = hex_start + bytes[hex_start..].iter().position(|&b| b == b'>').ok_or(unreadable)? + 1;
+    let digits = &bytes[hex_start + 1..hex_end - 1];
+    if !digits.iter().all(u8::is_ascii_hexdigit) || !digits.len().is_multiple_of(2) {
+        return Err("the signature's /Contents cannot be read".into());
+    }
+    let cms = hex::decode(digits).map_err(|_| "the signature's /Contents cannot be read")?;
+    if first != 0 || lt != hex_start || end != hex_end || end.checked_add(rest) != Some(bytes.len()) {
+        coverage_problem.get_or_insert_with(|| {
+            "the signature does not cover the whole file (the file was changed or rewritten after signing)".to_string()
+        });
+    }
+    Ok(SignatureBytes { contents: (hex_start, hex_end), cms, coverage_problem })
 }
 
 /// Where the seal's 64 hex digits are in the file.
@@ -387,18 +544,33 @@ pub fn seal_position(bytes: &[u8]) -> Option<usize> {
     (open + 64 <= bytes.len()).then_some(open)
 }
 
-/// The SHA-256 of the file with the seal zeroed.
-pub fn sealed_digest(bytes: &[u8], at: usize) -> String {
+/// The SHA-256 of the file with the seal zeroed, and the signature's `/Contents` digits (between
+/// `contents`' `<` and `>`) too: the signature is written after the seal.
+pub fn sealed_digest(bytes: &[u8], at: usize, contents: Option<(usize, usize)>) -> String {
+    let mut blanks = vec![(at, at + 64)];
+    if let Some((lt, end)) = contents {
+        blanks.push((lt + 1, end - 1));
+    }
+    blanks.sort();
     let mut h = Sha256::new();
-    h.update(&bytes[..at]);
-    h.update([b'0'; 64]);
-    h.update(&bytes[at + 64..]);
+    let mut from = 0;
+    for (start, stop) in blanks {
+        if start < from || stop > bytes.len() {
+            continue;
+        }
+        h.update(&bytes[from..start]);
+        for _ in start..stop {
+            h.update(b"0");
+        }
+        from = stop;
+    }
+    h.update(&bytes[from..]);
     hex::encode(h.finalize())
 }
 
-fn seal(bytes: &mut [u8]) -> Result<(), PackError> {
+fn seal(bytes: &mut [u8], contents: Option<(usize, usize)>) -> Result<(), PackError> {
     let at = seal_position(bytes).ok_or_else(|| PackError::Pdf("seal placeholder not written".into()))?;
-    let digest = sealed_digest(bytes, at);
+    let digest = sealed_digest(bytes, at, contents);
     bytes[at..at + 64].copy_from_slice(digest.as_bytes());
     Ok(())
 }

@@ -61,7 +61,7 @@ pub(crate) fn render(
     timeline(&mut c, &d, &profile);
     recipients(&mut c, &d, &profile);
     provenance(&mut c, &d);
-    integrity(&mut c, number("Integrity"), &manifest, &manifest_sha256);
+    integrity(&mut c, number("Integrity"), &manifest, &manifest_sha256, sealing.identity());
     attachments_section(&mut c, number("Attachments"), &manifest);
 
     let primary = manifest.subject.as_ref().map(|s| s.primary.clone()).unwrap_or_default();
@@ -93,6 +93,7 @@ pub(crate) fn render(
             manifest_sha256: &manifest_sha256,
         },
         &files,
+        sealing,
     )?;
     Ok(RenderedPack { bytes, manifest_sha256, pages: page_count, pack_id: manifest.pack_id })
 }
@@ -768,11 +769,13 @@ fn provenance(c: &mut Canvas<'_>, d: &SubjectData) {
 }
 
 /// Section shared with the organisation pack.
-pub fn integrity(c: &mut Canvas<'_>, number: u32, m: &Manifest, manifest_sha256: &str) {
+pub fn integrity(c: &mut Canvas<'_>, number: u32, m: &Manifest, manifest_sha256: &str, signer: &SignerIdentity) {
     c.section(&format!("{number}. Integrity"));
     c.key_values(&[
         ("Manifest".into(), "manifest.json, embedded in this PDF".into()),
         ("Manifest SHA-256".into(), manifest_sha256.into()),
+        ("Signed by".into(), signer.subject.clone()),
+        ("Certificate SHA-256".into(), signer.sha256.clone()),
         ("Events covered".into(), format!("{} (digest {})", m.events_count, m.events_sha256)),
         ("Findings covered".into(), format!("{} (digest {})", m.findings_count, m.findings_sha256)),
         ("Source files covered".into(), m.sources.len().to_string()),
@@ -789,7 +792,7 @@ pub fn integrity(c: &mut Canvas<'_>, number: u32, m: &Manifest, manifest_sha256:
     );
     c.subheading("How to verify");
     c.paragraph(
-        "1. With ConsentTrail: run `consent-trail verify PACK.pdf` (or Evidence › Verify in the app). It checks the file's seal, each page, each attachment and the manifest against the file itself, then compares the manifest with the current database and lists every difference.",
+        "1. With ConsentTrail: run `consent-trail verify PACK.pdf` (or Evidence › Verify in the app). It checks the PDF signature and the file's seal, each page, each attachment and the manifest against the file itself, then compares the manifest with the current database and lists every difference.",
         8.5,
         colours::TEXT,
     );

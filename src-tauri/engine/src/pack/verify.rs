@@ -1,28 +1,48 @@
-//! `verify`: checks a pack against itself (seal, pages, attachments, manifest) and against the
-//! current database (sources, events, findings, profile), and says exactly what differs.
+//! `verify`: checks a pack against itself (PAdES signature, seal, pages, attachments, manifest)
+//! and against the current database (sources, events, findings, profile; and the pack
+//! re-rendered from its manifest, page by page and extract by extract), and says exactly what
+//! differs. Every check inside the file alone can be redone by a forger who rewrites the file;
+//! the signature (a key the forger does not hold) and the re-rendering (data the forger cannot
+//! change) are what make an edit show.
+//!
+//! Any input is read in bounded memory: regular files only (a FIFO or a device is refused, never
+//! waited on), at most [`MAX_FILE_BYTES`], and no stream inflated past [`MAX_STREAM_BYTES`] or
+//! all of them past [`MAX_INFLATED_BYTES`].
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::Path;
 
-use lopdf::{Dictionary, Document, Object};
+use lopdf::{Dictionary, Document, LoadOptions, Object};
 use sha2::{Digest, Sha256};
 
 use super::data;
 use super::manifest::{Manifest, ManifestSource};
 use super::organisation::{self, as_recorded, finding_digest, neutral, read_columns, FINDINGS_CSV, SUBJECTS_CSV};
-use super::pdfa::{page_digests, seal_position, sealed_digest, MANIFEST_KEY, PAGES_KEY};
-use super::PackError;
-use super::PackProgress;
-use crate::rules::{audit, Finding};
+use super::pdfa::{seal_position, sealed_digest, signature_contents, signed_digest, MANIFEST_KEY, PAGES_KEY};
+use super::sign::{self, Sealing, SignatureCheck, SignerIdentity};
+use super::{subject, PackError, PackOptions, PackProgress};
+use crate::rules::audit::{self, AuditReport};
+use crate::rules::Finding;
 use crate::store::{identity, profile_doc, Store, StoreError};
+
+/// The largest file `verify` reads (packs are far smaller).
+pub const MAX_FILE_BYTES: u64 = 512 << 20;
+/// The most one stream may inflate to.
+pub const MAX_STREAM_BYTES: usize = 64 << 20;
+/// The most an object stream may inflate to when the file is parsed (packs have none; files
+/// other tools rewrote may).
+const MAX_OBJECT_STREAM_BYTES: usize = 16 << 20;
+/// The most all the streams `verify` inflates may come to together.
+pub const MAX_INFLATED_BYTES: usize = 256 << 20;
 
 /// One difference found by `verify`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Difference {
     /// `file` (the PDF itself) or `database` (the pack against the current data).
     pub against: String,
-    /// What differs: `seal`, `page`, `attachment`, `manifest`, `source`, `event`, `finding`,
-    /// `subject`, `profile`.
+    /// What differs: `signature`, `seal`, `page`, `attachment`, `manifest`, `source`, `event`,
+    /// `finding`, `subject`, `profile`.
     pub item: String,
     pub detail: String,
 }
@@ -35,6 +55,12 @@ pub struct VerifyReport {
     pub pack_id: Option<String>,
     pub kind: Option<String>,
     pub manifest_sha256: Option<String>,
+    /// The PDF signature: valid or not, and its certificate (`None`: the file is not signed).
+    pub signature: Option<SignatureCheck>,
+    /// What was checked, in words.
+    pub checked: Vec<String>,
+    /// What could not be checked (without the database: everything that needs it).
+    pub not_checked: Vec<String>,
 }
 
 fn diff(against: &str, item: &str, detail: String) -> Difference {
@@ -62,10 +88,106 @@ fn dict<'a>(doc: &'a Document, o: &'a Object) -> Option<&'a Dictionary> {
     resolve(doc, o).and_then(|o| o.as_dict().ok())
 }
 
+/// Inflates streams within [`MAX_STREAM_BYTES`] each and [`MAX_INFLATED_BYTES`] in all.
+struct Budget {
+    left: usize,
+    path: String,
+}
+
+impl Budget {
+    /// A stream's data, decoded; `Ok(Err)` when it cannot be decoded, `Err` when it inflates past
+    /// the limits (the file is refused).
+    fn decode(&mut self, s: &lopdf::Stream) -> Result<Result<Vec<u8>, String>, PackError> {
+        let limit = MAX_STREAM_BYTES.min(self.left);
+        let plain = if is_plain_flate(&s.dict) {
+            // Measured first in a fixed buffer, then inflated into exactly that much room: a bomb
+            // is refused without ever being held.
+            let size = match inflated_size(&s.content, limit) {
+                Ok(Some(n)) => n,
+                Ok(None) => return Err(self.refuse()),
+                Err(e) => return Ok(Err(format!("cannot be decoded: {e}"))),
+            };
+            let mut plain = Vec::with_capacity(size);
+            let read = flate2::read::ZlibDecoder::new(&s.content[..]).take(size as u64).read_to_end(&mut plain);
+            if let Err(e) = read {
+                return Ok(Err(format!("cannot be decoded: {e}")));
+            }
+            plain
+        } else if s.dict.has(b"Filter") {
+            match s.decompressed_content_with_limit(limit) {
+                Ok(p) => p,
+                Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => {
+                    return Err(self.refuse())
+                }
+                Err(e) => return Ok(Err(format!("cannot be decoded: {e}"))),
+            }
+        } else {
+            s.content.clone()
+        };
+        self.left = self.left.checked_sub(plain.len()).ok_or_else(|| self.refuse())?;
+        Ok(Ok(plain))
+    }
+
+    fn refuse(&self) -> PackError {
+        PackError::Refused(format!(
+            "{}: a stream in this file inflates to more than a pack ever holds ({} MiB per stream, {} MiB in all); refused",
+            self.path,
+            MAX_STREAM_BYTES >> 20,
+            MAX_INFLATED_BYTES >> 20
+        ))
+    }
+}
+
+/// A stream whose only filter is FlateDecode without a predictor (as packs write them).
+fn is_plain_flate(dict: &Dictionary) -> bool {
+    let flate = match dict.get(b"Filter") {
+        Ok(Object::Name(n)) => n == b"FlateDecode",
+        Ok(Object::Array(a)) => matches!(&a[..], [Object::Name(n)] if n == b"FlateDecode"),
+        _ => false,
+    };
+    flate && !dict.has(b"DecodeParms")
+}
+
+/// How many bytes zlib `data` inflates to, counted in a fixed buffer; `None` past `limit`.
+fn inflated_size(data: &[u8], limit: usize) -> std::io::Result<Option<usize>> {
+    let mut decoder = flate2::read::ZlibDecoder::new(data);
+    let mut buffer = vec![0u8; 64 << 10];
+    let mut total = 0usize;
+    loop {
+        let n = decoder.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(Some(total));
+        }
+        total += n;
+        if total > limit {
+            return Ok(None);
+        }
+    }
+}
+
+/// Each page's decoded content, in page order.
+fn page_contents(doc: &Document, budget: &mut Budget) -> Result<Vec<Vec<u8>>, PackError> {
+    let mut pages = Vec::new();
+    for page in doc.get_pages().values() {
+        let mut content = Vec::new();
+        for id in doc.get_page_contents(*page) {
+            if let Ok(Object::Stream(s)) = doc.get_object(id) {
+                match budget.decode(s)? {
+                    Ok(plain) => content.extend(plain),
+                    // Undecodable content is compared as written.
+                    Err(_) => content.extend_from_slice(&s.content),
+                }
+            }
+        }
+        pages.push(content);
+    }
+    Ok(pages)
+}
+
 /// The embedded files by name, decoded.
-fn embedded_files(doc: &Document) -> BTreeMap<String, Result<Vec<u8>, String>> {
+fn embedded_files(doc: &Document, budget: &mut Budget) -> Result<BTreeMap<String, Result<Vec<u8>, String>>, PackError> {
     let mut out = BTreeMap::new();
-    let Ok(catalog) = doc.catalog() else { return out };
+    let Ok(catalog) = doc.catalog() else { return Ok(out) };
     let names = catalog
         .get(b"Names")
         .ok()
@@ -75,30 +197,65 @@ fn embedded_files(doc: &Document) -> BTreeMap<String, Result<Vec<u8>, String>> {
         .and_then(|e| e.get(b"Names").ok())
         .and_then(|a| resolve(doc, a))
         .and_then(|a| a.as_array().ok());
-    let Some(names) = names else { return out };
+    let Some(names) = names else { return Ok(out) };
     for pair in names.chunks(2) {
         let [key, spec] = pair else { continue };
         let Some(name) = pdf_text(key) else { continue };
-        let content = dict(doc, spec)
+        let stream = dict(doc, spec)
             .and_then(|s| s.get(b"EF").ok())
             .and_then(|ef| dict(doc, ef))
             .and_then(|ef| ef.get(b"F").ok())
             .and_then(|f| resolve(doc, f))
-            .and_then(|f| f.as_stream().ok())
-            .ok_or_else(|| "the embedded file stream is missing".to_string())
-            .and_then(|s| {
-                if s.dict.has(b"Filter") {
-                    s.decompressed_content().map_err(|e| format!("cannot be decoded: {e}"))
-                } else {
-                    Ok(s.content.clone())
-                }
-            });
+            .and_then(|f| f.as_stream().ok());
+        let content = match stream {
+            None => Err("the embedded file stream is missing".to_string()),
+            Some(s) => budget.decode(s)?,
+        };
         out.insert(name, content);
     }
-    out
+    Ok(out)
 }
 
-/// Verifies the pack at `path`.
+/// SHA-256 of each page's content (decoded), in page order.
+fn digests(pages: &[Vec<u8>]) -> Vec<String> {
+    pages.iter().map(|p| hex::encode(Sha256::digest(p))).collect()
+}
+
+/// Reads a pack: a regular file of at most [`MAX_FILE_BYTES`], never waiting on a FIFO.
+fn read_pack(path: &Path) -> Result<Vec<u8>, PackError> {
+    let shown = path.display().to_string();
+    let io = |source| PackError::Io { path: shown.clone(), source };
+    let refuse = |why: &str| PackError::Refused(format!("{shown}: {why}"));
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(refuse("not a regular file (a pack is a PDF file, not a pipe, device or folder)"));
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.read(true);
+    // Should the path be swapped for a FIFO after the check above, opening it does not block.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut open, libc::O_NONBLOCK);
+    let file = open.open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(refuse("not a regular file (a pack is a PDF file, not a pipe, device or folder)"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(refuse(&format!(
+            "{} MiB is larger than any pack (at most {} MiB)",
+            meta.len() >> 20,
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(refuse("the file grew past the largest pack while it was read"));
+    }
+    Ok(bytes)
+}
+
+/// Verifies the pack at `path` against itself and the database.
 pub fn verify(store: &Store, path: &Path) -> Result<VerifyReport, PackError> {
     verify_with_progress(store, path, &mut |_| {})
 }
@@ -110,13 +267,64 @@ pub fn verify_with_progress(
     path: &Path,
     progress: &mut dyn FnMut(PackProgress),
 ) -> Result<VerifyReport, PackError> {
-    progress(PackProgress::at(1, 3, "checking the file", 0, 0));
-    let bytes = std::fs::read(path).map_err(|source| PackError::Io { path: path.display().to_string(), source })?;
-    let mut differences = Vec::new();
-    let mut report =
-        VerifyReport { ok: false, differences: Vec::new(), pack_id: None, kind: None, manifest_sha256: None };
+    check(Some(store), path, progress)
+}
 
-    // 1. The seal: any edited byte anywhere in the file.
+/// Verifies the pack at `path` without a database: the signature and the file's own digests.
+/// The report's `not_checked` says what that leaves open.
+pub fn verify_file(path: &Path) -> Result<VerifyReport, PackError> {
+    check(None, path, &mut |_| {})
+}
+
+fn check(
+    store: Option<&Store>,
+    path: &Path,
+    progress: &mut dyn FnMut(PackProgress),
+) -> Result<VerifyReport, PackError> {
+    progress(PackProgress::at(1, 3, "checking the file", 0, 0));
+    let bytes = read_pack(path)?;
+    let mut budget = Budget { left: MAX_INFLATED_BYTES, path: path.display().to_string() };
+    let mut differences = Vec::new();
+    let mut report = VerifyReport {
+        ok: false,
+        differences: Vec::new(),
+        pack_id: None,
+        kind: None,
+        manifest_sha256: None,
+        signature: None,
+        checked: Vec::new(),
+        not_checked: Vec::new(),
+    };
+
+    // 1. The signature: every byte but its own /Contents, with a key a forger does not hold.
+    let contents = match signature_contents(&bytes) {
+        Err(why) => {
+            let detail = if why.contains("not signed") { why } else { format!("the signature is not valid: {why}") };
+            differences.push(diff("file", "signature", detail));
+            None
+        }
+        Ok(sig) => {
+            let mut check = sign::check(&sig.cms, &signed_digest(&bytes, sig.contents));
+            if let Some(why) = sig.coverage_problem {
+                check.valid = false;
+                check.problem = Some(why);
+            }
+            match (&check.problem, &check.signer) {
+                (Some(why), _) => {
+                    differences.push(diff("file", "signature", format!("the signature is not valid: {why}")))
+                }
+                (None, Some(s)) => report.checked.push(format!(
+                    "the PDF signature is valid: every byte of the file is as {} signed it (certificate SHA-256 {})",
+                    s.subject, s.sha256
+                )),
+                (None, None) => {}
+            }
+            report.signature = Some(check);
+            Some(sig.contents)
+        }
+    };
+
+    // 2. The seal: any edited byte anywhere in the file (unkeyed: it catches accidents).
     match seal_position(&bytes) {
         None => differences.push(diff(
             "file",
@@ -125,7 +333,7 @@ pub fn verify_with_progress(
         )),
         Some(at) => {
             let recorded = String::from_utf8_lossy(&bytes[at..at + 64]).into_owned();
-            let actual = sealed_digest(&bytes, at);
+            let actual = sealed_digest(&bytes, at, contents);
             if recorded != actual {
                 differences.push(diff(
                     "file",
@@ -136,23 +344,30 @@ pub fn verify_with_progress(
         }
     }
 
-    let doc = match Document::load_mem(&bytes) {
-        Ok(d) => d,
-        Err(e) => {
-            differences.push(diff("file", "pdf", format!("the file is not a readable PDF: {e}")));
-            report.differences = differences;
-            return Ok(report);
-        }
-    };
+    let doc =
+        match Document::load_mem_with_options(&bytes, LoadOptions::with_max_decompressed_size(MAX_OBJECT_STREAM_BYTES))
+        {
+            Ok(d) => d,
+            Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => {
+                return Err(budget.refuse())
+            }
+            Err(e) => {
+                differences.push(diff("file", "pdf", format!("the file is not a readable PDF: {e}")));
+                report.differences = differences;
+                return Ok(report);
+            }
+        };
+    drop(bytes);
     let info = doc.trailer.get(b"Info").ok().and_then(|i| dict(&doc, i));
 
-    // 2. Pages.
+    // 3. Pages, against the digests the file states.
     let recorded_pages: Vec<String> = info
         .and_then(|i| i.get(PAGES_KEY.as_bytes()).ok())
         .and_then(|a| a.as_array().ok())
         .map(|a| a.iter().filter_map(pdf_text).collect())
         .unwrap_or_default();
-    let pages = page_digests(&doc);
+    let page_texts = page_contents(&doc, &mut budget)?;
+    let pages = digests(&page_texts);
     if recorded_pages.len() != pages.len() {
         differences.push(diff(
             "file",
@@ -166,8 +381,8 @@ pub fn verify_with_progress(
         }
     }
 
-    // 3. The manifest and the attachments.
-    let files = embedded_files(&doc);
+    // 4. The manifest and the attachments.
+    let files = embedded_files(&doc, &mut budget)?;
     let recorded_manifest = info.and_then(|i| i.get(MANIFEST_KEY.as_bytes()).ok()).and_then(pdf_text);
     let manifest: Option<Manifest> = match files.get("manifest.json") {
         None => {
@@ -235,18 +450,192 @@ pub fn verify_with_progress(
             differences.push(diff("file", "attachment", format!("{name} is embedded but not listed in the manifest")));
         }
     }
+    report.checked.push(
+        "the page digests, the manifest's SHA-256 and the extracts' SHA-256 stated in the file (a forger can recompute these: they prove nothing on their own)".into(),
+    );
 
-    // 4. The current database.
-    database_differences(store, &manifest, &intact, &mut differences, progress)?;
+    // 5. The current database.
+    let Some(store) = store else {
+        report.not_checked = vec![
+            "whether the signing certificate is this database's key (no database was given)".into(),
+            "whether the sources, events and findings the manifest lists are still those in the database".into(),
+            "whether the pages and extracts are what the database renders for this manifest: without the database, a pack re-signed with another key whose pages were edited cannot be told apart".into(),
+        ];
+        report.ok = differences.is_empty();
+        report.differences = differences;
+        return Ok(report);
+    };
+    let conn = store.conn();
+    let signer = report.signature.as_ref().and_then(|c| c.signer.clone());
+    if let Some(s) = &signer {
+        signer_differences(conn, s, &mut report.checked, &mut differences)?;
+    }
+    let audit_report = if manifest.kind == "organisation" {
+        Some(audit::report_with_progress(conn, &mut |done, total| {
+            progress(PackProgress::at(2, 3, "checking the rules", done, total))
+        })?)
+    } else {
+        None
+    };
+    database_differences(store, &manifest, &intact, audit_report.as_ref(), &mut differences, progress)?;
+    report.checked.push("the sources, events, findings and profile the manifest lists, against the database".into());
+    // The integrity page names the signer, and a different name changes the font subset (so the
+    // glyph codes of every page): without a readable certificate, re-render for this database's
+    // own key, the one that signs packs by default.
+    let fallback = match &signer {
+        Some(_) => None,
+        None => sign::database_identity(conn)?,
+    };
+    let unsigned = SignerIdentity { subject: "(unsigned)".into(), sha256: "-".into() };
+    // Extracts already reported as not matching the manifest are not reported twice.
+    let reported: Vec<&str> =
+        manifest.attachments.iter().map(|a| a.name.as_str()).filter(|n| !intact.contains_key(n)).collect();
+    rerender_differences(
+        conn,
+        &manifest,
+        &Written { pages: &page_texts, files: &files, reported: &reported },
+        signer.as_ref().or(fallback.as_ref()).unwrap_or(&unsigned),
+        audit_report.as_ref(),
+        &mut differences,
+    )?;
+    report
+        .checked
+        .push("every page's content and every extract, against the pack re-rendered from the database".into());
     report.ok = differences.is_empty();
     report.differences = differences;
     Ok(report)
+}
+
+/// Is the signing certificate this database's own key, or one it has signed packs with?
+fn signer_differences(
+    conn: &rusqlite::Connection,
+    signer: &SignerIdentity,
+    checked: &mut Vec<String>,
+    out: &mut Vec<Difference>,
+) -> Result<(), PackError> {
+    if sign::database_identity(conn)?.is_some_and(|own| own.sha256 == signer.sha256) {
+        checked.push("the signing certificate is this database's own key".into());
+        return Ok(());
+    }
+    let used: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM audit_log WHERE action = 'pack' AND instr(detail, ?1) > 0)",
+        [&signer.sha256],
+        |r| r.get(0),
+    )?;
+    if used {
+        checked
+            .push(format!("the signing certificate ({}) is one this database has signed packs with", signer.subject));
+    } else {
+        out.push(diff(
+            "database",
+            "signature",
+            format!(
+                "the pack is signed by {} (certificate SHA-256 {}), a certificate this database never signed a pack with",
+                signer.subject, signer.sha256
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// What the file holds: each page's decoded content, the embedded files, and the extracts
+/// already reported as not matching the manifest (not reported twice).
+struct Written<'a> {
+    pages: &'a [Vec<u8>],
+    files: &'a BTreeMap<String, Result<Vec<u8>, String>>,
+    reported: &'a [&'a str],
+}
+
+/// Renders the pack again from its manifest (generation time, case reference, subject or whole
+/// organisation) and the current database, and names every page and extract that differs.
+fn rerender_differences(
+    conn: &rusqlite::Connection,
+    m: &Manifest,
+    written: &Written<'_>,
+    signer: &SignerIdentity,
+    audit_report: Option<&AuditReport>,
+    out: &mut Vec<Difference>,
+) -> Result<(), PackError> {
+    let Ok(generated) = m.generated_at.parse::<chrono::DateTime<chrono::Utc>>() else {
+        out.push(diff("file", "manifest", format!("the generation time {:?} cannot be read", m.generated_at)));
+        return Ok(());
+    };
+    let options =
+        PackOptions { case_reference: m.case_reference.clone(), generated_at: Some(generated), ..Default::default() };
+    let sealing = Sealing::Preview(signer);
+    let rendered = match (m.kind.as_str(), &m.subject, audit_report) {
+        ("organisation", _, Some(r)) => organisation::render_report(conn, r, &options, &sealing, &mut |_| {}),
+        ("subject", Some(s), _) => subject::render(conn, &s.primary, &options, &sealing),
+        _ => {
+            out.push(diff("file", "manifest", format!("a pack of kind {:?} cannot be re-rendered", m.kind)));
+            return Ok(());
+        }
+    };
+    let rendered = match rendered {
+        Ok(r) => r,
+        // Already reported: the subject is no longer in the database.
+        Err(PackError::NotFound(_)) => return Ok(()),
+        Err(e) => {
+            out.push(diff("database", "page", format!("the pack could not be re-rendered from the database: {e}")));
+            return Ok(());
+        }
+    };
+    let version = if m.app_version != crate::VERSION {
+        format!(
+            " (the pack was made by ConsentTrail {}, this is {}: a layout change between versions also shows here)",
+            m.app_version,
+            crate::VERSION
+        )
+    } else {
+        String::new()
+    };
+    let Written { pages, files, reported } = *written;
+    let doc = Document::load_mem(&rendered.bytes).map_err(|e| PackError::Pdf(e.to_string()))?;
+    let mut budget = Budget { left: usize::MAX, path: String::new() };
+    let again = page_contents(&doc, &mut budget)?;
+    if again.len() != pages.len() {
+        out.push(diff(
+            "database",
+            "page",
+            format!(
+                "the pack has {} pages, re-rendered from the database it has {}{version}",
+                pages.len(),
+                again.len()
+            ),
+        ));
+    }
+    let differing: Vec<String> =
+        pages.iter().zip(&again).enumerate().filter(|(_, (a, b))| a != b).map(|(i, _)| (i + 1).to_string()).collect();
+    if !differing.is_empty() {
+        let (noun, verb) = if differing.len() == 1 { ("page", "differs") } else { ("pages", "differ") };
+        out.push(diff(
+            "database",
+            "page",
+            format!("{noun} {} {verb} from the pack re-rendered from the database{version}", differing.join(", ")),
+        ));
+    }
+    let files_again = embedded_files(&doc, &mut budget)?;
+    for (name, content) in files_again.iter().filter(|(n, _)| !reported.contains(&n.as_str())) {
+        match (files.get(name), content) {
+            (Some(Ok(was)), Ok(now)) if was == now => {}
+            (None, _) => {
+                out.push(diff("database", "attachment", format!("{name} is missing: the database renders it")))
+            }
+            _ => out.push(diff(
+                "database",
+                "attachment",
+                format!("{name} differs from the one re-rendered from the database"),
+            )),
+        }
+    }
+    Ok(())
 }
 
 fn database_differences(
     store: &Store,
     m: &Manifest,
     extracts: &BTreeMap<&str, &[u8]>,
+    audit_report: Option<&AuditReport>,
     out: &mut Vec<Difference>,
     progress: &mut dyn FnMut(PackProgress),
 ) -> Result<(), PackError> {
@@ -259,18 +648,16 @@ fn database_differences(
             "the organisation profile in force differs from the one the pack was made with".into(),
         ));
     }
-    if m.kind == "organisation" {
-        let (findings, _, _, _) = audit::compute_with_progress(conn, &profile, &mut |done, total| {
-            progress(PackProgress::at(2, 3, "checking the rules", done, total))
-        })?;
+    if let (true, Some(report)) = (m.kind == "organisation", audit_report) {
+        let findings = &report.findings;
         progress(PackProgress::at(3, 3, "comparing with the database", 0, 0));
         let (sources, events_count, events_sha256, findings_count, findings_sha256) =
-            organisation::database_parts(conn, &findings)?;
+            organisation::database_parts(conn, findings)?;
         source_differences(m, &sources, out);
         let now = Totals { count: events_count, sha256: &events_sha256 };
         subject_differences(conn, m, extract(m, extracts, SUBJECTS_CSV), now, out)?;
         let now = Totals { count: findings_count, sha256: &findings_sha256 };
-        finding_differences(m, extract(m, extracts, FINDINGS_CSV), &findings, now, out);
+        finding_differences(m, extract(m, extracts, FINDINGS_CSV), findings, now, out);
         return Ok(());
     }
     progress(PackProgress::at(3, 3, "comparing with the database", 0, 0));

@@ -70,6 +70,18 @@ pub fn run(store: &mut Store) -> Result<AuditReport, StoreError> {
     run_with_progress(store, &mut |_, _| {})
 }
 
+/// The audit's report without storing it (read-only: `verify` re-renders an organisation pack
+/// from it).
+pub fn report_with_progress(
+    conn: &rusqlite::Connection,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<AuditReport, StoreError> {
+    let profile = store::profile_doc::load(conn)?;
+    let (findings, coverage, subjects, events) = compute_with_progress(conn, &profile, progress)?;
+    let summary = summarise(&profile, &findings, &coverage, subjects, events);
+    Ok(AuditReport { summary, findings })
+}
+
 /// [`run`], reporting `(subjects read, subjects in all)` as it goes, for a progress bar.
 pub fn run_with_progress(store: &mut Store, progress: &mut dyn FnMut(usize, usize)) -> Result<AuditReport, StoreError> {
     let profile = store::profile_doc::load(store.conn())?;
