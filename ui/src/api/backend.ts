@@ -238,6 +238,19 @@ export interface TimelineEvent {
   row_id: number;
   source: SourceRef | null;
   corroborated_by: number[];
+  /**
+   * Set on a record's one grant for a profile purpose when the record answered the source
+   * purposes behind it differently (SPEC §2: one record, one statement per profile purpose).
+   */
+  partial: PartialStatement | null;
+  /** Set on a record's other statements: the id of the event that speaks for the record. */
+  folded_into: number | null;
+}
+
+/** The source purposes one record consented to and did not, for one profile purpose. */
+export interface PartialStatement {
+  consented: string[];
+  not_consented: string[];
 }
 
 export type ConsentStateName = 'given' | 'withdrawn' | 'refused' | 'expired' | 'none';
@@ -252,9 +265,28 @@ export interface StateSegment {
   event_id: number;
 }
 
+/**
+ * A state a source gives without a date, as of its export (a HubSpot opt-out flag): shown
+ * beside the dated bar, never moving it. Mirrors engine `ExportState`.
+ */
+export interface ExportState {
+  system: string;
+  state: ConsentStateName;
+  /** The source's own words for the purpose (a subscription name, a column). */
+  label: string | null;
+  event_id: number;
+}
+
+/**
+ * One purpose's consent state over time, or (with `recipient`) a named recipient's where it
+ * differs from its purpose's ("refused for Beta"). Mirrors engine `PurposeBars`.
+ */
 export interface PurposeBars {
   purpose: string;
+  recipient: string | null;
   segments: StateSegment[];
+  /** Undated states as of an export (purpose bars only). */
+  as_of_export: ExportState[];
 }
 
 /** A name or date of birth a source recorded for the subject (display only). */

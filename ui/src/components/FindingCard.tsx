@@ -2,6 +2,7 @@ import { useId, useState, type SyntheticEvent } from 'react';
 
 import { useBackend, type Decision, type DecisionStatus, type Finding, type Severity } from '../api';
 import { formatInstantText, statusLabel } from '../format';
+import { ruleName, ruleTitle } from '../rules';
 import { ErrorNotice } from './ErrorNotice';
 // The finding and decision styles live with the Findings screen's; both screens use this card.
 import '../screens/findings.css';
@@ -149,7 +150,7 @@ export function DecisionForm({
   };
 
   return (
-    <form className="decision-form" onSubmit={submit} aria-label={`Decision on ${finding.rule} ${finding.code}`}>
+    <form className="decision-form" onSubmit={submit} aria-label={`Decision on ${ruleTitle(finding.rule)}`}>
       {current === null ? (
         <p className="decision-summary muted-inline">No decision yet.</p>
       ) : (
@@ -227,8 +228,10 @@ export function FindingCard({
     <article className="finding-card" id={findingAnchor(finding.id)} tabIndex={-1} data-testid={testId}>
       <header className="finding-card-head">
         <SeverityBadge severity={finding.severity} />
-        <strong>{finding.rule}</strong>
-        <span className="mono">{finding.code}</span>
+        <strong>{ruleName(finding.rule)}</strong>
+        <span className="mono rule-code" title={finding.code}>
+          {finding.rule}
+        </span>
         <span className="finding-card-meta">
           {finding.purpose !== null && <span>Purpose: {finding.purpose}</span>}
           {finding.recipient !== null && <span>Recipient: {finding.recipient}</span>}

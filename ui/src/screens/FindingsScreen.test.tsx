@@ -116,9 +116,16 @@ describe('FindingsScreen', { timeout: 15_000 }, () => {
       const chart = screen.getByTestId(`findings-chart-${dimension}`);
       expect(within(chart).getByRole('heading', { name: heading })).toBeInTheDocument();
     }
-    // Rules in their natural order, with their counts.
+    // Rules in their natural order, by name with the code beside it, with their counts.
     const ruleRows = within(screen.getByTestId('findings-counts-rule')).getAllByRole('row').slice(1);
-    expect(ruleRows.map((row) => row.textContent)).toEqual(['R180', 'R340']);
+    expect(ruleRows.map((row) => row.textContent)).toEqual([
+      'Unnamed recipient (R1)80',
+      'Processing after withdrawal (R3)40',
+    ]);
+    // The rule filter offers names too.
+    expect(within(screen.getByTestId('filter-rule')).getByRole('option', { name: 'Stale consent (R8)' })).toHaveValue(
+      'R8',
+    );
     expect(within(screen.getByTestId('findings-counts-status')).getByText('Open')).toBeInTheDocument();
     expect(within(screen.getByTestId('findings-counts-month')).getByText('Feb 2023')).toBeInTheDocument();
   });
@@ -192,11 +199,17 @@ describe('FindingsScreen', { timeout: 15_000 }, () => {
     const rules = screen.getByTestId('findings-chart-rule');
     const ruleBars = [...rules.querySelectorAll('.findings-bar')];
     expect(ruleBars.map((bar) => bar.querySelector('title')?.textContent)).toEqual([
-      'R1: 80 findings',
-      'R3: 40 findings',
+      'Unnamed recipient (R1): 80 findings',
+      'Processing after withdrawal (R3): 40 findings',
     ]);
-    const [tall, short] = ruleBars.map((bar) => Number(bar.getAttribute('height')));
-    expect(tall).toBeCloseTo(2 * (short ?? 0), 5);
+    // Rules are charted sideways, each bar labelled with the rule's name (not a bare code).
+    expect(
+      within(rules)
+        .getAllByTestId('findings-chart-row')
+        .map((row) => row.querySelector('.findings-row-label')?.textContent),
+    ).toEqual(['Unnamed recipient', 'Processing after withdrawal']);
+    const [long, short] = ruleBars.map((bar) => Number(bar.getAttribute('width')));
+    expect(long).toBeCloseTo(2 * (short ?? 0), 5);
     const bar = severity.querySelector('.findings-bar');
     expect(bar).toHaveClass('findings-bar-high');
     if (bar === null) throw new Error('no bar');
@@ -212,8 +225,8 @@ describe('FindingsScreen', { timeout: 15_000 }, () => {
     const [first] = await screen.findAllByTestId('finding-row');
     if (first === undefined) throw new Error('no row');
 
-    expect(first).toHaveTextContent('R1');
-    expect(first).toHaveTextContent('unnamed-recipient');
+    expect(within(first).getByText('Unnamed recipient')).toBeInTheDocument();
+    expect(within(first).getByText('R1')).toHaveAttribute('title', 'unnamed-recipient');
     expect(first).toHaveTextContent('personalised-ads');
     expect(first).toHaveTextContent('TikTok Technology Limited');
     expect(first).toHaveTextContent('2023-02-10 03:00:00 UTC');
@@ -338,9 +351,9 @@ describe('FindingsScreen', { timeout: 15_000 }, () => {
     const warning = screen.getByTestId('audit-not-evaluated');
     expect(warning).toHaveClass('notice-warn');
     expect(warning).toHaveTextContent(
-      'R1 for purpose email-marketing: no disclosure data and no recipients in the profile',
+      'Unnamed recipient (R1) for purpose email-marketing: no disclosure data and no recipients in the profile',
     );
-    expect(warning).toHaveTextContent('R10: no date of birth in any source');
+    expect(warning).toHaveTextContent('Child consent (R10): no date of birth in any source');
     await waitFor(() => {
       expect(findingsBreakdown.mock.calls.length).toBeGreaterThan(breakdownsBefore);
     });

@@ -44,6 +44,8 @@ function event(overrides: Partial<TimelineEvent> & Pick<TimelineEvent, 'id' | 's
       row_id: overrides.id * 10,
     },
     corroborated_by: [],
+    partial: null,
+    folded_into: null,
     ...overrides,
   };
 }
@@ -164,8 +166,15 @@ const TIMELINE: SubjectTimeline = {
         { state: 'given', from_ms: T.optIn, to_ms: T.withdrawal, event_id: 101 },
         { state: 'withdrawn', from_ms: T.withdrawal, to_ms: null, event_id: 105 },
       ],
+      recipient: null,
+      as_of_export: [],
     },
-    { purpose: 'personalised-ads', segments: [{ state: 'given', from_ms: T.adsGrant, to_ms: null, event_id: 103 }] },
+    {
+      purpose: 'personalised-ads',
+      segments: [{ state: 'given', from_ms: T.adsGrant, to_ms: null, event_id: 103 }],
+      recipient: null,
+      as_of_export: [],
+    },
   ],
   findings: FINDINGS,
 };
@@ -180,6 +189,78 @@ const MAILCHIMP_SOURCE: EventSource = {
   header: ['Email Address', 'First Name', 'OPTIN_TIME', 'OPTIN_IP', 'NOTES'],
   raw: 'anna.berg@example.org,Anna,2022-03-14 09:12:00,203.0.113.7,"Met at the ""Spring"" fair, stand 4"',
   also_in: [{ path: '/exports/mailchimp/audience_2023.zip!/subscribed.csv', locator: 'line 7' }],
+};
+
+/** Issue 11's consent model: a DPV record per recipient, a HubSpot flag as of its export, a partial TC string. */
+const T_DPV = Date.UTC(2023, 0, 9, 12, 0, 0);
+const T_TCF = Date.UTC(2023, 2, 1, 9, 0, 0);
+const SCOPED_TIMELINE: SubjectTimeline = {
+  ...TIMELINE,
+  events: [
+    ...EVENTS,
+    event({
+      id: 110,
+      system: 'hubspot',
+      kind: 'consent.withdrawn',
+      purpose_label: 'Marketing Information',
+      evidence_json: '{"state_as_of_export":true}',
+    }),
+    event({
+      id: 108,
+      system: 'dpv',
+      kind: 'consent.given',
+      purpose: 'marketing',
+      occurred_at_ms: T_DPV,
+      recipients: [{ label: 'Alpha', legal_name: null }],
+    }),
+    event({
+      id: 109,
+      system: 'dpv',
+      kind: 'consent.refused',
+      purpose: 'marketing',
+      occurred_at_ms: T_DPV,
+      recipients: [{ label: 'Beta', legal_name: null }],
+    }),
+    event({
+      id: 111,
+      system: 'tcf',
+      kind: 'consent.given',
+      purpose: 'personalised-ads',
+      occurred_at_ms: T_TCF,
+      partial: {
+        consented: ['3 Create profiles for personalised advertising', '4 Use profiles to select personalised advertising'],
+        not_consented: ['2 Use limited data to select advertising'],
+      },
+    }),
+    event({
+      id: 112,
+      system: 'tcf',
+      kind: 'consent.refused',
+      purpose: 'personalised-ads',
+      occurred_at_ms: T_TCF,
+      folded_into: 111,
+    }),
+  ],
+  state_bars: [
+    {
+      purpose: 'email-marketing',
+      recipient: null,
+      segments: [{ state: 'given', from_ms: Date.UTC(2022, 2, 14, 9, 12, 0), to_ms: null, event_id: 101 }],
+      as_of_export: [{ system: 'hubspot', state: 'withdrawn', label: 'Marketing Information', event_id: 110 }],
+    },
+    {
+      purpose: 'marketing',
+      recipient: null,
+      segments: [{ state: 'given', from_ms: T_DPV, to_ms: null, event_id: 108 }],
+      as_of_export: [],
+    },
+    {
+      purpose: 'marketing',
+      recipient: 'Beta',
+      segments: [{ state: 'refused', from_ms: T_DPV, to_ms: null, event_id: 109 }],
+      as_of_export: [],
+    },
+  ],
 };
 
 function renderTimeline(methods: Partial<Backend>) {
@@ -244,7 +325,7 @@ describe('TimelineScreen', () => {
 
     const markers = screen.getAllByTestId('timeline-finding-marker');
     expect(markers).toHaveLength(2);
-    expect(markers[0]).toHaveAttribute('aria-label', 'Finding R1 unnamed-recipient, high at 2023-02-10 03:00:00 UTC');
+    expect(markers[0]).toHaveAttribute('aria-label', 'Finding: Unnamed recipient (R1), high at 2023-02-10 03:00:00 UTC');
     expect(markers[0]?.closest('.tl-finding')).toHaveClass('tl-sev-high');
   });
 
@@ -348,8 +429,9 @@ describe('TimelineScreen', () => {
     expect(cards).toHaveLength(2);
     const [r1] = cards;
     if (r1 === undefined) throw new Error('no finding');
-    expect(r1).toHaveTextContent('R1');
-    expect(r1).toHaveTextContent('unnamed-recipient');
+    // The rule's name, with its code beside it (the end-to-end test looks for "R1").
+    expect(within(r1).getByText('Unnamed recipient')).toBeInTheDocument();
+    expect(within(r1).getByText('R1')).toHaveAttribute('title', 'unnamed-recipient');
     expect(within(r1).getByText('high')).toHaveClass('badge-high');
     expect(r1).toHaveTextContent('Purpose: personalised-ads');
     expect(r1).toHaveTextContent('Recipient: TikTok Technology Limited');
@@ -399,6 +481,68 @@ describe('TimelineScreen', () => {
     fireEvent.click(within(r1).getByTestId('decision-submit'));
 
     expect(await within(r1).findByRole('alert')).toHaveTextContent('no such finding');
+  });
+
+  it('draws a named recipient whose state differs under its purpose, and states as of an export beside it', async () => {
+    const eventSource = vi.fn(() => Promise.resolve(MAILCHIMP_SOURCE));
+    renderTimeline({ subjectTimeline: () => Promise.resolve(SCOPED_TIMELINE), eventSource });
+    await screen.findByTestId('timeline-chart');
+
+    // Purpose bars stay one per purpose; Beta's refusal gets its own bar, right under marketing.
+    expect(screen.getAllByTestId('timeline-purpose-bar').map((bar) => bar.getAttribute('data-purpose'))).toEqual([
+      'email-marketing',
+      'marketing',
+    ]);
+    const [marketingBar] = screen.getAllByTestId('timeline-purpose-bar').slice(1);
+    const [recipientBar] = screen.getAllByTestId('timeline-recipient-bar');
+    if (marketingBar === undefined || recipientBar === undefined) throw new Error('missing bars');
+    expect(recipientBar).toHaveAttribute('data-purpose', 'marketing');
+    expect(recipientBar).toHaveAttribute('data-recipient', 'Beta');
+    expect(recipientBar).toHaveTextContent('↳ for Beta');
+    expect(recipientBar.querySelector('.tl-row-label')).toHaveAttribute('x', '26');
+    expect(marketingBar.querySelector('.tl-row-label')).toHaveAttribute('x', '12');
+    const [refused] = within(recipientBar).getAllByTestId('timeline-segment');
+    expect(refused).toHaveAttribute('data-state', 'refused');
+    expect(refused).toHaveTextContent('marketing for Beta: refused from 2023-01-09 12:00:00 UTC until now');
+    expect(within(marketingBar).getByTestId('timeline-segment')).toHaveAttribute('data-state', 'given');
+    // The recipient's bar is drawn below its purpose's.
+    const yOf = (bar: Element) => Number(bar.querySelector('.tl-bar-track')?.getAttribute('y'));
+    expect(yOf(recipientBar)).toBeGreaterThan(yOf(marketingBar));
+
+    // The HubSpot opt-out has no date: a tag beside email-marketing's (dated, given) bar.
+    const [emailBar] = screen.getAllByTestId('timeline-purpose-bar');
+    if (emailBar === undefined) throw new Error('no email bar');
+    const tag = within(emailBar).getByTestId('timeline-export-state');
+    expect(tag).toHaveTextContent('opted out per hubspot (as of its export)');
+    expect(tag).toHaveAttribute('aria-label', 'opted out per hubspot (as of its export): “Marketing Information”');
+    expect(within(marketingBar).queryByTestId('timeline-export-state')).not.toBeInTheDocument();
+    fireEvent.keyDown(tag, { key: 'Enter' });
+    expect(eventSource).toHaveBeenCalledWith(110);
+  });
+
+  it('marks a partial grant with the source purposes agreed and not, and folded statements as part of it', async () => {
+    renderTimeline({ subjectTimeline: () => Promise.resolve(SCOPED_TIMELINE) });
+    const rows = await screen.findAllByTestId('timeline-event');
+    const partial = rows.find((row) => row.getAttribute('data-event-id') === '111');
+    const folded = rows.find((row) => row.getAttribute('data-event-id') === '112');
+    if (partial === undefined || folded === undefined) throw new Error('missing rows');
+
+    const marker = within(partial).getByTestId('timeline-event-partial');
+    expect(marker).toHaveTextContent(
+      'partial consented: 3 Create profiles for personalised advertising, 4 Use profiles to select personalised advertising; not consented: 2 Use limited data to select advertising',
+    );
+    expect(within(folded).queryByTestId('timeline-event-partial')).not.toBeInTheDocument();
+    expect(within(folded).getByTestId('timeline-event-folded')).toHaveTextContent('part of #111');
+    expect(folded).toHaveClass('tl-row-folded');
+    expect(partial).not.toHaveClass('tl-row-folded');
+    // Events without either say nothing about it.
+    const plain = rows.find((row) => row.getAttribute('data-event-id') === '101');
+    expect(plain?.querySelector('[data-testid="timeline-event-partial"], [data-testid="timeline-event-folded"]')).toBeNull();
+
+    // "part of #111" leads to the statement that speaks for the record.
+    fireEvent.click(within(folded).getByRole('button', { name: '#111' }));
+    expect(await screen.findByTestId('event-source')).toBeInTheDocument();
+    expect(partial).toHaveClass('tl-row-selected');
   });
 
   it('explains a timeline that cannot be loaded', async () => {

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useBackend, type AuditProgress, type AuditSummary } from '../../api';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { countOf, formatInstantText } from '../../format';
+import { ruleTitle } from '../../rules';
 
 /**
  * Runs the rules again over everything stored, and says when the findings on screen were
@@ -92,7 +93,7 @@ function AuditResult({ summary }: { summary: AuditSummary }) {
           <ul className="findings-not-evaluated">
             {summary.not_evaluated.map((entry) => (
               <li key={`${entry.rule}|${entry.purpose ?? ''}`}>
-                {entry.rule}
+                {ruleTitle(entry.rule)}
                 {entry.purpose === null ? '' : ` for purpose ${entry.purpose}`}: {entry.reason}
               </li>
             ))}

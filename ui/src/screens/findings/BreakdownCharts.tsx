@@ -2,6 +2,7 @@ import { memo, useId } from 'react';
 
 import type { Count, FindingBreakdown, FindingFilter } from '../../api';
 import { formatCount, monthKeyLabel, statusLabel } from '../../format';
+import { ruleName, ruleTitle } from '../../rules';
 import { dimensionValue, RULES, SEVERITIES, STATUSES, type Dimension, type StatusFilter } from './filters';
 
 /** One bar: the filter value it stands for, what to call it, how many findings. */
@@ -63,13 +64,24 @@ interface ChartSpec {
   /** Bars coloured per key (severity, status) rather than all in the accent colour. */
   tone?: (key: string) => string;
   wide?: boolean;
+  /**
+   * Bars laid sideways with the full label before each (the rules: their names are too long to
+   * stand under a bar, and a chart of bare codes says nothing to an officer).
+   */
+  sideways?: (key: string) => string;
 }
 
 function chartSpecs(breakdown: FindingBreakdown): ChartSpec[] {
   const plain = (counts: Count[], label: (key: string) => string = (key) => key) =>
     counts.map((count) => ({ key: count.key, label: label(count.key), count: count.count }));
   return [
-    { dimension: 'rule', title: 'By rule', column: 'Rule', data: plain(inOrder(breakdown.by_rule, RULE_ORDER)) },
+    {
+      dimension: 'rule',
+      title: 'By rule',
+      column: 'Rule',
+      data: plain(inOrder(breakdown.by_rule, RULE_ORDER), ruleTitle),
+      sideways: ruleName,
+    },
     {
       dimension: 'severity',
       title: 'By severity',
@@ -146,7 +158,11 @@ function ChartCard({
         <p className="muted-inline">No findings.</p>
       ) : (
         <>
-          <BarPlot spec={spec} selected={selected} onPick={pick} />
+          {spec.sideways === undefined ? (
+            <BarPlot spec={spec} selected={selected} onPick={pick} />
+          ) : (
+            <SidewaysBarPlot spec={spec} name={spec.sideways} selected={selected} onPick={pick} />
+          )}
           <CountTable spec={spec} rows={spec.dimension === 'month' ? shown : spec.data} selected={selected} onPick={pick} />
         </>
       )}
@@ -223,6 +239,70 @@ function BarPlot({ spec, selected, onPick }: { spec: ChartSpec; selected: string
                   {datum.label.length > 14 ? `${datum.label.slice(0, 13)}…` : datum.label}
                 </text>
               )}
+            </g>
+          );
+        })}
+      </svg>
+    </div>
+  );
+}
+
+/** Geometry of a sideways chart: a label column, then bars growing to the right. */
+const SIDEWAYS = { width: 360, row: 15, label: 168, right: 30, top: 4, bottom: 4 } as const;
+
+/**
+ * Bars from left to right, one row per key with its name before it and its count after it:
+ * the way to chart categories whose names are long. Hidden from assistive technology like
+ * {@link BarPlot}; the count table says the same.
+ */
+function SidewaysBarPlot({
+  spec,
+  name,
+  selected,
+  onPick,
+}: {
+  spec: ChartSpec;
+  name: (key: string) => string;
+  selected: string | null;
+  onPick: (key: string) => void;
+}) {
+  const rows = spec.data.filter((datum) => datum.count > 0);
+  const max = Math.max(...rows.map((datum) => datum.count), 1);
+  const height = SIDEWAYS.top + rows.length * SIDEWAYS.row + SIDEWAYS.bottom;
+  const room = SIDEWAYS.width - SIDEWAYS.label - SIDEWAYS.right;
+  const barClass = (key: string) => {
+    const classes = ['findings-bar', spec.tone?.(key) ?? ''];
+    if (selected !== null) classes.push(key === selected ? 'findings-bar-selected' : 'findings-bar-dimmed');
+    return classes.filter((each) => each !== '').join(' ');
+  };
+  return (
+    <div className="findings-chart-plot" aria-hidden="true">
+      <svg className="findings-chart-canvas" viewBox={`0 0 ${String(SIDEWAYS.width)} ${String(height)}`}>
+        {rows.map((datum, index) => {
+          const y = SIDEWAYS.top + index * SIDEWAYS.row;
+          const width = Math.max((datum.count / max) * room, 1);
+          const label = name(datum.key);
+          return (
+            <g key={datum.key} data-testid="findings-chart-row" data-key={datum.key}>
+              <text className="findings-tick findings-row-label" x={SIDEWAYS.label - 6} y={y + 10.5} textAnchor="end">
+                {label.length > 30 ? `${label.slice(0, 29)}…` : label}
+              </text>
+              <rect
+                x={SIDEWAYS.label}
+                y={y + 2}
+                width={width}
+                height={SIDEWAYS.row - 4}
+                rx={2}
+                className={barClass(datum.key)}
+                onClick={() => {
+                  onPick(datum.key);
+                }}
+              >
+                <title>{`${datum.label}: ${formatCount(datum.count)} findings`}</title>
+              </rect>
+              <text className="findings-tick" x={SIDEWAYS.label + width + 4} y={y + 10.5}>
+                {formatCount(datum.count)}
+              </text>
             </g>
           );
         })}

@@ -76,7 +76,7 @@ export function FilterBar({
         dimension="rule"
         label="Rule"
         allLabel="All rules"
-        options={RULES.map(({ rule, code }) => ({ value: rule, label: `${rule} ${code}` }))}
+        options={RULES.map(({ rule, name }) => ({ value: rule, label: `${name} (${rule})` }))}
       />
       <FilterSelect
         {...common}

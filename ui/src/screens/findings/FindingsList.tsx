@@ -3,6 +3,7 @@ import { useId, useState } from 'react';
 import type { Decision, Finding } from '../../api';
 import { DecisionForm, FindingDetails, SeverityBadge } from '../../components/FindingCard';
 import { formatInstantText, identifierSummary, statusLabel } from '../../format';
+import { ruleName } from '../../rules';
 
 /** The findings on screen, each expandable to its explanation and decision form. */
 export function FindingsList({
@@ -85,7 +86,7 @@ function FindingRow({
             className="finding-expand"
             aria-expanded={expanded}
             aria-controls={expanded ? detailsId : undefined}
-            aria-label={`${expanded ? 'Hide' : 'Show'} details of ${finding.rule} for ${subjectName}`}
+            aria-label={`${expanded ? 'Hide' : 'Show'} details of ${ruleName(finding.rule)} (${finding.rule}) for ${subjectName}`}
             data-testid="finding-expand"
             onClick={() => {
               onToggle(finding.id);
@@ -98,7 +99,10 @@ function FindingRow({
           <SeverityBadge severity={finding.severity} />
         </td>
         <td className="finding-rule">
-          <strong>{finding.rule}</strong> <span className="muted-inline">{finding.code}</span>
+          <strong>{ruleName(finding.rule)}</strong>{' '}
+          <span className="muted-inline rule-code" title={finding.code}>
+            {finding.rule}
+          </span>
         </td>
         <td>
           <button

@@ -1,19 +1,7 @@
 import type { DecisionState, FindingFilter, Severity } from '../../api';
 
-/** The rules of SPEC §4, in order, with their codes. */
-export const RULES: readonly { rule: string; code: string }[] = [
-  { rule: 'R1', code: 'unnamed-recipient' },
-  { rule: 'R2', code: 'no-valid-consent' },
-  { rule: 'R3', code: 'processing-after-withdrawal' },
-  { rule: 'R4', code: 'incomplete-record' },
-  { rule: 'R5', code: 'indirect-consent' },
-  { rule: 'R6', code: 'invalid-method' },
-  { rule: 'R7', code: 'withdrawal-not-propagated' },
-  { rule: 'R8', code: 'stale-consent' },
-  { rule: 'R9', code: 'missing-double-opt-in' },
-  { rule: 'R10', code: 'child-consent' },
-  { rule: 'R11', code: 'tcf-invalid-legitimate-interest' },
-];
+/** The rules of SPEC §4, in order, with their codes and names. */
+export { RULES } from '../../rules';
 
 export const SEVERITIES: readonly Severity[] = ['high', 'medium', 'low'];
 

@@ -1,4 +1,4 @@
-import type { TimelineEvent } from '../../api';
+import type { PartialStatement, TimelineEvent } from '../../api';
 import { formatUtc } from '../../format';
 import { activateOnKey, KindSwatch } from './EventMarker';
 
@@ -55,7 +55,11 @@ function EventRow({
   return (
     <tr
       tabIndex={0}
-      className={selected ? 'tl-event-row tl-row-selected' : 'tl-event-row'}
+      className={[
+        'tl-event-row',
+        selected ? 'tl-row-selected' : '',
+        event.folded_into === null ? '' : 'tl-row-folded',
+      ].join(' ').trim()}
       data-testid="timeline-event"
       data-event-id={event.id}
       onClick={select}
@@ -77,12 +81,29 @@ function EventRow({
             also reported by event {event.corroborated_by.map((id) => `#${String(id)}`).join(', ')}
           </div>
         )}
+        {event.folded_into !== null && (
+          <div className="muted-inline" data-testid="timeline-event-folded">
+            part of{' '}
+            <button
+              type="button"
+              className="link-button"
+              title="The statement this record makes for the purpose"
+              onClick={(click) => {
+                click.stopPropagation();
+                if (event.folded_into !== null) onSelect(event.folded_into);
+              }}
+            >
+              #{event.folded_into}
+            </button>
+          </div>
+        )}
       </td>
       <td>
         {event.purpose ?? '—'}
         {event.purpose_label !== null && event.purpose_label !== event.purpose && (
           <div className="muted-inline">“{event.purpose_label}”</div>
         )}
+        {event.partial !== null && <PartialMarker partial={event.partial} />}
       </td>
       <td>
         {event.recipients.length === 0
@@ -120,5 +141,22 @@ function RecordedTime({ event }: { event: TimelineEvent }) {
       )}
       {event.occurred_at_ms !== null && <div className="muted-inline">{formatUtc(event.occurred_at_ms)}</div>}
     </>
+  );
+}
+
+/**
+ * A grant one record made for a profile purpose while answering the source purposes behind it
+ * differently: it counts as one grant, and the officer sees which parts were and were not agreed.
+ */
+function PartialMarker({ partial }: { partial: PartialStatement }) {
+  const list = (labels: readonly string[]) => (labels.length === 0 ? '—' : labels.join(', '));
+  return (
+    <div className="tl-partial" data-testid="timeline-event-partial">
+      <span className="badge tl-zone" title="The record consented to some of the source purposes behind this purpose">
+        partial
+      </span>{' '}
+      <span>consented: {list(partial.consented)}</span>
+      <span className="muted-inline">; not consented: {list(partial.not_consented)}</span>
+    </div>
   );
 }

@@ -1,7 +1,8 @@
 import { useEffect, useId, useRef, useState, type RefObject } from 'react';
 
-import type { Finding, PurposeBars, StateSegment, SubjectTimeline, TimelineEvent } from '../../api';
+import type { ExportState, Finding, PurposeBars, StateSegment, SubjectTimeline, TimelineEvent } from '../../api';
 import { formatUtc, parseInstant } from '../../format';
+import { ruleTitle } from '../../rules';
 import { activateOnKey, EventMarker } from './EventMarker';
 import { makeTimeScale, monthTicks, TimeAxis, type TimeScale } from './TimeAxis';
 
@@ -14,6 +15,10 @@ const SECTION_TITLE = 26;
 const LANE_HEIGHT = 34;
 const BAR_ROW = 26;
 const BAR_THICKNESS = 14;
+/** The line under a purpose's bar holding its states as of an export. */
+const TAG_ROW = 22;
+/** A named recipient's bar is labelled this far right of its purpose's. */
+const RECIPIENT_INDENT = 14;
 const BOTTOM_PAD = 10;
 /** Narrower than this the chart scrolls sideways instead of squeezing a year into a thumb. */
 const MIN_WIDTH = 640;
@@ -94,7 +99,9 @@ export function TimelineChart(props: ChartProps) {
   const lanesTop = AXIS_HEIGHT + FINDINGS_ROW + SECTION_TITLE;
   const barsTitleTop = lanesTop + systems.length * LANE_HEIGHT;
   const barsTop = barsTitleTop + SECTION_TITLE;
-  const height = barsTop + Math.max(1, timeline.state_bars.length) * BAR_ROW + BOTTOM_PAD;
+  const rows = barRows(timeline.state_bars, barsTop);
+  const barsBottom = rows.reduce((bottom, row) => Math.max(bottom, row.top + row.height), barsTop + BAR_ROW);
+  const height = barsBottom + BOTTOM_PAD;
 
   return (
     <div className="tl-chart-scroll" ref={containerRef}>
@@ -144,11 +151,11 @@ export function TimelineChart(props: ChartProps) {
               No consent events with a purpose
             </text>
           )}
-          {timeline.state_bars.map((bars, index) => (
+          {rows.map(({ bars, top }) => (
             <PurposeBar
-              key={bars.purpose}
+              key={`${bars.purpose}\u0000${bars.recipient ?? ''}`}
               bars={bars}
-              top={barsTop + index * BAR_ROW}
+              top={top}
               scale={scale}
               onSelect={props.onSelectEvent}
             />
@@ -167,11 +174,23 @@ function SectionTitle({ y, text }: { y: number; text: string }) {
   );
 }
 
+/** Where each bar goes: a purpose's bar is taller when a line of states as of an export follows it. */
+function barRows(bars: readonly PurposeBars[], top: number) {
+  let y = top;
+  return bars.map((each) => {
+    const height = BAR_ROW + (each.as_of_export.length > 0 ? TAG_ROW : 0);
+    const row = { bars: each, top: y, height };
+    y += height;
+    return row;
+  });
+}
+
 /** A row label, shortened to fit the label column (the full text is in its tooltip). */
-function RowLabel({ text, y }: { text: string; y: number }) {
-  const shown = text.length > 22 ? `${text.slice(0, 21)}…` : text;
+function RowLabel({ text, y, indent = 0 }: { text: string; y: number; indent?: number }) {
+  const room = 22 - Math.ceil(indent / 7);
+  const shown = text.length > room ? `${text.slice(0, room - 1)}…` : text;
   return (
-    <text className="tl-row-label" x={12} y={y}>
+    <text className={indent > 0 ? 'tl-row-label tl-row-label-recipient' : 'tl-row-label'} x={12 + indent} y={y}>
       <title>{text}</title>
       {shown}
     </text>
@@ -234,20 +253,33 @@ function staggerOffsets(events: readonly TimelineEvent[], scale: TimeScale): Map
   return offsets;
 }
 
-/** One purpose's consent state over time; a segment still in force runs to the axis end. */
+/**
+ * One purpose's consent state over time (a segment still in force runs to the axis end); for a
+ * named recipient whose state differs from its purpose's, that recipient's own bar, labelled
+ * with its name under its purpose; after a purpose's bar, its states as of an export.
+ */
 function PurposeBar(props: {
   bars: PurposeBars;
   top: number;
   scale: TimeScale;
   onSelect: (eventId: number) => void;
 }) {
-  const { scale } = props;
+  const { scale, bars } = props;
   const y = props.top + (BAR_ROW - BAR_THICKNESS) / 2;
+  const subject = barSubject(bars);
   return (
-    <g data-testid="timeline-purpose-bar" data-purpose={props.bars.purpose}>
-      <RowLabel text={props.bars.purpose} y={props.top + BAR_ROW / 2 + 4} />
+    <g
+      data-testid={bars.recipient === null ? 'timeline-purpose-bar' : 'timeline-recipient-bar'}
+      data-purpose={bars.purpose}
+      data-recipient={bars.recipient ?? undefined}
+    >
+      {bars.recipient === null ? (
+        <RowLabel text={bars.purpose} y={props.top + BAR_ROW / 2 + 4} />
+      ) : (
+        <RowLabel text={`↳ for ${bars.recipient}`} y={props.top + BAR_ROW / 2 + 4} indent={RECIPIENT_INDENT} />
+      )}
       <rect className="tl-bar-track" x={scale.left} y={y} width={scale.right - scale.left} height={BAR_THICKNESS} />
-      {props.bars.segments.map((segment) => {
+      {bars.segments.map((segment) => {
         const x1 = scale.x(segment.from_ms);
         const x2 = scale.x(segment.to_ms ?? scale.end);
         return (
@@ -264,24 +296,89 @@ function PurposeBar(props: {
               props.onSelect(segment.event_id);
             }}
           >
-            <title>{segmentTitle(props.bars.purpose, segment)}</title>
+            <title>{segmentTitle(subject, segment)}</title>
           </rect>
         );
       })}
+      <ExportTags states={bars.as_of_export} x={scale.left} top={props.top + BAR_ROW} onSelect={props.onSelect} />
     </g>
   );
 }
 
-function segmentTitle(purpose: string, segment: StateSegment): string {
+/** What a bar is about in words: `email-marketing`, or `email-marketing for Beta`. */
+function barSubject(bars: PurposeBars): string {
+  return bars.recipient === null ? bars.purpose : `${bars.purpose} for ${bars.recipient}`;
+}
+
+function segmentTitle(subject: string, segment: StateSegment): string {
   const until = segment.to_ms === null ? 'now' : formatUtc(segment.to_ms);
-  return `${purpose}: ${segment.state} from ${formatUtc(segment.from_ms)} until ${until}`;
+  return `${subject}: ${segment.state} from ${formatUtc(segment.from_ms)} until ${until}`;
+}
+
+/** An undated state in words, as the `state` command says it: "opted out per hubspot (as of its export)". */
+export function exportStateText(state: ExportState): string {
+  const word =
+    state.state === 'refused' || state.state === 'withdrawn' ? 'opted out' : state.state === 'none' ? 'no consent' : state.state;
+  return `${word} per ${state.system} (as of its export)`;
+}
+
+/** Rough width of a tag's text at the chart's 11px font, so tags can sit side by side. */
+const TAG_CHAR_PX = 6.2;
+
+/**
+ * The states a source gives without a date, as tags under the purpose's bar: they cannot sit on
+ * the time axis, but must be seen next to the dated state they may contradict.
+ */
+function ExportTags(props: {
+  states: readonly ExportState[];
+  x: number;
+  top: number;
+  onSelect: (eventId: number) => void;
+}) {
+  // Each tag starts where the one before it ended.
+  const tags = props.states.map((state) => ({ state, text: exportStateText(state) }));
+  const widths = tags.map(({ text }) => Math.round(text.length * TAG_CHAR_PX + 14));
+  const lefts = widths.map((_, index) => props.x + widths.slice(0, index).reduce((sum, w) => sum + w + 6, 0));
+  return (
+    <>
+      {tags.map(({ state, text }, index) => {
+        const width = widths[index] ?? 0;
+        const left = lefts[index] ?? props.x;
+        const select = () => {
+          props.onSelect(state.event_id);
+        };
+        const title = state.label === null ? text : `${text}: “${state.label}”`;
+        return (
+          <g
+            key={`${state.system}-${String(state.event_id)}`}
+            className={`tl-export-tag tl-export-${state.state}`}
+            transform={`translate(${String(left)} ${String(props.top + 2)})`}
+            role="button"
+            tabIndex={0}
+            aria-label={title}
+            data-testid="timeline-export-state"
+            data-state={state.state}
+            data-system={state.system}
+            onClick={select}
+            onKeyDown={activateOnKey(select)}
+          >
+            <title>{title}</title>
+            <rect className="tl-export-tag-box" x={0} y={0} width={width} height={TAG_ROW - 6} rx={8} />
+            <text className="tl-export-tag-text" x={7} y={12}>
+              {text}
+            </text>
+          </g>
+        );
+      })}
+    </>
+  );
 }
 
 /** What a screen reader says for a finding marker. */
 export function findingLabel(finding: Finding): string {
   const at = parseInstant(finding.at);
   const when = at === null ? '' : ` at ${formatUtc(at)}`;
-  return `Finding ${finding.rule} ${finding.code}, ${finding.severity}${when}`;
+  return `Finding: ${ruleTitle(finding.rule)}, ${finding.severity}${when}`;
 }
 
 /** Where each dated finding goes: its x, and a sideways shift when findings crowd one instant. */
