@@ -10,4 +10,5 @@ mod contract;
 mod crash;
 mod date_order;
 mod hostile;
+mod pack_signing;
 mod packs;

@@ -24,6 +24,9 @@ fn open(cli: &Cli) -> anyhow::Result<Store> {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Verify { file, without_db: true } = &cli.command {
+        return verify_report(&cli, file, pack::verify_file(file)?);
+    }
     let mut store = open(&cli)?;
     match &cli.command {
         Command::Import { profile, assume_tz, system, date_format, mapping, paths } => {
@@ -263,47 +266,43 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Pack { kind } => {
             let written = match kind {
-                PackKind::Subject { identifier, output, case, generated_at, force } => {
+                PackKind::Subject { identifier, output, case, generated_at, force, sign_with } => {
                     let options = PackOptions {
                         case_reference: case.clone(),
                         generated_at: parse_instant(generated_at.as_deref())?,
                         overwrite: *force,
                     };
-                    pack::write_subject_pack(&store, identifier, output, &options)?
+                    let signer = signer(sign_with.as_deref())?;
+                    pack::write_subject_pack_signed(&store, identifier, output, &options, signer.as_ref())?
                 }
-                PackKind::Organisation { output, generated_at, force } => {
+                PackKind::Organisation { output, generated_at, force, sign_with } => {
                     let options = PackOptions {
                         case_reference: None,
                         generated_at: parse_instant(generated_at.as_deref())?,
                         overwrite: *force,
                     };
-                    pack::write_organisation_pack(&mut store, output, &options)?
+                    let signer = signer(sign_with.as_deref())?;
+                    pack::write_organisation_pack_signed(&mut store, output, &options, signer.as_ref(), &mut |_| {})?
                 }
             };
             if cli.json {
                 output::json(&written)?;
             } else {
                 println!(
-                    "Wrote {} ({} pages, pack {}).\n  SHA-256 of the file:     {}\n  SHA-256 of the manifest: {}",
-                    written.path, written.pages, written.pack_id, written.sha256, written.manifest_sha256
+                    "Wrote {} ({} pages, pack {}).\n  SHA-256 of the file:     {}\n  SHA-256 of the manifest: {}\n  Signed by:               {}\n  Certificate SHA-256:     {}",
+                    written.path,
+                    written.pages,
+                    written.pack_id,
+                    written.sha256,
+                    written.manifest_sha256,
+                    written.signed_by.subject,
+                    written.signed_by.sha256
                 );
             }
         }
-        Command::Verify { file } => {
+        Command::Verify { file, .. } => {
             let report = pack::verify(&store, file)?;
-            if cli.json {
-                output::json(&report)?;
-            } else if report.ok {
-                println!("{}: OK — the pack is intact and matches the current database.", file.display());
-            } else {
-                println!("{}: {} difference(s):", file.display(), report.differences.len());
-                for d in &report.differences {
-                    println!("  [{} / {}] {}", d.against, d.item, d.detail);
-                }
-            }
-            if !report.ok {
-                bail!("{}: the pack does not verify ({} difference(s))", file.display(), report.differences.len());
-            }
+            verify_report(&cli, file, report)?;
         }
         Command::Profile { action } => match action {
             ProfileAction::Import { file } => {
@@ -457,4 +456,59 @@ fn print_file_report(f: &import::FileReport) {
             w.message
         );
     }
+}
+
+/// The organisation's key from `--sign-with`, its password from the environment or the terminal
+/// (never stored); `None` signs with the database's own key.
+fn signer(file: Option<&std::path::Path>) -> anyhow::Result<Option<pack::Signer>> {
+    let Some(file) = file else { return Ok(None) };
+    let data = std::fs::read(file).with_context(|| format!("{}", file.display()))?;
+    let password = match std::env::var(SIGN_PASSWORD_ENV) {
+        Ok(p) => p,
+        Err(_) if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+            rpassword::prompt_password(format!("Password for {}: ", file.display()))
+                .with_context(|| "reading the password")?
+        }
+        Err(_) => bail!(
+            "{}: set {SIGN_PASSWORD_ENV} to its password, or run on a terminal to be asked for it",
+            file.display()
+        ),
+    };
+    let signer = pack::Signer::from_pkcs12(&data, &password).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    Ok(Some(signer))
+}
+
+/// Where `pack --sign-with` reads the PKCS#12 password from when it is set.
+const SIGN_PASSWORD_ENV: &str = "CONSENTTRAIL_SIGN_PASSWORD";
+
+/// Prints a verify report (JSON, or the differences and what was and was not checked) and
+/// fails when the pack does not verify.
+fn verify_report(cli: &Cli, file: &std::path::Path, report: pack::VerifyReport) -> anyhow::Result<()> {
+    if cli.json {
+        output::json(&report)?;
+    } else {
+        if let Some(signer) = report.signature.as_ref().and_then(|s| s.signer.as_ref()) {
+            println!("{}: signed by {} (certificate SHA-256 {})", file.display(), signer.subject, signer.sha256);
+        }
+        if report.ok && report.not_checked.is_empty() {
+            println!("{}: OK — the signature is valid and the pack matches the current database.", file.display());
+        } else if report.ok {
+            println!("{}: OK as far as the file alone can tell.", file.display());
+        } else {
+            println!("{}: {} difference(s):", file.display(), report.differences.len());
+            for d in &report.differences {
+                println!("  [{} / {}] {}", d.against, d.item, d.detail);
+            }
+        }
+        if !report.not_checked.is_empty() {
+            println!("Not checked:");
+            for n in &report.not_checked {
+                println!("  - {n}");
+            }
+        }
+    }
+    if !report.ok {
+        bail!("{}: the pack does not verify ({} difference(s))", file.display(), report.differences.len());
+    }
+    Ok(())
 }

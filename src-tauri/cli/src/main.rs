@@ -108,8 +108,14 @@ pub enum Command {
         #[command(subcommand)]
         kind: PackKind,
     },
-    /// Check an evidence pack against itself and against the current database.
-    Verify { file: PathBuf },
+    /// Check an evidence pack: its PDF signature, against itself and against the current database.
+    Verify {
+        file: PathBuf,
+        /// Check the file alone (signature and its own digests), without opening any database;
+        /// the output says what that leaves unchecked.
+        #[arg(long = "without-db")]
+        without_db: bool,
+    },
     /// The organisation profile: import a file, or export the one in force.
     Profile {
         #[command(subcommand)]
@@ -134,6 +140,11 @@ pub enum PackKind {
         /// Replace the output file if it exists (never the database, never a non-.pdf name).
         #[arg(long)]
         force: bool,
+        /// Sign with the organisation's certificate and key from this PKCS#12 (.p12/.pfx) file
+        /// (password from $CONSENTTRAIL_SIGN_PASSWORD, else asked on the terminal); default: the
+        /// database's own key.
+        #[arg(long = "sign-with", value_name = "FILE")]
+        sign_with: Option<PathBuf>,
     },
     /// The audit of the whole programme.
     Organisation {
@@ -146,6 +157,11 @@ pub enum PackKind {
         /// Replace the output file if it exists (never the database, never a non-.pdf name).
         #[arg(long)]
         force: bool,
+        /// Sign with the organisation's certificate and key from this PKCS#12 (.p12/.pfx) file
+        /// (password from $CONSENTTRAIL_SIGN_PASSWORD, else asked on the terminal); default: the
+        /// database's own key.
+        #[arg(long = "sign-with", value_name = "FILE")]
+        sign_with: Option<PathBuf>,
     },
 }
 
