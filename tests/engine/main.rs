@@ -16,6 +16,7 @@ mod db_snapshot;
 mod export_sets;
 mod golden_all;
 mod hostile_inputs;
+mod import_integrity;
 mod import_pipeline;
 mod importers_dpv;
 mod importers_hubspot;

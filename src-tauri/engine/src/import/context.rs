@@ -10,7 +10,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
 
 use super::csv_table::{CsvRecord, CsvTable};
-use super::input::{open_text, Input, TextEncoding};
+use super::input::{open_text_recorded, Input, ReadLedger, TextEncoding};
 use super::json_records::{self, Flow, JsonRecord, JsonShape};
 use super::{ImportError, ImportOptions, Progress};
 use crate::model::timestamp::{parse_timestamp, slash_evidence, SlashEvidence};
@@ -270,8 +270,11 @@ pub struct FileImport<'a> {
     pub(super) statements: HotStatements<'a>,
     /// A problem that stops the file (see [`FileImport::csv_time`]).
     pub(super) fatal: Option<ImportError>,
-    /// Where the CSV reader reports a last record cut inside a quoted value.
-    pub(super) truncated_csv: Option<super::csv_table::TruncationSlot>,
+    /// Rows the CSV reader rejected (stored as they arrive; counted here), and the last line
+    /// rejected so far: a second pass over the same file (a sample, a scan) reports none twice.
+    pub(super) csv_rejected: std::rc::Rc<std::cell::Cell<(u64, u64)>>,
+    /// The SHA-256 and size of each complete read of the input (see [`ReadLedger`]).
+    pub(super) reads: ReadLedger,
 }
 
 impl<'a> FileImport<'a> {
@@ -316,21 +319,30 @@ impl<'a> FileImport<'a> {
     }
 
     /// Opens the file as CSV (decoded, delimiter sniffed) and records its header.
-    pub fn open_csv(&mut self) -> Result<CsvTable, ImportError> {
+    pub fn open_csv(&mut self) -> Result<CsvTable<'a>, ImportError> {
         self.open_csv_prepared(|_| |_: &CsvRecord| ())
     }
 
     /// Opens the file as CSV with a per-record step that runs on the CSV reader thread:
     /// `make(header)` gives the step (see [`CsvTable::open_prepared`]).
-    pub fn open_csv_prepared<P, M, F>(&mut self, make: M) -> Result<CsvTable<P>, ImportError>
+    pub fn open_csv_prepared<P, M, F>(&mut self, make: M) -> Result<CsvTable<'a, P>, ImportError>
     where
         P: Send + 'static,
         M: FnOnce(&super::csv_table::Header) -> F + Send + 'static,
         F: FnMut(&CsvRecord) -> P,
     {
-        let text = open_text(self.input, self.encoding)?;
-        let table = CsvTable::open_prepared(text, &self.name, self.delimiter, make)?;
-        self.truncated_csv = Some(table.truncation_slot());
+        let text = open_text_recorded(self.input, self.encoding, &self.reads)?;
+        let (tx, source_id, counted) = (self.tx, self.source_id, self.csv_rejected.clone());
+        let sink = move |row: &super::csv_table::RejectedRow| -> Result<(), ImportError> {
+            let (count, last_line) = counted.get();
+            if row.line <= last_line {
+                return Ok(());
+            }
+            insert_issue(tx, source_id, "rejected", &format!("line {}", row.line), None, &row.message, Some(&row.raw))?;
+            counted.set((count + 1, row.line));
+            Ok(())
+        };
+        let table = CsvTable::open_prepared(text, &self.name, self.delimiter, make)?.with_rejections(Box::new(sink));
         self.tx.execute(
             "UPDATE sources SET header = ?2 WHERE id = ?1",
             params![self.source_id, serde_json::to_string(&table.header.names).unwrap_or_default()],
@@ -344,24 +356,38 @@ impl<'a> FileImport<'a> {
         each: &mut dyn FnMut(&mut FileImport<'a>, JsonRecord) -> Result<(), ImportError>,
     ) -> Result<(), ImportError> {
         let shape = self.json_shape.ok_or_else(|| ImportError::file(&self.name, "not a JSON file"))?;
-        let text = open_text(self.input, self.encoding)?;
+        let text = open_text_recorded(self.input, self.encoding, &self.reads)?;
         let name = self.name.clone();
         let mut failure = None;
-        let result = json_records::for_each_record(text, shape, &name, &mut |rec| {
-            if self.is_cancelled() {
-                return Err(ImportError::file(&self.name, "import cancelled"));
-            }
-            self.tick(0);
-            match each(self, rec) {
-                Ok(()) => Ok(Flow::Continue),
-                Err(e) => {
-                    failure = Some(e.clone());
-                    Err(e)
+        // Lines over the record limit (each over 8 MiB, so few), listed once the file is read.
+        let mut oversized = Vec::new();
+        let result = json_records::for_each_record(
+            text,
+            shape,
+            &name,
+            &mut |rec| {
+                if self.is_cancelled() {
+                    return Err(ImportError::file(&self.name, "import cancelled"));
                 }
-            }
-        });
+                self.tick(0);
+                match each(self, rec) {
+                    Ok(()) => Ok(Flow::Continue),
+                    Err(e) => {
+                        failure = Some(e.clone());
+                        Err(e)
+                    }
+                }
+            },
+            &mut |locator, message| {
+                oversized.push((locator, message));
+                Ok(())
+            },
+        );
         if let Some(e) = failure {
             return Err(e);
+        }
+        for (locator, message) in oversized {
+            self.reject(&locator, None, &message, None)?;
         }
         match result {
             Ok(()) => Ok(()),
@@ -450,12 +476,7 @@ impl<'a> FileImport<'a> {
         message: &str,
         raw: Option<&str>,
     ) -> Result<(), ImportError> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO import_issues (source_id, severity, locator, field, message, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![self.source_id, severity, locator, field, message, raw])?;
-        Ok(())
+        insert_issue(self.tx, self.source_id, severity, locator, field, message, raw)
     }
 
     /// Parses a time from this file's system with the zone the settings assume.
@@ -523,17 +544,10 @@ impl<'a> FileImport<'a> {
         e
     }
 
-    /// Lists a CSV's last record as rejected when the file ended inside a quoted value.
+    /// Counts the rows the CSV reader rejected (already listed as they arrived).
     pub fn reject_truncated_csv(&mut self) -> Result<(), ImportError> {
-        let cut = self.truncated_csv.as_ref().and_then(|slot| slot.borrow_mut().take());
-        if let Some((line, raw)) = cut {
-            self.reject(
-                &format!("line {line}"),
-                None,
-                "the file ends inside a quoted value (a truncated export?); this row was not imported",
-                Some(&raw),
-            )?;
-        }
+        let (count, _) = self.csv_rejected.replace((0, u64::MAX));
+        self.counts.rows_rejected += count;
         Ok(())
     }
 
@@ -549,7 +563,8 @@ impl<'a> FileImport<'a> {
         line: u64,
         example: &str,
     ) -> Result<DateOrder, ImportError> {
-        let mut table = CsvTable::open(open_text(self.input, self.encoding)?, &self.name, self.delimiter)?;
+        let mut table =
+            CsvTable::open(open_text_recorded(self.input, self.encoding, &self.reads)?, &self.name, self.delimiter)?;
         let (mut day_first, mut month_first) = (None, None);
         while let Some(r) = table.next_record()? {
             match r.fields.get(column).and_then(slash_evidence) {
@@ -686,8 +701,8 @@ impl<'a> FileImport<'a> {
         if let (None, Some(label)) = (&derived.purpose, &draft.purpose_label) {
             *self.label_warnings.entry(label.clone()).or_default() += 1;
         }
-        let scoped = !draft.recipients.is_empty()
-            && !event.evidence.as_deref().is_some_and(|e| e.contains("\"tc_string\""));
+        let scoped =
+            !draft.recipients.is_empty() && !event.evidence.as_deref().is_some_and(|e| e.contains("\"tc_string\""));
         self.partial_records.observe(row.0, derived.purpose.as_deref(), event.kind, event.occurred_ms, scoped);
         // Stated values override the collection point's. They are kept apart only where a
         // collection point applies (re-deriving needs them); elsewhere they are the values.

@@ -2,10 +2,8 @@
 //! duplicate header names, formula-escaped cells, trailing empty lines — streamed record by
 //! record with a cap on how large one record may grow.
 
-use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::io::{self, Read};
-use std::rc::Rc;
+use std::io::{BufRead, BufReader, Read};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use super::ImportError;
@@ -47,70 +45,17 @@ pub fn sniff_header(head: &str) -> (u8, Vec<String>) {
     (delimiter, header)
 }
 
-/// A counting reader whose count the CSV loop resets at every record boundary, so that one
-/// record cannot make the reader buffer more than `MAX_RECORD_BYTES`. It also notes where
-/// newlines are (only those the CSV reader has read ahead, so the queue stays small) because the
-/// csv crate's own line numbers are off by one after CRLF line ends.
-struct GuardedReader<R> {
-    inner: R,
-    since_boundary: Rc<Cell<u64>>,
-    total: Rc<Cell<u64>>,
-    newlines: Rc<RefCell<LineIndex>>,
-    /// Quote characters seen (odd at the end: the file ends inside a quoted value) and the last
-    /// byte read.
-    ends: Rc<Cell<(u64, u8)>>,
-    limit: u64,
-}
-
-/// Newline offsets read but not yet passed by a record, and how many were passed.
-#[derive(Default)]
-struct LineIndex {
-    pending: VecDeque<u64>,
-    passed: u64,
-}
-
-impl LineIndex {
-    /// The 1-based line of the byte at `offset` (offsets only grow).
-    fn line_at(&mut self, offset: u64) -> u64 {
-        while self.pending.front().is_some_and(|&nl| nl <= offset) {
-            self.pending.pop_front();
-            self.passed += 1;
-        }
-        self.passed + 1
-    }
-}
-
-impl<R: Read> Read for GuardedReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.since_boundary.get() > self.limit {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, RecordTooLarge));
-        }
-        let n = self.inner.read(buf)?;
-        let start = self.total.get();
-        let mut index = self.newlines.borrow_mut();
-        for (i, _) in buf[..n].iter().enumerate().filter(|(_, b)| **b == b'\n') {
-            index.pending.push_back(start + i as u64);
-        }
-        drop(index);
-        if n > 0 {
-            let (quotes, _) = self.ends.get();
-            let more = buf[..n].iter().filter(|b| **b == b'"').count() as u64;
-            self.ends.set((quotes + more, buf[n - 1]));
-        }
-        self.since_boundary.set(self.since_boundary.get() + n as u64);
-        self.total.set(self.total.get() + n as u64);
-        Ok(n)
-    }
-}
-
-#[derive(Debug)]
+/// The error for a line longer than [`MAX_RECORD_BYTES`].
 struct RecordTooLarge;
 impl std::fmt::Display for RecordTooLarge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "a record exceeds {} MiB (a runaway quote or a huge cell)", MAX_RECORD_BYTES >> 20)
+        write!(
+            f,
+            "a record exceeds {} MiB (a runaway quote or a huge cell); the file was not imported",
+            MAX_RECORD_BYTES >> 20
+        )
     }
 }
-impl std::error::Error for RecordTooLarge {}
 
 /// One data record.
 pub struct CsvRecord {
@@ -204,123 +149,421 @@ pub fn fold(name: &str) -> String {
     name.trim().trim_start_matches('\u{feff}').trim().to_lowercase()
 }
 
-/// The CSV parser proper; it runs on the reader thread of a [`CsvTable`].
+/// A row the CSV reader itself refused: its first line, why, and its text as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRow {
+    pub line: u64,
+    pub message: String,
+    pub raw: String,
+}
+
+/// What the parser found next.
+enum Parsed {
+    Record(CsvRecord),
+    Rejected(RejectedRow),
+}
+
+/// Continuation lines looked at when deciding whether a quoted value swallowed whole rows.
+const SWALLOW_PROBE_LINES: usize = 64;
+
+/// The CSV parser proper; it runs on the reader thread of a [`CsvTable`]. It reads physical
+/// lines and hands them to `csv_core`, so that it always knows which lines a record spans:
+/// a record whose quoted value runs over line ends is checked for an unescaped quote that
+/// swallowed the rows after it, and those rows are read again on their own (SPEC §3: no row
+/// lost, merged or invented without saying so). Every record must have the header's number of
+/// fields.
 struct CsvParser {
-    reader: csv::Reader<GuardedReader<Box<dyn Read + Send>>>,
+    input: Box<dyn BufRead + Send>,
+    core: csv_core::Reader,
+    delimiter: u8,
     header: Header,
-    since_boundary: Rc<Cell<u64>>,
-    total: Rc<Cell<u64>>,
-    newlines: Rc<RefCell<LineIndex>>,
-    ends: Rc<Cell<(u64, u8)>>,
-    record: csv::StringRecord,
     name: String,
-    /// One record of lookahead, so that the last record can be checked for truncation.
-    pending: Option<CsvRecord>,
-    /// The last record when the file ends inside a quoted value: (line, raw). Not returned as a
-    /// record; the pipeline lists it as a rejected row.
-    truncated: Option<(u64, String)>,
+    /// Physical lines to read again before the input (after an unescaped quote), with their numbers.
+    replay: VecDeque<(u64, Vec<u8>)>,
+    /// The number of the next physical line read from the input.
+    next_line: u64,
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+    bytes_read: u64,
 }
 
 impl CsvParser {
     /// Opens decoded text as CSV and reads the header.
     fn open(text: Box<dyn Read + Send>, name: &str, delimiter: u8) -> Result<CsvParser, ImportError> {
-        let since_boundary = Rc::new(Cell::new(0));
-        let total = Rc::new(Cell::new(0));
-        let newlines = Rc::new(RefCell::new(LineIndex::default()));
-        let ends = Rc::new(Cell::new((0, 0)));
-        let guarded = GuardedReader {
-            inner: text,
-            since_boundary: since_boundary.clone(),
-            total: total.clone(),
-            newlines: newlines.clone(),
-            ends: ends.clone(),
-            limit: MAX_RECORD_BYTES,
-        };
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(1 << 16)
-            .from_reader(guarded);
-        let mut first = csv::StringRecord::new();
-        let has = reader.read_record(&mut first).map_err(|e| csv_error(name, e, 1))?;
-        if !has || first.iter().all(|f| f.trim().is_empty()) {
-            return Err(ImportError::file(name, "the file is empty (no header row)"));
-        }
-        since_boundary.set(0);
-        let header = Header::new(first.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_string()).collect());
-        Ok(CsvParser {
-            reader,
-            header,
-            since_boundary,
-            total,
-            newlines,
-            ends,
-            record: csv::StringRecord::new(),
+        let mut parser = CsvParser {
+            input: Box::new(BufReader::with_capacity(1 << 16, text)),
+            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            delimiter,
+            header: Header::new(Vec::new()),
             name: name.to_string(),
-            pending: None,
-            truncated: None,
-        })
+            replay: VecDeque::new(),
+            next_line: 1,
+            fields: vec![0; 1 << 12],
+            ends: vec![0; 64],
+            bytes_read: 0,
+        };
+        let first = loop {
+            match parser.read_fields()? {
+                None => return Err(ImportError::file(name, "the file is empty (no header row)")),
+                Some(raw) if raw.is_blank(&parser.fields, &parser.ends) => continue,
+                Some(raw) => break raw,
+            }
+        };
+        let names = first.strings(&parser.fields, &parser.ends).ok_or_else(|| {
+            ImportError::at(
+                name,
+                &format!("line {}", first.line),
+                None,
+                "the header row is not valid text (invalid UTF-8)",
+            )
+        })?;
+        if names.first().is_some_and(|n| n.trim_start_matches('\u{feff}').trim() == "---") {
+            return Err(ImportError::at(
+                name,
+                &format!("line {}", first.line),
+                None,
+                "the file starts with YAML front matter ('---', a CSVY file); remove the lines up to and including \
+                 the closing '---' so that the first line is the CSV header, then import it again",
+            ));
+        }
+        parser.header =
+            Header::new(names.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_string()).collect());
+        Ok(parser)
     }
 
-    /// The next non-blank record, or None at the end. A last record cut inside a quoted value
-    /// (a truncated export) is not returned: it goes to the truncation slot.
-    fn next_record(&mut self) -> Result<Option<CsvRecord>, ImportError> {
-        loop {
-            let next = self.read_one()?;
-            match (self.pending.take(), next) {
-                (None, Some(first)) => self.pending = Some(first),
-                (Some(current), Some(following)) => {
-                    self.pending = Some(following);
-                    return Ok(Some(current));
-                }
-                (Some(last), None) => {
-                    if self.ends_inside_quotes(&last) {
-                        self.truncated = Some((last.line, last.raw()));
-                        return Ok(None);
+    /// The next physical line (with its line end) and its number, or None at the end.
+    fn next_physical_line(&mut self) -> Result<Option<(u64, Vec<u8>)>, ImportError> {
+        if let Some(line) = self.replay.pop_front() {
+            return Ok(Some(line));
+        }
+        let mut buf = Vec::new();
+        let limit = MAX_RECORD_BYTES + 1;
+        let n = (&mut self.input).take(limit).read_until(b'\n', &mut buf).map_err(|e| {
+            ImportError::at(&self.name, &format!("line {}", self.next_line), None, format!("cannot read: {e}"))
+        })?;
+        if n == 0 {
+            return Ok(None);
+        }
+        if n as u64 >= limit && buf.last() != Some(&b'\n') {
+            return Err(ImportError::at(
+                &self.name,
+                &format!("line {}", self.next_line),
+                None,
+                RecordTooLarge.to_string(),
+            ));
+        }
+        self.bytes_read += n as u64;
+        let number = self.next_line;
+        self.next_line += 1;
+        Ok(Some((number, buf)))
+    }
+
+    /// Reads the next record's fields into `self.fields` / `self.ends`; None at the end. A
+    /// quoted value that runs over line ends is checked here (see [`CsvParser`]).
+    fn read_fields(&mut self) -> Result<Option<RawRecord>, ImportError> {
+        use csv_core::ReadRecordResult::*;
+        'record: loop {
+            let Some(first) = self.next_physical_line()? else { return Ok(None) };
+            let mut lines = vec![first];
+            let (mut pos, mut outlen, mut endlen) = (0usize, 0usize, 0usize);
+            let mut size = 0u64;
+            let mut at_eof = false;
+            loop {
+                let input: &[u8] = if at_eof { &[] } else { &lines[lines.len() - 1].1[pos..] };
+                let (res, nin, nout, nend) =
+                    self.core.read_record(input, &mut self.fields[outlen..], &mut self.ends[endlen..]);
+                pos += nin;
+                outlen += nout;
+                endlen += nend;
+                match res {
+                    OutputFull => {
+                        let len = self.fields.len();
+                        self.fields.resize(len * 2, 0);
                     }
-                    return Ok(Some(last));
+                    OutputEndsFull => {
+                        let len = self.ends.len();
+                        self.ends.resize(len * 2, 0);
+                    }
+                    Record => break,
+                    End => return Ok(None),
+                    InputEmpty if at_eof => break,
+                    InputEmpty => {
+                        if outlen == 0 && endlen == 0 {
+                            // A blank line: the record starts on a later one.
+                            lines.clear();
+                        }
+                        size += lines.last().map_or(0, |l| l.1.len() as u64);
+                        if size > MAX_RECORD_BYTES && lines.len() > 1 {
+                            self.core.reset();
+                            let rejected = self.swallowed(lines, true);
+                            return Ok(Some(RawRecord::rejected(rejected)));
+                        }
+                        match self.next_physical_line()? {
+                            Some(next) => {
+                                lines.push(next);
+                                pos = 0;
+                            }
+                            None if lines.is_empty() => return Ok(None),
+                            None => at_eof = true,
+                        }
+                    }
                 }
-                (None, None) => return Ok(None),
             }
+            let Some(&(line, _)) = lines.first() else { continue 'record };
+            // What the last line holds after this record (records split by a lone CR).
+            let last = lines.len() - 1;
+            let rest = lines[last].1.get(pos..).unwrap_or_default();
+            if !at_eof && rest.iter().any(|b| *b != b'\r' && *b != b'\n') {
+                self.replay.push_front((lines[last].0, rest.to_vec()));
+            }
+            let record = RawRecord { line, fields: endlen, len: outlen, rejected: None };
+            if record.is_blank(&self.fields, &self.ends) {
+                continue 'record;
+            }
+            let expected = self.header.names.len();
+            let ends_inside_quotes = at_eof && {
+                let text: usize = lines.iter().map(|l| l.1.iter().filter(|b| **b == b'"').count()).sum();
+                text % 2 == 1
+            };
+            if lines.len() > 1 {
+                let fits = self.count_fits(endlen, outlen);
+                let row_like = self.row_like_lines(&lines[1..]);
+                if ends_inside_quotes || (!fits && row_like > 0) || row_like >= 2 {
+                    self.core.reset();
+                    let rejected = self.swallowed(lines, false);
+                    return Ok(Some(RawRecord::rejected(rejected)));
+                }
+            }
+            if ends_inside_quotes {
+                let raw = String::from_utf8_lossy(trim_line_end(&lines[0].1)).into_owned();
+                let ended_with_newline = lines[last].1.ends_with(b"\n");
+                let message = if ended_with_newline {
+                    "an opening quote (\") is never closed: the row's last value runs to the end of the file \
+                     (an unescaped quote); this row was not imported"
+                        .to_string()
+                } else {
+                    "the file ends inside a quoted value (the export was cut off mid-row: a truncated file); this \
+                     row was not imported"
+                        .to_string()
+                };
+                return Ok(Some(RawRecord::rejected(RejectedRow { line, message, raw })));
+            }
+            if !self.count_fits(endlen, outlen) {
+                let found = endlen;
+                let raw: String = lines.iter().map(|l| String::from_utf8_lossy(&l.1).into_owned()).collect();
+                let raw = trim_line_end(raw.as_bytes()).to_vec();
+                let mut message = if found > expected {
+                    format!(
+                        "line {line} has {found} values but the header has {expected} columns; the extra value(s) \
+                         would be lost, so this row was not imported (an unquoted delimiter inside a value?)"
+                    )
+                } else {
+                    let missing: Vec<&str> =
+                        self.header.names[found.min(expected)..].iter().map(String::as_str).take(5).collect();
+                    format!(
+                        "line {line} has {found} values but the header has {expected} columns (missing: {}); this \
+                         row was not imported",
+                        missing.join(", ")
+                    )
+                };
+                if at_eof && !lines[last].1.ends_with(b"\n") {
+                    message.push_str(" (the file ends here: cut off mid-row?)");
+                }
+                return Ok(Some(RawRecord::rejected(RejectedRow {
+                    line,
+                    message,
+                    raw: String::from_utf8_lossy(&raw).into_owned(),
+                })));
+            }
+            return Ok(Some(record));
         }
     }
 
-    /// True when the text ended inside a quoted value: an odd number of quotes, and the last
-    /// record either runs to the end without a line end or swallowed the final line end.
-    fn ends_inside_quotes(&self, last: &CsvRecord) -> bool {
-        let (quotes, last_byte) = self.ends.get();
-        let swallowed_newline = last.fields.iter().next_back().is_some_and(|f| f.ends_with('\n'));
-        quotes % 2 == 1 && (last_byte != b'\n' || swallowed_newline)
+    /// True when a record of `found` fields fits the header: the same number, or extra fields
+    /// that are all empty (a trailing delimiter), or missing fields whose header names are empty.
+    fn count_fits(&self, found: usize, len: usize) -> bool {
+        let expected = self.header.names.len();
+        if found == expected || expected == 0 {
+            return true;
+        }
+        if found > expected {
+            let from = if expected == 0 { 0 } else { self.ends[expected - 1] };
+            return self.fields[from..len].iter().all(|b| b.is_ascii_whitespace());
+        }
+        self.header.names[found..].iter().all(|n| n.trim().is_empty())
     }
 
-    fn read_one(&mut self) -> Result<Option<CsvRecord>, ImportError> {
-        loop {
-            let start = self.reader.position().byte();
-            let ok = match self.reader.read_record(&mut self.record) {
-                Ok(ok) => ok,
-                Err(e) => {
-                    let line = self.newlines.borrow_mut().line_at(start);
-                    return Err(csv_error(&self.name, e, line));
-                }
-            };
-            self.since_boundary.set(0);
-            if !ok {
-                return Ok(None);
+    /// How many of these continuation lines, read on their own, are rows of the header's width
+    /// (evidence that a quoted value swallowed whole rows).
+    fn row_like_lines(&self, lines: &[(u64, Vec<u8>)]) -> usize {
+        let expected = self.header.names.len();
+        if expected < 2 {
+            return 0;
+        }
+        lines
+            .iter()
+            .take(SWALLOW_PROBE_LINES)
+            .filter(|(_, l)| field_count(trim_line_end(l), self.delimiter) == expected)
+            .count()
+    }
+
+    /// The first line of a record whose quoted value swallowed the lines after it: rejected,
+    /// naming the quote; the other lines are read again on their own.
+    fn swallowed(&mut self, mut lines: Vec<(u64, Vec<u8>)>, too_large: bool) -> RejectedRow {
+        let (line, first) = lines.remove(0);
+        let swallowed = lines.len();
+        for next in lines.into_iter().rev() {
+            self.replay.push_front(next);
+        }
+        let column = quote_column(&first, self.delimiter);
+        let named = match column {
+            Some(i) => format!(" in field {} ('{}')", i + 1, self.header.name(i)),
+            None => String::new(),
+        };
+        let how_far = if too_large {
+            format!("over {} MiB", MAX_RECORD_BYTES >> 20)
+        } else {
+            format!("{swallowed} following line(s)")
+        };
+        RejectedRow {
+            line,
+            message: format!(
+                "unescaped quote: the opening quote (\"){named} on line {line} is not closed on that line, so its \
+                 value would swallow the {how_far} — the rows after it; this row was not imported (write a quote \
+                 inside a value as \"\"), the following rows were read on their own"
+            ),
+            raw: String::from_utf8_lossy(trim_line_end(&first)).into_owned(),
+        }
+    }
+
+    /// The next record or rejected row, or None at the end.
+    fn next_parsed(&mut self) -> Result<Option<Parsed>, ImportError> {
+        let Some(raw) = self.read_fields()? else { return Ok(None) };
+        if let Some(rejected) = raw.rejected {
+            return Ok(Some(Parsed::Rejected(rejected)));
+        }
+        match raw.strings(&self.fields, &self.ends) {
+            Some(values) => {
+                Ok(Some(Parsed::Record(CsvRecord { line: raw.line, fields: csv::StringRecord::from(values) })))
             }
-            let byte = self.record.position().map(|p| p.byte()).unwrap_or(0);
-            let line = self.newlines.borrow_mut().line_at(byte);
-            let rec = CsvRecord { line, fields: std::mem::take(&mut self.record) };
-            if rec.is_blank() {
-                continue;
+            None => {
+                let (column, _) = raw.first_invalid_utf8(&self.fields, &self.ends).unwrap_or((0, 0));
+                let text: Vec<String> = (0..raw.fields)
+                    .map(|i| String::from_utf8_lossy(raw.field(&self.fields, &self.ends, i)).into_owned())
+                    .collect();
+                Ok(Some(Parsed::Rejected(RejectedRow {
+                    line: raw.line,
+                    message: format!(
+                        "invalid UTF-8 bytes in field {} ('{}') of a file that is UTF-8 elsewhere; this row was not \
+                         imported (the bytes are shown as \u{fffd})",
+                        column + 1,
+                        self.header.name(column)
+                    ),
+                    raw: CsvRecord { line: raw.line, fields: csv::StringRecord::from(text) }.raw(),
+                })))
             }
-            return Ok(Some(rec));
         }
     }
 
     /// Bytes of decoded text read so far (for progress).
     fn bytes_read(&self) -> u64 {
-        self.total.get()
+        self.bytes_read
+    }
+}
+
+/// A record's place in the parser's buffers (`fields` end positions, `len` bytes of values).
+struct RawRecord {
+    line: u64,
+    fields: usize,
+    len: usize,
+    rejected: Option<RejectedRow>,
+}
+
+impl RawRecord {
+    fn rejected(row: RejectedRow) -> RawRecord {
+        RawRecord { line: row.line, fields: 0, len: 0, rejected: Some(row) }
+    }
+
+    fn field<'b>(&self, data: &'b [u8], ends: &[usize], i: usize) -> &'b [u8] {
+        let start = if i == 0 { 0 } else { ends[i - 1] };
+        &data[start..ends[i]]
+    }
+
+    fn is_blank(&self, data: &[u8], _ends: &[usize]) -> bool {
+        self.rejected.is_none() && data[..self.len].iter().all(|b| b.is_ascii_whitespace())
+    }
+
+    /// The values as text; None when any is not valid UTF-8.
+    fn strings<'b>(&self, data: &'b [u8], ends: &[usize]) -> Option<Vec<&'b str>> {
+        let all = std::str::from_utf8(&data[..self.len]).ok()?;
+        let mut out = Vec::with_capacity(self.fields);
+        let mut start = 0;
+        for &end in &ends[..self.fields] {
+            out.push(all.get(start..end)?);
+            start = end;
+        }
+        Some(out)
+    }
+
+    /// The first field holding invalid UTF-8 and the byte offset in it.
+    fn first_invalid_utf8(&self, data: &[u8], ends: &[usize]) -> Option<(usize, usize)> {
+        (0..self.fields)
+            .find_map(|i| std::str::from_utf8(self.field(data, ends, i)).err().map(|e| (i, e.valid_up_to())))
+    }
+}
+
+/// A line without its `\n` / `\r\n`.
+fn trim_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The number of fields of one line (without its line end) read on its own as CSV.
+fn field_count(line: &[u8], delimiter: u8) -> usize {
+    let mut core = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+    let mut out = vec![0u8; line.len() + 1];
+    let mut ends = vec![0usize; line.len() + 2];
+    let (res, _, nout, nend) = core.read_record(line, &mut out, &mut ends);
+    if matches!(res, csv_core::ReadRecordResult::Record) {
+        return nend;
+    }
+    let (_, _, _, more) = core.read_record(&[], &mut out[nout..], &mut ends[nend..]);
+    nend + more
+}
+
+/// The field (0-based) in which a line's unclosed opening quote stands: a quote at the start of
+/// a field whose value does not close on the line.
+fn quote_column(line: &[u8], delimiter: u8) -> Option<usize> {
+    let line = trim_line_end(line);
+    let (mut field, mut at_start, mut in_quotes) = (0usize, true, false);
+    let mut opened = None;
+    let mut i = 0;
+    while i < line.len() {
+        let b = line[i];
+        if in_quotes {
+            if b == b'"' {
+                if line.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    in_quotes = false;
+                }
+            }
+        } else if b == delimiter {
+            field += 1;
+            at_start = true;
+            i += 1;
+            continue;
+        } else if b == b'"' && at_start {
+            in_quotes = true;
+            opened = Some(field);
+        }
+        at_start = false;
+        i += 1;
+    }
+    if in_quotes {
+        opened
+    } else {
+        None
     }
 }
 
@@ -330,15 +573,19 @@ const BATCH_RECORDS: usize = 256;
 const BATCH_BYTES: usize = 1 << 20;
 const BATCHES_IN_FLIGHT: usize = 4;
 
-/// Where a truncated last record (line, raw) is reported.
-pub type TruncationSlot = Rc<RefCell<Option<(u64, String)>>>;
+/// Where the rows the reader itself rejects go (see [`CsvTable::open_prepared`]): the import
+/// stores each in the file's list of rejected rows as it arrives, so a file of a million bad
+/// rows is never held in memory.
+pub type RejectSink<'t> = Box<dyn FnMut(&RejectedRow) -> Result<(), ImportError> + 't>;
+
+/// Rejected rows a table without a sink keeps for its caller (tests, scans); the rest are counted.
+const KEPT_REJECTIONS: usize = 1000;
 
 /// What the reader thread sends, in this order: the header (or the error that prevented it),
-/// batches of records, a truncated last record if any, then the end or an error.
+/// batches of records and rejected rows, then the end or an error.
 enum Message<P> {
     Header(Header),
-    Records { records: Vec<(CsvRecord, P)>, bytes_read: u64 },
-    Truncated { line: u64, raw: String },
+    Records { records: Vec<(CsvRecord, P)>, rejected: Vec<RejectedRow>, bytes_read: u64 },
     End,
     Failed(ImportError),
 }
@@ -347,7 +594,7 @@ enum Message<P> {
 /// queue of record batches), so a bulk import parses on one core while SQLite writes on the
 /// other. A caller may also give a `prepare` step — pure work per record, such as mapping it to
 /// an event — that runs on the reader thread too ([`CsvTable::open_prepared`]).
-pub struct CsvTable<P = ()> {
+pub struct CsvTable<'t, P = ()> {
     pub header: Header,
     pub delimiter: u8,
     receiver: Receiver<Message<P>>,
@@ -358,25 +605,31 @@ pub struct CsvTable<P = ()> {
     recycle: SyncSender<Vec<(CsvRecord, P)>>,
     bytes_read: u64,
     finished: bool,
-    truncated: TruncationSlot,
+    sink: Option<RejectSink<'t>>,
+    /// Without a sink: the first rejected rows, and how many there were in all.
+    kept: Vec<RejectedRow>,
+    rejected_count: u64,
     name: String,
 }
 
-impl CsvTable {
+impl CsvTable<'static> {
     /// Opens decoded text as CSV and reads the header. `name` is the input's display name for
     /// error messages.
-    pub fn open(text: Box<dyn Read + Send>, name: &str, delimiter: u8) -> Result<CsvTable, ImportError> {
+    pub fn open(text: Box<dyn Read + Send>, name: &str, delimiter: u8) -> Result<CsvTable<'static>, ImportError> {
         CsvTable::open_prepared(text, name, delimiter, |_| |_: &CsvRecord| ())
     }
+}
 
-    /// The next non-blank record, or None at the end. A last record cut inside a quoted value
-    /// (a truncated export) is not returned: it goes to the truncation slot.
+impl CsvTable<'_> {
+    /// The next non-blank record, or None at the end. Rows the reader rejects (wrong number of
+    /// values, an unescaped quote, a last row cut off, invalid UTF-8) are not returned: they go
+    /// to the sink ([`CsvTable::with_rejections`]) or are kept ([`CsvTable::rejected`]).
     pub fn next_record(&mut self) -> Result<Option<CsvRecord>, ImportError> {
         Ok(self.next_prepared()?.map(|(record, ())| record))
     }
 }
 
-impl<P: Send + 'static> CsvTable<P> {
+impl<'t, P: Send + 'static> CsvTable<'t, P> {
     /// Like [`CsvTable::open`], with `make(header)` giving the step that prepares each record on
     /// the reader thread.
     pub fn open_prepared<M, F>(
@@ -384,7 +637,7 @@ impl<P: Send + 'static> CsvTable<P> {
         name: &str,
         delimiter: u8,
         make: M,
-    ) -> Result<CsvTable<P>, ImportError>
+    ) -> Result<CsvTable<'t, P>, ImportError>
     where
         M: FnOnce(&Header) -> F + Send + 'static,
         F: FnMut(&CsvRecord) -> P,
@@ -410,9 +663,22 @@ impl<P: Send + 'static> CsvTable<P> {
             recycle,
             bytes_read: 0,
             finished: false,
-            truncated: Rc::new(RefCell::new(None)),
+            sink: None,
+            kept: Vec::new(),
+            rejected_count: 0,
             name: name.to_string(),
         })
+    }
+
+    /// Sends every row the reader rejects to `sink` as it arrives.
+    pub fn with_rejections(mut self, sink: RejectSink<'t>) -> CsvTable<'t, P> {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// Rejected rows kept by a table without a sink (the first 1,000) and how many there were.
+    pub fn rejected(&self) -> (&[RejectedRow], u64) {
+        (&self.kept, self.rejected_count)
     }
 
     /// The next non-blank record with what `prepare` made of it, or None at the end.
@@ -425,11 +691,18 @@ impl<P: Send + 'static> CsvTable<P> {
                 return Ok(None);
             }
             match self.receiver.recv() {
-                Ok(Message::Records { records, bytes_read }) => {
+                Ok(Message::Records { records, rejected, bytes_read }) => {
                     self.current = records.into_iter();
                     self.bytes_read = bytes_read;
+                    for row in rejected {
+                        self.rejected_count += 1;
+                        match self.sink.as_mut() {
+                            Some(sink) => sink(&row)?,
+                            None if self.kept.len() < KEPT_REJECTIONS => self.kept.push(row),
+                            None => {}
+                        }
+                    }
                 }
-                Ok(Message::Truncated { line, raw }) => *self.truncated.borrow_mut() = Some((line, raw)),
                 Ok(Message::End) => self.finished = true,
                 Ok(Message::Failed(e)) => {
                     self.finished = true;
@@ -452,11 +725,6 @@ impl<P: Send + 'static> CsvTable<P> {
             // A full queue or a finished reader: the records are freed here instead.
             let _ = self.recycle.try_send(used);
         }
-    }
-
-    /// Where a truncated last record is reported (shared with the import context).
-    pub fn truncation_slot(&self) -> TruncationSlot {
-        self.truncated.clone()
     }
 
     /// Bytes of decoded text read so far (for progress; advances a batch at a time).
@@ -494,50 +762,40 @@ fn read_records<P, M, F>(
     }
     let mut prepare = make(&parser.header);
     let mut batch = Vec::with_capacity(BATCH_RECORDS);
+    let mut rejected = Vec::new();
     let mut batch_bytes = 0;
     let last = loop {
         while let Ok(done) = used.try_recv() {
             drop(done);
         }
-        match parser.next_record() {
-            Ok(Some(record)) => {
+        match parser.next_parsed() {
+            Ok(Some(Parsed::Record(record))) => {
                 batch_bytes += record.fields.as_slice().len();
                 let prepared = prepare(&record);
                 batch.push((record, prepared));
-                if batch.len() >= BATCH_RECORDS || batch_bytes >= BATCH_BYTES {
-                    let records = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_RECORDS));
-                    batch_bytes = 0;
-                    if sender.send(Message::Records { records, bytes_read: parser.bytes_read() }).is_err() {
-                        return;
-                    }
-                }
+            }
+            Ok(Some(Parsed::Rejected(row))) => {
+                batch_bytes += row.raw.len();
+                rejected.push(row);
             }
             Ok(None) => break Message::End,
             Err(e) => break Message::Failed(e),
         }
+        if batch.len() + rejected.len() >= BATCH_RECORDS || batch_bytes >= BATCH_BYTES {
+            let records = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_RECORDS));
+            let rows = std::mem::take(&mut rejected);
+            batch_bytes = 0;
+            if sender.send(Message::Records { records, rejected: rows, bytes_read: parser.bytes_read() }).is_err() {
+                return;
+            }
+        }
     };
-    if !batch.is_empty() && sender.send(Message::Records { records: batch, bytes_read: parser.bytes_read() }).is_err() {
+    if (!batch.is_empty() || !rejected.is_empty())
+        && sender.send(Message::Records { records: batch, rejected, bytes_read: parser.bytes_read() }).is_err()
+    {
         return;
     }
-    if let Some((line, raw)) = parser.truncated.take() {
-        if sender.send(Message::Truncated { line, raw }).is_err() {
-            return;
-        }
-    }
     let _ = sender.send(last);
-}
-
-/// A CSV reading error at the record starting on `line` (our count: the csv crate's own line
-/// numbers are off after CRLF and absent for I/O errors such as an over-large record).
-fn csv_error(name: &str, e: csv::Error, line: u64) -> ImportError {
-    let message = match e.kind() {
-        csv::ErrorKind::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<RecordTooLarge>()) => {
-            format!("{}", RecordTooLarge)
-        }
-        csv::ErrorKind::Utf8 { err, .. } => format!("invalid UTF-8 in field {}", err.field() + 1),
-        _ => e.to_string(),
-    };
-    ImportError::at(name, &format!("line {line}"), None, message)
 }
 
 #[cfg(test)]

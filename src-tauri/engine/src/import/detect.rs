@@ -83,6 +83,12 @@ pub fn unrecognised_reason(sniff: &Sniff) -> String {
     if sniff.binary {
         return "the file is not text (binary content); expected CSV or JSON".into();
     }
+    let first_line = sniff.head.trim_start_matches('\u{feff}').lines().next().unwrap_or_default().trim();
+    if first_line == "---" {
+        return "the file starts with YAML front matter ('---', a CSVY file); remove the lines up to and including \
+                the closing '---' so that the first line is the CSV header, then import it again"
+            .into();
+    }
     if let Some(h) = &sniff.header {
         let shown: Vec<_> = h.names.iter().take(8).cloned().collect();
         return format!(

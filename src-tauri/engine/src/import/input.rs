@@ -88,7 +88,17 @@ pub struct Fingerprint {
     pub encoding: TextEncoding,
     /// The first bytes (raw), for sniffing.
     pub head: Vec<u8>,
+    /// Invalid UTF-8 sequences in a file read as UTF-8 anyway (see [`UTF8_TOLERANCE`]).
+    pub invalid_utf8: u64,
 }
+
+/// A file with invalid UTF-8 stays UTF-8 when its valid multi-byte UTF-8 characters are at
+/// least this many times as many as its invalid byte sequences (then only the rows holding the
+/// invalid bytes are rejected); otherwise the whole file is read as Windows-1252. One stray byte
+/// in a UTF-8 export must not turn every `ë` into `Ã«`, while a Windows-1252 file (whose
+/// accented letters are all invalid UTF-8, and almost never valid multi-byte sequences) is still
+/// read as one.
+pub const UTF8_TOLERANCE: u64 = 1;
 
 /// The text encoding of an input, decided by BOM, then UTF-8 validity, then Windows-1252.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -129,18 +139,27 @@ pub fn inspect(input: &Input) -> Result<Fingerprint, ImportError> {
 
 /// The input's SHA-256 (hex).
 pub fn sha256_of(input: &Input) -> Result<String, ImportError> {
+    digest_of(input).map(|(sha256, _)| sha256)
+}
+
+/// The input's SHA-256 (hex) and size, from one read.
+pub fn digest_of(input: &Input) -> Result<(String, u64), ImportError> {
     let mut reader = input.open()?;
+    let mut bytes = 0u64;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
         match reader.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => hasher.update(&buf[..n]),
+            Ok(n) => {
+                hasher.update(&buf[..n]);
+                bytes += n as u64;
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(ImportError::io(&input.display(), e)),
         }
     }
-    Ok(hex::encode(hasher.finalize()))
+    Ok((hex::encode(hasher.finalize()), bytes))
 }
 
 fn read_once(input: &Input, hash: bool) -> Result<Fingerprint, ImportError> {
@@ -174,28 +193,28 @@ fn read_once(input: &Input, hash: bool) -> Result<Fingerprint, ImportError> {
         TextEncoding::Utf16Le
     } else if head.starts_with(&[0xFE, 0xFF]) {
         TextEncoding::Utf16Be
-    } else if utf8.finish() {
+    } else if utf8.is_utf8() {
         TextEncoding::Utf8
     } else {
         TextEncoding::Windows1252
     };
-    Ok(Fingerprint { sha256: hasher.map(|h| hex::encode(h.finalize())), bytes, encoding, head })
+    let invalid_utf8 = if encoding == TextEncoding::Utf8 { utf8.invalid() } else { 0 };
+    Ok(Fingerprint { sha256: hasher.map(|h| hex::encode(h.finalize())), bytes, encoding, head, invalid_utf8 })
 }
 
-/// Streaming UTF-8 validation across chunk boundaries.
+/// Streaming UTF-8 validation across chunk boundaries: counts valid multi-byte characters and
+/// invalid sequences.
 #[derive(Default)]
 struct Utf8Check {
     carry: Vec<u8>,
-    invalid: bool,
+    multibyte: u64,
+    invalid: u64,
 }
 
 impl Utf8Check {
     fn feed(&mut self, chunk: &[u8]) {
-        if self.invalid {
-            return;
-        }
         let carried;
-        let data: &[u8] = if self.carry.is_empty() {
+        let mut data: &[u8] = if self.carry.is_empty() {
             chunk
         } else {
             let mut joined = std::mem::take(&mut self.carry);
@@ -203,33 +222,113 @@ impl Utf8Check {
             carried = joined;
             &carried
         };
-        match std::str::from_utf8(data) {
-            Ok(_) => {}
-            Err(e) => match e.error_len() {
-                Some(_) => self.invalid = true,
-                None => self.carry = data[e.valid_up_to()..].to_vec(),
-            },
+        loop {
+            match std::str::from_utf8(data) {
+                Ok(valid) => {
+                    self.count(valid.as_bytes());
+                    return;
+                }
+                Err(e) => {
+                    let (valid, rest) = data.split_at(e.valid_up_to());
+                    self.count(valid);
+                    match e.error_len() {
+                        Some(n) => {
+                            self.invalid += 1;
+                            data = &rest[n..];
+                        }
+                        None => {
+                            self.carry = rest.to_vec();
+                            return;
+                        }
+                    }
+                }
+            }
         }
     }
 
-    fn finish(&self) -> bool {
-        !self.invalid && self.carry.is_empty()
+    fn count(&mut self, valid: &[u8]) {
+        self.multibyte += valid.iter().filter(|b| **b >= 0xC0).count() as u64;
     }
+
+    /// Invalid sequences, counting an incomplete one at the end.
+    fn invalid(&self) -> u64 {
+        self.invalid + u64::from(!self.carry.is_empty())
+    }
+
+    /// True when the file is to be read as UTF-8 (see [`UTF8_TOLERANCE`]).
+    fn is_utf8(&self) -> bool {
+        let invalid = self.invalid();
+        invalid == 0 || self.multibyte >= invalid.saturating_mul(UTF8_TOLERANCE)
+    }
+}
+
+/// The SHA-256 and size of every complete read of one input during its import: what is stored
+/// for a source comes from the very bytes that were imported, and a file that changed between
+/// two reads is noticed.
+#[derive(Debug, Clone, Default)]
+pub struct ReadLedger(std::sync::Arc<std::sync::Mutex<Vec<(String, u64)>>>);
+
+impl ReadLedger {
+    /// (SHA-256 hex, bytes) of each read that reached the end, in order.
+    pub fn reads(&self) -> Vec<(String, u64)> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+/// Hashes the bytes passing through; at the end of the input the digest goes to the ledger.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Option<Sha256>,
+    bytes: u64,
+    ledger: ReadLedger,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            if let Some(h) = self.hasher.as_mut() {
+                h.update(&buf[..n]);
+            }
+            self.bytes += n as u64;
+        } else if !buf.is_empty() {
+            if let Some(h) = self.hasher.take() {
+                if let Ok(mut reads) = self.ledger.0.lock() {
+                    reads.push((hex::encode(h.finalize()), self.bytes));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Opens the input as UTF-8 text (see [`open_text`]), recording the raw bytes' SHA-256 and size
+/// in `ledger` when the read reaches the end.
+pub fn open_text_recorded(
+    input: &Input,
+    encoding: TextEncoding,
+    ledger: &ReadLedger,
+) -> Result<Box<dyn Read + Send>, ImportError> {
+    let raw = HashingReader { inner: input.open()?, hasher: Some(Sha256::new()), bytes: 0, ledger: ledger.clone() };
+    Ok(decode(Box::new(raw), encoding))
 }
 
 /// Opens the input as UTF-8 text, transcoding and dropping any BOM.
 pub fn open_text(input: &Input, encoding: TextEncoding) -> Result<Box<dyn Read + Send>, ImportError> {
-    let raw = input.open()?;
+    Ok(decode(input.open()?, encoding))
+}
+
+fn decode(raw: Box<dyn Read + Send>, encoding: TextEncoding) -> Box<dyn Read + Send> {
     let builder = || {
         let mut b = encoding_rs_io::DecodeReaderBytesBuilder::new();
         b.bom_sniffing(true).strip_bom(true);
         b
     };
-    Ok(match encoding {
+    match encoding {
         TextEncoding::Utf8 => raw,
         TextEncoding::Utf8Bom | TextEncoding::Utf16Le | TextEncoding::Utf16Be => Box::new(builder().build(raw)),
         TextEncoding::Windows1252 => Box::new(builder().encoding(Some(encoding_rs::WINDOWS_1252)).build(raw)),
-    })
+    }
 }
 
 /// The head decoded as text (lossy), for sniffing the format.
@@ -246,11 +345,15 @@ pub fn head_text(fp: &Fingerprint) -> String {
 }
 
 /// Expands the user's paths: folders are walked (sorted, hidden files skipped), ZIP archives
-/// become their entries. Unreadable paths and hostile archives become per-path errors.
+/// become their entries. Unreadable paths, hostile archives, and anything that is not a regular
+/// file (a FIFO, a device such as `/dev/zero`, a socket) become per-path errors without being
+/// opened — reading one would never end. A folder reached again through a symbolic link (a loop)
+/// is named and skipped.
 pub fn expand(paths: &[PathBuf]) -> Vec<Result<Input, ImportError>> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for p in paths {
-        expand_one(p, &mut out);
+        expand_one(p, &mut out, &mut seen);
     }
     out
 }
@@ -260,13 +363,50 @@ fn is_zip(path: &Path) -> bool {
     File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && magic == [b'P', b'K', 3, 4]
 }
 
-fn expand_one(path: &Path, out: &mut Vec<Result<Input, ImportError>>) {
+/// What a path that is neither a file nor a folder is, in words.
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    let _ = meta;
+    "not a regular file"
+}
+
+/// A folder's identity for loop detection: its canonical path.
+fn folder_key(path: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(path).ok()
+}
+
+fn expand_one(path: &Path, out: &mut Vec<Result<Input, ImportError>>, seen: &mut std::collections::HashSet<PathBuf>) {
     let shown = path.display().to_string();
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) => return out.push(Err(ImportError::io(&shown, e))),
     };
     if meta.is_dir() {
+        if let Some(key) = folder_key(path) {
+            if !seen.insert(key.clone()) {
+                return out.push(Err(ImportError::file(
+                    &shown,
+                    format!(
+                        "skipped: this folder is {} again, reached through a symbolic link (a loop); its files are \
+                         read once",
+                        key.display()
+                    ),
+                )));
+            }
+        }
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
             Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
             Err(e) => return out.push(Err(ImportError::io(&shown, e))),
@@ -275,9 +415,17 @@ fn expand_one(path: &Path, out: &mut Vec<Result<Input, ImportError>>) {
         for entry in entries {
             let hidden = entry.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
             if !hidden {
-                expand_one(&entry, out);
+                expand_one(&entry, out, seen);
             }
         }
+    } else if !meta.is_file() {
+        out.push(Err(ImportError::file(
+            &shown,
+            format!(
+                "skipped: {}, not a regular file; only files, folders and ZIP archives are imported",
+                kind_of(&meta)
+            ),
+        )));
     } else if is_zip(path) {
         expand_zip(path, out);
     } else {

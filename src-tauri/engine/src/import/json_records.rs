@@ -3,13 +3,49 @@
 //! `line N`). Memory holds one record at a time; serde_json's recursion limit refuses
 //! pathologically deep documents with a clear error.
 
+use std::cell::Cell;
 use std::fmt;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
 
 use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde_json::Value;
 
+use super::csv_table::MAX_RECORD_BYTES;
 use super::ImportError;
+
+/// Counts the bytes read since the last record boundary and fails the read past
+/// [`MAX_RECORD_BYTES`]: one record (a line, an array element, a whole single-object document)
+/// never grows memory beyond that, however large the file.
+struct CappedReader<R> {
+    inner: R,
+    since_boundary: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for CappedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.since_boundary.get() > MAX_RECORD_BYTES {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, TOO_LARGE));
+        }
+        let n = self.inner.read(buf)?;
+        self.since_boundary.set(self.since_boundary.get() + n as u64);
+        Ok(n)
+    }
+}
+
+const TOO_LARGE: &str = "record too large";
+
+/// The message for a record over the limit.
+fn too_large(what: &str) -> String {
+    format!(
+        "{what} exceeds {} MiB; it was not read (a record that large is not a consent log entry)",
+        MAX_RECORD_BYTES >> 20
+    )
+}
+
+fn is_too_large(e: &serde_json::Error) -> bool {
+    e.is_io() && e.to_string().contains(TOO_LARGE)
+}
 
 /// The top-level shape of a JSON input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,23 +88,64 @@ pub struct JsonRecord {
 /// Streams the records of `text` to `each`. A syntax error after some records have been read
 /// is returned as `Err` with the position, after those records were delivered (so an importer
 /// can keep them and reject the rest).
+///
+/// A JSON Lines line over [`MAX_RECORD_BYTES`] goes to `rejected` (locator, reason) and the next
+/// line is read; an array element or single document over it stops the file with that reason.
 pub fn for_each_record(
     text: Box<dyn Read>,
     shape: JsonShape,
     name: &str,
     each: &mut dyn FnMut(JsonRecord) -> Result<Flow, ImportError>,
+    rejected: &mut dyn FnMut(String, String) -> Result<(), ImportError>,
 ) -> Result<(), ImportError> {
     match shape {
         JsonShape::Lines => {
-            let reader = BufReader::with_capacity(1 << 16, text);
-            for (i, line) in reader.lines().enumerate() {
-                let line_no = i as u64 + 1;
-                let line = line.map_err(|e| ImportError::at(name, &format!("line {line_no}"), None, e.to_string()))?;
-                let trimmed = line.trim().trim_start_matches('\u{feff}');
+            let mut reader = BufReader::with_capacity(1 << 16, text);
+            let mut line = Vec::new();
+            let mut line_no = 0u64;
+            loop {
+                line.clear();
+                line_no += 1;
+                let locator = format!("line {line_no}");
+                let n = (&mut reader)
+                    .take(MAX_RECORD_BYTES + 1)
+                    .read_until(b'\n', &mut line)
+                    .map_err(|e| ImportError::at(name, &locator, None, e.to_string()))?;
+                if n == 0 {
+                    return Ok(());
+                }
+                if n as u64 > MAX_RECORD_BYTES && line.last() != Some(&b'\n') {
+                    // Skip the rest of the line without holding it, and go on with the next.
+                    loop {
+                        let buf =
+                            reader.fill_buf().map_err(|e| ImportError::at(name, &locator, None, e.to_string()))?;
+                        if buf.is_empty() {
+                            break;
+                        }
+                        match buf.iter().position(|b| *b == b'\n') {
+                            Some(i) => {
+                                reader.consume(i + 1);
+                                break;
+                            }
+                            None => {
+                                let len = buf.len();
+                                reader.consume(len);
+                            }
+                        }
+                    }
+                    rejected(locator, too_large("this JSON line"))?;
+                    continue;
+                }
+                let text = match std::str::from_utf8(&line) {
+                    Ok(text) => text,
+                    Err(_) => {
+                        return Err(ImportError::at(name, &locator, None, "not valid UTF-8 text"));
+                    }
+                };
+                let trimmed = text.trim().trim_start_matches('\u{feff}');
                 if trimmed.is_empty() {
                     continue;
                 }
-                let locator = format!("line {line_no}");
                 match serde_json::from_str::<Value>(trimmed) {
                     Ok(value) => {
                         if let Flow::Stop = each(JsonRecord { locator, line: Some(line_no), value })? {
@@ -80,19 +157,30 @@ pub fn for_each_record(
                     }
                 }
             }
-            Ok(())
         }
         JsonShape::Object => {
-            let value: Value = serde_json::from_reader(BufReader::with_capacity(1 << 16, text)).map_err(|e| {
+            let since_boundary = Rc::new(Cell::new(0));
+            let capped = CappedReader { inner: text, since_boundary };
+            let value: Value = serde_json::from_reader(BufReader::with_capacity(1 << 16, capped)).map_err(|e| {
+                if is_too_large(&e) {
+                    return ImportError::file(
+                        name,
+                        too_large("this single JSON document") + "; split it into a JSON array or JSON Lines",
+                    );
+                }
                 ImportError::at(name, &format!("line {}", e.line()), None, format!("not valid JSON: {e}"))
             })?;
             each(JsonRecord { locator: String::new(), line: Some(1), value })?;
             Ok(())
         }
         JsonShape::Array => {
-            let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, text));
+            let since_boundary = Rc::new(Cell::new(0));
+            let capped = CappedReader { inner: text, since_boundary: since_boundary.clone() };
+            let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, capped));
             let mut failure: Option<ImportError> = None;
-            let result = de.deserialize_seq(ArrayVisitor { each, failure: &mut failure });
+            let mut index = 0usize;
+            let result =
+                de.deserialize_seq(ArrayVisitor { each, failure: &mut failure, since_boundary, index: &mut index });
             if let Some(e) = failure {
                 return Err(e);
             }
@@ -105,6 +193,13 @@ pub fn for_each_record(
                         format!("unexpected content after the JSON array: {e}"),
                     )
                 }),
+                Err(e) if is_too_large(&e) => Err(ImportError::at(
+                    name,
+                    &format!("/{index}"),
+                    None,
+                    too_large(&format!("record /{index}"))
+                        + "; the records before it were read, the rest of the array was not",
+                )),
                 Err(e) => Err(ImportError::at(
                     name,
                     &format!("line {}", e.line()),
@@ -119,6 +214,9 @@ pub fn for_each_record(
 struct ArrayVisitor<'a> {
     each: &'a mut dyn FnMut(JsonRecord) -> Result<Flow, ImportError>,
     failure: &'a mut Option<ImportError>,
+    since_boundary: Rc<Cell<u64>>,
+    /// The index of the element being read.
+    index: &'a mut usize,
 }
 
 impl<'de> Visitor<'de> for ArrayVisitor<'_> {
@@ -127,8 +225,10 @@ impl<'de> Visitor<'de> for ArrayVisitor<'_> {
         f.write_str("a JSON array of records")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut index = 0usize;
         while let Some(value) = seq.next_element_seed(ValueSeed)? {
+            // What the reader buffered ahead (64 KiB at most) counts towards the next record.
+            self.since_boundary.set(0);
+            let index = *self.index;
             let record = JsonRecord { locator: format!("/{index}"), line: None, value };
             match (self.each)(record) {
                 Ok(Flow::Continue) => {}
@@ -142,7 +242,7 @@ impl<'de> Visitor<'de> for ArrayVisitor<'_> {
                     return Err(serde::de::Error::custom("stopped by the importer"));
                 }
             }
-            index += 1;
+            *self.index += 1;
         }
         Ok(())
     }
@@ -172,11 +272,16 @@ mod tests {
     fn collect(text: &str) -> (Vec<String>, Option<String>) {
         let shape = sniff_shape(text).unwrap();
         let mut seen = Vec::new();
-        let r =
-            for_each_record(Box::new(std::io::Cursor::new(text.as_bytes().to_vec())), shape, "f.json", &mut |rec| {
+        let r = for_each_record(
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+            shape,
+            "f.json",
+            &mut |rec| {
                 seen.push(rec.locator);
                 Ok(Flow::Continue)
-            });
+            },
+            &mut |_, _| Ok(()),
+        );
         (seen, r.err().map(|e| e.to_string()))
     }
 

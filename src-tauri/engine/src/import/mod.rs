@@ -93,7 +93,16 @@ pub struct ImportOptions {
     pub date_order: Option<DateOrder>,
     /// A column mapping document to use for files no importer recognises.
     pub mapping: Option<mapping::ColumnMapping>,
+    /// Write every rejected row of every file (the report lists only the first
+    /// [`REPORT_ISSUES`]) to this CSV file: `file,locator,field,message,raw`.
+    #[serde(default)]
+    pub rejections_file: Option<PathBuf>,
 }
+
+/// Warnings and rejections listed per file in a report (memory and screen stay bounded whatever
+/// the file); the rest are counted in `warnings_omitted` / `rejections_omitted` and can be
+/// written whole with [`ImportOptions::rejections_file`].
+pub const REPORT_ISSUES: usize = 1000;
 
 /// Progress of a long import, for the progress bar.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -121,6 +130,9 @@ pub struct FileReport {
     pub encoding: Option<String>,
     pub warnings: Vec<Issue>,
     pub rejections: Vec<Issue>,
+    /// Warnings and rejections beyond the first [`REPORT_ISSUES`], not listed above.
+    pub warnings_omitted: u64,
+    pub rejections_omitted: u64,
     pub error: Option<String>,
 }
 
@@ -148,6 +160,8 @@ impl FileReport {
             encoding: None,
             warnings: Vec::new(),
             rejections: Vec::new(),
+            warnings_omitted: 0,
+            rejections_omitted: 0,
             error: Some(error.to_string()),
         }
     }
@@ -241,8 +255,17 @@ pub fn import_paths(
         }
     }
     planned.sort_by_key(|p| p.importer.order(&p.sniff));
+    let mut rejections = match options.rejections_file.as_deref().map(open_rejections).transpose() {
+        Ok(writer) => writer,
+        Err(e) => {
+            for plan in planned {
+                reports.push(FileReport::failed(plan.input.display(), None, None, &e));
+            }
+            return Ok(ImportReport { files: reports });
+        }
+    };
     for plan in planned {
-        let report = import_one(store, &plan, options, &profile, progress, cancel)?;
+        let report = import_one(store, &plan, options, &profile, progress, cancel, &mut rejections)?;
         reports.push(report);
     }
     Ok(ImportReport { files: reports })
@@ -259,28 +282,38 @@ fn import_one(
     profile: &crate::profile::Profile,
     progress: &mut dyn FnMut(Progress),
     cancel: &AtomicBool,
+    rejections: &mut Option<csv::Writer<std::fs::File>>,
 ) -> Result<FileReport, store::StoreError> {
-    store.conn().pragma_update(None, "foreign_keys", false)?;
     // A large file is written with a rollback journal instead of the WAL: appending to the
     // database needs almost no journal, while the WAL would hold (and every read would look up)
     // a copy of every page of the import until the checkpoint. Still one transaction, still
-    // rolled back after a crash. When another connection has the database open the mode cannot
-    // change and the import simply stays in WAL mode.
-    let bulk = plan.fp.bytes >= BULK_IMPORT_BYTES;
-    if bulk {
-        let _: String = store.conn().query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))?;
-    }
-    let result = import_one_unchecked(store, plan, options, profile, progress, cancel);
+    // rolled back after a crash. When another connection has the database open (the app while
+    // the CLI imports) the mode cannot change: the import then simply stays in WAL mode, without
+    // waiting for the other connection.
+    let bulk = plan.fp.bytes >= BULK_IMPORT_BYTES && try_journal_mode(store.conn(), "delete");
+    store.conn().pragma_update(None, "foreign_keys", false)?;
+    let result = import_one_unchecked(store, plan, options, profile, progress, cancel, rejections);
+    // Whatever happened, foreign keys are on again before this returns.
     let restored = store.conn().pragma_update(None, "foreign_keys", true);
-    let wal = if bulk {
-        store.conn().query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)).map(|_| ())
-    } else {
-        Ok(())
-    };
+    if bulk {
+        // Failing to return to WAL (another connection arrived meanwhile) loses nothing: the
+        // next open sets WAL again.
+        try_journal_mode(store.conn(), "wal");
+    }
     let report = result?;
     restored?;
-    wal?;
     Ok(report)
+}
+
+/// Sets the journal mode if that is possible without waiting for other connections; true
+/// when the mode is now `mode`.
+fn try_journal_mode(conn: &rusqlite::Connection, mode: &str) -> bool {
+    if conn.busy_timeout(std::time::Duration::ZERO).is_err() {
+        return false;
+    }
+    let now = conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get::<_, String>(0));
+    let _ = conn.busy_timeout(store::BUSY_TIMEOUT);
+    now.is_ok_and(|m| m.eq_ignore_ascii_case(mode))
 }
 
 /// Files at least this large are imported with a rollback journal (see [`import_one`]).
@@ -293,6 +326,7 @@ fn import_one_unchecked(
     profile: &crate::profile::Profile,
     progress: &mut dyn FnMut(Progress),
     cancel: &AtomicBool,
+    rejections: &mut Option<csv::Writer<std::fs::File>>,
 ) -> Result<FileReport, store::StoreError> {
     let name = plan.input.display();
     let system = plan.importer.id();
@@ -331,16 +365,11 @@ fn import_one_unchecked(
                 ),
             }],
             rejections: Vec::new(),
+            warnings_omitted: 0,
+            rejections_omitted: 0,
             error: None,
         });
     }
-    let hashing = match &known {
-        Some(_) => None,
-        None => {
-            let input = plan.input.clone();
-            Some(std::thread::spawn(move || input::sha256_of(&input)))
-        }
-    };
     let tx = store.conn_mut().transaction()?;
     let settings = serde_json::json!({
         "system": system,
@@ -389,8 +418,21 @@ fn import_one_unchecked(
         derived_cache: Default::default(),
         statements: context::HotStatements::prepare(&tx)?,
         fatal: None,
-        truncated_csv: None,
+        csv_rejected: Default::default(),
+        reads: Default::default(),
     };
+    if plan.fp.invalid_utf8 > 0 {
+        file.warn(
+            "",
+            None,
+            &format!(
+                "the file is UTF-8 but holds {} invalid byte sequence(s); it was read as UTF-8 and the rows holding \
+                 them were rejected (see the rejected rows)",
+                plan.fp.invalid_utf8
+            ),
+        )
+        .ok();
+    }
     if plan.fp.encoding == input::TextEncoding::Windows1252 {
         file.warn(
             "",
@@ -433,22 +475,44 @@ fn import_one_unchecked(
         Ok(())
     });
     let counts = file.counts.clone();
+    let reads = file.reads.reads();
     drop(file);
-    let hashed = match hashing {
-        None => known.clone().ok_or_else(|| ImportError::file(&name, "no SHA-256")),
-        Some(thread) => thread.join().unwrap_or_else(|_| Err(ImportError::file(&name, "hashing the file failed"))),
-    };
-    let sha256 = hashed.as_ref().ok().cloned();
+    let hashed = imported_digest(&plan.input, &name, known.as_deref(), reads);
+    let sha256 = hashed.as_ref().ok().map(|(sha256, _)| sha256.clone());
+    // A file of which no row could be imported is not an import: it fails (and is rolled back)
+    // with its rejected rows listed, so that a script sees exit 1, not "imported".
+    let outcome = outcome.and_then(|()| {
+        if counts.rows_imported == 0 && counts.rows_rejected > 0 {
+            Err(ImportError::file(
+                &name,
+                format!(
+                    "no row was imported: all {} row(s) were rejected (see the rejected rows for why)",
+                    counts.rows_rejected
+                ),
+            ))
+        } else {
+            Ok(())
+        }
+    });
+    // Read inside the transaction, so that a file rolled back still lists its rejected rows.
+    let listed = listed_issues(&tx, source_id)?;
+    if let Some(writer) = rejections.as_mut() {
+        if let Err(e) = write_rejections(&tx, source_id, &name, writer) {
+            return Err(store::StoreError::Invalid(format!("cannot write the rejected rows: {e}")));
+        }
+    }
     match outcome.and(hashed) {
-        Ok(sha256) => {
+        Ok((sha256, bytes)) => {
             tx.execute(
-                "UPDATE sources SET rows_imported = ?2, rows_rejected = ?3, rows_warned = ?4, sha256 = ?5 WHERE id = ?1",
+                "UPDATE sources SET rows_imported = ?2, rows_rejected = ?3, rows_warned = ?4, sha256 = ?5, bytes = ?6
+                 WHERE id = ?1",
                 params![
                     source_id,
                     counts.rows_imported as i64,
                     counts.rows_rejected as i64,
                     counts.rows_warned as i64,
-                    sha256
+                    sha256,
+                    bytes as i64
                 ],
             )?;
             let has_lookups: bool =
@@ -471,12 +535,6 @@ fn import_one_unchecked(
                 }),
             )?;
             tx.commit()?;
-            let issues = store::sources::issues(store.conn(), source_id)?;
-            let to_issue = |i: &store::sources::ImportIssue| Issue {
-                locator: i.locator.clone(),
-                field: i.field.clone(),
-                message: i.message.clone(),
-            };
             Ok(FileReport {
                 path: name,
                 system: Some(system.to_string()),
@@ -489,14 +547,113 @@ fn import_one_unchecked(
                 duplicate_events: counts.duplicate_events,
                 source_id: Some(source_id),
                 encoding: Some(plan.fp.encoding.label().to_string()),
-                warnings: issues.iter().filter(|i| i.severity == "warning").map(to_issue).collect(),
-                rejections: issues.iter().filter(|i| i.severity == "rejected").map(to_issue).collect(),
+                warnings: listed.warnings,
+                rejections: listed.rejections,
+                warnings_omitted: listed.warnings_omitted,
+                rejections_omitted: listed.rejections_omitted,
                 error: None,
             })
         }
         Err(e) => {
             tx.rollback()?;
-            Ok(FileReport::failed(name, sha256, Some(system.to_string()), &e))
+            let mut report = FileReport::failed(name, sha256, Some(system.to_string()), &e);
+            report.rows_rejected = counts.rows_rejected;
+            report.rejections = listed.rejections;
+            report.rejections_omitted = listed.rejections_omitted;
+            Ok(report)
         }
     }
+}
+
+/// A file's warnings and rejections as a report lists them: the first [`REPORT_ISSUES`] of
+/// each, and how many more there are.
+struct Listed {
+    warnings: Vec<Issue>,
+    rejections: Vec<Issue>,
+    warnings_omitted: u64,
+    rejections_omitted: u64,
+}
+
+fn listed_issues(conn: &rusqlite::Connection, source_id: i64) -> Result<Listed, store::StoreError> {
+    let list = |severity: &str| -> Result<(Vec<Issue>, u64), store::StoreError> {
+        let mut stmt = conn.prepare_cached(
+            "SELECT locator, field, message FROM import_issues WHERE source_id = ?1 AND severity = ?2 ORDER BY id LIMIT ?3",
+        )?;
+        let issues = stmt
+            .query_map(params![source_id, severity, REPORT_ISSUES as i64], |r| {
+                Ok(Issue { locator: r.get(0)?, field: r.get(1)?, message: r.get(2)? })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let total: i64 = conn.query_row(
+            "SELECT count(*) FROM import_issues WHERE source_id = ?1 AND severity = ?2",
+            params![source_id, severity],
+            |r| r.get(0),
+        )?;
+        let omitted = (total as u64).saturating_sub(issues.len() as u64);
+        Ok((issues, omitted))
+    };
+    let (warnings, warnings_omitted) = list("warning")?;
+    let (rejections, rejections_omitted) = list("rejected")?;
+    Ok(Listed { warnings, rejections, warnings_omitted, rejections_omitted })
+}
+
+/// Appends every rejected row of a file to the rejections file, streamed from the database.
+fn write_rejections(
+    conn: &rusqlite::Connection,
+    source_id: i64,
+    file: &str,
+    writer: &mut csv::Writer<std::fs::File>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut stmt = conn.prepare(
+        "SELECT locator, field, message, raw FROM import_issues WHERE source_id = ?1 AND severity = 'rejected' ORDER BY id",
+    )?;
+    let mut rows = stmt.query(params![source_id])?;
+    while let Some(row) = rows.next()? {
+        let (locator, field, message, raw): (String, Option<String>, String, Option<String>) =
+            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+        writer.write_record([
+            file,
+            locator.as_str(),
+            field.as_deref().unwrap_or(""),
+            message.as_str(),
+            raw.as_deref().unwrap_or(""),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// Opens the rejections file and writes its header.
+fn open_rejections(path: &std::path::Path) -> Result<csv::Writer<std::fs::File>, ImportError> {
+    let shown = path.display().to_string();
+    let mut writer = csv::Writer::from_path(path)
+        .map_err(|e| ImportError::file(&shown, format!("cannot create the rejections file: {e}")))?;
+    writer
+        .write_record(["file", "locator", "field", "message", "raw"])
+        .map_err(|e| ImportError::file(&shown, format!("cannot write the rejections file: {e}")))?;
+    Ok(writer)
+}
+
+/// The SHA-256 and size stored for a source: those of the bytes the import read (every complete
+/// read must agree, and agree with a hash taken before); a file that changed meanwhile fails.
+fn imported_digest(
+    input: &Input,
+    name: &str,
+    known: Option<&str>,
+    reads: Vec<(String, u64)>,
+) -> Result<(String, u64), ImportError> {
+    let first = match reads.first() {
+        Some(first) => first.clone(),
+        // The importer stopped before the end of the file (nothing it read is kept then).
+        None => input::digest_of(input)?,
+    };
+    let changed = reads.iter().any(|r| *r != first) || known.is_some_and(|k| k != first.0);
+    if changed {
+        return Err(ImportError::file(
+            name,
+            "the file changed while it was being imported (two reads of it differ); nothing was imported \
+             — import it again once it is complete",
+        ));
+    }
+    Ok(first)
 }

@@ -49,12 +49,48 @@ pub fn object_of(h: &Header) -> Option<SalesforceObject> {
         Some(SalesforceObject::Individual)
     } else if has("Id")
         && has("Name")
-        && ["LegalBasisId", "PurposeGroupId", "CanDataSubjectOptOut"].iter().any(|c| has(c))
+        && (["LegalBasisId", "PurposeGroupId", "CanDataSubjectOptOut"].iter().any(|c| has(c)) || is_id_name(h))
     {
         Some(SalesforceObject::DataUsePurpose)
     } else {
         None
     }
+}
+
+/// Just `Id, Name`: what Data Loader exports of `DataUsePurpose` when only those fields are
+/// ticked. Read as one when the file is imported as Salesforce (`--system salesforce`); detected
+/// only by content ([`looks_like_data_use_purposes`]).
+fn is_id_name(h: &Header) -> bool {
+    h.names.len() == 2 && h.find("Id").is_some() && h.find("Name").is_some()
+}
+
+/// True for a Salesforce record id of a `DataUsePurpose` (key prefix `0ZV`, 15 or 18
+/// characters, letters and digits).
+fn is_data_use_purpose_id(id: &str) -> bool {
+    (id.len() == 15 || id.len() == 18) && id.starts_with("0ZV") && id.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// An `Id, Name` file whose Ids are all DataUsePurpose ids (as far as the sniffed head shows, at
+/// least one): the purposes that consent objects' `DataUsePurposeId` values point at.
+fn looks_like_data_use_purposes(sniff: &Sniff) -> bool {
+    let Some(header) = sniff.header.as_ref().filter(|h| is_id_name(h)) else { return false };
+    let Some(id_column) = header.find("Id") else { return false };
+    let text = sniff.head.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(sniff.delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let ids: Vec<String> = reader
+        .records()
+        .map_while(Result::ok)
+        .filter_map(|r| r.get(id_column).map(|v| v.trim().to_string()))
+        .filter(|v| !v.is_empty())
+        .take(50)
+        .collect();
+    // The head may cut the last row short: all but that one must be purpose ids.
+    let checked = if ids.len() > 1 { &ids[..ids.len() - 1] } else { &ids[..] };
+    !checked.is_empty() && checked.iter().all(|id| is_data_use_purpose_id(id))
 }
 
 fn individual(id: &str) -> Result<Identifier, crate::model::IdentifierError> {
@@ -76,6 +112,12 @@ impl Importer for Salesforce {
 
     fn detect(&self, sniff: &Sniff) -> u8 {
         match sniff.header.as_ref().and_then(object_of) {
+            // `Id, Name` alone could be anything: recognised by its Ids.
+            Some(SalesforceObject::DataUsePurpose)
+                if sniff.header.as_ref().is_some_and(is_id_name) && !looks_like_data_use_purposes(sniff) =>
+            {
+                0
+            }
             Some(_) => 95,
             None => 0,
         }

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use unicode_normalization::UnicodeNormalization;
+
 /// One identifier of a data subject.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Identifier {
@@ -26,11 +28,42 @@ pub enum IdentifierError {
     BadPhone(String),
     #[error("'{0}' is not an identifier (expected an e-mail, a phone number, or system:kind:value)")]
     Unrecognised(String),
+    /// The text (with the character shown as an escape, never raw) and what the character is.
+    #[error("'{0}' contains {1}, which an identifier may not hold (it would make one person look like another, or hide text)")]
+    HiddenCharacter(String, String),
+}
+
+/// What an invisible or text-direction character is, or None for an ordinary one.
+fn hidden_kind(c: char) -> Option<&'static str> {
+    match c {
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => Some("a bidirectional override"),
+        '\u{200E}' | '\u{200F}' | '\u{061C}' => Some("a bidirectional mark"),
+        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' => Some("a zero-width character"),
+        c if c.is_control() => Some("a control character"),
+        _ => None,
+    }
+}
+
+/// The identifier text in Unicode NFC (one name typed with a combined or a decomposed `ë` is
+/// one identifier), refused when it holds control, bidirectional-override or zero-width
+/// characters.
+fn clean(raw: &str) -> Result<String, IdentifierError> {
+    if let Some(c) = raw.chars().find(|c| hidden_kind(*c).is_some()) {
+        let shown: String = raw
+            .trim()
+            .chars()
+            .map(|c| if hidden_kind(c).is_some() { format!("\\u{{{:04X}}}", c as u32) } else { c.to_string() })
+            .collect();
+        let what = format!("{} (U+{:04X})", hidden_kind(c).unwrap_or("a hidden character"), c as u32);
+        return Err(IdentifierError::HiddenCharacter(shown, what));
+    }
+    Ok(raw.nfc().collect())
 }
 
 impl Identifier {
     /// An e-mail identifier: trimmed and lower-cased.
     pub fn email(raw: &str) -> Result<Identifier, IdentifierError> {
+        let raw = &clean(raw.trim())?;
         let value = raw.trim().to_lowercase();
         if value.is_empty() {
             return Err(IdentifierError::Empty);
@@ -54,6 +87,7 @@ impl Identifier {
     /// otherwise the digits as written (a national number cannot be made E.164 without guessing
     /// the country).
     pub fn phone(raw: &str) -> Result<Identifier, IdentifierError> {
+        let raw = &clean(raw.trim())?;
         let trimmed = raw.trim();
         if trimmed.is_empty() {
             return Err(IdentifierError::Empty);
@@ -80,6 +114,7 @@ impl Identifier {
     /// A system identifier `system:kind:value`, e.g. `salesforce:individual:0PK…`. System and
     /// kind are lower-cased; the value keeps its case (Salesforce ids are case-sensitive).
     pub fn system(system: &str, kind: &str, value: &str) -> Result<Identifier, IdentifierError> {
+        let value = &clean(value.trim())?;
         let value = value.trim();
         if value.is_empty() {
             return Err(IdentifierError::Empty);
@@ -161,5 +196,25 @@ mod tests {
         assert_eq!(Identifier::parse("X@Y.org").unwrap().kind, "email");
         assert_eq!(Identifier::parse("+33 1 23 45 67 89").unwrap().value, "+33123456789");
         assert!(Identifier::parse("hello").is_err());
+    }
+
+    #[test]
+    fn identifiers_are_nfc_and_refuse_hidden_characters() {
+        // "zoë" typed with a combining diaeresis and with the precomposed letter: one identifier.
+        let decomposed = Identifier::email("zoe\u{0308}@example.com").unwrap();
+        assert_eq!(decomposed, Identifier::email("zo\u{00EB}@example.com").unwrap());
+        assert_eq!(decomposed.value, "zo\u{00EB}@example.com");
+        assert_eq!(Identifier::system("crm", "id", "Zoe\u{0308}").unwrap().value, "Zo\u{00EB}");
+        for (text, what) in [
+            ("anna\u{202E}moc.elpmaxe@x.org", "bidirectional override"),
+            ("an\u{200B}na@example.org", "zero-width"),
+            ("anna\u{0007}@example.org", "control character"),
+        ] {
+            let err = Identifier::email(text).unwrap_err().to_string();
+            assert!(err.contains(what), "{err}");
+            assert!(err.contains("\\u{"), "the character is shown escaped: {err}");
+            assert!(!err.contains(|c: char| hidden_kind(c).is_some()), "never printed raw: {err:?}");
+        }
+        assert!(Identifier::system("crm", "id", "12\u{2066}34").is_err());
     }
 }

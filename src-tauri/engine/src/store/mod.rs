@@ -17,6 +17,8 @@ use rusqlite_migration::{Migrations, M};
 pub enum StoreError {
     #[error("{path}: not a ConsentTrail database ({reason})")]
     Foreign { path: PathBuf, reason: String },
+    #[error("{path}: the database is busy: locked by another program (another ConsentTrail import, or the app in the middle of one); try again when it has finished")]
+    Busy { path: PathBuf },
     #[error("{path}: the database was written by a newer ConsentTrail (schema {found}, this version knows up to {known}); update the app")]
     TooNew { path: PathBuf, found: i64, known: i64 },
     #[error("{path}: cannot open the database: {source}")]
@@ -41,6 +43,14 @@ pub enum StoreError {
 /// The application id written into the SQLite header, so a foreign SQLite file is recognised
 /// and never migrated or overwritten ("CTRL" in ASCII).
 pub const APPLICATION_ID: i64 = 0x4354_524C;
+
+/// How long a statement waits for another connection's lock before it gives up.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// True when SQLite refused because another connection holds a lock.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked))
+}
 
 /// Numbered migrations, oldest first. Never edit a released one: add the next.
 pub const MIGRATION_SQL: &[&str] = &[
@@ -101,19 +111,27 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
-        let foreign = |reason: String| StoreError::Foreign { path: path.to_path_buf(), reason };
+        // Wait for another program's lock before anything is read, and report a lock as a lock.
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        let foreign = |e: rusqlite::Error| match is_busy(&e) {
+            true => StoreError::Busy { path: path.to_path_buf() },
+            false => StoreError::Foreign { path: path.to_path_buf(), reason: e.to_string() },
+        };
+        let busy = |e: rusqlite::Error| match is_busy(&e) {
+            true => StoreError::Busy { path: path.to_path_buf() },
+            false => StoreError::Sql(e),
+        };
         // Reading the header tells a non-database file apart before anything is written.
-        let app_id: i64 =
-            conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(|e| foreign(e.to_string()))?;
-        let user_version: i64 =
-            conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| foreign(e.to_string()))?;
-        let tables: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
-            .map_err(|e| foreign(e.to_string()))?;
+        let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(foreign)?;
+        let user_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(foreign)?;
+        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0)).map_err(foreign)?;
         if existed && app_id != APPLICATION_ID && (tables > 0 || user_version != 0) {
-            return Err(foreign(format!(
-                "SQLite database of another application (application_id {app_id}, {tables} schema objects)"
-            )));
+            return Err(StoreError::Foreign {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "SQLite database of another application (application_id {app_id}, {tables} schema objects)"
+                ),
+            });
         }
         let known = MIGRATION_SQL.len() as i64;
         if user_version > known {
@@ -125,16 +143,19 @@ impl Store {
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = OFF;
-             PRAGMA busy_timeout = 5000;
              PRAGMA temp_store = MEMORY;
              PRAGMA cache_size = -65536;",
-        )?;
-        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+        )
+        .map_err(busy)?;
+        conn.pragma_update(None, "application_id", APPLICATION_ID).map_err(busy)?;
         let mut conn = conn;
-        migrations()
-            .to_latest(&mut conn)
-            .map_err(|e| StoreError::Migration { path: path.to_path_buf(), reason: e.to_string() })?;
-        conn.pragma_update(None, "foreign_keys", true)?;
+        migrations().to_latest(&mut conn).map_err(|e| match e {
+            rusqlite_migration::Error::RusqliteError { err, .. } if is_busy(&err) => {
+                StoreError::Busy { path: path.to_path_buf() }
+            }
+            e => StoreError::Migration { path: path.to_path_buf(), reason: e.to_string() },
+        })?;
+        conn.pragma_update(None, "foreign_keys", true).map_err(busy)?;
         Ok(Store { conn, path: path.to_path_buf(), subject_order: Default::default() })
     }
 

@@ -275,6 +275,143 @@ pub fn decode_tc_string(s: &str) -> Result<TcString, TcDecodeError> {
     Ok(tc)
 }
 
+/// An IAB Global Privacy Platform (GPP) string: a header listing section ids, then one section
+/// per id, joined by `~` (`DBABM~CPXxRfA…`). Section 2 is a TCF EU v2 TC string, decoded exactly
+/// as one; the other sections (US national and state signals, Canadian TCF, the US Privacy
+/// string) are named, not read: they are not consent under the GDPR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GppString {
+    /// The GPP version of the header (1).
+    pub version: u8,
+    /// (section id, name, section text) in the order of the string.
+    pub sections: Vec<(u16, &'static str, String)>,
+}
+
+impl GppString {
+    /// The TCF EU v2 section's text (section id 2), if the string has one.
+    pub fn tcf_eu_v2(&self) -> Option<&str> {
+        self.sections.iter().find(|(id, _, _)| *id == GPP_TCF_EU_V2).map(|(_, _, text)| text.as_str())
+    }
+
+    /// The sections other than TCF EU v2: (id, name).
+    pub fn other_sections(&self) -> Vec<(u16, &'static str)> {
+        self.sections.iter().filter(|(id, _, _)| *id != GPP_TCF_EU_V2).map(|(id, name, _)| (*id, *name)).collect()
+    }
+}
+
+/// The GPP section id of the TCF EU v2 section.
+pub const GPP_TCF_EU_V2: u16 = 2;
+
+/// The registered GPP section ids (IAB Tech Lab, GPP "Section Information").
+pub fn gpp_section_name(id: u16) -> &'static str {
+    match id {
+        1 => "EU TCF v1 (deprecated)",
+        2 => "EU TCF v2",
+        3 => "GPP header",
+        4 => "GPP signal integrity",
+        5 => "Canadian TCF",
+        6 => "US Privacy string (uspv1)",
+        7 => "US national (usnat)",
+        8 => "US California (usca)",
+        9 => "US Virginia (usva)",
+        10 => "US Colorado (usco)",
+        11 => "US Utah (usut)",
+        12 => "US Connecticut (usct)",
+        13 => "US Florida (usfl)",
+        14 => "US Montana (usmt)",
+        15 => "US Oregon (usor)",
+        16 => "US Texas (ustx)",
+        17 => "US Delaware (usde)",
+        18 => "US Iowa (usia)",
+        19 => "US Nebraska (usne)",
+        20 => "US New Hampshire (usnh)",
+        21 => "US New Jersey (usnj)",
+        22 => "US Tennessee (ustn)",
+        23 => "US Minnesota (usmn)",
+        _ => "a section this version does not know",
+    }
+}
+
+/// True when the text has the shape of a GPP string: a header whose first sextet is the GPP
+/// header type 3 (`D`) and at least one `~`.
+pub fn looks_like_gpp(s: &str) -> bool {
+    let s = s.trim();
+    s.starts_with('D') && s.contains('~')
+}
+
+/// Decodes a GPP string's header and splits its sections (see [`GppString`]).
+pub fn decode_gpp(s: &str) -> Result<GppString, TcDecodeError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(TcDecodeError::Empty);
+    }
+    let mut parts = s.split('~');
+    let header = parts.next().unwrap_or_default();
+    let data = sextets(0, header)?;
+    let mut r = BitReader::new(&data, 0, "GPP header");
+    let kind = r.read_u8(6, "Type")?;
+    if kind != 3 {
+        return Err(r.invalid("Type", 0, format!("a GPP header has type 3, this one {kind}")));
+    }
+    let version = r.read_u8(6, "Version")?;
+    let ids = read_fibonacci_range(&mut r)?;
+    let sections: Vec<&str> = parts.collect();
+    if ids.len() != sections.len() {
+        return Err(r.invalid(
+            "Sections",
+            12,
+            format!("the header lists {} section(s) but {} follow it", ids.len(), sections.len()),
+        ));
+    }
+    Ok(GppString {
+        version,
+        sections: ids
+            .into_iter()
+            .zip(sections)
+            .map(|(id, text)| (id, gpp_section_name(id), text.to_string()))
+            .collect(),
+    })
+}
+
+/// GPP `Range(Fibonacci)`: a 12-bit count, then per item a group flag, the offset from the last
+/// id (Fibonacci-coded), and for a group its length (Fibonacci-coded).
+fn read_fibonacci_range(r: &mut BitReader<'_>) -> Result<Vec<u16>, TcDecodeError> {
+    let count = r.read(12, "Sections.Amount")?;
+    let mut ids = Vec::new();
+    let mut last = 0u64;
+    for _ in 0..count {
+        let group = r.read_bool("Sections.IsGroup")?;
+        let start = last + read_fibonacci(r, "Sections.Offset")?;
+        let end = if group { start + read_fibonacci(r, "Sections.GroupLength")? } else { start };
+        if end > u64::from(u16::MAX) || end - start > 64 || ids.len() > 256 {
+            return Err(r.invalid("Sections", r.pos, format!("section ids {start}–{end} are out of range")));
+        }
+        ids.extend((start..=end).map(|id| id as u16));
+        last = end;
+    }
+    Ok(ids)
+}
+
+/// A Fibonacci-coded integer: bit i stands for the (i+2)-th Fibonacci number (1, 2, 3, 5, 8 …),
+/// and two 1 bits in a row end it.
+fn read_fibonacci(r: &mut BitReader<'_>, field: &'static str) -> Result<u64, TcDecodeError> {
+    let (mut a, mut b) = (1u64, 2u64);
+    let mut value = 0u64;
+    let mut previous = false;
+    for _ in 0..48 {
+        let bit = r.read_bool(field)?;
+        if bit && previous {
+            return Ok(value);
+        }
+        if bit {
+            value += a;
+        }
+        previous = bit;
+        (a, b) = (b, a + b);
+    }
+    Err(r.invalid(field, r.pos, "a Fibonacci-coded number without its end mark".to_string()))
+}
+
 /// Converts one base64url segment into 6-bit values. TC strings are bit streams, so decoding
 /// to sextets (rather than bytes) accepts every length a CMP can legitimately emit.
 fn sextets(segment: usize, text: &str) -> Result<Vec<u8>, TcDecodeError> {
@@ -1063,5 +1200,26 @@ mod tests {
         assert_eq!(v["vendor_consents"], json!([23, 37, 47, 48, 53, 65, 98]));
         assert_eq!(v["publisher_tc"]["num_custom_purposes"], json!(2));
         assert_eq!(v["created"], json!("2019-12-04T18:53:00Z"));
+    }
+
+    #[test]
+    fn gpp_headers_decode_as_the_specification_examples() {
+        let tc = "COtybn4PA_zT4KjACBENAPCIAEBAAECAAIAAAAAAAAAA";
+        let gpp = decode_gpp(&format!("DBABM~{tc}")).expect("GPP");
+        assert_eq!(gpp.version, 1);
+        assert_eq!(gpp.sections, vec![(2, "EU TCF v2", tc.to_string())]);
+        assert_eq!(gpp.tcf_eu_v2(), Some(tc));
+        assert_eq!(decode_tc_string(gpp.tcf_eu_v2().unwrap()), decode_tc_string(tc));
+        // Example 2: TCF EU v2 and the US Privacy string; example 3: a group, Canadian TCF 5–6.
+        let ids = |s: &str| decode_gpp(s).expect(s).sections.iter().map(|s| s.0).collect::<Vec<_>>();
+        assert_eq!(ids(&format!("DBACNY~{tc}~1YNN")), vec![2, 6]);
+        assert_eq!(ids("DBABjw~x~1YNN"), vec![5, 6]);
+        // A US-only string (California): named, no TCF section.
+        let us = decode_gpp("DBABBg~BAAAAACA").expect("usca");
+        assert_eq!(us.other_sections(), vec![(8, "US California (usca)")]);
+        assert_eq!(us.tcf_eu_v2(), None);
+        // The header must list as many sections as follow it.
+        assert!(decode_gpp("DBABM~a~b").unwrap_err().to_string().contains("1 section(s) but 2"));
+        assert!(decode_gpp("CBABM~a").is_err());
     }
 }

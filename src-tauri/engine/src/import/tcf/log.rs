@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::decode::{decode_tc_string, TcString};
+use super::decode::{decode_gpp, decode_tc_string, looks_like_gpp, TcDecodeError, TcString};
 use crate::import::context::{EventDraft, FileImport};
 use crate::import::csv_table::{fold, CsvRecord, Header};
 use crate::import::derive::tcf_vendor_label;
@@ -62,10 +62,70 @@ const TIME: &[&str] =
 const SAMPLE_ROWS: usize = 50;
 
 /// True when a value decodes as a TC string (cheap: real strings are long and start with the
-/// version-2 sextet `C`; anything else is not tried).
+/// version-2 sextet `C`; anything else is not tried), or as an IAB GPP string (`DBABM~…`).
 fn is_tc_string(value: &str) -> bool {
     let v = value.trim();
+    if looks_like_gpp(v) {
+        return !v.contains(' ') && decode_gpp(v).is_ok();
+    }
     v.len() >= 20 && v.starts_with('C') && !v.contains(' ') && decode_tc_string(v).is_ok()
+}
+
+/// What a consent-string cell holds: a TC string, or a GPP string with or without a TCF EU v2
+/// section (its other sections named for a warning).
+struct ConsentString {
+    /// The decoded TC string and its text, if there is one.
+    tc: Option<(TcString, String)>,
+    /// For a GPP string: the whole string and the sections that are not TCF EU v2.
+    gpp: Option<(String, Vec<(u16, &'static str)>)>,
+}
+
+/// Reads a cell as a TC string or a GPP string; the error is the reason for the rejection.
+fn read_consent_string(text: &str) -> Result<ConsentString, String> {
+    let text = text.trim();
+    if !looks_like_gpp(text) {
+        return decode_tc_string(text)
+            .map(|tc| ConsentString { tc: Some((tc, text.to_string())), gpp: None })
+            .map_err(|e: TcDecodeError| format!("TC string does not decode: {e}"));
+    }
+    let gpp = decode_gpp(text).map_err(|e| format!("GPP string does not decode: {e}"))?;
+    let tc = match gpp.tcf_eu_v2() {
+        Some(section) => Some((
+            decode_tc_string(section)
+                .map_err(|e| format!("the GPP string's TCF EU v2 section does not decode: {e}"))?,
+            section.to_string(),
+        )),
+        None => None,
+    };
+    Ok(ConsentString { tc, gpp: Some((text.to_string(), gpp.other_sections())) })
+}
+
+/// Warns about a GPP string's sections other than TCF EU v2: named, not imported as consent.
+fn warn_other_sections(
+    file: &mut FileImport<'_>,
+    locator: &str,
+    field: &str,
+    read: &ConsentString,
+) -> Result<(), ImportError> {
+    let Some((_, others)) = &read.gpp else { return Ok(()) };
+    if others.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<String> = others.iter().map(|(id, name)| format!("{id} {name}")).collect();
+    let tcf = if read.tc.is_some() {
+        "its TCF EU v2 section was imported"
+    } else {
+        "it has no TCF EU v2 section, so no consent event was made from it"
+    };
+    file.warn(
+        locator,
+        Some(field),
+        &format!(
+            "GPP string with section(s) {}: these are US / non-EU privacy signals (opt-outs and notices under \
+             those laws), not consent under the GDPR, and were not imported as consent; {tcf}",
+            named.join(", ")
+        ),
+    )
 }
 
 fn norm_key(name: &str) -> String {
@@ -195,14 +255,18 @@ fn csv_row(
     let Some(text) = rec.get(Some(tc)) else {
         return file.reject(&locator, Some(&tc_name), "missing TC string", Some(&raw));
     };
-    let decoded = match decode_tc_string(text) {
-        Ok(d) => d,
-        Err(e) => return file.reject(&locator, Some(&tc_name), &format!("TC string does not decode: {e}"), Some(&raw)),
+    let read = match read_consent_string(text) {
+        Ok(read) => read,
+        Err(e) => return file.reject(&locator, Some(&tc_name), &e, Some(&raw)),
     };
     let who = match rec.get(Some(subject)).map(|v| subject_of(&subject_name, v)) {
         Some(Ok(id)) => id,
         Some(Err(e)) => return file.reject(&locator, Some(&subject_name), &e.to_string(), Some(&raw)),
         None => return file.reject(&locator, Some(&subject_name), "missing subject identifier", Some(&raw)),
+    };
+    let Some((decoded, tc_text)) = &read.tc else {
+        file.csv_row(rec)?;
+        return warn_other_sections(file, &locator, &tc_name, &read);
     };
     let at = match time.filter(|c| rec.get(Some(*c)).is_some()) {
         Some(c) => {
@@ -212,10 +276,11 @@ fn csv_row(
                 Err(e) => return file.reject(&locator, Some(&name), &e.message, Some(&raw)),
             }
         }
-        None => (last_updated(&decoded), "tc_string.lastUpdated".to_string()),
+        None => (last_updated(decoded), "tc_string.lastUpdated".to_string()),
     };
     let row = file.csv_row(rec)?;
-    events(file, row, &locator, &tc_name, &who, text, &decoded, at)
+    warn_other_sections(file, &locator, &tc_name, &read)?;
+    events(file, row, &locator, &tc_name, &who, tc_text, read.gpp.as_ref().map(|g| g.0.as_str()), decoded, at)
 }
 
 fn json_row(file: &mut FileImport<'_>, locator: &str, line: Option<u64>, value: &Value) -> Result<(), ImportError> {
@@ -240,9 +305,9 @@ fn json_row(file: &mut FileImport<'_>, locator: &str, line: Option<u64>, value: 
         };
     };
     let text = o.get(&tc_key).and_then(Value::as_str).unwrap_or_default().to_string();
-    let decoded = match decode_tc_string(&text) {
-        Ok(d) => d,
-        Err(e) => return file.reject(&pointer(locator, &tc_key), Some(&tc_key), &e.to_string(), Some(&raw)),
+    let read = match read_consent_string(&text) {
+        Ok(read) => read,
+        Err(e) => return file.reject(&pointer(locator, &tc_key), Some(&tc_key), &e, Some(&raw)),
     };
     let tc_index = o.keys().position(|k| *k == tc_key).unwrap_or(usize::MAX);
     let time_key = named(keys(), TIME, &[tc_index]).and_then(|i| o.keys().nth(i)).cloned();
@@ -270,6 +335,10 @@ fn json_row(file: &mut FileImport<'_>, locator: &str, line: Option<u64>, value: 
         Ok(w) => w,
         Err(e) => return file.reject(&pointer(locator, &subject_key), Some(&subject_key), &e.to_string(), Some(&raw)),
     };
+    let Some((decoded, tc_text)) = &read.tc else {
+        file.row(locator, line, &raw)?;
+        return warn_other_sections(file, locator, &tc_key, &read);
+    };
     let at = match time_key.as_deref().and_then(|k| o.get(k).map(|v| (k, v))) {
         Some((k, v)) if !v.is_null() => {
             let t = match v {
@@ -289,10 +358,11 @@ fn json_row(file: &mut FileImport<'_>, locator: &str, line: Option<u64>, value: 
                 Err(e) => return file.reject(&pointer(locator, k), Some(k), &e.to_string(), Some(&raw)),
             }
         }
-        _ => (last_updated(&decoded), "tc_string.lastUpdated".to_string()),
+        _ => (last_updated(decoded), "tc_string.lastUpdated".to_string()),
     };
     let row = file.row(locator, line, &raw)?;
-    events(file, row, locator, &tc_key, &who, &text, &decoded, at)
+    warn_other_sections(file, locator, &tc_key, &read)?;
+    events(file, row, locator, &tc_key, &who, tc_text, read.gpp.as_ref().map(|g| g.0.as_str()), decoded, at)
 }
 
 /// The string's own last-updated instant, for logs without a time column.
@@ -312,11 +382,15 @@ fn events(
     tc_field: &str,
     subject: &Identifier,
     text: &str,
+    gpp: Option<&str>,
     tc: &TcString,
     (at, time_source): (Timestamp, String),
 ) -> Result<(), ImportError> {
     let mut evidence: BTreeMap<String, Value> = BTreeMap::new();
     evidence.insert("tc_string".into(), Value::String(text.trim().to_string()));
+    if let Some(gpp) = gpp {
+        evidence.insert("gpp_string".into(), Value::String(gpp.to_string()));
+    }
     evidence.insert("tcf_policy_version".into(), Value::from(tc.policy_version));
     evidence.insert("vendor_list_version".into(), Value::from(tc.vendor_list_version));
     evidence.insert("cmp_id".into(), Value::from(tc.cmp_id));
