@@ -363,3 +363,70 @@ fn bad_flag_values_are_user_errors_with_one_line() {
         assert!(line.contains(needle), "{args:?}: {line}");
     }
 }
+
+/// A database of `n` subjects, one canonical row each.
+fn db_with_subjects(n: usize) -> Db {
+    let db = Db::new();
+    let mut text = String::from("subject,kind,occurred_at,purpose\n");
+    for i in 0..n {
+        text.push_str(&format!("person{i:05}@example.com,consent.given,2023-01-01T10:00:00Z,email-marketing\n"));
+    }
+    let path = db.file("many.csv", text.as_bytes());
+    db.run(&["import", &s(&path)]).ok();
+    db
+}
+
+#[test]
+fn a_file_whose_every_row_is_rejected_exits_1_and_the_rejections_file_lists_them_all() {
+    let db = Db::new();
+    let mut text = String::from("subject,kind,occurred_at,purpose\n");
+    for i in 0..1500 {
+        text.push_str(&format!("p{i}@example.com,consent.given\n"));
+    }
+    let path = db.file("all-bad.csv", text.as_bytes());
+    let list = db.dir.path().join("rejected.csv");
+    let run = db.run(&["--json", "import", "--rejections", &s(&list), &s(&path)]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(run.user_error().contains("no row was imported"), "{}", run.stderr);
+    let file = run.json()["files"][0].clone();
+    assert_eq!(file["status"], "failed");
+    assert_eq!(file["rows_rejected"], 1500);
+    assert_eq!(file["rejections"].as_array().map(Vec::len), Some(1000), "the report is capped");
+    assert_eq!(file["rejections_omitted"], 500);
+    let written = std::fs::read_to_string(&list).unwrap();
+    assert_eq!(written.lines().count(), 1501, "header and every rejected row");
+    assert!(written.lines().nth(1500).unwrap_or_default().contains("line 1501"), "{}", written.lines().last().unwrap());
+    // On screen too: the first 1,000 and a count of the rest.
+    let text = db.run(&["import", &s(&path)]);
+    assert!(text.stdout.contains("500 more rejected row(s)"), "{}", text.stdout);
+}
+
+#[test]
+fn subjects_limit_is_honoured_beyond_one_page_and_a_cut_list_says_how_to_get_the_rest() {
+    let db = db_with_subjects(2500);
+    let all = db.run(&["--json", "subjects", "--limit", "5000"]);
+    all.ok();
+    assert_eq!(all.json().as_array().map(Vec::len), Some(2500));
+    assert!(!all.stderr.contains("cut"), "nothing was cut: {}", all.stderr);
+    let cut = db.run(&["--json", "subjects", "--limit", "1200"]);
+    cut.ok();
+    assert_eq!(cut.json().as_array().map(Vec::len), Some(1200));
+    assert!(cut.stderr.contains("of 2500") && cut.stderr.contains("--offset 1200"), "{}", cut.stderr);
+    let rest = db.run(&["--json", "subjects", "--limit", "5000", "--offset", "1200"]);
+    assert_eq!(rest.json().as_array().map(Vec::len), Some(1300));
+    let default = db.run(&["subjects"]);
+    assert_eq!(default.stdout.lines().count(), 1000);
+    assert!(default.stderr.contains("--offset 1000"), "{}", default.stderr);
+}
+
+#[test]
+fn output_into_a_pipe_closed_early_ends_quietly() {
+    let db = db_with_subjects(2500);
+    let script =
+        format!("'{}' --db '{}' subjects --limit 5000 | head -n 1; exit ${{PIPESTATUS[0]}}", bin().display(), db.arg());
+    let out = std::process::Command::new("bash").arg("-c").arg(&script).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

@@ -12,7 +12,7 @@ use consenttrail_engine::rules::{self, audit, decisions};
 use consenttrail_engine::store::{self, audit_log, identity, profile_doc, sources, Store};
 use serde_json::json;
 
-use crate::output;
+use crate::{out, output};
 use crate::{Cli, Command, PackKind, ProfileAction};
 
 fn open(cli: &Cli) -> anyhow::Result<Store> {
@@ -29,11 +29,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let mut store = open(&cli)?;
     match &cli.command {
-        Command::Import { profile, assume_tz, system, date_format, mapping, paths } => {
+        Command::Import { profile, assume_tz, system, date_format, mapping, rejections, paths } => {
             if let Some(file) = profile {
                 import_profile(&mut store, file)?;
             }
-            let mut options = ImportOptions { system: system.clone(), ..Default::default() };
+            let mut options =
+                ImportOptions { system: system.clone(), rejections_file: rejections.clone(), ..Default::default() };
             let mut zones = BTreeMap::new();
             for pair in assume_tz {
                 let (system, zone) = pair.split_once('=').ok_or_else(|| {
@@ -76,10 +77,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             if cli.json {
                 output::json(&list)?;
             } else if list.is_empty() {
-                println!("No sources imported yet.");
+                out!("No sources imported yet.");
             } else {
                 for s in list {
-                    println!(
+                    out!(
                         "{:>4}  {:<14} {:>8} rows  {:>5} rejected  {}  {}  sha256:{}",
                         s.id,
                         s.system,
@@ -99,11 +100,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             if cli.json {
                 output::json(&json!({"removed": id, "events_removed": removed}))?;
             } else {
-                println!("Removed source {id} ({}) and {removed} event(s) it brought.", info.path);
+                out!("Removed source {id} ({}) and {removed} event(s) it brought.", info.path);
             }
         }
         Command::Subjects { search, limit, offset } => {
-            let list = subjects::list(store.conn(), search.as_deref(), *limit, *offset)?;
+            let (list, total) = subjects_up_to(&store, search.as_deref(), *limit, *offset)?;
+            let shown_to = *offset + list.len() as i64;
+            if total > shown_to {
+                // On stderr, so that stdout stays the one JSON document of SPEC §9.
+                eprintln!(
+                    "consent-trail: listed subjects {}–{} of {total}; the list was cut at --limit {limit}: use \
+                     --offset {shown_to} for the next ones, or a larger --limit",
+                    offset + 1,
+                    shown_to
+                );
+            }
             if cli.json {
                 let rows: Vec<_> = list
                     .iter()
@@ -122,7 +133,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 for s in list {
                     let ids: Vec<String> = s.identifiers.iter().map(|i| i.display()).collect();
-                    println!(
+                    out!(
                         "{:>6}  {:>5} events  {:>3} findings  {}  [{}]",
                         s.id,
                         s.events,
@@ -148,9 +159,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 }))?;
             } else {
                 let shown: Vec<String> = ids.iter().map(|i| i.display()).collect();
-                println!("Subject {subject}: {}", shown.join(", "));
+                out!("Subject {subject}: {}", shown.join(", "));
                 for e in events {
-                    println!(
+                    out!(
                         "{:<24} {:<18} {:<16} {:<18} {:<12} {}",
                         e.occurred_at().unwrap_or_else(|| "(no time)".into()),
                         e.kind.as_str(),
@@ -203,7 +214,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             if cli.json {
                 output::json(&json!({"summary": report.summary, "findings": findings}))?;
             } else {
-                println!(
+                out!(
                     "{} finding(s) over {} subject(s) and {} event(s): {} high, {} medium, {} low.",
                     report.summary.findings,
                     report.summary.subjects,
@@ -213,13 +224,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     report.summary.by_severity.get("low").unwrap_or(&0)
                 );
                 for (rule, n) in report.summary.by_rule.iter().filter(|(_, n)| **n > 0) {
-                    println!("  {rule:<4} {n}");
+                    out!("  {rule:<4} {n}");
                 }
                 print_findings(&store, &report.findings)?;
                 if !report.summary.not_evaluated.is_empty() {
-                    println!("Not evaluated:");
+                    out!("Not evaluated:");
                     for n in &report.summary.not_evaluated {
-                        println!("  - {}", n.reason);
+                        out!("  - {}", n.reason);
                     }
                 }
             }
@@ -250,7 +261,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     "occurrences_seen": d.occurrences_seen, "history": d.history,
                 }))?;
             } else {
-                println!("Finding {finding_id} marked {}.", d.status);
+                out!("Finding {finding_id} marked {}.", d.status);
             }
         }
         Command::Log { verify } => {
@@ -288,7 +299,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             if cli.json {
                 output::json(&written)?;
             } else {
-                println!(
+                out!(
                     "Wrote {} ({} pages, pack {}).\n  SHA-256 of the file:     {}\n  SHA-256 of the manifest: {}\n  Signed by:               {}\n  Certificate SHA-256:     {}",
                     written.path,
                     written.pages,
@@ -312,12 +323,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                         &json!({"imported": file, "organisation": p.organisation.name, "purposes": p.purposes.len()}),
                     )?;
                 } else {
-                    println!("Profile of {} imported ({} purposes).", p.organisation.name, p.purposes.len());
+                    out!("Profile of {} imported ({} purposes).", p.organisation.name, p.purposes.len());
                 }
             }
             ProfileAction::Export => {
                 let p = profile_doc::load(store.conn())?;
-                println!("{}", p.to_json());
+                out!("{}", p.to_json());
             }
         },
     }
@@ -353,14 +364,14 @@ fn findings_json(store: &Store, list: &[rules::Finding]) -> anyhow::Result<Vec<r
 /// One line per entry (time, action, detail), then the chain check.
 fn print_log(log: &audit_log::AuditLogView) {
     if log.entries.is_empty() {
-        println!("The audit log is empty.");
+        out!("The audit log is empty.");
     }
     for e in &log.entries {
-        println!("{:>5}  {}  {:<15} {}", e.id, e.at, e.action, e.detail);
+        out!("{:>5}  {}  {:<15} {}", e.id, e.at, e.action, e.detail);
     }
     match (&log.chain.broken, &log.chain.head) {
-        (Some(b), _) => println!("Chain BROKEN at entry {}: {}", b.entry_id, b.reason),
-        (None, head) => println!(
+        (Some(b), _) => out!("Chain BROKEN at entry {}: {}", b.entry_id, b.reason),
+        (None, head) => out!(
             "Chain intact: {} entr{}, head sha256:{}",
             log.chain.entries,
             if log.chain.entries == 1 { "y" } else { "ies" },
@@ -376,7 +387,7 @@ fn print_findings(store: &Store, list: &[rules::Finding]) -> anyhow::Result<()> 
         let decision = decisions::decision_with(store.conn(), &f.id, &f.occurrences)?
             .map(|d| format!(" [{}]", d.status))
             .unwrap_or_default();
-        println!(
+        out!(
             "{} {:<4} {:<6} {} {}{}{}\n      {}",
             f.id,
             f.rule.as_str(),
@@ -421,40 +432,86 @@ fn event_json(e: &timeline::TimelineEvent) -> serde_json::Value {
     })
 }
 
+/// Up to `limit` subjects from `offset` (the engine serves pages of at most 1,000), and how
+/// many match in all.
+fn subjects_up_to(
+    store: &Store,
+    search: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> anyhow::Result<(Vec<subjects::SubjectSummary>, i64)> {
+    let mut rows = Vec::new();
+    let mut total = 0;
+    let limit = limit.max(0);
+    loop {
+        let want = (limit - rows.len() as i64).min(1000);
+        if want <= 0 {
+            break;
+        }
+        let query = subjects::SubjectQuery {
+            search: search.unwrap_or_default().to_string(),
+            limit: want,
+            offset: offset.max(0) + rows.len() as i64,
+            ..Default::default()
+        };
+        let page = subjects::page(store.conn(), &query)?;
+        total = page.total;
+        let got = page.rows.len() as i64;
+        rows.extend(page.rows);
+        if got < want {
+            break;
+        }
+    }
+    if limit == 0 {
+        let query = subjects::SubjectQuery { search: search.unwrap_or_default().to_string(), ..Default::default() };
+        total = subjects::page(store.conn(), &query)?.total;
+    }
+    Ok((rows, total))
+}
+
 fn print_file_report(f: &import::FileReport) {
     let system = f.system.clone().unwrap_or_else(|| "?".into());
     match f.status.as_str() {
-        "imported" => println!(
+        "imported" => out!(
             "imported          {} ({system}): {} rows, {} events, {} rejected, {} warning(s){}",
             f.path,
             f.rows_imported,
             f.events,
             f.rows_rejected,
-            f.warnings.len(),
+            f.warnings.len() as u64 + f.warnings_omitted,
             if f.duplicate_events > 0 {
                 format!(", {} already known from other files", f.duplicate_events)
             } else {
                 String::new()
             }
         ),
-        "already-imported" => println!("already-imported  {} ({system}): nothing changed", f.path),
-        _ => println!("failed            {}: {}", f.path, f.error.clone().unwrap_or_default()),
+        "already-imported" => out!("already-imported  {} ({system}): nothing changed", f.path),
+        _ => out!("failed            {}: {}", f.path, f.error.clone().unwrap_or_default()),
     }
     for r in &f.rejections {
-        println!(
+        out!(
             "  rejected  {} {}: {}",
             r.locator,
             r.field.as_deref().map(|x| format!("[{x}]")).unwrap_or_default(),
             r.message
         );
     }
+    if f.rejections_omitted > 0 {
+        out!(
+            "  … and {} more rejected row(s) not listed here; write every one with --rejections FILE",
+            f.rejections_omitted
+        );
+    }
     for w in &f.warnings {
-        println!(
+        out!(
             "  warning   {} {}: {}",
             w.locator,
             w.field.as_deref().map(|x| format!("[{x}]")).unwrap_or_default(),
             w.message
         );
+    }
+    if f.warnings_omitted > 0 {
+        out!("  … and {} more warning(s) not listed here", f.warnings_omitted);
     }
 }
 
@@ -488,22 +545,22 @@ fn verify_report(cli: &Cli, file: &std::path::Path, report: pack::VerifyReport) 
         output::json(&report)?;
     } else {
         if let Some(signer) = report.signature.as_ref().and_then(|s| s.signer.as_ref()) {
-            println!("{}: signed by {} (certificate SHA-256 {})", file.display(), signer.subject, signer.sha256);
+            out!("{}: signed by {} (certificate SHA-256 {})", file.display(), signer.subject, signer.sha256);
         }
         if report.ok && report.not_checked.is_empty() {
-            println!("{}: OK — the signature is valid and the pack matches the current database.", file.display());
+            out!("{}: OK — the signature is valid and the pack matches the current database.", file.display());
         } else if report.ok {
-            println!("{}: OK as far as the file alone can tell.", file.display());
+            out!("{}: OK as far as the file alone can tell.", file.display());
         } else {
-            println!("{}: {} difference(s):", file.display(), report.differences.len());
+            out!("{}: {} difference(s):", file.display(), report.differences.len());
             for d in &report.differences {
-                println!("  [{} / {}] {}", d.against, d.item, d.detail);
+                out!("  [{} / {}] {}", d.against, d.item, d.detail);
             }
         }
         if !report.not_checked.is_empty() {
-            println!("Not checked:");
+            out!("Not checked:");
             for n in &report.not_checked {
-                println!("  - {n}");
+                out!("  - {n}");
             }
         }
     }

@@ -48,6 +48,10 @@ pub enum Command {
         /// A column mapping (JSON) for CSV layouts no importer recognises; saved for next time.
         #[arg(long, value_name = "FILE")]
         mapping: Option<PathBuf>,
+        /// Write every rejected row (file, line, reason, raw text) to this CSV file; the report
+        /// lists the first 1,000 per file.
+        #[arg(long, value_name = "FILE")]
+        rejections: Option<PathBuf>,
         /// Files, folders or ZIP archives.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -61,7 +65,7 @@ pub enum Command {
     Subjects {
         #[arg(long)]
         search: Option<String>,
-        /// Most rows to list.
+        /// Most rows to list (when more match, a note on stderr says how to get the rest).
         #[arg(long, default_value_t = 1000)]
         limit: i64,
         #[arg(long, default_value_t = 0)]
