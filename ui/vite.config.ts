@@ -19,5 +19,8 @@ export default defineConfig({
     setupFiles: ['./src/test/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
     restoreMocks: true,
+    // Stylesheets are not loaded in component tests, except the print stylesheet, whose rules a
+    // test reads (`print.css?raw`).
+    css: { include: [/print\.css/] },
   },
 });

@@ -6,6 +6,7 @@
 /// this list against `ipc::handler` and the capability file.
 pub const COMMANDS: &[&str] = &[
     "app_info",
+    "print_window",
     "import_catalog",
     "preview_files",
     "import_files",

@@ -33,6 +33,7 @@ macro_rules! handler_with {
     ($($extra:path),* $(,)?) => {
         tauri::generate_handler![
             app_info::app_info,
+            app_info::print_window,
             import::import_catalog,
             import::preview_files,
             import::import_files,

@@ -86,6 +86,16 @@ fn app_info_reports_a_database_that_could_not_be_opened() {
 }
 
 #[test]
+fn the_main_window_may_print_itself() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = mock_app(AppState::open(&dir.path().join("consenttrail.db")));
+
+    assert_eq!(invoke(&window(&app, "main"), "print_window"), Ok(Value::Null));
+    let error = invoke(&window(&app, "intruder"), "print_window").expect_err("only the main window may print");
+    assert!(error.to_string().contains("not allowed"), "{error}");
+}
+
+#[test]
 fn a_window_outside_the_capability_cannot_call_commands() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = mock_app(AppState::open(&dir.path().join("consenttrail.db")));

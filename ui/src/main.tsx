@@ -4,6 +4,8 @@ import { createRoot } from 'react-dom/client';
 import { BackendContext, tauriBackend } from './api';
 import { App } from './App';
 import './styles.css';
+// Last, so its print rules win over every screen's own.
+import './print.css';
 
 const container = document.getElementById('root');
 if (container === null) {

@@ -635,6 +635,8 @@ export interface Backend {
   pickSavePath(defaultName: string): Promise<string | null>;
   /** Opens a file (a pack) in the system's viewer. */
   openPath(path: string): Promise<void>;
+  /** The platform's print dialog for the window; the screen's print stylesheet applies. */
+  printWindow(): Promise<void>;
 }
 
 /** A native drag over or drop on the window. */

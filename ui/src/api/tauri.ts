@@ -119,4 +119,5 @@ export const tauriBackend: Backend = {
   pickSavePath: (defaultName) =>
     plugin(() => save({ defaultPath: defaultName, filters: [{ name: 'PDF', extensions: ['pdf'] }] })),
   openPath: (path) => call<undefined>('open_pack', { path }),
+  printWindow: () => call<undefined>('print_window'),
 };

@@ -104,6 +104,7 @@ describe('FindingsScreen', { timeout: 15_000 }, () => {
     expect(findingsBreakdown).toHaveBeenCalledWith({});
     expect(screen.getByTestId('audited-at')).toHaveTextContent('2024-05-01 09:30:00 UTC');
     expect(screen.getAllByTestId('finding-row')).toHaveLength(50);
+    expect(screen.getByTestId('findings-print')).toHaveTextContent('Print…');
 
     for (const [dimension, heading] of [
       ['rule', 'By rule'],

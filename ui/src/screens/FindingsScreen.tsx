@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 
 import { useBackend, type Finding, type FindingBreakdown, type FindingFilter } from '../api';
 import { ErrorNotice } from '../components/ErrorNotice';
+import { PrintButton } from '../components/PrintButton';
 import { countOf } from '../format';
 import { AuditPanel } from './findings/AuditPanel';
 import { BreakdownCharts } from './findings/BreakdownCharts';
@@ -180,6 +181,7 @@ function FindingsSection({
         <span data-testid="findings-total" aria-live="polite">
           {list === null ? '' : countOf(list.total, 'finding')}
         </span>
+        <PrintButton testId="findings-print" what="the dashboard and the findings listed, with their filters" />
       </div>
       {findings.loading && (
         <p role="status" className="muted-inline">

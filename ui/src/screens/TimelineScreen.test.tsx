@@ -288,6 +288,7 @@ describe('TimelineScreen', () => {
     expect(within(attributes).getByText('Anna')).toBeInTheDocument();
     expect(within(attributes).getByText('1990-04-02')).toBeInTheDocument();
 
+    expect(screen.getByTestId('timeline-print')).toHaveTextContent('Print…');
     fireEvent.click(screen.getByTestId('make-pack'));
     expect(onMakePack).toHaveBeenCalledWith(42, 'anna.berg@example.org');
     fireEvent.click(screen.getByRole('button', { name: '← Back to subjects' }));

@@ -1,4 +1,5 @@
 import type { SubjectTimeline } from '../../api';
+import { PrintButton } from '../../components/PrintButton';
 import { countOf, identifierText, subjectLabel } from '../../format';
 import { systemsOf } from './TimelineChart';
 
@@ -24,6 +25,7 @@ export function TimelineHeader({
           ← Back to subjects
         </button>
         <span className="spacer" />
+        <PrintButton testId="timeline-print" what="this subject's timeline, findings and events" />
         <button
           type="button"
           className="primary"
