@@ -11,6 +11,7 @@ import { SourcesScreen } from './screens/SourcesScreen';
 import { INITIAL_SUBJECT_LIST_VIEW, SubjectsScreen, type SubjectListView } from './screens/SubjectsScreen';
 import { TimelineScreen } from './screens/TimelineScreen';
 import type { DroppedPaths, EvidenceRequest } from './screens/types';
+import { ShortcutsOverlay, useShortcuts } from './shortcuts';
 import { useAppInfo } from './useAppInfo';
 
 /** The brand mark: a shield with a check, drawn inline (no image request, CSP-friendly). */
@@ -65,6 +66,9 @@ export function App() {
   const [dropUnavailable, setDropUnavailable] = useState<unknown>(null);
   const [subjectListView, setSubjectListView] = useState<SubjectListView>(INITIAL_SUBJECT_LIST_VIEW);
   const sequence = useRef(0);
+  const shortcuts = useShortcuts((screen) => {
+    setRoute({ screen });
+  });
 
   // Files or folders dropped anywhere on the window: Rust gets the paths and reads them.
   useEffect(() => {
@@ -138,6 +142,9 @@ export function App() {
             </button>
           ))}
           <div className="nav-footer">
+            <button type="button" className="link-button" onClick={shortcuts.openHelp} data-testid="shortcuts-open">
+              Keyboard shortcuts (?)
+            </button>
             {info.status === 'ready' && (
               <>
                 <div>
@@ -185,6 +192,7 @@ export function App() {
           )}
         </main>
       </div>
+      {shortcuts.helpOpen && <ShortcutsOverlay onClose={shortcuts.closeHelp} />}
       {dragging && (
         <div className="drop-overlay" data-testid="drop-overlay">
           Drop consent exports to import them, or an evidence pack to verify it
