@@ -5,7 +5,6 @@
 mod support;
 
 mod app_queries;
-mod audit_log;
 mod consent_scopes;
 mod audit_log;
 mod csv_reader;
