@@ -62,7 +62,10 @@ impl From<PackError> for IpcError {
         match error {
             PackError::Store(store) => IpcError::from(store),
             PackError::NotFound(_) => IpcError::new(IpcErrorCode::NotFound, error.to_string()),
-            PackError::Io { .. } | PackError::Output(_) => IpcError::new(IpcErrorCode::InvalidInput, error.to_string()),
+            // Refused: verify was given a file it will not read (a FIFO, a Flate bomb).
+            PackError::Io { .. } | PackError::Output(_) | PackError::Refused(_) => {
+                IpcError::new(IpcErrorCode::InvalidInput, error.to_string())
+            }
             _ => IpcError::new(IpcErrorCode::Internal, error.to_string()),
         }
     }

@@ -83,7 +83,8 @@ pub async fn make_organisation_pack<R: Runtime>(
     .await
 }
 
-/// Checks a pack's seal and compares its manifest with this database, streaming its steps.
+/// Checks a pack's signature and seal, compares its manifest with this database and its pages
+/// with the pack re-rendered from it, streaming its steps.
 #[tauri::command]
 pub async fn verify_pack<R: Runtime>(
     app: AppHandle<R>,
