@@ -261,6 +261,26 @@ fn a_resealed_forgery_fails_verify_with_the_page_named() {
 }
 
 #[test]
+fn a_resealed_organisation_pack_forgery_is_named_by_page() {
+    let (dir, mut store) = loaded();
+    let path = dir.path().join("org.pdf");
+    pack::write_organisation_pack(&mut store, &path, &at()).unwrap();
+    let r = pack::verify(&store, &path).unwrap();
+    assert!(r.ok, "{:?}", r.differences);
+    assert!(r.checked.iter().any(|c| c.contains("re-rendered")), "{:?}", r.checked);
+    let forged = dir.path().join("org-forged.pdf");
+    forge(&path, &forged, 3, false);
+    let r = pack::verify(&store, &forged).unwrap();
+    assert!(!r.ok);
+    assert!(!r.differences.iter().any(|d| d.item == "seal" || d.against == "file" && d.item == "page"));
+    assert!(
+        r.differences.iter().any(|d| d.item == "page" && d.detail.starts_with("page 3 differs")),
+        "{:?}",
+        r.differences
+    );
+}
+
+#[test]
 fn verify_refuses_a_flate_bomb_and_a_fifo() {
     let (dir, store) = loaded();
     let path = write(&store, dir.path(), ANNA);
