@@ -1,7 +1,16 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 
-import { BackendContext, BackendError, type Backend, type PackProgress, type PackResult, type VerifyReport } from '../api';
+import {
+  BackendContext,
+  BackendError,
+  type Backend,
+  type PackProgress,
+  type PackResult,
+  type SubjectQuery,
+  type SubjectSummary,
+  type VerifyReport,
+} from '../api';
 import { fakeBackend } from '../test/fakeBackend';
 import { defaultPackName, EvidenceScreen } from './EvidenceScreen';
 import type { EvidenceRequest } from './types';
@@ -90,7 +99,59 @@ describe('EvidenceScreen', () => {
     expect(screen.queryByTestId('pack-result')).not.toBeInTheDocument();
   });
 
-  it('makes an organisation pack to a chosen path, and explains where subject packs come from', async () => {
+  it('finds the subject of a pack by any identifier, makes its pack, and lets another be chosen', async () => {
+    const summary = (id: number, email: string): SubjectSummary => ({
+      id,
+      identifiers: [
+        { kind: 'email', value: email },
+        { kind: 'hubspot:record', value: String(5500 + id) },
+      ],
+      events: 12,
+      systems: ['hubspot', 'mailchimp'],
+      findings: 2,
+      findings_high: 1,
+      findings_medium: 1,
+      findings_low: 0,
+    });
+    const listSubjects = vi.fn((query: SubjectQuery) =>
+      Promise.resolve(
+        query.search === 'soren'
+          ? { total: 11, rows: [summary(41, 'soren.kierkegaard@example.dk'), summary(42, 'soren.lund@example.dk')] }
+          : { total: 0, rows: [] },
+      ),
+    );
+    const makeSubjectPack = vi.fn(() => Promise.resolve(PACK));
+    renderEvidence(fakeBackend({ listSubjects, makeSubjectPack }), null);
+    fireEvent.click(screen.getByRole('radio', { name: /Subject pack/ }));
+    expect(screen.getByTestId('pack-make')).toBeDisabled();
+    expect(screen.getByText('Choose a subject first.')).toBeInTheDocument();
+
+    fireEvent.change(screen.getByTestId('pack-subject-search'), { target: { value: 'nobody' } });
+    expect(await screen.findByTestId('pack-subject-none')).toHaveTextContent('No subject has an identifier containing “nobody”');
+
+    fireEvent.change(screen.getByTestId('pack-subject-search'), { target: { value: ' soren ' } });
+    const options = await screen.findAllByTestId('pack-subject-option');
+    expect(listSubjects).toHaveBeenLastCalledWith({ search: 'soren', sort: 'id', descending: false, limit: 8, offset: 0 });
+    expect(options).toHaveLength(2);
+    expect(options[1]).toHaveTextContent('soren.lund@example.dk · hubspot:record:5542 · 12 events · 2 findings');
+    expect(screen.getByTestId('pack-subject-more')).toHaveTextContent('Showing 2 of 11 matching subjects');
+
+    fireEvent.click(options[1] as HTMLElement);
+    expect(screen.getByTestId('pack-subject')).toHaveTextContent('soren.lund@example.dk');
+    expect(screen.queryByTestId('pack-subject-picker')).not.toBeInTheDocument();
+    fireEvent.change(screen.getByTestId('pack-path'), { target: { value: '/home/dpo/packs/soren.pdf' } });
+    fireEvent.click(screen.getByTestId('pack-make'));
+    await screen.findByTestId('pack-result');
+    expect(makeSubjectPack).toHaveBeenCalledWith(42, '/home/dpo/packs/soren.pdf', null);
+
+    // Another subject: the picker again, and the last result is not shown as theirs.
+    fireEvent.click(screen.getByTestId('pack-subject-change'));
+    expect(screen.getByTestId('pack-subject-search')).toBeInTheDocument();
+    expect(screen.queryByTestId('pack-result')).not.toBeInTheDocument();
+    expect(screen.getByTestId('pack-make')).toBeDisabled();
+  });
+
+  it('makes an organisation pack to a chosen path, and offers a subject picker for subject packs', async () => {
     const pickSavePath = vi.fn(() => Promise.resolve('/home/dpo/packs/organisation-evidence.pdf'));
     let finish: (result: PackResult) => void = () => undefined;
     const makeOrganisationPack = vi.fn((_path: string, onProgress: (progress: PackProgress) => void) => {
@@ -102,7 +163,7 @@ describe('EvidenceScreen', () => {
     renderEvidence(fakeBackend({ pickSavePath, makeOrganisationPack }), null);
 
     fireEvent.click(screen.getByRole('radio', { name: /Subject pack/ }));
-    expect(screen.getByTestId('pack-no-subject')).toHaveTextContent('Make evidence pack');
+    expect(screen.getByTestId('pack-subject-search')).toBeInTheDocument();
     expect(screen.getByTestId('pack-make')).toBeDisabled();
 
     fireEvent.click(screen.getByRole('radio', { name: /Organisation pack/ }));

@@ -2,6 +2,7 @@ import { useEffect, useId, useState } from 'react';
 
 import { useBackend, type PackProgress, type PackResult, type VerifyReport } from '../api';
 import { ErrorNotice } from '../components/ErrorNotice';
+import { SubjectPicker } from './evidence/SubjectPicker';
 import type { EvidenceRequest } from './types';
 import './evidence.css';
 
@@ -80,11 +81,15 @@ export function EvidenceScreen({ request }: { request: EvidenceRequest | null })
   );
 }
 
-/** Makes a subject or organisation pack; remounted (by key) for each subject handed over. */
-function MakePackPanel({ subject, onVerify }: { subject: PackSubject | null; onVerify: (path: string) => void }) {
+/**
+ * Makes a subject or organisation pack; remounted (by key) for each subject handed over. The
+ * subject comes from a timeline's "Make evidence pack", or is found here with the picker.
+ */
+function MakePackPanel({ subject: handedOver, onVerify }: { subject: PackSubject | null; onVerify: (path: string) => void }) {
   const backend = useBackend();
   const id = useId();
-  const [kind, setKind] = useState<'subject' | 'organisation'>(subject === null ? 'organisation' : 'subject');
+  const [subject, setSubject] = useState<PackSubject | null>(handedOver);
+  const [kind, setKind] = useState<'subject' | 'organisation'>(handedOver === null ? 'organisation' : 'subject');
   const [caseReference, setCaseReference] = useState('');
   const [path, setPath] = useState('');
   const [making, setMaking] = useState(false);
@@ -156,13 +161,29 @@ function MakePackPanel({ subject, onVerify }: { subject: PackSubject | null; onV
 
       {kind === 'subject' &&
         (subject === null ? (
-          <p className="notice notice-warn" data-testid="pack-no-subject">
-            No subject chosen. Open a subject’s timeline (Subjects) and choose “Make evidence pack” there.
-          </p>
+          <SubjectPicker
+            disabled={making}
+            onPick={(picked) => {
+              setSubject({ ...picked, seq: 0 });
+              setResult(null);
+            }}
+          />
         ) : (
           <>
             <p className="evidence-subject">
-              Subject: <strong data-testid="pack-subject">{subject.label}</strong>
+              Subject: <strong data-testid="pack-subject">{subject.label}</strong>{' '}
+              <button
+                type="button"
+                className="link-button"
+                data-testid="pack-subject-change"
+                disabled={making}
+                onClick={() => {
+                  setSubject(null);
+                  setResult(null);
+                }}
+              >
+                Choose another subject
+              </button>
             </p>
             <div className="evidence-field">
               <label htmlFor={`${id}-case`}>Case reference (optional)</label>
