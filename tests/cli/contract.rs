@@ -135,8 +135,9 @@ fn remove_source_json_and_its_effect() {
     let id = source_id(&db, &unsubscribed());
     let run = db.run(&["remove-source", &id.to_string(), "--json"]);
     run.ok();
-    // Olga's opt-in, confirmation and withdrawal, and Kenji's opt-in.
-    assert_eq!(run.json(), json!({"removed": id, "events_removed": 4}));
+    // Olga's opt-in, confirmation and withdrawal, Kenji's opt-in and his withdrawal as of the
+    // export (no UNSUB_TIME: kept undated, SPEC §2).
+    assert_eq!(run.json(), json!({"removed": id, "events_removed": 5}));
     assert_eq!(db.run(&["--json", "sources"]).json().as_array().unwrap().len(), 6);
     let gone = db.run(&["timeline", "olga.kuznetsova@example.ru"]);
     let line = gone.user_error();

@@ -5,8 +5,8 @@
 mod support;
 
 mod app_queries;
-mod consent_scopes;
 mod audit_log;
+mod consent_scopes;
 mod csv_reader;
 mod csv_reality;
 mod dataloader_times;

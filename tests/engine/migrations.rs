@@ -116,7 +116,8 @@ fn data_imported_under_the_first_schema_survives_the_later_migrations() {
 fn audit_log_entries_and_decisions_of_a_version_3_database_are_kept_chained_and_as_history() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v3.db");
-    let details = [r#"{"path":"a.csv","system":"mailchimp"}"#, r#"{"findings":1}"#, r#"{"status":"remediated","finding":"F-1"}"#];
+    let details =
+        [r#"{"path":"a.csv","system":"mailchimp"}"#, r#"{"findings":1}"#, r#"{"status":"remediated","finding":"F-1"}"#];
     {
         let conn = Connection::open(&path).unwrap();
         for sql in &MIGRATION_SQL[..3] {
@@ -145,7 +146,10 @@ fn audit_log_entries_and_decisions_of_a_version_3_database_are_kept_chained_and_
     }
     let store = Store::open(&path).unwrap();
     let log = consenttrail_engine::store::audit_log::list(store.conn()).unwrap();
-    assert_eq!(log.iter().map(|e| (e.id, e.action.as_str())).collect::<Vec<_>>(), vec![(1, "import"), (2, "audit"), (3, "decide")]);
+    assert_eq!(
+        log.iter().map(|e| (e.id, e.action.as_str())).collect::<Vec<_>>(),
+        vec![(1, "import"), (2, "audit"), (3, "decide")]
+    );
     assert_eq!(log[0].at, "2025-01-01T00:00:00Z");
     for (entry, detail) in log.iter().zip(details) {
         let stored: String =
