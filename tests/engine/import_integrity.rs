@@ -451,3 +451,23 @@ fn csvy_front_matter_and_a_cut_quoted_value_get_messages_naming_the_cause() {
     let r = file.rejections.iter().find(|r| r.locator == "line 3").unwrap_or_else(|| panic!("{file:#?}"));
     assert!(r.message.contains("unescaped quote") && !r.message.contains("truncated"), "{r:?}");
 }
+
+#[test]
+fn a_row_the_reader_rejects_is_listed_once_when_an_importer_reads_the_file_twice() {
+    // The TCF log importer samples the first rows to find the TC-string column, then reads the
+    // whole file: a bad row among the sampled ones is still one rejection. Two bad records on one
+    // line (split by a lone CR) are two.
+    let dir = tempfile::tempdir().unwrap();
+    let tc = "COtybn4PA_zT4KjACBENAPCIAEBAAECAAIAAAAAAAAAA";
+    let text = format!(
+        "user_id,timestamp,tc\na@example.com,2023-01-01T10:00:00Z,{tc}\nb@example.com,{tc}\n\
+         c@example.com,2023-01-01T10:00:00Z,{tc},extra\rd@example.com,{tc}\ne@example.com,2023-01-01T10:00:00Z,{tc}\n"
+    );
+    let path = write(dir.path(), "tcf-log.csv", text.as_bytes());
+    let (_d, mut store) = temp_store();
+    let file = one(&mut store, &path);
+    assert_eq!(file.system.as_deref(), Some("tcf"), "{file:#?}");
+    assert_eq!((file.rows_imported, file.rows_rejected), (2, 3), "{file:#?}");
+    assert_eq!(file.rejections.len(), 3, "{:#?}", file.rejections);
+    assert_eq!(count(&store, "SELECT count(*) FROM import_issues WHERE severity = 'rejected'"), 3);
+}

@@ -270,9 +270,10 @@ pub struct FileImport<'a> {
     pub(super) statements: HotStatements<'a>,
     /// A problem that stops the file (see [`FileImport::csv_time`]).
     pub(super) fatal: Option<ImportError>,
-    /// Rows the CSV reader rejected (stored as they arrive; counted here), and the last line
-    /// rejected so far: a second pass over the same file (a sample, a scan) reports none twice.
-    pub(super) csv_rejected: std::rc::Rc<std::cell::Cell<(u64, u64)>>,
+    /// How many rows the CSV reader rejected (stored as they arrive): a second pass over the
+    /// same file (a sample, then the whole) meets the same rejections in the same order and
+    /// stores only those beyond this count, so none is listed twice.
+    pub(super) csv_rejected: std::rc::Rc<std::cell::Cell<u64>>,
     /// The SHA-256 and size of each complete read of the input (see [`ReadLedger`]).
     pub(super) reads: ReadLedger,
 }
@@ -333,13 +334,14 @@ impl<'a> FileImport<'a> {
     {
         let text = open_text_recorded(self.input, self.encoding, &self.reads)?;
         let (tx, source_id, counted) = (self.tx, self.source_id, self.csv_rejected.clone());
+        let mut seen = 0u64;
         let sink = move |row: &super::csv_table::RejectedRow| -> Result<(), ImportError> {
-            let (count, last_line) = counted.get();
-            if row.line <= last_line {
+            seen += 1;
+            if seen <= counted.get() {
                 return Ok(());
             }
             insert_issue(tx, source_id, "rejected", &format!("line {}", row.line), None, &row.message, Some(&row.raw))?;
-            counted.set((count + 1, row.line));
+            counted.set(seen);
             Ok(())
         };
         let table = CsvTable::open_prepared(text, &self.name, self.delimiter, make)?.with_rejections(Box::new(sink));
@@ -544,11 +546,12 @@ impl<'a> FileImport<'a> {
         e
     }
 
-    /// Counts the rows the CSV reader rejected (already listed as they arrived).
-    pub fn reject_truncated_csv(&mut self) -> Result<(), ImportError> {
-        let (count, _) = self.csv_rejected.replace((0, u64::MAX));
-        self.counts.rows_rejected += count;
-        Ok(())
+    /// Counts the rows the CSV reader rejected (already listed as they arrived); called once,
+    /// when the importer is done, whatever its outcome.
+    pub fn count_csv_rejections(&mut self) {
+        self.counts.rows_rejected += self.csv_rejected.get();
+        // A later pass (none is expected) would find the count already reached.
+        self.csv_rejected.set(u64::MAX);
     }
 
     /// The problem that stopped the file, if any.

@@ -130,9 +130,9 @@ pub fn fingerprint(input: &Input) -> Result<Fingerprint, ImportError> {
     read_once(input, true)
 }
 
-/// Reads the input once for size, encoding and head, but not its SHA-256: an import of a new
-/// file computes that on another thread meanwhile ([`sha256_of`]). A ZIP entry, decompressed
-/// anew for every read, is hashed in the same pass.
+/// Reads the input once for size, encoding and head, but not its SHA-256: an import hashes the
+/// bytes it reads as it reads them ([`open_text_recorded`]). A ZIP entry, decompressed anew for
+/// every read, is hashed in this pass too.
 pub fn inspect(input: &Input) -> Result<Fingerprint, ImportError> {
     read_once(input, matches!(input, Input::ZipEntry { .. }))
 }

@@ -331,7 +331,7 @@ fn import_one_unchecked(
     let name = plan.input.display();
     let system = plan.importer.id();
     // The SHA-256 says whether this file was imported before. Only a file of a size already
-    // seen can have been, so a file of a new size is hashed on another thread while it imports.
+    // seen can have been, so a file of a new size is hashed while it is read for the import.
     let mut known = plan.fp.sha256.clone();
     if known.is_none() && store::sources::any_with_bytes(store.conn(), plan.fp.bytes)? {
         match input::sha256_of(&plan.input) {
@@ -447,7 +447,8 @@ fn import_one_unchecked(
         Some(fatal) => Err(fatal),
         None => imported,
     };
-    let outcome = imported.and_then(|()| file.reject_truncated_csv()).and_then(|()| {
+    file.count_csv_rejections();
+    let outcome = imported.and_then(|()| {
         let partial = file.partial_records.finish();
         if partial > 0 {
             file.warn(
