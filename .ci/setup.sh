@@ -34,6 +34,38 @@ need_app_packages() {
     exit 1
   }
   command -v npm >/dev/null || apt_install nodejs npm
+  need_node_version
+}
+
+# Vite (the UI build) needs the Node.js that ui/package.json's `engines` names; a distribution's
+# nodejs package can be older, and then the build fails far from the cause. Stop here instead.
+need_node_version() {
+  local wanted have
+  wanted="$(sed -n 's/.*"node": *">=\([0-9.]*\)".*/\1/p' "$ROOT/ui/package.json")"
+  wanted="${wanted:-20.19}"
+  have="$(node --version 2>/dev/null | sed 's/^v//')"
+  if [ -z "$have" ] || ! version_at_least "$have" "$wanted"; then
+    cat >&2 <<MSG
+Node.js ${have:-(not found)} is too old: the UI build (Vite) needs Node.js >= $wanted (ui/package.json "engines").
+Install a current Node.js LTS, e.g. from https://nodejs.org/en/download (or NodeSource's
+Debian/Ubuntu packages, or nvm), make sure \`node --version\` prints v$wanted or later, then re-run.
+MSG
+    exit 1
+  fi
+}
+
+# True when dotted version $1 >= $2 (numeric per part: 20.19.0 >= 20.9).
+version_at_least() {
+  local -a have want
+  local i
+  IFS=. read -ra have <<<"$1"
+  IFS=. read -ra want <<<"$2"
+  for i in 0 1 2; do
+    local h="${have[i]:-0}" w="${want[i]:-0}"
+    ((10#$h > 10#$w)) && return 0
+    ((10#$h < 10#$w)) && return 1
+  done
+  return 0
 }
 
 # Packages the tests need on top: the sqlite3 shell (benchmark), PDF tools, the real window.
