@@ -220,6 +220,22 @@ fn the_webview_is_locked_down() {
     }
 }
 
+/// Compliance staff mostly run Windows and macOS: the installers for both are configured beside
+/// the .deb (CI here builds only the .deb; see the README), with the icon formats they need.
+#[test]
+fn the_bundle_targets_windows_macos_and_debian() {
+    let conf: Value = serde_json::from_str(TAURI_CONF).expect("tauri.conf.json");
+    let targets: BTreeSet<&str> =
+        conf["bundle"]["targets"].as_array().expect("bundle targets").iter().filter_map(Value::as_str).collect();
+    assert_eq!(targets, BTreeSet::from(["deb", "dmg", "msi", "nsis"]));
+    let icons: Vec<&str> = conf["bundle"]["icon"].as_array().expect("icons").iter().filter_map(Value::as_str).collect();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for format in [".png", ".ico", ".icns"] {
+        let icon = icons.iter().find(|icon| icon.ends_with(format)).unwrap_or_else(|| panic!("no {format} icon"));
+        assert!(root.join(icon).is_file(), "{icon} is listed but missing");
+    }
+}
+
 #[test]
 fn the_test_only_drop_command_is_granted_only_to_test_builds() {
     let capability: Value =
