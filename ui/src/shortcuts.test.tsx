@@ -59,6 +59,7 @@ function renderApp() {
 function press(...keys: string[]) {
   for (const key of keys) {
     const target = document.activeElement ?? document.body;
+    // "?" is typed with Shift on most layouts.
     fireEvent.keyDown(target, { key, shiftKey: key === '?' });
   }
 }
@@ -110,6 +111,10 @@ describe('keyboard shortcuts', () => {
     press('?');
     expect(screen.queryByTestId('shortcuts-overlay')).not.toBeInTheDocument();
     press('/');
+    expect(search).toHaveFocus();
+    // "/" typed with Shift (a German layout's Shift+7) works too.
+    search.blur();
+    fireEvent.keyDown(document.body, { key: '/', shiftKey: true });
     expect(search).toHaveFocus();
     // Once the focus leaves the field, the letters are shortcuts again.
     search.blur();

@@ -89,15 +89,22 @@ export function useShortcuts(navigate: (screen: ShortcutScreen) => void) {
       setHelpOpen(false);
       navigateRef.current(screen);
     };
+    const search = (event: KeyboardEvent) => {
+      event.preventDefault();
+      setHelpOpen(false);
+      // A screen without a search box: the subjects' search is the one meant.
+      if (document.querySelector(SEARCH) === null) navigateRef.current('subjects');
+      stopFocusing?.();
+      stopFocusing = focusSearchWhenShown();
+    };
+    const help = (event: KeyboardEvent) => {
+      event.preventDefault();
+      setHelpOpen(true);
+    };
+    // "/" and "?" need Shift on many layouts (German: Shift+7, Shift+ß): both forms are bound.
     const handler = createKeybindingsHandler({
-      '/': (event) => {
-        event.preventDefault();
-        setHelpOpen(false);
-        // A screen without a search box: the subjects' search is the one meant.
-        if (document.querySelector(SEARCH) === null) navigateRef.current('subjects');
-        stopFocusing?.();
-        stopFocusing = focusSearchWhenShown();
-      },
+      '/': search,
+      'Shift+/': search,
       'g s': go('subjects'),
       'g f': go('findings'),
       'g i': go('import'),
@@ -111,14 +118,8 @@ export function useShortcuts(navigate: (screen: ShortcutScreen) => void) {
         event.preventDefault();
         moveToFinding(-1);
       },
-      '?': (event) => {
-        event.preventDefault();
-        setHelpOpen(true);
-      },
-      'Shift+?': (event) => {
-        event.preventDefault();
-        setHelpOpen(true);
-      },
+      '?': help,
+      'Shift+?': help,
       Escape: () => {
         setHelpOpen(false);
       },
