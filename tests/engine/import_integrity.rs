@@ -471,3 +471,21 @@ fn a_row_the_reader_rejects_is_listed_once_when_an_importer_reads_the_file_twice
     assert_eq!(file.rejections.len(), 3, "{:#?}", file.rejections);
     assert_eq!(count(&store, "SELECT count(*) FROM import_issues WHERE severity = 'rejected'"), 3);
 }
+
+#[test]
+fn text_after_a_closing_quote_is_a_rejected_row_not_a_value_with_its_quotes_dropped() {
+    let text =
+        "id,name,email\n1,\"Smith\" Jr,a@example.com\n2,\"O\"\"Neil\",b@example.com\n3,5\" screen,c@example.com\n";
+    let mut table = CsvTable::open(Box::new(std::io::Cursor::new(text.as_bytes().to_vec())), "t.csv", b',').unwrap();
+    let mut read = Vec::new();
+    while let Some(r) = table.next_record().unwrap() {
+        read.push((r.line, r.fields[1].to_string()));
+    }
+    // Escaped quotes and a quote inside an unquoted value are read as written.
+    assert_eq!(read, vec![(3, "O\"Neil".to_string()), (4, "5\" screen".to_string())]);
+    let (rejected, n) = table.rejected();
+    assert_eq!(n, 1);
+    assert_eq!(rejected[0].line, 2);
+    assert!(rejected[0].message.contains("closing quote of field 2 ('name')"), "{:?}", rejected[0]);
+    assert_eq!(rejected[0].raw, "1,\"Smith\" Jr,a@example.com");
+}

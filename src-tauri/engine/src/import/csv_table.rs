@@ -310,28 +310,45 @@ impl CsvParser {
                 }
             }
             let Some(&(line, _)) = lines.first() else { continue 'record };
-            // What the last line holds after this record (records split by a lone CR).
             let last = lines.len() - 1;
-            let rest = lines[last].1.get(pos..).unwrap_or_default();
-            if !at_eof && rest.iter().any(|b| *b != b'\r' && *b != b'\n') {
-                self.replay.push_front((lines[last].0, rest.to_vec()));
-            }
             let record = RawRecord { line, fields: endlen, len: outlen, rejected: None };
-            if record.is_blank(&self.fields, &self.ends) {
-                continue 'record;
-            }
+            let blank = record.is_blank(&self.fields, &self.ends);
             let expected = self.header.names.len();
             let ends_inside_quotes = at_eof && {
                 let text: usize = lines.iter().map(|l| l.1.iter().filter(|b| **b == b'"').count()).sum();
                 text % 2 == 1
             };
-            if lines.len() > 1 {
+            if lines.len() > 1 && !blank {
                 let fits = self.count_fits(endlen, outlen);
                 let row_like = self.row_like_lines(&lines[1..]);
                 if ends_inside_quotes || (!fits && row_like > 0) || row_like >= 2 {
+                    // Every line after the first is read again, whole.
                     self.core.reset();
                     let rejected = self.swallowed(lines, false);
                     return Ok(Some(RawRecord::rejected(rejected)));
+                }
+            }
+            // What the last line holds after this record (records split by a lone CR) is read next.
+            let rest = lines[last].1.get(pos..).unwrap_or_default();
+            if !at_eof && rest.iter().any(|b| *b != b'\r' && *b != b'\n') {
+                self.replay.push_front((lines[last].0, rest.to_vec()));
+            }
+            // The record's own text, without what follows it on its last line.
+            lines[last].1.truncate(pos);
+            if blank {
+                continue 'record;
+            }
+            if !ends_inside_quotes && lines.iter().any(|(_, l)| l.contains(&b'"')) {
+                if let Some(field) = text_after_closing_quote(&lines, pos, self.delimiter) {
+                    let raw: String = lines.iter().map(|l| String::from_utf8_lossy(&l.1).into_owned()).collect();
+                    let message = format!(
+                        "text follows the closing quote of field {} ('{}'): a quote inside a quoted value is not \
+                         escaped (write it as \"\"), so the value cannot be read as written; this row was not imported",
+                        field + 1,
+                        self.header.name(field)
+                    );
+                    let raw = String::from_utf8_lossy(trim_line_end(raw.as_bytes())).into_owned();
+                    return Ok(Some(RawRecord::rejected(RejectedRow { line, message, raw })));
                 }
             }
             if ends_inside_quotes {
@@ -510,6 +527,39 @@ impl RawRecord {
         (0..self.fields)
             .find_map(|i| std::str::from_utf8(self.field(data, ends, i)).err().map(|e| (i, e.valid_up_to())))
     }
+}
+
+/// The field (0-based) of a record where text follows a closing quote (`"abc"def`): the csv
+/// reader would silently drop the quotes and join the text, so such a row is rejected instead.
+fn text_after_closing_quote(lines: &[(u64, Vec<u8>)], end: usize, delimiter: u8) -> Option<usize> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Start,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let (mut state, mut field) = (State::Start, 0usize);
+    let last = lines.len().saturating_sub(1);
+    // The record's bytes: its lines, the last one up to where the record ended.
+    let bytes =
+        lines.iter().enumerate().flat_map(|(i, (_, l))| if i == last { &l[..end.min(l.len())] } else { &l[..] });
+    for &b in bytes {
+        state = match (state, b) {
+            (State::Quoted, b'"') => State::QuoteInQuoted,
+            (State::Quoted, _) => State::Quoted,
+            (State::QuoteInQuoted, b'"') => State::Quoted,
+            (State::Start | State::Unquoted | State::QuoteInQuoted, b'\r' | b'\n') => State::Start,
+            (State::Start | State::Unquoted | State::QuoteInQuoted, d) if d == delimiter => {
+                field += 1;
+                State::Start
+            }
+            (State::QuoteInQuoted, _) => return Some(field),
+            (State::Start, b'"') => State::Quoted,
+            (State::Start | State::Unquoted, _) => State::Unquoted,
+        };
+    }
+    None
 }
 
 /// A line without its `\n` / `\r\n`.
@@ -833,5 +883,28 @@ mod tests {
         let err = t.next_record().err().expect("too large");
         assert!(err.to_string().contains("big.csv"), "{err}");
         assert!(err.to_string().contains("MiB"), "{err}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+        /// Any text of quotes, delimiters, line ends and letters is read to the end without a
+        /// panic, and every non-blank line is part of a record or of a rejected row.
+        #[test]
+        fn any_text_is_read_to_the_end(body in "[a\",\r\n\u{e9}]{0,200}") {
+            let text = format!("h1,h2,h3\n{body}");
+            let mut t = CsvTable::open(Box::new(std::io::Cursor::new(text.into_bytes())), "p.csv", b',').unwrap();
+            let (mut records, mut bytes) = (0u64, 0usize);
+            while let Some(r) = t.next_record().unwrap() {
+                proptest::prop_assert!(r.line >= 2);
+                records += 1;
+                bytes += r.fields.iter().map(str::len).sum::<usize>();
+            }
+            let (kept, rejected) = t.rejected();
+            bytes += kept.iter().map(|r| r.raw.len()).sum::<usize>();
+            let lines = body.split(['\n', '\r']).filter(|l| !l.trim_matches(',').is_empty()).count() as u64;
+            proptest::prop_assert!(records + rejected <= lines.max(1) + 1, "{records} + {rejected} > {lines}");
+            // Nothing is read twice: the values and rejected rows hold no more text than the body.
+            proptest::prop_assert!(bytes <= body.len(), "{bytes} bytes read from {}", body.len());
+        }
     }
 }
