@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { BackendContext, type Backend, type Finding, type FindingBreakdown } from './api';
 import { App } from './App';
+import { moveToFinding } from './shortcuts';
 import { fakeBackend } from './test/fakeBackend';
 
 function finding(index: number): Finding {
@@ -138,6 +139,26 @@ describe('keyboard shortcuts', () => {
     expect(expand[2]).toHaveFocus();
     press('k');
     expect(expand[1]).toHaveFocus();
+  });
+
+  it('moves through a timeline’s finding cards too, from the one holding the focus', () => {
+    render(
+      <main>
+        {['a', 'b', 'c'].map((id) => (
+          <article key={id} data-testid="timeline-finding" tabIndex={-1} id={id}>
+            <button type="button">Record decision {id}</button>
+          </article>
+        ))}
+      </main>,
+    );
+    moveToFinding(-1);
+    expect(document.getElementById('c')).toHaveFocus();
+    // From a control inside the second card, "next" is the third.
+    screen.getByRole('button', { name: 'Record decision b' }).focus();
+    moveToFinding(1);
+    expect(document.getElementById('c')).toHaveFocus();
+    moveToFinding(-1);
+    expect(document.getElementById('b')).toHaveFocus();
   });
 
   it('lists the shortcuts on "?" and closes the list with Escape', async () => {
