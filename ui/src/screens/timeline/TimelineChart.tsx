@@ -323,7 +323,7 @@ export function exportStateText(state: ExportState): string {
 }
 
 /** Rough width of a tag's text at the chart's 11px font, so tags can sit side by side. */
-const TAG_CHAR_PX = 6.2;
+const TAG_CHAR_PX = 5.8;
 
 /**
  * The states a source gives without a date, as tags under the purpose's bar: they cannot sit on
