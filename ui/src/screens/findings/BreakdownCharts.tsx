@@ -285,7 +285,7 @@ function SidewaysBarPlot({
           return (
             <g key={datum.key} data-testid="findings-chart-row" data-key={datum.key}>
               <text className="findings-tick findings-row-label" x={SIDEWAYS.label - 6} y={y + 10.5} textAnchor="end">
-                {label.length > 30 ? `${label.slice(0, 29)}…` : label}
+                {label.length > 34 ? `${label.slice(0, 33)}…` : label}
               </text>
               <rect
                 x={SIDEWAYS.label}
