@@ -126,6 +126,12 @@ fn a_quoted_value_over_several_lines_is_still_one_value() {
     assert_eq!((second.line, &second.fields[2]), (5, "b@example.com"));
     assert!(table.next_record().unwrap().is_none());
     assert_eq!(table.rejected().1, 0);
+    // Two columns, a note whose every line holds a comma: still one value.
+    let text = "id,note\n1,\"Main St, 5\nSpringfield, IL\nUSA, 62701\"\n2,plain\n";
+    let mut table = CsvTable::open(Box::new(std::io::Cursor::new(text.as_bytes().to_vec())), "t.csv", b',').unwrap();
+    assert_eq!(&table.next_record().unwrap().unwrap().fields[1], "Main St, 5\nSpringfield, IL\nUSA, 62701");
+    assert_eq!(&table.next_record().unwrap().unwrap().fields[1], "plain");
+    assert_eq!(table.rejected().1, 0);
 }
 
 #[test]

@@ -319,9 +319,16 @@ impl CsvParser {
                 text % 2 == 1
             };
             if lines.len() > 1 && !blank {
-                let fits = self.count_fits(endlen, outlen);
+                // A quoted value over several lines swallowed rows when the record is broken (the
+                // wrong number of values, or text after the quote that closed it, which is then
+                // a later row's opening quote) and a line inside it reads as a row; or when most
+                // of the lines inside it read as rows; or when it runs to the end of the file.
+                let broken =
+                    !self.count_fits(endlen, outlen) || text_after_closing_quote(&lines, pos, self.delimiter).is_some();
+                let probed = (lines.len() - 1).min(SWALLOW_PROBE_LINES);
                 let row_like = self.row_like_lines(&lines[1..]);
-                if ends_inside_quotes || (!fits && row_like > 0) || row_like >= 2 {
+                let mostly_rows = row_like >= 2 && row_like * 2 >= probed && expected >= 3;
+                if ends_inside_quotes || (broken && row_like > 0) || mostly_rows {
                     // Every line after the first is read again, whole.
                     self.core.reset();
                     let rejected = self.swallowed(lines, false);
