@@ -495,3 +495,13 @@ fn text_after_a_closing_quote_is_a_rejected_row_not_a_value_with_its_quotes_drop
     assert!(rejected[0].message.contains("closing quote of field 2 ('name')"), "{:?}", rejected[0]);
     assert_eq!(rejected[0].raw, "1,\"Smith\" Jr,a@example.com");
 }
+
+#[test]
+fn a_file_with_a_header_and_no_rows_says_that_nothing_was_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "header-only.csv", HEADER.as_bytes());
+    let (_d, mut store) = temp_store();
+    let file = one(&mut store, &path);
+    assert_eq!((file.status.as_str(), file.rows_imported), ("imported", 0), "{file:#?}");
+    assert!(file.warnings.iter().any(|w| w.message.contains("holds no rows")), "{:#?}", file.warnings);
+}

@@ -81,7 +81,7 @@ pub fn unrecognised_reason(sniff: &Sniff) -> String {
         return "the file is empty".into();
     }
     if sniff.binary {
-        return "the file is not text (binary content); expected CSV or JSON".into();
+        return "the file is not text: it holds NUL bytes (binary content); expected CSV or JSON".into();
     }
     let first_line = sniff.head.trim_start_matches('\u{feff}').lines().next().unwrap_or_default().trim();
     if first_line == "---" {

@@ -449,6 +449,10 @@ fn import_one_unchecked(
     };
     file.count_csv_rejections();
     let outcome = imported.and_then(|()| {
+        if file.counts.rows_imported == 0 && file.counts.rows_rejected == 0 {
+            // Not a failure (an export of an empty list is real), but never a silent one.
+            file.warn("", None, "the file holds no rows (a header only?): nothing was imported from it")?;
+        }
         let partial = file.partial_records.finish();
         if partial > 0 {
             file.warn(
