@@ -8,9 +8,9 @@ use std::sync::atomic::Ordering;
 use consenttrail_engine::import::csv_table::Header;
 use consenttrail_engine::import::mapping::{self, ColumnMapping, MAPPABLE};
 use consenttrail_engine::import::preview::{preview_paths, FilePreview};
-use consenttrail_engine::import::{import_paths, registry, ImportOptions, ImportReport, Progress};
+use consenttrail_engine::import::{registry, ImportOptions, ImportReport, Progress};
 use consenttrail_engine::model::{DateOrder, EventKind, Method};
-use consenttrail_engine::rules::audit;
+use consenttrail_engine::ops;
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
@@ -102,10 +102,18 @@ pub async fn import_files<R: Runtime>(
         let cancel = &job.state::<AppState>().import_cancel;
         cancel.store(false, Ordering::SeqCst);
         // A closed window drops the channel; the import itself carries on and commits.
+        let sender = &on_progress;
         let mut report_progress =
-            |progress: Progress| drop(on_progress.send(ImportProgress { phase: "importing", progress }));
-        let report = import_paths(store, &paths, &options, &mut report_progress, cancel)?;
-        if cancel.swap(false, Ordering::SeqCst) {
+            |progress: Progress| drop(sender.send(ImportProgress { phase: "importing", progress }));
+        // The bar then counts subjects checked by the rules.
+        let mut auditing = |done: usize, total: usize| {
+            let progress =
+                Progress { file: String::new(), rows: done as u64, bytes_done: done as u64, bytes_total: total as u64 };
+            drop(sender.send(ImportProgress { phase: "auditing", progress }));
+        };
+        let imported = ops::import_then_audit(store, &paths, &options, &mut report_progress, &mut auditing, cancel)?;
+        let report = imported.report;
+        if imported.cancelled {
             let kept = report.files.iter().filter(|f| f.status == "imported").count();
             return Err(IpcError::new(
                 IpcErrorCode::Cancelled,
@@ -113,16 +121,6 @@ pub async fn import_files<R: Runtime>(
                     "import cancelled: the file in progress was rolled back; {kept} file(s) finished before it stay imported"
                 ),
             ));
-        }
-        if report.files.iter().any(|f| f.status == "imported") {
-            // The bar now counts subjects checked by the rules.
-            let mut auditing = |done: usize, total: usize| {
-                let progress =
-                    Progress { file: String::new(), rows: done as u64, bytes_done: done as u64, bytes_total: total as u64 };
-                drop(on_progress.send(ImportProgress { phase: "auditing", progress }));
-            };
-            auditing(0, 0);
-            audit::run_with_progress(store, &mut auditing)?;
         }
         Ok(report)
     })

@@ -1,8 +1,7 @@
 //! Profile commands: read the profile in force, replace it.
 
-use consenttrail_engine::import::derive::apply_profile;
+use consenttrail_engine::ops;
 use consenttrail_engine::profile::Profile;
-use consenttrail_engine::rules::audit;
 use consenttrail_engine::store::profile_doc;
 use serde::Serialize;
 use tauri::{AppHandle, Runtime};
@@ -29,9 +28,8 @@ pub struct ProfileSaved {
 pub async fn save_profile<R: Runtime>(app: AppHandle<R>, profile: serde_json::Value) -> Result<ProfileSaved, IpcError> {
     let profile = Profile::from_json(&profile.to_string()).map_err(|e| invalid(format!("profile {e}")))?;
     with_store_blocking(app, move |store| {
-        let events_rederived = apply_profile(store, &profile, serde_json::json!({"from": "app"}))?;
-        audit::run(store)?;
-        Ok(ProfileSaved { events_rederived })
+        let saved = ops::save_profile(store, &profile, serde_json::json!({"from": "app"}))?;
+        Ok(ProfileSaved { events_rederived: saved.events_rederived })
     })
     .await
 }

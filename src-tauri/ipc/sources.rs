@@ -1,6 +1,6 @@
 //! Sources commands: imported files, their warnings and rejections, removing one.
 
-use consenttrail_engine::rules::audit;
+use consenttrail_engine::ops;
 use consenttrail_engine::store::sources::{self, ImportIssue, SourceInfo};
 use serde::Serialize;
 use tauri::{AppHandle, Runtime};
@@ -35,10 +35,9 @@ pub async fn remove_source<R: Runtime>(app: AppHandle<R>, source_id: i64) -> Res
         if sources::get(store.conn(), source_id)?.is_none() {
             return Err(IpcError::new(IpcErrorCode::NotFound, format!("no source {source_id}")));
         }
-        // The removal and its audit-log entry are one transaction.
-        let events_removed = sources::remove(store.conn_mut(), source_id)?;
-        audit::run(store)?;
-        Ok(Removed { removed: source_id, events_removed })
+        // The removal and its audit-log entry are one transaction; the audit re-runs after it.
+        let removed = ops::remove_source(store, source_id)?;
+        Ok(Removed { removed: source_id, events_removed: removed.events_removed })
     })
     .await
 }

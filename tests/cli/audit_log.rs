@@ -28,9 +28,10 @@ fn actions(log: &Value) -> Vec<String> {
 fn reopened_db() -> (Db, String) {
     let db = Db::new();
     db.run(&["profile", "import", &profile()]).ok();
+    // The import re-runs the audit (as the app does): its findings are there at once.
     db.run(&["import", &use_at(&db, "first.csv", "2023-01-01T00:00:00Z")]).ok();
-    let audit = db.run(&["--json", "audit"]);
-    let finding = audit.ok().json()["findings"][0]["id"].as_str().unwrap().to_string();
+    let findings = db.run(&["--json", "findings"]);
+    let finding = findings.ok().json()[0]["id"].as_str().unwrap().to_string();
     let decided =
         db.run(&["--json", "decide", &finding, "--status", "remediated", "--note", "list cleaned", "--by", "DPO"]);
     let d = decided.ok().json();
@@ -39,7 +40,6 @@ fn reopened_db() -> (Db, String) {
     assert_eq!(d["occurrences_seen"], serde_json::json!(["2023-01-01T00:00:00Z"]));
     assert_eq!(d["history"].as_array().unwrap().len(), 1);
     db.run(&["import", &use_at(&db, "later.csv", "2023-03-01T00:00:00Z")]).ok();
-    db.run(&["audit"]).ok();
     (db, finding)
 }
 
@@ -64,24 +64,25 @@ fn findings_json_shows_a_remediated_finding_that_occurred_again_as_reopened_with
 fn log_lists_every_action_oldest_first_with_an_intact_chain() {
     let (db, finding) = reopened_db();
     let log = db.run(&["log", "--json"]).ok().json();
-    assert_eq!(actions(&log), vec!["profile-import", "import", "audit", "decide", "import", "audit"]);
+    // Every change re-runs the audit (issue 15: the CLI does what the app does).
+    assert_eq!(actions(&log), vec!["profile-import", "audit", "import", "audit", "decide", "import", "audit"]);
     let entries = log["entries"].as_array().unwrap();
     for e in entries {
         assert_has_keys(e, &["id", "at", "action", "detail", "prev_hash", "hash"], "log entry");
     }
-    assert_eq!(entries[3]["detail"]["finding"].as_str(), Some(finding.as_str()));
-    assert_eq!(entries[3]["detail"]["status"], "remediated");
+    assert_eq!(entries[4]["detail"]["finding"].as_str(), Some(finding.as_str()));
+    assert_eq!(entries[4]["detail"]["status"], "remediated");
     let chain = &log["chain"];
     assert_eq!(chain["ok"], true);
-    assert_eq!(chain["entries"], 6);
-    assert_eq!(chain["head"], entries[5]["hash"]);
+    assert_eq!(chain["entries"], 7);
+    assert_eq!(chain["head"], entries[6]["hash"]);
     assert!(chain["broken"].is_null());
 
     let text = db.run(&["log"]).ok().stdout.clone();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 7, "{text}");
-    assert!(lines[0].contains("profile-import") && lines[5].contains("audit"), "newest last: {text}");
-    assert!(lines[6].starts_with("Chain intact: 6 entries, head sha256:"), "{text}");
+    assert_eq!(lines.len(), 8, "{text}");
+    assert!(lines[0].contains("profile-import") && lines[6].contains("audit"), "newest last: {text}");
+    assert!(lines[7].starts_with("Chain intact: 7 entries, head sha256:"), "{text}");
     db.run(&["log", "--verify"]).ok();
 
     // An empty database has an empty, intact log.

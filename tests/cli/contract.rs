@@ -36,7 +36,9 @@ fn import_json_has_the_contract_fields_with_exact_values() {
     let run = db.run(&["--json", "import", &s(&subscribed())]);
     run.ok();
     let doc = run.json();
-    assert_eq!(keys(&doc), vec!["files"]);
+    // SPEC §9: fields may be added — the audit the import re-ran.
+    assert_eq!(keys(&doc), vec!["audit", "files"]);
+    assert_has_keys(&doc["audit"], &["findings", "by_rule"], "import audit");
     let files = doc["files"].as_array().unwrap();
     assert_eq!(files.len(), 1);
     let f = &files[0];
@@ -137,7 +139,10 @@ fn remove_source_json_and_its_effect() {
     run.ok();
     // Olga's opt-in, confirmation and withdrawal, Kenji's opt-in and his withdrawal as of the
     // export (no UNSUB_TIME: kept undated, SPEC §2).
-    assert_eq!(run.json(), json!({"removed": id, "events_removed": 5}));
+    let doc = run.json();
+    assert_eq!((doc["removed"].clone(), doc["events_removed"].clone()), (json!(id), json!(5)));
+    // The audit re-run after the removal (a field added to SPEC §9's shape).
+    assert_has_keys(&doc["audit"], &["findings", "by_rule"], "remove-source audit");
     assert_eq!(db.run(&["--json", "sources"]).json().as_array().unwrap().len(), 6);
     let gone = db.run(&["timeline", "olga.kuznetsova@example.ru"]);
     let line = gone.user_error();
@@ -430,4 +435,41 @@ fn output_into_a_pipe_closed_early_ends_quietly() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+/// Issue 15: the CLI, like the app, re-runs the audit after an import, a source removal and a
+/// profile import, so `findings` never describes data older than what is stored.
+#[test]
+fn findings_follow_the_data_without_a_separate_audit() {
+    let db = Db::new();
+    let logs = fixtures().join("exports/logs");
+    let sf = fixtures().join("exports/salesforce");
+    let profile = fixtures().join("rules/golden-profile.json");
+    db.run(&["profile", "import", &s(&profile)]).ok();
+    let imported = db.run(&["--json", "import", &s(&sf), &s(&logs)]);
+    imported.ok();
+    let audit_after_import = imported.json()["audit"]["findings"].as_u64().expect("the import re-ran the audit");
+    let ids = |v: Value| -> Vec<String> {
+        let mut ids: Vec<String> =
+            v.as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_string()).collect();
+        ids.sort();
+        ids
+    };
+    let listed = ids(db.run(&["--json", "findings"]).json());
+    assert!(!listed.is_empty(), "the fixtures have gaps to find");
+    assert_eq!(listed.len() as u64, audit_after_import);
+    // An explicit audit finds exactly what the import's audit stored.
+    let audited = db.run(&["--json", "audit"]).json();
+    assert_eq!(ids(audited["findings"].clone()), listed);
+    // Removing the disclosure logs re-runs it too: no finding may point at removed events.
+    let sources = db.run(&["--json", "sources"]).json();
+    for source in sources.as_array().unwrap().iter().filter(|x| x["path"].as_str().unwrap().contains("logs")) {
+        let removed = db.run(&["--json", "remove-source", &source["id"].as_i64().unwrap().to_string()]);
+        removed.ok();
+        assert!(removed.json()["audit"]["findings"].is_u64());
+    }
+    let after = ids(db.run(&["--json", "findings"]).json());
+    let fresh = ids(db.run(&["--json", "audit"]).json()["findings"].clone());
+    assert_eq!(after, fresh, "findings after a removal are the audit of what is left");
+    assert!(after.len() < listed.len(), "the uses the logs brought are no longer judged");
 }

@@ -5,6 +5,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{anyhow, bail, Context};
 use consenttrail_engine::import::{self, mapping::ColumnMapping, ImportOptions};
+use consenttrail_engine::ops;
 use consenttrail_engine::pack::{self, PackOptions};
 use consenttrail_engine::profile::Profile;
 use consenttrail_engine::reconcile::{state, subjects, timeline};
@@ -54,12 +55,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     Some(ColumnMapping::from_json(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?);
             }
             let cancel = AtomicBool::new(false);
-            let report = import::import_paths(&mut store, paths, &options, &mut |_| {}, &cancel)?;
+            // As in the app: the audit re-runs after an import that brought data, so `findings`
+            // and `decide` never work on findings older than the data.
+            let imported = ops::import_then_audit(&mut store, paths, &options, &mut |_| {}, &mut |_, _| {}, &cancel)?;
+            let report = imported.report;
             if cli.json {
-                output::json(&json!({ "files": report.files }))?;
+                let audit = imported.audit.as_ref().map(|a| json!({"findings": a.findings, "by_rule": a.by_rule}));
+                output::json(&json!({ "files": report.files, "audit": audit }))?;
             } else {
                 for f in &report.files {
                     print_file_report(f);
+                }
+                if let Some(summary) = &imported.audit {
+                    out!("Audit re-run: {} finding(s) over {} subject(s).", summary.findings, summary.subjects);
                 }
             }
             if report.any_failed() {
@@ -95,12 +103,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::RemoveSource { id } => {
             let info = sources::get(store.conn(), *id)?.ok_or_else(|| anyhow!("no source with id {id}"))?;
-            // The removal and its audit-log entry are one transaction.
-            let removed = sources::remove(store.conn_mut(), *id)?;
+            // The removal and its audit-log entry are one transaction; the audit re-runs after it.
+            let removed = ops::remove_source(&mut store, *id)?;
             if cli.json {
-                output::json(&json!({"removed": id, "events_removed": removed}))?;
+                output::json(&json!({"removed": id, "events_removed": removed.events_removed,
+                        "audit": {"findings": removed.audit.findings, "by_rule": removed.audit.by_rule}}))?;
             } else {
-                out!("Removed source {id} ({}) and {removed} event(s) it brought.", info.path);
+                out!(
+                    "Removed source {id} ({}) and {} event(s) it brought. Audit re-run: {} finding(s).",
+                    info.path,
+                    removed.events_removed,
+                    removed.audit.findings
+                );
             }
         }
         Command::Subjects { search, limit, offset } => {
@@ -317,7 +331,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Profile { action } => match action {
             ProfileAction::Import { file } => {
-                let p = import_profile(&mut store, file)?;
+                let p = read_profile(file)?;
+                // Saved, events re-derived, then the audit re-run (as the app's profile save).
+                ops::save_profile(&mut store, &p, json!({"path": file}))?;
                 if cli.json {
                     output::json(
                         &json!({"imported": file, "organisation": p.organisation.name, "purposes": p.purposes.len()}),
@@ -402,9 +418,14 @@ fn print_findings(store: &Store, list: &[rules::Finding]) -> anyhow::Result<()> 
     Ok(())
 }
 
-fn import_profile(store: &mut Store, file: &std::path::Path) -> anyhow::Result<Profile> {
+fn read_profile(file: &std::path::Path) -> anyhow::Result<Profile> {
     let text = std::fs::read_to_string(file).with_context(|| format!("{}", file.display()))?;
-    let profile = Profile::from_json(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    Profile::from_json(&text).map_err(|e| anyhow!("{}: {e}", file.display()))
+}
+
+/// Saves a profile before an import (the import's own audit follows).
+fn import_profile(store: &mut Store, file: &std::path::Path) -> anyhow::Result<Profile> {
+    let profile = read_profile(file)?;
     import::derive::apply_profile(store, &profile, json!({"path": file}))?;
     Ok(profile)
 }

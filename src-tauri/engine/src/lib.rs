@@ -8,6 +8,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub mod import;
 pub mod model;
+pub mod ops;
 pub mod pack;
 pub mod profile;
 pub mod reconcile;

@@ -1,0 +1,82 @@
+//! The use cases the desktop app and the CLI share, written once (DESIGN.md: "use cases live
+//! once, in the engine"). Each step writes in its own transaction (an import one per file, a
+//! removal or a profile save one each, the audit one), and every use case that changes the
+//! data re-runs the audit, so that the findings an auditor reads, decides on or packs always
+//! describe the data as it is — in the app and in the CLI alike.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::import::{self, ImportOptions, ImportReport, Progress};
+use crate::profile::Profile;
+use crate::rules::{audit, AuditSummary};
+use crate::store::{sources, Store, StoreError};
+
+/// What an import did, and the audit it was followed by.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Imported {
+    pub report: ImportReport,
+    /// The audit re-run after the import; None when nothing was imported (or it was cancelled).
+    pub audit: Option<AuditSummary>,
+    /// True when `cancel` stopped the import (the file in progress was rolled back).
+    pub cancelled: bool,
+}
+
+/// Imports `paths` (one transaction per file), then — when any file brought data and the user
+/// did not cancel — re-runs the audit. `on_import` gets the files' progress, `on_audit`
+/// `(subjects checked, subjects in all)`.
+pub fn import_then_audit(
+    store: &mut Store,
+    paths: &[PathBuf],
+    options: &ImportOptions,
+    on_import: &mut dyn FnMut(Progress),
+    on_audit: &mut dyn FnMut(usize, usize),
+    cancel: &AtomicBool,
+) -> Result<Imported, StoreError> {
+    let report = import::import_paths(store, paths, options, on_import, cancel)?;
+    let cancelled = cancel.swap(false, Ordering::SeqCst);
+    let changed = report.files.iter().any(|f| f.status == "imported");
+    let audit = if changed && !cancelled {
+        on_audit(0, 0);
+        Some(audit::run_with_progress(store, on_audit)?.summary)
+    } else {
+        None
+    };
+    Ok(Imported { report, audit, cancelled })
+}
+
+/// What removing a source did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Removed {
+    pub removed: i64,
+    pub events_removed: usize,
+    /// The audit re-run afterwards, so no finding points at removed events.
+    pub audit: AuditSummary,
+}
+
+/// Removes a source and everything derived from it (the removal and its audit-log entry in one
+/// transaction), then re-runs the audit.
+pub fn remove_source(store: &mut Store, source_id: i64) -> Result<Removed, StoreError> {
+    let events_removed = sources::remove(store.conn_mut(), source_id)?;
+    let audit = audit::run(store)?.summary;
+    Ok(Removed { removed: source_id, events_removed, audit })
+}
+
+/// What saving the profile did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProfileSaved {
+    pub events_rederived: usize,
+    pub audit: AuditSummary,
+}
+
+/// Saves the profile and re-derives the stored events under it (one transaction, with its
+/// audit-log entry `detail`), then re-runs the audit.
+pub fn save_profile(
+    store: &mut Store,
+    profile: &Profile,
+    detail: serde_json::Value,
+) -> Result<ProfileSaved, StoreError> {
+    let events_rederived = import::derive::apply_profile(store, profile, detail)?;
+    let audit = audit::run(store)?.summary;
+    Ok(ProfileSaved { events_rederived, audit })
+}
