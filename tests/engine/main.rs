@@ -13,6 +13,7 @@ mod dataloader_times;
 mod date_order;
 mod db_snapshot;
 mod export_sets;
+mod findings_export;
 mod golden_all;
 mod hostile_inputs;
 mod import_integrity;

@@ -11,7 +11,7 @@ mod data;
 mod fonts;
 mod layout;
 pub mod manifest;
-mod organisation;
+pub(crate) mod organisation;
 mod pdfa;
 pub mod sign;
 mod subject;

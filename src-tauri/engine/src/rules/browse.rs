@@ -147,13 +147,16 @@ const STATUS_SQL: &str = "CASE WHEN d.status = 'remediated' AND EXISTS (
         SELECT 1 FROM json_each(f.occurrences) o
         WHERE NOT EXISTS (SELECT 1 FROM json_each(d.occurrences_seen) s WHERE s.value >= o.value))
     THEN 'reopened' ELSE coalesce(d.status, 'open') END";
+/// The order findings are listed in: most severe first, then by subject and rule.
+pub(crate) const ORDER_SQL: &str = "CASE f.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
+    f.subject_key, CAST(substr(f.rule, 2) AS INTEGER), f.purpose, f.recipient";
 /// Findings with the decision in force (the latest) on each.
-const FROM_SQL: &str = "FROM findings f LEFT JOIN finding_decisions d
+pub(crate) const FROM_SQL: &str = "FROM findings f LEFT JOIN finding_decisions d
     ON d.id = (SELECT max(l.id) FROM finding_decisions l WHERE l.finding_id = f.id)";
 
 impl FindingFilter {
     /// The SQL condition and its parameters. Values are always bound, never spliced in.
-    fn condition(&self) -> Result<(String, Vec<Value>), StoreError> {
+    pub(crate) fn condition(&self) -> Result<(String, Vec<Value>), StoreError> {
         let mut clauses = vec!["1 = 1".to_string()];
         let mut values: Vec<Value> = Vec::new();
         let mut add = |clause: &str, value: Value| {
@@ -207,8 +210,7 @@ pub fn page(conn: &Connection, filter: &FindingFilter, limit: i64, offset: i64) 
     let n = values.len();
     let sql = format!(
         "SELECT {FINDING_COLUMNS} {FROM_SQL} WHERE {condition}
-         ORDER BY CASE f.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
-                  f.subject_key, CAST(substr(f.rule, 2) AS INTEGER), f.purpose, f.recipient
+         ORDER BY {ORDER_SQL}
          LIMIT ?{} OFFSET ?{}",
         n + 1,
         n + 2

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod browse;
 pub mod context;
 pub mod decisions;
+pub mod export;
 mod r01_unnamed_recipient;
 mod r02_no_valid_consent;
 mod r03_processing_after_withdrawal;
@@ -83,6 +84,23 @@ impl RuleId {
             RuleId::R9 => "missing-double-opt-in",
             RuleId::R10 => "child-consent",
             RuleId::R11 => "tcf-invalid-legitimate-interest",
+        }
+    }
+
+    /// The name an officer reads ("Unnamed recipient"), as the app's screens show it (ui/src/rules.ts).
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleId::R1 => "Unnamed recipient",
+            RuleId::R2 => "No valid consent",
+            RuleId::R3 => "Processing after withdrawal",
+            RuleId::R4 => "Incomplete record",
+            RuleId::R5 => "Indirect consent",
+            RuleId::R6 => "Invalid method",
+            RuleId::R7 => "Withdrawal not propagated",
+            RuleId::R8 => "Stale consent",
+            RuleId::R9 => "Missing double opt-in",
+            RuleId::R10 => "Child consent",
+            RuleId::R11 => "TCF invalid legitimate interest",
         }
     }
 
