@@ -505,3 +505,26 @@ fn a_file_with_a_header_and_no_rows_says_that_nothing_was_imported() {
     assert_eq!((file.status.as_str(), file.rows_imported), ("imported", 0), "{file:#?}");
     assert!(file.warnings.iter().any(|w| w.message.contains("holds no rows")), "{:#?}", file.warnings);
 }
+
+#[test]
+fn a_json_lines_file_with_a_bad_byte_on_one_line_rejects_that_line_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let row = |s: &str, name: &str| {
+        format!(
+            "{{\"subject\": \"{s}\", \"kind\": \"consent.given\", \"occurred_at\": \"2023-01-01T10:00:00Z\", \"purpose\": \"email-marketing\", \"last_name\": \"{name}\"}}\n"
+        )
+    };
+    let mut bytes = row("zoe@example.com", "Zoë").into_bytes();
+    bytes.extend_from_slice(row("bad@example.com", "Br\u{0}n").replace('\u{0}', "\u{1}").as_bytes());
+    let bad_at = bytes.iter().rposition(|b| *b == 1).unwrap();
+    bytes[bad_at] = 0xff;
+    bytes.extend_from_slice(row("jo@example.com", "Müller").as_bytes());
+    let path = write(dir.path(), "one-bad-byte.jsonl", &bytes);
+    let (_d, mut store) = temp_store();
+    let file = one(&mut store, &path);
+    assert_eq!(file.encoding.as_deref(), Some("UTF-8"), "{file:#?}");
+    assert_eq!((file.status.as_str(), file.rows_imported, file.rows_rejected), ("imported", 2, 1), "{file:#?}");
+    assert_eq!(file.rejections[0].locator, "line 2");
+    assert!(file.rejections[0].message.contains("UTF-8"), "{:?}", file.rejections[0]);
+    assert_eq!(count(&store, "SELECT count(*) FROM identifiers WHERE value = 'jo@example.com'"), 1);
+}

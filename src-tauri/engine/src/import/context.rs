@@ -361,8 +361,9 @@ impl<'a> FileImport<'a> {
         let text = open_text_recorded(self.input, self.encoding, &self.reads)?;
         let name = self.name.clone();
         let mut failure = None;
-        // Lines over the record limit (each over 8 MiB, so few), listed once the file is read.
-        let mut oversized = Vec::new();
+        // Lines the reader rejects are stored as they come (like the CSV reader's) and counted.
+        let (tx, source_id) = (self.tx, self.source_id);
+        let mut rejected_lines = 0u64;
         let result = json_records::for_each_record(
             text,
             shape,
@@ -380,16 +381,15 @@ impl<'a> FileImport<'a> {
                     }
                 }
             },
-            &mut |locator, message| {
-                oversized.push((locator, message));
+            &mut |locator, message, raw| {
+                insert_issue(tx, source_id, "rejected", &locator, None, &message, raw.as_deref())?;
+                rejected_lines += 1;
                 Ok(())
             },
         );
+        self.counts.rows_rejected += rejected_lines;
         if let Some(e) = failure {
             return Err(e);
-        }
-        for (locator, message) in oversized {
-            self.reject(&locator, None, &message, None)?;
         }
         match result {
             Ok(()) => Ok(()),

@@ -89,14 +89,16 @@ pub struct JsonRecord {
 /// is returned as `Err` with the position, after those records were delivered (so an importer
 /// can keep them and reject the rest).
 ///
-/// A JSON Lines line over [`MAX_RECORD_BYTES`] goes to `rejected` (locator, reason) and the next
-/// line is read; an array element or single document over it stops the file with that reason.
+/// A JSON Lines line over [`MAX_RECORD_BYTES`], or one that is not valid UTF-8 in a file that is
+/// UTF-8 elsewhere, goes to `rejected` (locator, reason, raw text when it is small enough) and
+/// the next line is read; an array element or single document over the limit stops the file
+/// with that reason.
 pub fn for_each_record(
     text: Box<dyn Read>,
     shape: JsonShape,
     name: &str,
     each: &mut dyn FnMut(JsonRecord) -> Result<Flow, ImportError>,
-    rejected: &mut dyn FnMut(String, String) -> Result<(), ImportError>,
+    rejected: &mut dyn FnMut(String, String, Option<String>) -> Result<(), ImportError>,
 ) -> Result<(), ImportError> {
     match shape {
         JsonShape::Lines => {
@@ -133,13 +135,17 @@ pub fn for_each_record(
                             }
                         }
                     }
-                    rejected(locator, too_large("this JSON line"))?;
+                    rejected(locator, too_large("this JSON line"), None)?;
                     continue;
                 }
                 let text = match std::str::from_utf8(&line) {
                     Ok(text) => text,
                     Err(_) => {
-                        return Err(ImportError::at(name, &locator, None, "not valid UTF-8 text"));
+                        let raw = String::from_utf8_lossy(&line).trim_end().to_string();
+                        let message = "invalid UTF-8 bytes in a file that is UTF-8 elsewhere; this line was not \
+                                       imported (the bytes are shown as \u{fffd})";
+                        rejected(locator, message.to_string(), Some(raw))?;
+                        continue;
                     }
                 };
                 let trimmed = text.trim().trim_start_matches('\u{feff}');
@@ -280,7 +286,7 @@ mod tests {
                 seen.push(rec.locator);
                 Ok(Flow::Continue)
             },
-            &mut |_, _| Ok(()),
+            &mut |_, _, _| Ok(()),
         );
         (seen, r.err().map(|e| e.to_string()))
     }
