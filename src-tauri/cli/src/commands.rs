@@ -249,7 +249,27 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Findings { rule, subject } => {
+        Command::Findings { rule, subject, export: Some(file), severity, purpose, system, month, status } => {
+            let filter = rules::browse::FindingFilter {
+                rule: rule.clone(),
+                severity: severity.clone(),
+                purpose: purpose.clone(),
+                system: system.clone(),
+                month: month.clone(),
+                status: status.clone(),
+                subject_id: match subject {
+                    Some(s) => Some(find_subject(&store, s)?),
+                    None => None,
+                },
+            };
+            let n = rules::export::export_findings(store.conn(), &filter, file)?;
+            if cli.json {
+                output::json(&json!({ "exported": n, "file": file }))?;
+            } else {
+                out!("Exported {n} finding{} to {}.", if n == 1 { "" } else { "s" }, file.display());
+            }
+        }
+        Command::Findings { rule, subject, .. } => {
             let rule = match rule {
                 Some(r) => Some(
                     rules::RuleId::parse(r).ok_or_else(|| anyhow!("unknown rule '{r}' (R1 … R11 or a rule code)"))?,

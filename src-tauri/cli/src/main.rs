@@ -90,6 +90,25 @@ pub enum Command {
         /// Only the subject this identifier belongs to.
         #[arg(long)]
         subject: Option<String>,
+        /// Write the (filtered) findings to this file instead, as CSV or XLSX by its extension,
+        /// with rule names, explanations, legal references and decisions.
+        #[arg(long, value_name = "FILE.csv|FILE.xlsx")]
+        export: Option<PathBuf>,
+        /// With --export: only this severity (high, medium, low).
+        #[arg(long, requires = "export")]
+        severity: Option<String>,
+        /// With --export: only this purpose.
+        #[arg(long, requires = "export")]
+        purpose: Option<String>,
+        /// With --export: only findings with an event from this system.
+        #[arg(long, requires = "export")]
+        system: Option<String>,
+        /// With --export: only findings first occurring in this month (YYYY-MM, UTC).
+        #[arg(long, requires = "export")]
+        month: Option<String>,
+        /// With --export: only this decision status (open, accepted, false-positive, remediated, reopened).
+        #[arg(long, requires = "export")]
+        status: Option<String>,
     },
     /// Record an auditor's decision on a finding.
     Decide {
