@@ -3,16 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
-use consenttrail_engine::pack::{self, PackOptions, PackProgress, VerifyReport};
+use consenttrail_engine::pack::{self, PackOptions, PackProgress, Signer, VerifyReport};
 use consenttrail_engine::store::identity::identifiers_of;
 use serde::Serialize;
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
 
 use super::error::invalid;
 use super::state::with_store_blocking;
-use super::{IpcError, IpcErrorCode};
+use super::{AppState, IpcError, IpcErrorCode};
 
 /// A written pack. Mirrored by `PackResult` in ui/src/api/backend.ts.
 #[derive(Debug, Clone, Serialize)]
@@ -21,11 +21,19 @@ pub struct PackResult {
     pub sha256: String,
     pub manifest_sha256: String,
     pub pages: usize,
+    /// Who signed the pack: the certificate's subject and SHA-256.
+    pub signed_by: SigningKey,
 }
 
 impl From<pack::PackOutput> for PackResult {
     fn from(o: pack::PackOutput) -> Self {
-        PackResult { path: o.path, sha256: o.sha256, manifest_sha256: o.manifest_sha256, pages: o.pages }
+        PackResult {
+            path: o.path,
+            sha256: o.sha256,
+            manifest_sha256: o.manifest_sha256,
+            pages: o.pages,
+            signed_by: SigningKey { subject: o.signed_by.subject, sha256: o.signed_by.sha256 },
+        }
     }
 }
 
@@ -49,6 +57,7 @@ pub async fn make_subject_pack<R: Runtime>(
     case_reference: Option<String>,
 ) -> Result<PackResult, IpcError> {
     pdf_target(&path)?;
+    let job = app.clone();
     with_store_blocking(app, move |store| {
         let identifier = identifiers_of(store.conn(), subject_id)?
             .first()
@@ -60,7 +69,9 @@ pub async fn make_subject_pack<R: Runtime>(
             generated_at: None,
             overwrite: true,
         };
-        Ok(pack::write_subject_pack(store, &identifier, &path, &options)?.into())
+        let state = job.state::<AppState>();
+        let signer = state.signer.lock().map_err(|_| signer_unavailable())?;
+        Ok(pack::write_subject_pack_signed(store, &identifier, &path, &options, signer.as_ref())?.into())
     })
     .await
 }
@@ -73,12 +84,15 @@ pub async fn make_organisation_pack<R: Runtime>(
     on_progress: Channel<PackProgress>,
 ) -> Result<PackResult, IpcError> {
     pdf_target(&path)?;
+    let job = app.clone();
     with_store_blocking(app, move |store| {
         // A closed window drops the channel; the pack is still written.
         let mut report = |progress: PackProgress| drop(on_progress.send(progress));
         // The save dialog has already asked before replacing a file.
         let options = PackOptions { overwrite: true, ..PackOptions::default() };
-        Ok(pack::write_organisation_pack_with_progress(store, &path, &options, &mut report)?.into())
+        let state = job.state::<AppState>();
+        let signer = state.signer.lock().map_err(|_| signer_unavailable())?;
+        Ok(pack::write_organisation_pack_signed(store, &path, &options, signer.as_ref(), &mut report)?.into())
     })
     .await
 }
@@ -109,4 +123,65 @@ pub fn open_pack<R: Runtime>(app: AppHandle<R>, path: PathBuf) -> Result<(), Ipc
     app.opener()
         .open_path(path.to_string_lossy(), None::<&str>)
         .map_err(|e| IpcError::new(IpcErrorCode::Internal, format!("{}: could not open it: {e}", path.display())))
+}
+
+/// The certificate packs are signed with in this session. Mirrored by `SigningKey` in
+/// ui/src/api/backend.ts.
+#[derive(Debug, Clone, Serialize)]
+pub struct SigningKey {
+    /// The certificate's subject, e.g. `CN=Fernhill Outdoor Ltd,O=Fernhill Outdoor Ltd`.
+    pub subject: String,
+    /// SHA-256 of the certificate (what the integrity page prints).
+    pub sha256: String,
+}
+
+/// A PKCS#12 file is a few kilobytes; anything far larger is not one.
+const PKCS12_MAX_BYTES: u64 = 1 << 20;
+
+fn signer_unavailable() -> IpcError {
+    IpcError::new(
+        IpcErrorCode::Internal,
+        "the signing key is unavailable after an earlier failure; restart ConsentTrail",
+    )
+}
+
+/// Chooses the organisation's certificate and key (a PKCS#12 `.p12`/`.pfx` file the user picked
+/// and its password) for the packs of this session. The key stays in memory; the password is
+/// not kept at all.
+#[tauri::command]
+pub async fn set_signing_key<R: Runtime>(
+    app: AppHandle<R>,
+    path: PathBuf,
+    password: String,
+) -> Result<SigningKey, IpcError> {
+    let meta = std::fs::metadata(&path)
+        .map_err(|e| IpcError::new(IpcErrorCode::NotFound, format!("{}: {e}", path.display())))?;
+    if !meta.is_file() || meta.len() > PKCS12_MAX_BYTES {
+        return Err(invalid(format!("{}: not a PKCS#12 (.p12 / .pfx) certificate file", path.display())));
+    }
+    let bytes =
+        std::fs::read(&path).map_err(|e| IpcError::new(IpcErrorCode::NotFound, format!("{}: {e}", path.display())))?;
+    let signer = tauri::async_runtime::spawn_blocking(move || Signer::from_pkcs12(&bytes, &password))
+        .await
+        .map_err(|e| IpcError::new(IpcErrorCode::Internal, format!("reading the certificate failed: {e}")))?
+        .map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+    let key = SigningKey { subject: signer.identity().subject.clone(), sha256: signer.identity().sha256.clone() };
+    *app.state::<AppState>().signer.lock().map_err(|_| signer_unavailable())? = Some(signer);
+    Ok(key)
+}
+
+/// The certificate chosen for this session; None: packs are signed with the database's own key.
+#[tauri::command]
+pub fn signing_key(state: State<'_, AppState>) -> Result<Option<SigningKey>, IpcError> {
+    let signer = state.signer.lock().map_err(|_| signer_unavailable())?;
+    Ok(signer
+        .as_ref()
+        .map(|s| SigningKey { subject: s.identity().subject.clone(), sha256: s.identity().sha256.clone() }))
+}
+
+/// Forgets the chosen certificate: packs are signed with the database's own key again.
+#[tauri::command]
+pub fn clear_signing_key(state: State<'_, AppState>) -> Result<(), IpcError> {
+    *state.signer.lock().map_err(|_| signer_unavailable())? = None;
+    Ok(())
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
+use consenttrail_engine::pack::Signer;
 use consenttrail_engine::store::Store;
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -19,6 +20,10 @@ pub struct AppState {
     /// Set by `cancel_import`; the engine checks it between records. Outside the mutex, because
     /// the import holds the database while it runs.
     pub(crate) import_cancel: AtomicBool,
+    /// The organisation's key and certificate chosen for this session (a PKCS#12 file and its
+    /// password): held in memory only, never written anywhere; None signs with the database's
+    /// own key.
+    pub(crate) signer: Mutex<Option<Signer>>,
 }
 
 impl AppState {
@@ -27,6 +32,7 @@ impl AppState {
         AppState {
             database: Store::open(path).map(Mutex::new).map_err(IpcError::from),
             import_cancel: AtomicBool::new(false),
+            signer: Mutex::new(None),
         }
     }
 
@@ -36,6 +42,7 @@ impl AppState {
         AppState {
             database: Err(IpcError::new(IpcErrorCode::Database, message)),
             import_cancel: AtomicBool::new(false),
+            signer: Mutex::new(None),
         }
     }
 

@@ -380,3 +380,94 @@ fn the_screens_commands_work_on_an_imported_workspace() {
     assert_eq!(log["chain"]["ok"], true, "{}", log["chain"]);
     assert_eq!(log["chain"]["entries"].as_u64(), Some(actions.len() as u64));
 }
+
+/// An organisation's certificate and key as `openssl` exports them (issue 13: "a PKCS#12 file
+/// chosen in the app").
+fn pkcs12(dir: &Path, password: &str) -> std::path::PathBuf {
+    let (key, cert, p12) = (dir.join("org.key"), dir.join("org.crt"), dir.join("org.p12"));
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl").args(args).output().expect("openssl (apt-get install openssl)");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    let (k, c, p) = (key.to_str().expect("path"), cert.to_str().expect("path"), p12.to_str().expect("path"));
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        k,
+        "-out",
+        c,
+        "-days",
+        "30",
+        "-subj",
+        "/CN=Example Org packs/O=Example Org",
+    ]);
+    run(&["pkcs12", "-export", "-inkey", k, "-in", c, "-out", p, "-passout", &format!("pass:{password}")]);
+    p12
+}
+
+#[test]
+fn packs_are_signed_with_the_certificate_chosen_for_the_session_and_the_password_is_not_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("consenttrail.db");
+    let app = mock_app(AppState::open(&db));
+    let main = window(&app, "main");
+    {
+        let mut store = consenttrail_engine::store::Store::open(&db).expect("second connection");
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let options = consenttrail_engine::import::ImportOptions::default();
+        let report =
+            consenttrail_engine::import::import_paths(&mut store, &[exports()], &options, &mut |_| {}, &cancel)
+                .expect("import");
+        assert!(!report.any_failed());
+    }
+    let page = invoke_with(
+        &main,
+        "list_subjects",
+        json!({"query": {"search": "soren", "sort": "id", "descending": false, "limit": 5, "offset": 0}}),
+    )
+    .expect("subjects");
+    let subject = page["rows"][0]["id"].as_i64().expect("id");
+
+    // Without a chosen certificate: the database's own key.
+    assert_eq!(invoke(&main, "signing_key").expect("none chosen"), Value::Null);
+    let own = invoke_with(
+        &main,
+        "make_subject_pack",
+        json!({"subjectId": subject, "path": dir.path().join("own.pdf"), "caseReference": null}),
+    )
+    .expect("pack");
+
+    let p12 = pkcs12(dir.path(), "correct horse");
+    let wrong = invoke_with(&main, "set_signing_key", json!({"path": p12, "password": "wrong"}));
+    assert_eq!(wrong.expect_err("a wrong password is refused")["code"], "invalid_input");
+    let not_p12 = invoke_with(&main, "set_signing_key", json!({"path": db, "password": "x"}));
+    assert_eq!(not_p12.expect_err("a database is not a certificate")["code"], "invalid_input");
+    let chosen = invoke_with(&main, "set_signing_key", json!({"path": p12, "password": "correct horse"})).expect("set");
+    assert!(chosen["subject"].as_str().expect("subject").contains("Example Org packs"), "{chosen}");
+    assert_eq!(invoke(&main, "signing_key").expect("chosen"), chosen);
+    let signed = invoke_with(
+        &main,
+        "make_subject_pack",
+        json!({"subjectId": subject, "path": dir.path().join("org.pdf"), "caseReference": null}),
+    )
+    .expect("pack");
+    assert_eq!(signed["signed_by"], chosen);
+    assert_ne!(signed["signed_by"], own["signed_by"]);
+    // Nothing of the password reached the database.
+    let bytes = std::fs::read(&db).expect("db");
+    assert!(!bytes.windows(b"correct horse".len()).any(|w| w == b"correct horse"));
+
+    invoke(&main, "clear_signing_key").expect("clear");
+    assert_eq!(invoke(&main, "signing_key").expect("cleared"), Value::Null);
+    let again = invoke_with(
+        &main,
+        "make_subject_pack",
+        json!({"subjectId": subject, "path": dir.path().join("again.pdf"), "caseReference": null}),
+    )
+    .expect("pack");
+    assert_eq!(again["signed_by"], own["signed_by"]);
+}

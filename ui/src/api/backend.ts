@@ -439,11 +439,19 @@ export interface PackProgress {
   total: number;
 }
 
+/** The certificate packs are signed with: its subject and SHA-256. */
+export interface SigningKey {
+  subject: string;
+  sha256: string;
+}
+
 export interface PackResult {
   path: string;
   sha256: string;
   manifest_sha256: string;
   pages: number;
+  /** Who signed the pack (PAdES): the chosen organisation certificate or the database's own. */
+  signed_by: SigningKey;
 }
 
 export interface VerifyDifference {
@@ -611,6 +619,12 @@ export interface Backend {
   makeOrganisationPack(path: string, onProgress: (progress: PackProgress) => void): Promise<PackResult>;
   /** Checks a pack against its seal and this database; `onProgress` gets its steps. */
   verifyPack(path: string, onProgress: (progress: PackProgress) => void): Promise<VerifyReport>;
+  /** The organisation certificate chosen for this session; null: the database's own key signs. */
+  signingKey(): Promise<SigningKey | null>;
+  /** Chooses a PKCS#12 (.p12/.pfx) file and its password for this session's packs (kept in memory only). */
+  setSigningKey(path: string, password: string): Promise<SigningKey>;
+  /** Goes back to signing with the database's own key. */
+  clearSigningKey(): Promise<void>;
 
   // Sources
   listSources(): Promise<SourceInfo[]>;
@@ -630,7 +644,7 @@ export interface Backend {
   /** Native file drops on the window; returns a function that stops listening. */
   onFileDrop(handler: (event: FileDropEvent) => void): Promise<() => void>;
   /** Native open dialog; null when cancelled. */
-  pickPaths(options: { folders: boolean; pdfOnly?: boolean }): Promise<string[] | null>;
+  pickPaths(options: { folders: boolean; pdfOnly?: boolean; certificate?: boolean }): Promise<string[] | null>;
   /** Native save dialog; null when cancelled. */
   pickSavePath(defaultName: string): Promise<string | null>;
   /** Opens a file (a pack) in the system's viewer. */

@@ -20,6 +20,7 @@ import {
   type ImportReport,
   type PackProgress,
   type PackResult,
+  type SigningKey,
   type Profile,
   type SourceInfo,
   type SourceIssue,
@@ -87,6 +88,10 @@ export const tauriBackend: Backend = {
     return call<VerifyReport>('verify_pack', { path, onProgress: channel });
   },
 
+  signingKey: () => call<SigningKey | null>('signing_key'),
+  setSigningKey: (path, password) => call<SigningKey>('set_signing_key', { path, password }),
+  clearSigningKey: () => call<undefined>('clear_signing_key'),
+
   listSources: () => call<SourceInfo[]>('list_sources'),
   sourceIssues: (sourceId) => call<SourceIssue[]>('source_issues', { sourceId }),
   removeSource: (sourceId) =>
@@ -106,12 +111,15 @@ export const tauriBackend: Backend = {
         else handler({ type: 'over' });
       }),
     ),
-  pickPaths: ({ folders, pdfOnly }) =>
+  pickPaths: ({ folders, pdfOnly, certificate }) =>
     plugin(async () => {
       const picked = await open({
         multiple: true,
         directory: folders,
         ...(pdfOnly === true ? { filters: [{ name: 'Evidence pack (PDF)', extensions: ['pdf'] }] } : {}),
+        ...(certificate === true
+          ? { multiple: false, filters: [{ name: 'Certificate and key (PKCS#12)', extensions: ['p12', 'pfx'] }] }
+          : {}),
       });
       if (picked === null) return null;
       return Array.isArray(picked) ? picked : [picked];

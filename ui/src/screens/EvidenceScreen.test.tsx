@@ -12,6 +12,11 @@ import {
   type VerifyReport,
 } from '../api';
 import { fakeBackend } from '../test/fakeBackend';
+
+/** The screen's backend: packs signed with the database's own key unless a test says otherwise. */
+function evidenceBackend(methods: Partial<Backend> = {}): Backend {
+  return fakeBackend({ signingKey: () => Promise.resolve(null), ...methods });
+}
 import { defaultPackName, EvidenceScreen } from './EvidenceScreen';
 import type { EvidenceRequest } from './types';
 
@@ -20,6 +25,7 @@ const PACK: PackResult = {
   sha256: 'c0ffee'.padEnd(64, '1'),
   manifest_sha256: 'feed'.padEnd(64, '2'),
   pages: 14,
+  signed_by: { subject: 'CN=Fernhill Outdoor Ltd (evidence packs),O=Fernhill Outdoor Ltd', sha256: 'ab'.repeat(32) },
 };
 
 const MATCHES: VerifyReport = {
@@ -55,7 +61,7 @@ describe('EvidenceScreen', () => {
     const makeSubjectPack = vi.fn(() => Promise.resolve(PACK));
     const openPath = vi.fn(() => Promise.resolve());
     const verifyPack = vi.fn(() => Promise.resolve(MATCHES));
-    renderEvidence(fakeBackend({ makeSubjectPack, openPath, verifyPack }), ADA);
+    renderEvidence(evidenceBackend({ makeSubjectPack, openPath, verifyPack }), ADA);
 
     expect(screen.getByTestId('pack-subject')).toHaveTextContent('ada@example.com');
     const make = screen.getByTestId('pack-make');
@@ -91,7 +97,7 @@ describe('EvidenceScreen', () => {
     const makeSubjectPack = vi.fn(() =>
       Promise.reject(new BackendError({ code: 'not_found', message: 'no subject with id 7' })),
     );
-    renderEvidence(fakeBackend({ makeSubjectPack }), ADA);
+    renderEvidence(evidenceBackend({ makeSubjectPack }), ADA);
     fireEvent.change(screen.getByTestId('pack-path'), { target: { value: '/tmp/ada.PDF' } });
     fireEvent.click(screen.getByTestId('pack-make'));
     expect(await screen.findByRole('alert')).toHaveTextContent('no subject with id 7');
@@ -121,7 +127,7 @@ describe('EvidenceScreen', () => {
       ),
     );
     const makeSubjectPack = vi.fn(() => Promise.resolve(PACK));
-    renderEvidence(fakeBackend({ listSubjects, makeSubjectPack }), null);
+    renderEvidence(evidenceBackend({ listSubjects, makeSubjectPack }), null);
     fireEvent.click(screen.getByRole('radio', { name: /Subject pack/ }));
     expect(screen.getByTestId('pack-make')).toBeDisabled();
     expect(screen.getByText('Choose a subject first.')).toBeInTheDocument();
@@ -160,7 +166,7 @@ describe('EvidenceScreen', () => {
         finish = resolve;
       });
     });
-    renderEvidence(fakeBackend({ pickSavePath, makeOrganisationPack }), null);
+    renderEvidence(evidenceBackend({ pickSavePath, makeOrganisationPack }), null);
 
     fireEvent.click(screen.getByRole('radio', { name: /Subject pack/ }));
     expect(screen.getByTestId('pack-subject-search')).toBeInTheDocument();
@@ -197,7 +203,7 @@ describe('EvidenceScreen', () => {
         manifest_sha256: PACK.manifest_sha256,
       }),
     );
-    renderEvidence(fakeBackend({ verifyPack }), { kind: 'verify', path: '/Downloads/ada.pdf', seq: 4 });
+    renderEvidence(evidenceBackend({ verifyPack }), { kind: 'verify', path: '/Downloads/ada.pdf', seq: 4 });
 
     const result = await screen.findByTestId('verify-result');
     expect(verifyPack).toHaveBeenCalledWith('/Downloads/ada.pdf', expect.any(Function));
@@ -213,7 +219,7 @@ describe('EvidenceScreen', () => {
   it('verifies a pack chosen in the file dialog or typed', async () => {
     const pickPaths = vi.fn(() => Promise.resolve(['/packs/chosen.pdf']));
     const verifyPack = vi.fn(() => Promise.resolve(MATCHES));
-    renderEvidence(fakeBackend({ pickPaths, verifyPack }), null);
+    renderEvidence(evidenceBackend({ pickPaths, verifyPack }), null);
 
     expect(screen.getByTestId('verify-run')).toBeDisabled();
     fireEvent.click(screen.getByRole('button', { name: 'Choose a pack…' }));
@@ -230,7 +236,7 @@ describe('EvidenceScreen', () => {
   });
 
   it('takes a new subject from a new request', () => {
-    const { rerenderWith } = renderEvidence(fakeBackend({}), ADA);
+    const { rerenderWith } = renderEvidence(evidenceBackend({}), ADA);
     fireEvent.change(screen.getByTestId('pack-path'), { target: { value: '/tmp/ada.pdf' } });
     rerenderWith({ kind: 'subject', subjectId: 9, label: 'Zoë Ångström', seq: 2 });
     expect(screen.getByTestId('pack-subject')).toHaveTextContent('Zoë Ångström');
@@ -244,5 +250,52 @@ describe('defaultPackName', () => {
     expect(defaultPackName({ subjectId: 9, label: 'Zoë Ångström', seq: 1 })).toBe('evidence-zoe-angstrom.pdf');
     expect(defaultPackName({ subjectId: 3, label: '王小明', seq: 1 })).toBe('evidence-subject-3.pdf');
     expect(defaultPackName(null)).toBe('organisation-evidence.pdf');
+  });
+});
+
+describe('EvidenceScreen signature', () => {
+  it("signs with the database's key until an organisation certificate is chosen with its password", async () => {
+    const ORG = { subject: 'CN=Example Org packs,O=Example Org', sha256: 'cd'.repeat(32) };
+    const signingKey = vi.fn(() => Promise.resolve(null));
+    const pickPaths = vi.fn(() => Promise.resolve(['/home/dpo/keys/org.p12']));
+    const setSigningKey = vi.fn((_path: string, password: string) =>
+      password === 'right'
+        ? Promise.resolve(ORG)
+        : Promise.reject(new BackendError({ code: 'invalid_input', message: 'org.p12: wrong password?' })),
+    );
+    const clearSigningKey = vi.fn(() => Promise.resolve());
+    renderEvidence(evidenceBackend({ signingKey, pickPaths, setSigningKey, clearSigningKey }), null);
+
+    await waitFor(() => {
+      expect(screen.getByTestId('signing-current')).toHaveTextContent("this database's own key");
+    });
+    fireEvent.click(screen.getByTestId('signing-choose'));
+    await waitFor(() => {
+      expect(screen.getByTestId('signing-password')).toBeInTheDocument();
+    });
+    expect(pickPaths).toHaveBeenCalledWith({ folders: false, certificate: true });
+    expect(screen.getByTestId('signing-password')).toHaveAttribute('type', 'password');
+
+    fireEvent.change(screen.getByTestId('signing-password'), { target: { value: 'wrong' } });
+    fireEvent.click(screen.getByTestId('signing-use'));
+    await waitFor(() => {
+      expect(screen.getByText('The certificate could not be used')).toBeInTheDocument();
+    });
+    // The password field is emptied after each try.
+    expect(screen.getByTestId('signing-password')).toHaveValue('');
+
+    fireEvent.change(screen.getByTestId('signing-password'), { target: { value: 'right' } });
+    fireEvent.click(screen.getByTestId('signing-use'));
+    await waitFor(() => {
+      expect(screen.getByTestId('signing-current')).toHaveTextContent('CN=Example Org packs');
+    });
+    expect(setSigningKey).toHaveBeenLastCalledWith('/home/dpo/keys/org.p12', 'right');
+    expect(screen.queryByTestId('signing-password')).toBeNull();
+
+    fireEvent.click(screen.getByTestId('signing-reset'));
+    await waitFor(() => {
+      expect(screen.getByTestId('signing-current')).toHaveTextContent("this database's own key");
+    });
+    expect(clearSigningKey).toHaveBeenCalledTimes(1);
   });
 });

@@ -2,6 +2,7 @@ import { useEffect, useId, useState } from 'react';
 
 import { useBackend, type PackProgress, type PackResult, type VerifyReport } from '../api';
 import { ErrorNotice } from '../components/ErrorNotice';
+import { SigningPanel } from './evidence/SigningPanel';
 import { SubjectPicker } from './evidence/SubjectPicker';
 import type { EvidenceRequest } from './types';
 import './evidence.css';
@@ -77,6 +78,7 @@ export function EvidenceScreen({ request }: { request: EvidenceRequest | null })
         <MakePackPanel key={subject?.seq ?? 'none'} subject={subject} onVerify={verify} />
         <VerifyPanel path={verifyPath} request={verifyRequest} onPathChange={setVerifyPath} onVerify={verify} />
       </div>
+      <SigningPanel />
     </section>
   );
 }
@@ -273,6 +275,10 @@ function PackResultCard({ result, onVerify }: { result: PackResult; onVerify: (p
         <dd className="mono">{result.manifest_sha256}</dd>
         <dt>Pages</dt>
         <dd>{result.pages}</dd>
+        <dt>Signed by</dt>
+        <dd data-testid="pack-result-signer">
+          {result.signed_by.subject} <span className="mono">(certificate SHA-256 {result.signed_by.sha256})</span>
+        </dd>
       </dl>
       <div className="toolbar">
         <button type="button" onClick={() => void open()}>
