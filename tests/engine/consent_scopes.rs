@@ -86,6 +86,8 @@ fn recipient_names_compare_case_insensitively_and_the_audit_never_fails_on_them(
             disclosed(odd, "2023-02-01T00:00:00Z", "email-marketing", "شركة البيانات"),
             disclosed(odd, "2023-02-01T00:00:00Z", "email-marketing", "数据公司"),
             disclosed(odd, "2023-02-01T00:00:00Z", "email-marketing", nfd),
+            // The same name in NFC: one recipient.
+            disclosed(odd, "2023-02-04T00:00:00Z", "email-marketing", "Zoé Média SARL"),
             disclosed(odd, "2023-02-01T00:00:00Z", "email-marketing", "ΔΕΔΟΜΈΝΑ Α.Ε."),
             disclosed(odd, "2023-02-02T00:00:00Z", "email-marketing", "δεδομένα α.ε."),
             // A grant naming a party in one case covers a disclosure written in another.
@@ -111,7 +113,7 @@ fn recipient_names_compare_case_insensitively_and_the_audit_never_fails_on_them(
             ),
             f("R1", H, odd, "email-marketing", Some("شركة البيانات"), &["2023-02-01T00:00:00Z"]),
             f("R1", H, odd, "email-marketing", Some("数据公司"), &["2023-02-01T00:00:00Z"]),
-            f("R1", H, odd, "email-marketing", Some(nfd), &["2023-02-01T00:00:00Z"]),
+            f("R1", H, odd, "email-marketing", Some(nfd), &["2023-02-01T00:00:00Z", "2023-02-04T00:00:00Z"]),
             f(
                 "R1",
                 H,

@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{TimeZone, Utc};
+use unicode_normalization::UnicodeNormalization;
 
 use super::timeline::{PartialStatement, TimelineEvent};
 use crate::model::{EventKind, Method};
@@ -269,9 +270,15 @@ fn notice_start(n: &Notice) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(&n.effective_from).ok().map(|d| d.timestamp_millis())
 }
 
-/// Canonical name of a recipient for comparisons.
+/// Canonical name of a recipient for comparisons (SPEC §4.1: case-insensitive and trimmed):
+/// also in Unicode NFC, so "Zoé" typed with a combining accent is the same party.
 pub fn recipient_key(name: &str) -> String {
-    name.trim().to_lowercase()
+    let trimmed = name.trim();
+    if unicode_normalization::is_nfc_quick(trimmed.chars()) == unicode_normalization::IsNormalized::Yes {
+        trimmed.to_lowercase()
+    } else {
+        trimmed.nfc().collect::<String>().to_lowercase()
+    }
 }
 
 /// The recipients a grant covers (SPEC §2): named in the record ∪ named by its notice,
