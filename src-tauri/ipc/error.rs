@@ -2,6 +2,7 @@
 //! UI can branch on (ui/src/api/backend.ts mirrors them) and a message written for people.
 
 use consenttrail_engine::pack::PackError;
+use consenttrail_engine::rules::export::ExportError;
 use consenttrail_engine::store::StoreError;
 use serde::Serialize;
 
@@ -54,6 +55,16 @@ impl From<StoreError> for IpcError {
             _ => IpcErrorCode::Database,
         };
         IpcError::new(code, error.to_string())
+    }
+}
+
+impl From<ExportError> for IpcError {
+    fn from(error: ExportError) -> Self {
+        match error {
+            ExportError::Store(store) => IpcError::from(store),
+            // The chosen file cannot be written (a read-only folder, a full disk) or named.
+            _ => IpcError::new(IpcErrorCode::InvalidInput, error.to_string()),
+        }
     }
 }
 

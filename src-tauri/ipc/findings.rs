@@ -1,8 +1,11 @@
-//! Findings commands: run the audit, browse the stored findings, decide on one.
+//! Findings commands: run the audit, browse the stored findings, decide on one, export them.
+
+use std::path::PathBuf;
 
 use consenttrail_engine::rules::audit;
 use consenttrail_engine::rules::browse::{self, FindingBreakdown, FindingFilter, FindingPage};
 use consenttrail_engine::rules::decisions::{self, Decision};
+use consenttrail_engine::rules::export::{self, ExportFormat};
 use consenttrail_engine::rules::AuditSummary;
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -67,6 +70,30 @@ pub async fn decide_finding<R: Runtime>(
     let by = by.filter(|b| !b.trim().is_empty());
     with_store_blocking(app, move |store| {
         Ok(decisions::decide(store.conn(), &finding_id, &status, &note, by.as_deref())?)
+    })
+    .await
+}
+
+/// A written findings export. Mirrored by `FindingsExport` in ui/src/api/backend.ts.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingsExport {
+    pub path: PathBuf,
+    pub rows: u64,
+}
+
+/// Writes the findings matching `filter` to `path` (from the save dialog) as CSV or XLSX.
+#[tauri::command]
+pub async fn export_findings<R: Runtime>(
+    app: AppHandle<R>,
+    filter: FindingFilter,
+    path: PathBuf,
+) -> Result<FindingsExport, IpcError> {
+    if !path.is_absolute() || ExportFormat::from_path(&path).is_none() {
+        return Err(super::error::invalid(format!("{}: choose a full path ending in .csv or .xlsx", path.display())));
+    }
+    with_store_blocking(app, move |store| {
+        let rows = export::export_findings(store.conn(), &filter, &path)?;
+        Ok(FindingsExport { path, rows })
     })
     .await
 }

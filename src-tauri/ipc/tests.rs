@@ -335,6 +335,15 @@ fn the_screens_commands_work_on_an_imported_workspace() {
     let bad_filter =
         invoke_with(&main, "findings_page", json!({"filter": {"status": "maybe"}, "limit": 5, "offset": 0}));
     assert_eq!(bad_filter.expect_err("unknown status")["code"], "invalid_input");
+    // The filtered list exported for a spreadsheet, to the path the save dialog gave.
+    let csv = dir.path().join("findings.csv");
+    let exported =
+        invoke_with(&main, "export_findings", json!({"filter": {"rule": "R1"}, "path": csv})).expect("export");
+    assert_eq!(exported["rows"], 1, "{exported}");
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    assert!(text.contains("Unnamed recipient") && text.contains("Audience deleted"), "{text}");
+    let no_xlsx = invoke_with(&main, "export_findings", json!({"filter": {}, "path": "findings.xlsx"}));
+    assert_eq!(no_xlsx.expect_err("relative")["code"], "invalid_input");
 
     // Evidence: write the subject's pack, verify it; a relative or non-PDF path is refused.
     let pack = dir.path().join("soren.pdf");

@@ -454,6 +454,13 @@ export interface PackResult {
   signed_by: SigningKey;
 }
 
+/** A written findings export (CSV or XLSX). */
+export interface FindingsExport {
+  path: string;
+  /** Findings written. */
+  rows: number;
+}
+
 export interface VerifyDifference {
   against: string;
   item: string;
@@ -612,6 +619,8 @@ export interface Backend {
   findingsPage(filter: FindingFilter, limit: number, offset: number): Promise<FindingPage>;
   findingsBreakdown(filter: FindingFilter): Promise<FindingBreakdown>;
   decideFinding(findingId: string, status: DecisionStatus, note: string, by: string | null): Promise<Decision>;
+  /** Writes every finding under `filter` to `path` (.csv or .xlsx, from `pickExportPath`). */
+  exportFindings(filter: FindingFilter, path: string): Promise<FindingsExport>;
 
   // Evidence
   makeSubjectPack(subjectId: number, path: string, caseReference: string | null): Promise<PackResult>;
@@ -647,6 +656,8 @@ export interface Backend {
   pickPaths(options: { folders: boolean; pdfOnly?: boolean; certificate?: boolean }): Promise<string[] | null>;
   /** Native save dialog; null when cancelled. */
   pickSavePath(defaultName: string): Promise<string | null>;
+  /** Native save dialog for a spreadsheet export (XLSX or CSV); null when cancelled. */
+  pickExportPath(defaultName: string): Promise<string | null>;
   /** Opens a file (a pack) in the system's viewer. */
   openPath(path: string): Promise<void>;
   /** The platform's print dialog for the window; the screen's print stylesheet applies. */

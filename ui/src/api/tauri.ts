@@ -15,6 +15,7 @@ import {
   type FilePreview,
   type FindingBreakdown,
   type FindingPage,
+  type FindingsExport,
   type ImportCatalog,
   type ImportProgress,
   type ImportReport,
@@ -74,6 +75,7 @@ export const tauriBackend: Backend = {
   findingsBreakdown: (filter) => call<FindingBreakdown>('findings_breakdown', { filter }),
   decideFinding: (findingId, status, note, by) =>
     call<Decision>('decide_finding', { findingId, status, note, by }),
+  exportFindings: (filter, path) => call<FindingsExport>('export_findings', { filter, path }),
 
   makeSubjectPack: (subjectId, path, caseReference) =>
     call<PackResult>('make_subject_pack', { subjectId, path, caseReference }),
@@ -126,6 +128,16 @@ export const tauriBackend: Backend = {
     }),
   pickSavePath: (defaultName) =>
     plugin(() => save({ defaultPath: defaultName, filters: [{ name: 'PDF', extensions: ['pdf'] }] })),
+  pickExportPath: (defaultName) =>
+    plugin(() =>
+      save({
+        defaultPath: defaultName,
+        filters: [
+          { name: 'Excel workbook', extensions: ['xlsx'] },
+          { name: 'CSV', extensions: ['csv'] },
+        ],
+      }),
+    ),
   openPath: (path) => call<undefined>('open_pack', { path }),
   printWindow: () => call<undefined>('print_window'),
 };

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 
 import {
   BackendContext,
+  BackendError,
   type AuditProgress,
   type AuditSummary,
   type Backend,
@@ -11,6 +12,7 @@ import {
   type FindingBreakdown,
   type FindingFilter,
   type FindingPage,
+  type FindingsExport,
 } from '../api';
 import { fakeBackend } from '../test/fakeBackend';
 import { monthSeries } from './findings/BreakdownCharts';
@@ -129,6 +131,62 @@ describe('FindingsScreen', { timeout: 15_000 }, () => {
     );
     expect(within(screen.getByTestId('findings-counts-status')).getByText('Open')).toBeInTheDocument();
     expect(within(screen.getByTestId('findings-counts-month')).getByText('Feb 2023')).toBeInTheDocument();
+  });
+
+  it('exports the filtered findings to the path chosen in the save dialog', async () => {
+    const pickExportPath = vi.fn<(name: string) => Promise<string | null>>(() =>
+      Promise.resolve('/home/dpo/findings.xlsx'),
+    );
+    let finish: (result: FindingsExport) => void = () => undefined;
+    const exportFindings = vi.fn<(filter: FindingFilter, path: string) => Promise<FindingsExport>>(
+      () =>
+        new Promise<FindingsExport>((resolve) => {
+          finish = resolve;
+        }),
+    );
+    renderFindings({ pickExportPath, exportFindings });
+    await screen.findAllByTestId('finding-row');
+    fireEvent.change(screen.getByTestId('filter-rule'), { target: { value: 'R3' } });
+    await waitFor(() => {
+      expect(screen.getByTestId('findings-total')).toHaveTextContent('40 findings');
+    });
+
+    fireEvent.click(screen.getByTestId('findings-export'));
+    await waitFor(() => {
+      expect(exportFindings).toHaveBeenCalledWith({ rule: 'R3' }, '/home/dpo/findings.xlsx');
+    });
+    expect(pickExportPath.mock.calls[0]?.[0]).toMatch(/^findings-\d{4}-\d{2}-\d{2}\.xlsx$/);
+    expect(screen.getByTestId('findings-export')).toBeDisabled();
+    act(() => {
+      finish({ path: '/home/dpo/findings.xlsx', rows: 40 });
+    });
+    expect(await screen.findByTestId('findings-export-result')).toHaveTextContent(
+      'Exported 40 findings to /home/dpo/findings.xlsx',
+    );
+    expect(screen.getByTestId('findings-export')).toBeEnabled();
+  });
+
+  it('writes nothing when the save dialog is cancelled, and shows a failed export', async () => {
+    const pickExportPath = vi
+      .fn<(name: string) => Promise<string | null>>()
+      .mockResolvedValueOnce(null)
+      .mockResolvedValueOnce('/read-only/findings.csv');
+    const exportFindings = vi.fn(() =>
+      Promise.reject(new BackendError({ code: 'invalid_input', message: '/read-only/findings.csv: cannot write the export' })),
+    );
+    renderFindings({ pickExportPath, exportFindings });
+    await screen.findAllByTestId('finding-row');
+
+    fireEvent.click(screen.getByTestId('findings-export'));
+    await waitFor(() => {
+      expect(pickExportPath).toHaveBeenCalledTimes(1);
+    });
+    expect(exportFindings).not.toHaveBeenCalled();
+
+    fireEvent.click(screen.getByTestId('findings-export'));
+    expect(await screen.findByText(/cannot write the export/)).toBeInTheDocument();
+    expect(screen.getByText('The findings could not be exported')).toBeInTheDocument();
+    expect(exportFindings).toHaveBeenCalledWith({}, '/read-only/findings.csv');
   });
 
   it('sends the chosen filters to the list and the dashboard, and clears them', async () => {

@@ -6,6 +6,7 @@ import { PrintButton } from '../components/PrintButton';
 import { countOf } from '../format';
 import { AuditPanel } from './findings/AuditPanel';
 import { BreakdownCharts } from './findings/BreakdownCharts';
+import { ExportButton } from './findings/ExportButton';
 import { FilterBar } from './findings/FilterBar';
 import { withDimension, type Dimension } from './findings/filters';
 import { FindingsList } from './findings/FindingsList';
@@ -156,17 +157,20 @@ export function FindingsScreen({ onOpenSubject }: { onOpenSubject: (subjectId: n
       {breakdown?.status === 'ready' && (
         <BreakdownCharts breakdown={breakdown.value} filter={filter} onPick={setDimension} />
       )}
-      <FindingsSection findings={findings} onOpenSubject={onOpenSubject} onDecided={refresh} />
+      <FindingsSection findings={findings} filter={filter} onOpenSubject={onOpenSubject} onDecided={refresh} />
     </section>
   );
 }
 
 function FindingsSection({
   findings,
+  filter,
   onOpenSubject,
   onDecided,
 }: {
   findings: ReturnType<typeof useFindingsList>;
+  /** The filter the list shows: what Export… writes. */
+  filter: FindingFilter;
   onOpenSubject: (subjectId: number) => void;
   onDecided: () => void;
 }) {
@@ -182,6 +186,7 @@ function FindingsSection({
           {list === null ? '' : countOf(list.total, 'finding')}
         </span>
         <PrintButton testId="findings-print" what="the dashboard and the findings listed, with their filters" />
+        <ExportButton filter={filter} />
       </div>
       {findings.loading && (
         <p role="status" className="muted-inline">
