@@ -202,8 +202,11 @@ fn insert_issue(
 #[derive(Debug, Default)]
 pub struct PartialRecords {
     row: Option<i64>,
-    /// (profile purpose, instant) → (a grant seen, a purpose-wide negative seen).
-    current: BTreeMap<(String, Option<i64>), (bool, bool)>,
+    /// Per (profile purpose, instant) of the current record: (a grant seen, a purpose-wide
+    /// negative seen). Entries past `used` are spare buffers: a million-row file reuses them
+    /// instead of allocating a key per event.
+    current: Vec<(String, Option<i64>, bool, bool)>,
+    used: usize,
     /// Records with at least one partial statement.
     pub count: u64,
 }
@@ -215,21 +218,37 @@ impl PartialRecords {
             self.row = Some(row);
         }
         let Some(purpose) = purpose else { return };
-        let entry = self.current.entry((purpose.to_string(), at)).or_default();
+        let index = match self.current[..self.used].iter().position(|(p, t, _, _)| p == purpose && *t == at) {
+            Some(i) => i,
+            None => {
+                if self.used == self.current.len() {
+                    self.current.push((String::new(), None, false, false));
+                }
+                let entry = &mut self.current[self.used];
+                entry.0.clear();
+                entry.0.push_str(purpose);
+                entry.1 = at;
+                entry.2 = false;
+                entry.3 = false;
+                self.used += 1;
+                self.used - 1
+            }
+        };
+        let entry = &mut self.current[index];
         match kind {
-            EventKind::ConsentGiven => entry.0 = true,
+            EventKind::ConsentGiven => entry.2 = true,
             EventKind::ConsentNegative | EventKind::ConsentRefused | EventKind::ConsentWithdrawn if !scoped => {
-                entry.1 = true
+                entry.3 = true
             }
             _ => {}
         }
     }
 
     fn close_record(&mut self) {
-        if self.current.values().any(|(grant, negative)| *grant && *negative) {
+        if self.current[..self.used].iter().any(|(_, _, grant, negative)| *grant && *negative) {
             self.count += 1;
         }
-        self.current.clear();
+        self.used = 0;
     }
 
     /// The number of partial records, once the file is read.
