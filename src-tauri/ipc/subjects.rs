@@ -1,7 +1,7 @@
 //! Subject commands: the paged list, one subject's timeline and an event's raw source row.
 
 use consenttrail_engine::reconcile::state::{state_bars, PurposeBars};
-use consenttrail_engine::reconcile::subjects::{self, RecordedAttribute, SubjectPage, SubjectQuery};
+use consenttrail_engine::reconcile::subjects::{self, RecordedAttribute, RecordedName, SubjectPage, SubjectQuery};
 use consenttrail_engine::reconcile::timeline::{self, TimelineEvent};
 use consenttrail_engine::rules::audit::stored_findings;
 use consenttrail_engine::rules::browse::{self, FindingView, SubjectRef};
@@ -24,6 +24,8 @@ pub async fn list_subjects<R: Runtime>(app: AppHandle<R>, query: SubjectQuery) -
 pub struct SubjectTimeline {
     pub subject: SubjectRef,
     pub attributes: Vec<RecordedAttribute>,
+    /// The person's names as recorded, most agreed first; more than one: the sources disagree.
+    pub names: Vec<RecordedName>,
     pub events: Vec<TimelineEvent>,
     pub state_bars: Vec<PurposeBars>,
     pub findings: Vec<FindingView>,
@@ -45,6 +47,7 @@ pub async fn subject_timeline<R: Runtime>(app: AppHandle<R>, subject_id: i64) ->
         let findings = browse::views(conn, &stored_findings(conn, None, Some(subject_id))?)?;
         Ok(SubjectTimeline {
             attributes: subjects::attributes_of(conn, subject_id)?,
+            names: subjects::names_of(conn, subject_id)?,
             state_bars: state_bars(&events),
             events,
             findings,

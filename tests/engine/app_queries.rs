@@ -4,7 +4,7 @@
 
 use consenttrail_engine::import::preview::preview_paths;
 use consenttrail_engine::reconcile::state::{state_bars, ConsentState};
-use consenttrail_engine::reconcile::subjects::{page, SubjectQuery, SubjectSort};
+use consenttrail_engine::reconcile::subjects::{self, page, SubjectQuery, SubjectSort};
 use consenttrail_engine::reconcile::timeline;
 use consenttrail_engine::rules::browse::{self, Count, FindingFilter};
 use consenttrail_engine::rules::decisions;
@@ -279,4 +279,63 @@ fn an_unknown_layout_needs_a_mapping_and_a_saved_one_makes_it_ready() {
     let missing = preview_paths(&store, &[dir.path().join("nope.csv")]).unwrap();
     assert_eq!(missing[0].status, "unreadable");
     assert!(missing[0].message.as_deref().is_some_and(|m| m.contains("nope.csv")), "{:?}", missing[0].message);
+}
+
+/// The multi-system export set with a fourth system recording Anna under another name.
+fn named_subjects() -> (tempfile::TempDir, Store) {
+    let (dir, mut store) = temp_store();
+    import(&mut store, &[repo().join("tests/fixtures/exports")]);
+    let other = dir.path().join("events.csv");
+    std::fs::write(
+        &other,
+        format!(
+            "{}\nanna.kowalska@example.pl,consent.given,2023-01-01T00:00:00Z,email-marketing,,,explicit-opt-in,,,,,,Anna,Nowak,\n",
+            crate::rules::CANONICAL_HEADER
+        ),
+    )
+    .unwrap();
+    import(&mut store, &[other]);
+    (dir, store)
+}
+
+#[test]
+fn a_subjects_names_are_shown_with_the_systems_that_agree_and_conflicts_flagged() {
+    let (_dir, store) = named_subjects();
+    let conn = store.conn();
+    let anna = page(conn, &query("anna.kowalska@", SubjectSort::Id, false)).unwrap();
+    assert_eq!(anna.total, 1);
+    let names = &anna.rows[0].names;
+    let shown: Vec<(&str, Vec<&str>)> =
+        names.iter().map(|n| (n.name.as_str(), n.systems.iter().map(String::as_str).collect())).collect();
+    assert_eq!(names.len(), 2, "{shown:?}");
+    assert_eq!(names[0].name, "Anna Kowalska-Żółć", "{shown:?}");
+    assert!(names[0].systems.len() >= 3, "several systems agree: {shown:?}");
+    for system in ["hubspot", "mailchimp", "salesforce"] {
+        assert!(names[0].systems.iter().any(|s| s == system), "{system} missing: {shown:?}");
+    }
+    assert_eq!(names[1].name, "Anna Nowak", "the conflicting name: {shown:?}");
+    assert_eq!(names[1].systems.len(), 1, "{shown:?}");
+    assert_eq!(subjects::names_of(conn, anna.rows[0].id).unwrap(), *names, "the timeline's names are the list's");
+}
+
+#[test]
+fn subjects_are_found_by_a_recorded_name_which_never_joins_them() {
+    let (_dir, store) = named_subjects();
+    let conn = store.conn();
+    let anna = page(conn, &query("anna.kowalska@", SubjectSort::Id, false)).unwrap().rows[0].id;
+    for search in ["nowak", "KOWALSKA-", "anna kowalska", "Anna  Nowak"] {
+        let found = page(conn, &query(search, SubjectSort::Id, false)).unwrap();
+        let ids: Vec<i64> = found.rows.iter().map(|r| r.id).collect();
+        if search == "Anna  Nowak" {
+            assert!(ids.is_empty(), "two spaces are not the recorded name: {ids:?}");
+        } else {
+            assert_eq!(ids, [anna], "{search}");
+        }
+    }
+    assert_eq!(page(conn, &query("nowak%", SubjectSort::Id, false)).unwrap().total, 0, "wildcards stay literal");
+    // A name shared by two people finds both and joins neither.
+    let before = count(&store, "SELECT count(DISTINCT subject_id) FROM identifiers");
+    let anns = page(conn, &query("anna", SubjectSort::Id, false)).unwrap();
+    assert!(anns.total >= 1);
+    assert_eq!(count(&store, "SELECT count(DISTINCT subject_id) FROM identifiers"), before);
 }

@@ -148,6 +148,7 @@ describe('navigation', () => {
             findings_high: 0,
             findings_medium: 0,
             findings_low: 0,
+            names: [],
           },
         ],
       }),

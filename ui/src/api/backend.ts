@@ -193,6 +193,14 @@ export interface SubjectSummary {
   findings_high: number;
   findings_medium: number;
   findings_low: number;
+  /** The person's names as recorded, most agreed first; more than one: the sources disagree. */
+  names: RecordedName[];
+}
+
+/** A name as the sources recorded it, with the systems that agree on it (display only). */
+export interface RecordedName {
+  name: string;
+  systems: string[];
 }
 
 /** A page of subjects and how many match in all (for the virtual scroller). */
@@ -353,6 +361,8 @@ export interface Finding {
 export interface SubjectTimeline {
   subject: { id: number; identifiers: Identifier[] };
   attributes: RecordedAttribute[];
+  /** The person's names as recorded, most agreed first; more than one: the sources disagree. */
+  names: RecordedName[];
   /** Sorted by instant; undated events first. */
   events: TimelineEvent[];
   /** Consent state per purpose as bars over time. */

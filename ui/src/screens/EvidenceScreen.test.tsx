@@ -118,6 +118,7 @@ describe('EvidenceScreen', () => {
       findings_high: 1,
       findings_medium: 1,
       findings_low: 0,
+      names: [],
     });
     const listSubjects = vi.fn((query: SubjectQuery) =>
       Promise.resolve(

@@ -27,6 +27,14 @@ function subject(index: number): SubjectSummary {
     findings_high: high,
     findings_medium: medium,
     findings_low: 0,
+    // Every third person's sources recorded a name; every ninth's disagree on it.
+    names:
+      index % 3 !== 0
+        ? []
+        : [
+            { name: `Person ${String(index)}`, systems: ['mailchimp', 'salesforce'] },
+            ...(index % 9 === 0 ? [{ name: `P. Other${String(index)}`, systems: ['hubspot'] }] : []),
+          ],
   };
 }
 
@@ -80,6 +88,20 @@ describe('SubjectsScreen', () => {
     expect(first).toHaveTextContent('mailchimp, salesforce');
     expect(within(first).getByText('2 high')).toHaveClass('badge-high');
     expect(within(first).getByText('1 medium')).toHaveClass('badge-medium');
+    // The name beside the identifier, a differing one flagged; none where no source recorded one.
+    expect(within(first).getByTestId('subject-name')).toHaveTextContent('Person 0');
+    expect(within(first).getByTestId('subject-name-conflict')).toHaveTextContent('also P. Other0');
+    expect(within(first).getByTestId('subject-name-conflict')).toHaveAttribute(
+      'title',
+      'Also recorded as: P. Other0 (hubspot)',
+    );
+    const second = rows[1];
+    if (second === undefined) throw new Error('no second row');
+    expect(within(second).queryByTestId('subject-name')).not.toBeInTheDocument();
+    const fourth = rows[3];
+    if (fourth === undefined) throw new Error('no fourth row');
+    expect(within(fourth).getByTestId('subject-name')).toHaveTextContent('Person 3');
+    expect(within(fourth).queryByTestId('subject-name-conflict')).not.toBeInTheDocument();
   });
 
   it('searches by the typed text after a pause in typing', async () => {

@@ -155,7 +155,7 @@ export function SubjectsScreen({ view, onViewChange, onOpenSubject }: SubjectsSc
           <input
             type="search"
             value={searchText}
-            placeholder="E-mail, phone or system id"
+            placeholder="E-mail, phone, system id or name"
             className="subject-search"
             data-testid="subject-search"
             onChange={(event) => {
@@ -240,7 +240,7 @@ function EmptySubjects({ search }: { search: string }) {
       {search === '' ? (
         <p>No subjects yet — import consent exports on the Import screen.</p>
       ) : (
-        <p>No subject has an identifier containing “{search}”.</p>
+        <p>No subject has an identifier or name containing “{search}”.</p>
       )}
     </div>
   );
@@ -438,12 +438,36 @@ function IdentifierCell({ subject }: { subject: SubjectSummary }) {
   return (
     <div role="cell" className="subject-cell subject-id" title={subject.identifiers.map(identifierText).join('\n')}>
       <span className="subject-identifiers">{shown.length > 0 ? shown.join(', ') : `#${String(subject.id)}`}</span>
+      <SubjectName subject={subject} />
       {more > 0 && (
         <span className="badge subject-more" aria-label={`and ${String(more)} more identifiers`}>
           +{more}
         </span>
       )}
     </div>
+  );
+}
+
+/**
+ * The person's name beside the identifier, as most sources recorded it; a mark when another
+ * source recorded a different one (the timeline lists them).
+ */
+function SubjectName({ subject }: { subject: SubjectSummary }) {
+  const [name, ...others] = subject.names;
+  if (name === undefined) return null;
+  return (
+    <span className="subject-name" data-testid="subject-name" title={`${name.name} — ${name.systems.join(', ')}`}>
+      {name.name}
+      {others.length > 0 && (
+        <span
+          className="badge subject-name-conflict"
+          data-testid="subject-name-conflict"
+          title={`Also recorded as: ${others.map((other) => `${other.name} (${other.systems.join(', ')})`).join('; ')}`}
+        >
+          also {others.map((other) => other.name).join(', ')}
+        </span>
+      )}
+    </span>
   );
 }
 

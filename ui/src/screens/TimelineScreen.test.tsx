@@ -158,6 +158,10 @@ const TIMELINE: SubjectTimeline = {
     { attribute: 'first_name', value: 'Anna', system: 'salesforce', source_path: '/exports/Individual.csv' },
     { attribute: 'date_of_birth', value: '1990-04-02', system: 'hubspot', source_path: '/exports/hubspot.csv' },
   ],
+  names: [
+    { name: 'Anna Berg', systems: ['mailchimp', 'salesforce'] },
+    { name: 'Anna Nowak', systems: ['hubspot'] },
+  ],
   events: EVENTS,
   state_bars: [
     {
@@ -287,6 +291,11 @@ describe('TimelineScreen', () => {
     const attributes = screen.getByTestId('timeline-attributes');
     expect(within(attributes).getByText('Anna')).toBeInTheDocument();
     expect(within(attributes).getByText('1990-04-02')).toBeInTheDocument();
+    // The name as recorded, with the systems that agree, and the one that differs flagged.
+    expect(screen.getByTestId('timeline-name')).toHaveTextContent('Anna Berg — mailchimp, salesforce');
+    expect(screen.getByTestId('timeline-name-conflicts')).toHaveTextContent(
+      'Names differ also recorded as: Anna Nowak (hubspot)',
+    );
 
     expect(screen.getByTestId('timeline-print')).toHaveTextContent('Print…');
     fireEvent.click(screen.getByTestId('make-pack'));

@@ -17,6 +17,8 @@ pub struct SubjectSummary {
     pub findings_high: i64,
     pub findings_medium: i64,
     pub findings_low: i64,
+    /// The person's names as the sources recorded them, most agreed first (display only).
+    pub names: Vec<RecordedName>,
 }
 
 /// How the subject list is ordered.
@@ -58,8 +60,17 @@ fn like_pattern(search: &str) -> Option<String> {
         .then(|| format!("%{}%", search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
 }
 
+/// Subjects with an identifier matching `?1`, or a name recorded with one (a first, last or full
+/// name, or a first and last name recorded together). Names only find a subject: they never join
+/// two (SPEC §2).
 const MATCHING_SUBJECTS: &str = "SELECT DISTINCT subject_id FROM identifiers
-    WHERE ?1 IS NULL OR lower(value) LIKE ?1 ESCAPE '\\' OR lower(kind || ':' || value) LIKE ?1 ESCAPE '\\'";
+    WHERE ?1 IS NULL OR lower(value) LIKE ?1 ESCAPE '\\' OR lower(kind || ':' || value) LIKE ?1 ESCAPE '\\'
+       OR id IN (SELECT a.identifier_id FROM identifier_attributes a
+                 WHERE a.attribute IN ('first_name', 'last_name', 'name') AND lower(a.value) LIKE ?1 ESCAPE '\\')
+       OR id IN (SELECT f.identifier_id FROM identifier_attributes f
+                 JOIN identifier_attributes l ON l.identifier_id = f.identifier_id AND l.source_id = f.source_id
+                      AND l.attribute = 'last_name'
+                 WHERE f.attribute = 'first_name' AND lower(f.value || ' ' || l.value) LIKE ?1 ESCAPE '\\')";
 
 /// Subjects matching the query's search, sorted and paged in SQLite.
 pub fn page(conn: &Connection, query: &SubjectQuery) -> Result<SubjectPage, StoreError> {
@@ -196,6 +207,7 @@ fn summary(conn: &Connection, id: i64) -> Result<SubjectSummary, StoreError> {
         findings_high,
         findings_medium,
         findings_low,
+        names: names_of(conn, id)?,
     })
 }
 
@@ -219,4 +231,82 @@ pub fn attributes_of(conn: &Connection, subject_id: i64) -> Result<Vec<RecordedA
         Ok(RecordedAttribute { attribute: r.get(0)?, value: r.get(1)?, system: r.get(2)?, source_path: r.get(3)? })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A name as recorded, with the systems that recorded it (spelt alike up to case and spaces).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RecordedName {
+    pub name: String,
+    pub systems: Vec<String>,
+}
+
+/// The names the sources recorded for a subject: a full `name`, or a row's first and last name
+/// put together. Names spelt alike (ignoring case and spacing) are one, with every system that
+/// recorded it; the name most systems agree on comes first, then in the order recorded. More
+/// than one entry means the sources disagree. Display only: names never join subjects (SPEC §2).
+pub fn names_of(conn: &Connection, subject_id: i64) -> Result<Vec<RecordedName>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.source_id, a.row_id, a.attribute, a.value, s.system FROM identifier_attributes a
+         JOIN identifiers i ON i.id = a.identifier_id JOIN sources s ON s.id = a.source_id
+         WHERE i.subject_id = ?1 AND a.attribute IN ('first_name', 'last_name', 'name')
+         ORDER BY s.id, a.row_id, a.id",
+    )?;
+    type Attr = (i64, Option<i64>, String, String, String);
+    let attrs: Vec<Attr> = stmt
+        .query_map(params![subject_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut recorded: Vec<(String, String)> = Vec::new();
+    for source in attrs.chunk_by(|a, b| a.0 == b.0) {
+        // A value is kept once per source (the first row that had it), so a row can lack a part
+        // another row of the same source gave: it is filled in when the source has only one.
+        let only = |attribute: &str| {
+            let mut values = source.iter().filter(|a| a.2 == attribute).map(|a| a.3.as_str());
+            match (values.next(), values.next()) {
+                (Some(v), None) => Some(v),
+                _ => None,
+            }
+        };
+        let (only_first, only_last) = (only("first_name"), only("last_name"));
+        for row in source.chunk_by(|a, b| a.1 == b.1) {
+            let part = |attribute: &str| row.iter().find(|a| a.2 == attribute).map(|a| a.3.as_str());
+            let system = &row[0].4;
+            if let Some(name) = part("name") {
+                recorded.push((name.to_string(), system.clone()));
+            }
+            let (first, last) = (part("first_name"), part("last_name"));
+            if first.is_none() && last.is_none() {
+                continue;
+            }
+            let full = [first.or(only_first), last.or(only_last)]
+                .into_iter()
+                .flatten()
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            if !full.is_empty() {
+                recorded.push((full, system.clone()));
+            }
+        }
+    }
+    let fold = |name: &str| name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let mut names: Vec<(String, RecordedName)> = Vec::new();
+    for (name, system) in recorded {
+        let key = fold(&name);
+        match names.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => {
+                if !n.systems.contains(&system) {
+                    n.systems.push(system);
+                }
+            }
+            None => names.push((key, RecordedName { name, systems: vec![system] })),
+        }
+    }
+    let mut names: Vec<RecordedName> = names.into_iter().map(|(_, n)| n).collect();
+    for n in &mut names {
+        n.systems.sort();
+    }
+    // Stable: equally agreed names stay in the order recorded.
+    names.sort_by_key(|n| std::cmp::Reverse(n.systems.len()));
+    Ok(names)
 }

@@ -38,6 +38,7 @@ export function TimelineHeader({
         </button>
       </div>
       <h2 className="screen-title tl-title">{label}</h2>
+      <RecordedNames timeline={timeline} />
       <p className="muted tl-summary">
         Subject #{subject.id} · {countOf(timeline.events.length, 'event')} from{' '}
         {countOf(systemsOf(timeline.events).length, 'system')} · {countOf(timeline.findings.length, 'finding')}
@@ -52,6 +53,29 @@ export function TimelineHeader({
       </ul>
       {timeline.attributes.length > 0 && <RecordedAttributes timeline={timeline} />}
     </header>
+  );
+}
+
+/**
+ * The person's name as recorded, with the systems that agree ("Anna Kowalska — mailchimp,
+ * salesforce"), and any other name a source recorded, flagged: names are never used to join, so a
+ * different one is worth a look.
+ */
+function RecordedNames({ timeline }: { timeline: SubjectTimeline }) {
+  const [name, ...others] = timeline.names;
+  if (name === undefined) return null;
+  return (
+    <>
+      <p className="tl-name" data-testid="timeline-name">
+        <strong>{name.name}</strong> <span className="muted">— {name.systems.join(', ')}</span>
+      </p>
+      {others.length > 0 && (
+        <p className="tl-name-conflict" role="note" data-testid="timeline-name-conflicts">
+          <span className="badge badge-warn">Names differ</span> also recorded as:{' '}
+          {others.map((other) => `${other.name} (${other.systems.join(', ')})`).join('; ')}
+        </p>
+      )}
+    </>
   );
 }
 
