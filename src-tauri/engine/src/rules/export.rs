@@ -107,6 +107,9 @@ pub fn export_findings(conn: &Connection, filter: &FindingFilter, path: &Path) -
     Ok(written)
 }
 
+/// Rows in an Excel worksheet (the header is one of them).
+const XLSX_MAX_ROWS: u32 = 1_048_576;
+
 /// The XLSX workbook: one constant-memory sheet "Findings", a bold frozen header with a filter.
 fn write_xlsx(
     conn: &Connection,
@@ -127,6 +130,15 @@ fn write_xlsx(
     let mut row: u32 = 0;
     let n = for_each_row(conn, filter, |cells| {
         row += 1;
+        if row >= XLSX_MAX_ROWS {
+            return Err(ExportError::Xlsx {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "a worksheet holds at most {} findings; narrow the filters or export as .csv",
+                    XLSX_MAX_ROWS - 1
+                ),
+            });
+        }
         for (col, cell) in (0u16..).zip(cells) {
             if !cell.is_empty() {
                 sheet.write_string(row, col, neutral(cell)).map_err(xlsx)?;
