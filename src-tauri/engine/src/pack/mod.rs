@@ -104,6 +104,18 @@ pub fn render_subject(store: &Store, identifier: &str, options: &PackOptions) ->
     render_subject_signed(store, identifier, options, None)
 }
 
+/// The signer given, or else the database's own key (made once, on first use), kept in `own`.
+fn signer_or_database<'a>(
+    conn: &rusqlite::Connection,
+    signer: Option<&'a Signer>,
+    own: &'a mut Option<Signer>,
+) -> Result<&'a Signer, PackError> {
+    match signer {
+        Some(given) => Ok(given),
+        None => Ok(own.insert(Signer::for_database(conn)?)),
+    }
+}
+
 /// [`render_subject`] signed by `signer` (the organisation's key from a PKCS#12 file), or by the
 /// database's own key when `None`.
 pub fn render_subject_signed(
@@ -112,14 +124,8 @@ pub fn render_subject_signed(
     options: &PackOptions,
     signer: Option<&Signer>,
 ) -> Result<RenderedPack, PackError> {
-    let own;
-    let signer = match signer {
-        Some(s) => s,
-        None => {
-            own = Signer::for_database(store.conn())?;
-            &own
-        }
-    };
+    let mut own = None;
+    let signer = signer_or_database(store.conn(), signer, &mut own)?;
     subject::render(store.conn(), identifier, options, &Sealing::Sign(signer))
 }
 
@@ -149,14 +155,8 @@ pub fn write_subject_pack_signed(
     signer: Option<&Signer>,
 ) -> Result<PackOutput, PackError> {
     check_output(store, out, options.overwrite)?;
-    let own;
-    let signer = match signer {
-        Some(s) => s,
-        None => {
-            own = Signer::for_database(store.conn())?;
-            &own
-        }
-    };
+    let mut own = None;
+    let signer = signer_or_database(store.conn(), signer, &mut own)?;
     let pack = render_subject_signed(store, identifier, options, Some(signer))?;
     finish(store, "subject", Some(identifier), out, options.overwrite, pack, signer.identity())
 }
@@ -204,14 +204,8 @@ pub fn write_organisation_pack_signed(
     progress: &mut dyn FnMut(PackProgress),
 ) -> Result<PackOutput, PackError> {
     check_output(store, out, options.overwrite)?;
-    let own;
-    let signer = match signer {
-        Some(s) => s,
-        None => {
-            own = Signer::for_database(store.conn())?;
-            &own
-        }
-    };
+    let mut own = None;
+    let signer = signer_or_database(store.conn(), signer, &mut own)?;
     let pack = organisation::render_with_progress(store, options, &Sealing::Sign(signer), progress)?;
     progress(PackProgress::at(4, 4, "writing the file", 0, 0));
     finish(store, "organisation", None, out, options.overwrite, pack, signer.identity())
