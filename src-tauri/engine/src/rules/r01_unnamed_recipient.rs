@@ -43,8 +43,17 @@ impl Rule for UnnamedRecipient {
                     format!("names only {}", covered.iter().cloned().collect::<Vec<_>>().join(", "))
                 }
             };
-            let notice = |g: &TimelineEvent| {
-                g.notice_version.as_deref().map(|v| format!(" under notice {v}")).unwrap_or_default()
+            // "On <when>, <what happened> for <purpose>": how both explanations begin.
+            let opening = || format!("On {}, {} for {}", when(t), describe_use(u), ctx.purpose_label(Some(purpose)));
+            // "given <when> in <system>[ under notice <v>]) names only …": the grant relied on.
+            let grant_words = |g: &TimelineEvent, covered: &std::collections::BTreeSet<String>| {
+                let notice = g.notice_version.as_deref().map(|v| format!(" under notice {v}")).unwrap_or_default();
+                format!(
+                    "given {} in {}{notice}) {}",
+                    g.occurred_at_ms.map(when).unwrap_or_default(),
+                    g.system,
+                    named(covered)
+                )
             };
             // (1) each named recipient of a disclosure, against the consent for that recipient.
             for j in ctx.judgements(u) {
@@ -57,14 +66,9 @@ impl Rule for UnnamedRecipient {
                     recipient,
                     grant,
                     format!(
-                        "On {}, {} for {}. The consent in force (given {} in {}{}) {}; {recipient} was never named to the person.",
-                        when(t),
-                        describe_use(u),
-                        ctx.purpose_label(Some(purpose)),
-                        grant.occurred_at_ms.map(when).unwrap_or_default(),
-                        grant.system,
-                        notice(grant),
-                        named(&covered),
+                        "{}. The consent in force ({}; {recipient} was never named to the person.",
+                        opening(),
+                        grant_words(grant, &covered)
                     ),
                 );
             }
@@ -84,14 +88,9 @@ impl Rule for UnnamedRecipient {
                     &name,
                     grant,
                     format!(
-                        "On {}, {} for {}, a purpose the profile says discloses to {name}. The consent relied on (given {} in {}{}) {}.",
-                        when(t),
-                        describe_use(u),
-                        ctx.purpose_label(Some(purpose)),
-                        grant.occurred_at_ms.map(when).unwrap_or_default(),
-                        grant.system,
-                        notice(grant),
-                        named(&covered),
+                        "{}, a purpose the profile says discloses to {name}. The consent relied on ({}.",
+                        opening(),
+                        grant_words(grant, &covered)
                     ),
                 );
             }
