@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use consenttrail_engine::pack::{self, PackOptions};
 use consenttrail_engine::profile::Profile;
 use consenttrail_engine::store::{profile_doc, Store};
 use lopdf::{Document, Object};
 
+use crate::packs::run;
 use crate::support::*;
 
 /// One person per script the issue names, as (e-mail, name).
@@ -25,12 +25,6 @@ const PEOPLE: [(&str, &str); 6] = [
 
 fn at() -> PackOptions {
     PackOptions { generated_at: Some("2024-03-01T12:00:00Z".parse().unwrap()), ..PackOptions::default() }
-}
-
-fn run(tool: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| panic!("{tool} not runnable: {e}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.success(), text)
 }
 
 /// A Mailchimp export (the fixture's header) with one member per `(email, name)`, the whole name

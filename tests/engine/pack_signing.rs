@@ -4,46 +4,14 @@
 //! a FIFO) are refused in bounded memory.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
-use consenttrail_engine::pack::{self, PackError, PackOptions, Signer};
+use consenttrail_engine::pack::{self, PackError, Signer};
 use consenttrail_engine::store::{audit_log, Store};
 use sha2::{Digest, Sha256};
 
-use crate::support::*;
+use crate::packs::{at, loaded, plain, run, write, ANNA, IVAN};
 
-const ANNA: &str = "anna.kowalska@example.pl";
-const IVAN: &str = "ivan.petrov@example.ru";
-
-fn at() -> PackOptions {
-    PackOptions {
-        case_reference: Some("DSAR-2024-017".into()),
-        generated_at: Some("2024-03-01T12:00:00Z".parse().unwrap()),
-        ..Default::default()
-    }
-}
-
-fn loaded() -> (tempfile::TempDir, Store) {
-    let (dir, mut store) = temp_store();
-    let report = import(&mut store, &[fixtures().join("exports")]);
-    assert!(!report.any_failed(), "fixture import failed");
-    (dir, store)
-}
-
-fn run(tool: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| panic!("{tool} not runnable: {e}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.success(), text)
-}
-
-fn write(store: &Store, dir: &Path, who: &str) -> PathBuf {
-    let path = dir.join(format!("{who}.pdf"));
-    pack::write_subject_pack(store, who, &path, &at()).unwrap();
-    path
-}
-
-/// `pdfsig` (poppler with NSS) on a file: true when it reports the signature valid.
 fn pdfsig_valid(path: &Path) -> (bool, String) {
     let (_, out) = run("pdfsig", &[path.to_str().unwrap()]);
     (out.contains("Signature Validation: Signature is Valid."), out)
@@ -71,14 +39,6 @@ fn reseal(bytes: &mut [u8]) {
     }
     let seal = hex::encode(Sha256::digest(&copy));
     bytes[at..at + 64].copy_from_slice(seal.as_bytes());
-}
-
-fn plain(s: &lopdf::Stream) -> Vec<u8> {
-    if s.dict.has(b"Filter") {
-        s.decompressed_content().unwrap()
-    } else {
-        s.content.clone()
-    }
 }
 
 #[test]

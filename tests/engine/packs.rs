@@ -11,12 +11,13 @@ use sha2::{Digest, Sha256};
 
 use crate::support::*;
 
-const ANNA: &str = "anna.kowalska@example.pl";
+pub(crate) const ANNA: &str = "anna.kowalska@example.pl";
 const ELENI: &str = "eleni.papadopoulou@example.gr";
-const IVAN: &str = "ivan.petrov@example.ru";
+pub(crate) const IVAN: &str = "ivan.petrov@example.ru";
 const YUKI: &str = "yuki.tanaka@example.jp";
 
-fn at() -> PackOptions {
+/// Subject-pack options with a case reference and a fixed generation time (byte-identical packs).
+pub(crate) fn at() -> PackOptions {
     PackOptions {
         case_reference: Some("DSAR-2024-017".into()),
         generated_at: Some("2024-03-01T12:00:00Z".parse().unwrap()),
@@ -24,20 +25,23 @@ fn at() -> PackOptions {
     }
 }
 
-fn loaded() -> (tempfile::TempDir, Store) {
+/// A database with every fixture export imported.
+pub(crate) fn loaded() -> (tempfile::TempDir, Store) {
     let (dir, mut store) = temp_store();
     let report = import(&mut store, &[fixtures().join("exports")]);
     assert!(!report.any_failed(), "fixture import failed");
     (dir, store)
 }
 
-fn run(tool: &str, args: &[&str]) -> (bool, String) {
+/// Runs a command-line tool; (success, stdout and stderr).
+pub(crate) fn run(tool: &str, args: &[&str]) -> (bool, String) {
     let out = Command::new(tool).args(args).output().unwrap_or_else(|e| panic!("{tool} not runnable: {e}"));
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
 }
 
-fn write(store: &Store, dir: &Path, who: &str) -> PathBuf {
+/// Writes `who`'s pack into `dir`.
+pub(crate) fn write(store: &Store, dir: &Path, who: &str) -> PathBuf {
     let path = dir.join(format!("{who}.pdf"));
     pack::write_subject_pack(store, who, &path, &at()).unwrap();
     path
@@ -323,7 +327,8 @@ fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
 }
 
 /// A stream's data, decoded.
-fn plain(s: &lopdf::Stream) -> Vec<u8> {
+/// A stream's content, inflated when it is compressed.
+pub(crate) fn plain(s: &lopdf::Stream) -> Vec<u8> {
     if s.dict.has(b"Filter") {
         s.decompressed_content().unwrap_or_default()
     } else {
