@@ -32,6 +32,9 @@ pub const COMMANDS: &[&str] = &[
     "remove_source",
     "get_profile",
     "save_profile",
+    "preview_profile_import",
+    "import_profile",
+    "export_profile",
     "audit_log",
 ];
 
@@ -40,7 +43,14 @@ pub const COMMANDS: &[&str] = &[
 pub const E2E_COMMANDS: &[&str] = &["e2e_drop"];
 
 /// The core and plugin permissions the main window holds besides the app's commands: listening
-/// for events (how a native file drop reaches the page) and the native open and save dialogs;
-/// nothing else (no file system, no opener, no shell, no emitting events).
-pub const PLUGIN_PERMISSIONS: &[&str] =
-    &["core:event:allow-listen", "core:event:allow-unlisten", "dialog:allow-open", "dialog:allow-save"];
+/// for events (how a native file drop reaches the page), the native open and save dialogs, and
+/// closing its own window once the page agreed (a close the unsaved-changes guard listens for
+/// waits for the page; the page then destroys the window); nothing else (no file system, no
+/// opener, no shell, no emitting events).
+pub const PLUGIN_PERMISSIONS: &[&str] = &[
+    "core:event:allow-listen",
+    "core:event:allow-unlisten",
+    "dialog:allow-open",
+    "dialog:allow-save",
+    "core:window:allow-destroy",
+];

@@ -59,6 +59,9 @@ macro_rules! handler_with {
             sources::remove_source,
             profile::get_profile,
             profile::save_profile,
+            profile::preview_profile_import,
+            profile::import_profile,
+            profile::export_profile,
             log::audit_log,
             $($extra,)*
         ]

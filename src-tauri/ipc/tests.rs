@@ -480,3 +480,56 @@ fn packs_are_signed_with_the_certificate_chosen_for_the_session_and_the_password
     .expect("pack");
     assert_eq!(again["signed_by"], own["signed_by"]);
 }
+
+#[test]
+fn the_profile_is_exported_previewed_and_imported_through_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = mock_app(AppState::open(&dir.path().join("consenttrail.db")));
+    let main = window(&app, "main");
+
+    // Export: the document the CLI's `profile export` prints (the built-in profile here).
+    let exported = dir.path().join("profile.json");
+    let answer = invoke_with(&main, "export_profile", json!({"path": exported})).expect("export");
+    assert_eq!(answer["path"], json!(exported));
+    let text = std::fs::read_to_string(&exported).expect("written");
+    assert_eq!(text, format!("{}\n", consenttrail_engine::profile::Profile::builtin().to_json()));
+
+    // Preview: what would change; nothing is saved yet.
+    let mut edited: Value = serde_json::from_str(&text).expect("JSON");
+    edited["organisation"]["name"] = json!("Fernhill Outdoor Ltd");
+    edited["collection_points"] = json!([{"system": "web", "label": "Footer form", "method": "explicit-opt-in"}]);
+    let file = dir.path().join("edited.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&edited).expect("JSON")).expect("write");
+    let preview = invoke_with(&main, "preview_profile_import", json!({"path": file})).expect("preview");
+    assert_eq!(preview["organisation"], "Fernhill Outdoor Ltd");
+    assert_eq!(
+        preview["changes"],
+        json!(["Organisation: My Organisation → Fernhill Outdoor Ltd", "Collection point added: web / Footer form"])
+    );
+    assert_eq!(invoke(&main, "get_profile").expect("profile")["organisation"]["name"], "My Organisation");
+
+    // A file changed after its preview is refused; the previewed one is saved, and logged with its hash.
+    let stale =
+        invoke_with(&main, "import_profile", json!({"path": file, "sha256": "0".repeat(64)})).expect_err("stale");
+    assert_eq!(stale["code"], "invalid_input");
+    assert!(stale["message"].as_str().expect("message").contains("changed since it was previewed"), "{stale}");
+    invoke_with(&main, "import_profile", json!({"path": file, "sha256": preview["sha256"]})).expect("import");
+    let profile = invoke(&main, "get_profile").expect("profile");
+    assert_eq!(profile["organisation"]["name"], "Fernhill Outdoor Ltd");
+    assert_eq!(profile["collection_points"][0]["label"], "Footer form");
+    let log = invoke(&main, "audit_log").expect("audit log");
+    let entries = log["entries"].as_array().expect("entries");
+    let import = entries.iter().rev().find(|e| e["action"] == "profile-import").expect("logged");
+    assert!(import["detail"].to_string().contains(preview["sha256"].as_str().expect("sha")), "{import}");
+
+    // An invalid document: the error names the file and the JSON path; a relative path is refused.
+    edited["purposes"][1]["lawful_basis"] = json!("vibes");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, edited.to_string()).expect("write");
+    let error = invoke_with(&main, "preview_profile_import", json!({"path": bad})).expect_err("invalid");
+    assert_eq!(error["code"], "invalid_input");
+    let message = error["message"].as_str().expect("message");
+    assert!(message.contains("bad.json") && message.contains("$.purposes[1].lawful_basis"), "{message}");
+    let relative = invoke_with(&main, "export_profile", json!({"path": "profile.json"})).expect_err("relative");
+    assert_eq!(relative["code"], "invalid_input");
+}

@@ -7,7 +7,7 @@ use anyhow::{anyhow, bail, Context};
 use consenttrail_engine::import::{self, mapping::ColumnMapping, ImportOptions};
 use consenttrail_engine::ops;
 use consenttrail_engine::pack::{self, PackOptions};
-use consenttrail_engine::profile::Profile;
+use consenttrail_engine::profile::{Profile, ProfileFile};
 use consenttrail_engine::reconcile::{state, subjects, timeline};
 use consenttrail_engine::rules::{self, audit, decisions};
 use consenttrail_engine::store::{self, audit_log, identity, profile_doc, sources, Store};
@@ -351,9 +351,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Profile { action } => match action {
             ProfileAction::Import { file } => {
-                let p = read_profile(file)?;
-                // Saved, events re-derived, then the audit re-run (as the app's profile save).
-                ops::save_profile(&mut store, &p, json!({"path": file}))?;
+                // Read, saved, events re-derived, then the audit re-run (as the app's Import…).
+                let (p, _) = ops::import_profile(&mut store, file, None, json!({"path": file}))?;
                 if cli.json {
                     output::json(
                         &json!({"imported": file, "organisation": p.organisation.name, "purposes": p.purposes.len()}),
@@ -363,8 +362,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             ProfileAction::Export => {
-                let p = profile_doc::load(store.conn())?;
-                out!("{}", p.to_json());
+                out!("{}", ops::export_profile(&store)?);
             }
         },
     }
@@ -439,8 +437,7 @@ fn print_findings(store: &Store, list: &[rules::Finding]) -> anyhow::Result<()> 
 }
 
 fn read_profile(file: &std::path::Path) -> anyhow::Result<Profile> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("{}", file.display()))?;
-    Profile::from_json(&text).map_err(|e| anyhow!("{}: {e}", file.display()))
+    Ok(ProfileFile::read(file)?.profile)
 }
 
 /// Saves a profile before an import (the import's own audit follows).

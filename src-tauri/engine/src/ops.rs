@@ -4,13 +4,13 @@
 //! data re-runs the audit, so that the findings an auditor reads, decides on or packs always
 //! describe the data as it is — in the app and in the CLI alike.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::import::{self, ImportOptions, ImportReport, Progress};
-use crate::profile::Profile;
+use crate::profile::{Profile, ProfileFile, ProfileFileError};
 use crate::rules::{audit, AuditSummary};
-use crate::store::{sources, Store, StoreError};
+use crate::store::{profile_doc, sources, Store, StoreError};
 
 /// What an import did, and the audit it was followed by.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -79,4 +79,41 @@ pub fn save_profile(
     let events_rederived = import::derive::apply_profile(store, profile, detail)?;
     let audit = audit::run(store)?.summary;
     Ok(ProfileSaved { events_rederived, audit })
+}
+
+/// Why a profile file was not imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileImportError {
+    #[error(transparent)]
+    File(#[from] ProfileFileError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Imports the profile document at `path` as [`save_profile`] saves an edited one, for the CLI's
+/// `profile import` and the app's Import… alike. With `expected_sha256` (the app's preview) a file
+/// that changed since it was read is refused. The audit-log entry is `detail` with the file's
+/// SHA-256 added, so the log says exactly which document was put in force.
+pub fn import_profile(
+    store: &mut Store,
+    path: &Path,
+    expected_sha256: Option<&str>,
+    detail: serde_json::Value,
+) -> Result<(Profile, ProfileSaved), ProfileImportError> {
+    let file = ProfileFile::read(path)?;
+    if expected_sha256.is_some_and(|expected| expected != file.sha256) {
+        return Err(ProfileFileError::Changed { path: path.to_path_buf() }.into());
+    }
+    let mut detail = detail;
+    if let Some(object) = detail.as_object_mut() {
+        object.insert("sha256".into(), file.sha256.clone().into());
+    }
+    let saved = save_profile(store, &file.profile, detail)?;
+    Ok((file.profile, saved))
+}
+
+/// The profile in force as its JSON document (the built-in one until a profile is saved): what
+/// the CLI's `profile export` prints and the app's Export… writes (with a final newline).
+pub fn export_profile(store: &Store) -> Result<String, StoreError> {
+    Ok(profile_doc::load(store.conn())?.to_json())
 }

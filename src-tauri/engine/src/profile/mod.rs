@@ -3,12 +3,15 @@
 //! `format`; validated on import with errors that name the JSON path.
 
 mod default;
+pub mod diff;
+mod file;
 mod validate;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use file::{ProfileFile, ProfileFileError};
 pub use validate::ProfileError;
 
 /// The `format` value of the profile documents this version reads and writes.
