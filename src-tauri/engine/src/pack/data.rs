@@ -9,13 +9,12 @@ use super::manifest::{ManifestEvent, ManifestFinding, ManifestSource};
 use super::PackError;
 use crate::model::EventKind;
 use crate::profile::Profile;
-use crate::reconcile::state::{rfc3339, PurposeHistory};
+use crate::reconcile::state::rfc3339;
 use crate::reconcile::subjects::{attributes_of, RecordedAttribute};
 use crate::reconcile::timeline::{
     resolve_statements, sort_events, subject_events, Recipient, SourceRef, TimelineEvent,
 };
-use crate::rules::context::{FindingSink, SubjectContext};
-use crate::rules::{registry, Finding};
+use crate::rules::{subject, Finding};
 use crate::store::identity::{identifiers_of, links_of, subject_of, LinkEvidence, StoredIdentifier};
 use crate::store::sources::{self, SourceInfo};
 
@@ -95,37 +94,11 @@ fn subject_findings(
     attributes: &[RecordedAttribute],
     events: &[TimelineEvent],
 ) -> Vec<Finding> {
-    let key = identifiers
-        .iter()
-        .map(|i| (key_rank(&i.kind), i.display()))
-        .min()
-        .map(|(_, k)| k)
-        .unwrap_or_else(|| format!("subject:{subject_id}"));
-    let mut birth_dates: Vec<(chrono::NaiveDate, String)> = attributes
-        .iter()
-        .filter(|a| a.attribute == "date_of_birth")
-        .filter_map(|a| {
-            let d = chrono::NaiveDate::parse_from_str(a.value.trim().get(..10)?, "%Y-%m-%d").ok()?;
-            Some((d, a.system.clone()))
-        })
-        .collect();
-    birth_dates.sort();
-    let purposes: BTreeMap<String, &crate::profile::Purpose> =
-        profile.purposes.iter().map(|p| (p.id.clone(), p)).collect();
-    let ctx = SubjectContext {
-        profile,
-        purposes: &purposes,
-        subject_id,
-        subject_key: key.clone(),
-        events,
-        histories: PurposeHistory::build_all(events),
-        birth_dates,
-    };
-    let mut sink = FindingSink::default();
-    for rule in registry() {
-        rule.check(&ctx, &mut sink);
-    }
-    let mut findings = sink.finish(subject_id, &key);
+    let key = subject::subject_key(subject_id, identifiers.iter().map(|i| (i.kind.as_str(), i.value.as_str())));
+    let birth_dates = subject::birth_dates(
+        attributes.iter().filter(|a| a.attribute == "date_of_birth").map(|a| (a.value.as_str(), a.system.as_str())),
+    );
+    let mut findings = subject::Evaluator::new(profile).evaluate(subject_id, &key, events, birth_dates);
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -371,32 +344,9 @@ pub struct SubjectDigest {
     pub digest: String,
 }
 
-fn key_rank(kind: &str) -> u8 {
-    match kind {
-        "email" => 0,
-        "phone" => 1,
-        _ => 2,
-    }
-}
-
-/// Every subject's stable key, the one finding ids rest on: its first e-mail, else phone, else
-/// system identifier (the audit's definition).
+/// Every subject's stable key, the one finding ids rest on ([`subject::subject_key`]).
 pub fn subject_keys(conn: &Connection) -> Result<HashMap<i64, String>, PackError> {
-    let mut keys: HashMap<i64, (u8, String)> = HashMap::new();
-    let mut stmt = conn.prepare("SELECT subject_id, kind, value FROM identifiers")?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let (subject, kind, value): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-        let candidate = (key_rank(&kind), crate::model::Identifier { kind, value }.to_string());
-        match keys.get_mut(&subject) {
-            Some(k) if candidate < *k => *k = candidate,
-            Some(_) => {}
-            None => {
-                keys.insert(subject, candidate);
-            }
-        }
-    }
-    Ok(keys.into_iter().map(|(s, (_, k))| (s, k)).collect())
+    Ok(subject::subject_keys(conn)?)
 }
 
 /// Lower-case hex of a SHA-256, without allocating.

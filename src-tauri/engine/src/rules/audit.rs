@@ -1,15 +1,14 @@
 //! The audit run: every rule over every subject, findings replaced in one transaction,
 //! decisions kept, a summary that says which rules could not be evaluated and why.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use rusqlite::params;
 
-use super::context::{FindingSink, SubjectContext};
-use super::{registry, AuditSummary, Coverage, Finding, NotEvaluated, RuleId, Severity};
+use super::subject;
+use super::{AuditSummary, Coverage, Finding, NotEvaluated, RuleId, Severity};
 use crate::model::EventKind;
-use crate::profile::{Profile, Purpose};
-use crate::reconcile::state::PurposeHistory;
+use crate::profile::Profile;
 use crate::reconcile::timeline;
 use crate::store::{self, Store, StoreError};
 
@@ -18,50 +17,6 @@ use crate::store::{self, Store, StoreError};
 pub struct AuditReport {
     pub summary: AuditSummary,
     pub findings: Vec<Finding>,
-}
-
-/// The key that makes finding ids stable: the subject's first e-mail, else phone, else system
-/// identifier (sorted), so that it does not depend on import order.
-fn subject_keys(conn: &rusqlite::Connection) -> Result<HashMap<i64, String>, StoreError> {
-    let mut keys: HashMap<i64, (u8, String)> = HashMap::new();
-    let mut stmt = conn.prepare("SELECT subject_id, kind, value FROM identifiers")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
-    for row in rows {
-        let (subject, kind, value) = row?;
-        let rank = match kind.as_str() {
-            "email" => 0,
-            "phone" => 1,
-            _ => 2,
-        };
-        let text = crate::model::Identifier { kind, value }.to_string();
-        let candidate = (rank, text);
-        keys.entry(subject)
-            .and_modify(|k| {
-                if candidate < *k {
-                    *k = candidate.clone();
-                }
-            })
-            .or_insert(candidate);
-    }
-    Ok(keys.into_iter().map(|(s, (_, k))| (s, k)).collect())
-}
-
-fn birth_dates(conn: &rusqlite::Connection) -> Result<HashMap<i64, Vec<(chrono::NaiveDate, String)>>, StoreError> {
-    let mut out: HashMap<i64, Vec<(chrono::NaiveDate, String)>> = HashMap::new();
-    let mut stmt = conn.prepare(
-        "SELECT i.subject_id, a.value, s.system FROM identifier_attributes a
-         JOIN identifiers i ON i.id = a.identifier_id JOIN sources s ON s.id = a.source_id
-         WHERE a.attribute = 'date_of_birth' ORDER BY i.subject_id, a.value, s.system",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
-    for row in rows {
-        let (subject, value, system) = row?;
-        let date_part = value.trim().get(..10).unwrap_or("");
-        if let Ok(d) = chrono::NaiveDate::parse_from_str(date_part, "%Y-%m-%d") {
-            out.entry(subject).or_default().push((d, system));
-        }
-    }
-    Ok(out)
 }
 
 /// Runs every rule over the whole database and stores the findings (replacing the previous
@@ -141,15 +96,14 @@ pub fn compute_with_progress(
     profile: &Profile,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(Vec<Finding>, Coverage, usize, usize), StoreError> {
-    let purposes: BTreeMap<String, &Purpose> = profile.purposes.iter().map(|p| (p.id.clone(), p)).collect();
-    let keys = subject_keys(conn)?;
-    let births = birth_dates(conn)?;
+    let keys = subject::subject_keys(conn)?;
+    let mut births = subject::all_birth_dates(conn)?;
     // Two stages on two threads: this one reads subjects from SQLite, a worker runs the rules.
     type Batch = Vec<(i64, Vec<timeline::TimelineEvent>)>;
     let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(8);
     let (mut findings, coverage, subjects, total_events, read) = std::thread::scope(|scope| {
         let worker = scope.spawn(|| {
-            let rules = registry();
+            let evaluator = subject::Evaluator::new(profile);
             let mut findings = Vec::new();
             let mut coverage = Coverage::default();
             let (mut subjects, mut total_events) = (0usize, 0usize);
@@ -158,25 +112,12 @@ pub fn compute_with_progress(
                     subjects += 1;
                     total_events += events.len();
                     observe(&mut coverage, &events);
-                    let key = keys.get(&subject_id).cloned().unwrap_or_else(|| format!("subject:{subject_id}"));
-                    let birth_dates = births.get(&subject_id).cloned().unwrap_or_default();
+                    let key = keys.get(&subject_id).cloned().unwrap_or_else(|| subject::subject_key(subject_id, []));
+                    let birth_dates = births.remove(&subject_id).unwrap_or_default();
                     if !birth_dates.is_empty() {
                         coverage.subjects_with_birth_date += 1;
                     }
-                    let ctx = SubjectContext {
-                        profile,
-                        purposes: &purposes,
-                        subject_id,
-                        subject_key: key.clone(),
-                        events: &events,
-                        histories: PurposeHistory::build_all(&events),
-                        birth_dates,
-                    };
-                    let mut sink = FindingSink::default();
-                    for rule in &rules {
-                        rule.check(&ctx, &mut sink);
-                    }
-                    findings.extend(sink.finish(subject_id, &key));
+                    findings.extend(evaluator.evaluate(subject_id, &key, &events, birth_dates));
                 }
             }
             (findings, coverage, subjects, total_events)

@@ -18,6 +18,7 @@ mod r08_stale_consent;
 mod r09_missing_double_opt_in;
 mod r10_child_consent;
 mod r11_tcf_invalid_legitimate_interest;
+pub mod subject;
 
 use std::collections::{BTreeMap, BTreeSet};
 
