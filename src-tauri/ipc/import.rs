@@ -107,8 +107,12 @@ pub async fn import_files<R: Runtime>(
             |progress: Progress| drop(sender.send(ImportProgress { phase: "importing", progress }));
         // The bar then counts subjects checked by the rules.
         let mut auditing = |done: usize, total: usize| {
-            let progress =
-                Progress { file: String::new(), rows: done as u64, bytes_done: done as u64, bytes_total: total as u64 };
+            let progress = Progress {
+                rows: done as u64,
+                bytes_done: done as u64,
+                bytes_total: total as u64,
+                ..Progress::default()
+            };
             drop(sender.send(ImportProgress { phase: "auditing", progress }));
         };
         let imported = ops::import_then_audit(store, &paths, &options, &mut report_progress, &mut auditing, cancel)?;

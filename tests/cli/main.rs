@@ -9,6 +9,7 @@ mod audit_log;
 mod contract;
 mod crash;
 mod date_order;
+mod decide;
 mod findings_export;
 mod hostile;
 mod pack_signing;

@@ -287,15 +287,32 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 print_findings(&store, &list)?;
             }
         }
-        Command::Decide { finding_id, status, note, by } => {
-            let d = decisions::decide(store.conn(), finding_id, status, note, by.as_deref())?;
-            if cli.json {
-                output::json(&json!({
-                    "finding": finding_id, "status": d.status, "note": d.note, "by": d.by, "at": d.at,
+        Command::Decide { finding_ids, status, note, by } => {
+            let decided = ops::decide_many(&store, finding_ids, status, note, by.as_deref())?;
+            // `decide_many` decides a repeated id once: pair each decision with its first mention.
+            let mut unique: Vec<&String> = Vec::with_capacity(decided.len());
+            for id in finding_ids {
+                if !unique.contains(&id) {
+                    unique.push(id);
+                }
+            }
+            let as_json = |id: &String, d: &decisions::Decision| {
+                json!({
+                    "finding": id, "status": d.status, "note": d.note, "by": d.by, "at": d.at,
                     "occurrences_seen": d.occurrences_seen, "history": d.history,
-                }))?;
+                })
+            };
+            let pairs: Vec<_> = unique.into_iter().zip(&decided).collect();
+            if cli.json {
+                // One finding: the object SPEC §9 gives; several: an array of them.
+                match pairs.as_slice() {
+                    [(id, d)] => output::json(&as_json(id, d))?,
+                    _ => output::json(&pairs.iter().map(|(id, d)| as_json(id, d)).collect::<Vec<_>>())?,
+                }
             } else {
-                out!("Finding {finding_id} marked {}.", d.status);
+                for (id, d) in &pairs {
+                    out!("Finding {id} marked {}.", d.status);
+                }
             }
         }
         Command::Log { verify } => {

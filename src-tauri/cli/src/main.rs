@@ -110,9 +110,11 @@ pub enum Command {
         #[arg(long, requires = "export")]
         status: Option<String>,
     },
-    /// Record an auditor's decision on a finding.
+    /// Record an auditor's decision on one finding, or the same decision and note on several
+    /// (all of them or, when one cannot be decided, none).
     Decide {
-        finding_id: String,
+        #[arg(required = true, value_name = "FINDING_ID")]
+        finding_ids: Vec<String>,
         #[arg(long, value_parser = ["accepted", "false-positive", "remediated"])]
         status: String,
         #[arg(long)]

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::import::{self, ImportOptions, ImportReport, Progress};
 use crate::profile::{Profile, ProfileFile, ProfileFileError};
+use crate::rules::decisions::{self, Decision};
 use crate::rules::{audit, AuditSummary};
 use crate::store::{profile_doc, sources, Store, StoreError};
 
@@ -116,4 +117,29 @@ pub fn import_profile(
 /// the CLI's `profile export` prints and the app's Export… writes (with a final newline).
 pub fn export_profile(store: &Store) -> Result<String, StoreError> {
     Ok(profile_doc::load(store.conn())?.to_json())
+}
+
+/// Records an auditor's decision on one finding of the latest audit (with its audit-log entry,
+/// one transaction): `consent-trail decide ID` and the app's decision form.
+pub fn decide(
+    store: &Store,
+    finding_id: &str,
+    status: &str,
+    note: &str,
+    by: Option<&str>,
+) -> Result<Decision, StoreError> {
+    decisions::decide(store.conn(), finding_id, status, note, by)
+}
+
+/// Records one decision with one note on several findings — all of them with their audit-log
+/// entries in one transaction, or none: `consent-trail decide ID ID …` and the app's bulk
+/// decision on the Findings screen.
+pub fn decide_many<S: AsRef<str>>(
+    store: &Store,
+    finding_ids: &[S],
+    status: &str,
+    note: &str,
+    by: Option<&str>,
+) -> Result<Vec<Decision>, StoreError> {
+    decisions::decide_many(store.conn(), finding_ids, status, note, by)
 }

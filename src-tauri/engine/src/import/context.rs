@@ -435,6 +435,8 @@ impl<'a> FileImport<'a> {
                 rows: self.rows_seen,
                 bytes_done: bytes,
                 bytes_total: self.bytes_total,
+                // The file's place in the run is added by `import_paths`.
+                ..Progress::default()
             });
         }
     }

@@ -104,13 +104,19 @@ pub struct ImportOptions {
 /// written whole with [`ImportOptions::rejections_file`].
 pub const REPORT_ISSUES: usize = 1000;
 
-/// Progress of a long import, for the progress bar.
-#[derive(Debug, Clone, serde::Serialize)]
+/// Progress of a long import, for the progress bar: where the reader is in the current file, and
+/// which file of the run that is ("file 3 of 12").
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Progress {
     pub file: String,
     pub rows: u64,
     pub bytes_done: u64,
     pub bytes_total: u64,
+    /// 1-based number of the current file among all the files of the run, counting those that
+    /// failed before they could be read (they are reported first).
+    pub file_number: u64,
+    /// How many files the run has (dropped folders and archives expanded).
+    pub file_count: u64,
 }
 
 /// What happened to one file (SPEC §9 `import --json` `files[]`).
@@ -264,8 +270,14 @@ pub fn import_paths(
             return Ok(ImportReport { files: reports });
         }
     };
+    let file_count = (reports.len() + planned.len()) as u64;
     for plan in planned {
-        let report = import_one(store, &plan, options, &profile, progress, cancel, &mut rejections)?;
+        let file_number = reports.len() as u64 + 1;
+        // Every message about this file says which of the run's files it is; the first one is
+        // sent before reading, so a small file (fewer rows than a tick) still shows.
+        let mut numbered = |each: Progress| progress(Progress { file_number, file_count, ..each });
+        numbered(Progress { file: plan.input.display(), bytes_total: plan.fp.bytes, ..Progress::default() });
+        let report = import_one(store, &plan, options, &profile, &mut numbered, cancel, &mut rejections)?;
         reports.push(report);
     }
     Ok(ImportReport { files: reports })

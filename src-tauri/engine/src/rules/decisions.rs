@@ -89,39 +89,76 @@ pub fn decide(
     note: &str,
     by: Option<&str>,
 ) -> Result<Decision, StoreError> {
+    let mut decided = decide_many(conn, &[finding_id], status, note, by)?;
+    decided.pop().ok_or_else(|| StoreError::NotFound(format!("the decision on {finding_id} was not stored")))
+}
+
+/// Records the same decision (status, note, author) on several findings of the latest audit,
+/// each with its own audit-log entry, in one transaction: when any finding cannot be decided
+/// (an unknown id, a failed write) none is, so an officer never has to work out which part of
+/// a bulk decision was kept. Returns the decisions in the order of `finding_ids`; an id given
+/// twice is decided once.
+pub fn decide_many<S: AsRef<str>>(
+    conn: &Connection,
+    finding_ids: &[S],
+    status: &str,
+    note: &str,
+    by: Option<&str>,
+) -> Result<Vec<Decision>, StoreError> {
     if !STATUSES.contains(&status) {
         return Err(StoreError::Invalid(format!("unknown status '{status}' (expected {})", STATUSES.join(", "))));
     }
-    in_transaction(conn, |conn| {
-        let key: Option<FindingKey> = conn
-            .query_row(
-                "SELECT rule, subject_key, purpose, recipient, occurrences FROM findings WHERE id = ?1",
-                params![finding_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
-            .optional()?;
-        let Some((rule, subject_key, purpose, recipient, occurrences)) = key else {
-            return Err(StoreError::NotFound(format!("no finding with id {finding_id} (run the audit first)")));
-        };
-        let seen: Vec<i64> = serde_json::from_str(&occurrences)?;
-        let at = now_rfc3339();
-        conn.execute(
-            "INSERT INTO finding_decisions (finding_id, status, note, decided_by, decided_at, rule, subject_key, purpose,
-                recipient, occurrences_seen)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![finding_id, status, note, by, at, rule, subject_key, purpose, recipient, occurrences],
-        )?;
-        audit_log::record(
-            conn,
-            "decide",
-            &serde_json::json!({
-                "finding": finding_id, "status": status, "note": note, "by": by,
-                "occurrences_seen": seen.len(), "seen_until": seen.iter().max().map(|t| rfc3339(*t)),
-            }),
-        )?;
-        decision_with(conn, finding_id, &seen)?
-            .ok_or_else(|| StoreError::NotFound(format!("the decision on {finding_id} was not stored")))
-    })
+    let mut ids: Vec<&str> = Vec::with_capacity(finding_ids.len());
+    for id in finding_ids.iter().map(AsRef::as_ref) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() {
+        return Err(StoreError::Invalid("no finding to decide on".into()));
+    }
+    // Entries of a bulk decision say how many findings were decided together.
+    let batch = (ids.len() > 1).then_some(ids.len());
+    in_transaction(conn, |conn| ids.iter().map(|id| record_decision(conn, id, status, note, by, batch)).collect())
+}
+
+/// Writes one decision and its audit-log entry; the caller holds the transaction.
+fn record_decision(
+    conn: &Connection,
+    finding_id: &str,
+    status: &str,
+    note: &str,
+    by: Option<&str>,
+    batch: Option<usize>,
+) -> Result<Decision, StoreError> {
+    let key: Option<FindingKey> = conn
+        .query_row(
+            "SELECT rule, subject_key, purpose, recipient, occurrences FROM findings WHERE id = ?1",
+            params![finding_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    let Some((rule, subject_key, purpose, recipient, occurrences)) = key else {
+        return Err(StoreError::NotFound(format!("no finding with id {finding_id} (run the audit first)")));
+    };
+    let seen: Vec<i64> = serde_json::from_str(&occurrences)?;
+    let at = now_rfc3339();
+    conn.execute(
+        "INSERT INTO finding_decisions (finding_id, status, note, decided_by, decided_at, rule, subject_key, purpose,
+            recipient, occurrences_seen)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![finding_id, status, note, by, at, rule, subject_key, purpose, recipient, occurrences],
+    )?;
+    let mut detail = serde_json::json!({
+        "finding": finding_id, "status": status, "note": note, "by": by,
+        "occurrences_seen": seen.len(), "seen_until": seen.iter().max().map(|t| rfc3339(*t)),
+    });
+    if let Some(size) = batch {
+        detail["batch_size"] = size.into();
+    }
+    audit_log::record(conn, "decide", &detail)?;
+    decision_with(conn, finding_id, &seen)?
+        .ok_or_else(|| StoreError::NotFound(format!("the decision on {finding_id} was not stored")))
 }
 
 /// The decision in force on a finding of the latest audit, if any, judged against its stored
