@@ -755,3 +755,48 @@ fn organisation_pack_and_verify_report_their_steps_and_the_audit_subject_by_subj
     assert_eq!(labels.last(), Some(&"comparing with the database"));
     assert!(checked.iter().any(|p| p.step == 2 && p.done == subjects), "{checked:?}");
 }
+
+/// The organisation pack reports the last audit when nothing changed since (it does not run the
+/// rules again), and runs the audit first when an import came after it.
+#[test]
+fn organisation_pack_reports_the_last_audit_and_audits_first_when_the_data_changed() {
+    let audits = |store: &Store| count(store, "SELECT count(*) FROM audit_log WHERE action = 'audit'");
+    let (dir, mut store) = loaded();
+    audit::run(&mut store).unwrap();
+    let stored = audit::stored_findings(store.conn(), None, None).unwrap();
+    assert!(!stored.is_empty());
+    let before = audits(&store);
+    let mut seen: Vec<pack::PackProgress> = Vec::new();
+    let path = dir.path().join("org.pdf");
+    pack::write_organisation_pack_with_progress(&mut store, &path, &at(), &mut |p| seen.push(p)).unwrap();
+    assert_eq!(audits(&store), before, "the audit is current: the pack must not run it again");
+    let subjects = seen.iter().find(|p| p.step == 1).map(|p| (p.done, p.total));
+    assert!(subjects.is_some_and(|(done, total)| done == total && done > 0), "{seen:?}");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let (ok, text) = run("pdfdetach", &["-saveall", "-o", out.to_str().unwrap(), path.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    let rows = csv_rows(&std::fs::read(out.join("findings.csv")).unwrap());
+    let ids: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    let expected: Vec<&str> = stored.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, expected, "findings.csv lists the stored findings in the audit's order");
+
+    // New data since the audit: the pack audits first, and its findings include the newcomer's.
+    let csv = dir.path().join("newcomer.csv");
+    std::fs::write(
+        &csv,
+        "subject,kind,occurred_at,purpose,recipients,channel,method,notice_version,evidence\n\
+         newcomer@example.org,processing,2023-05-01T10:00:00Z,email-marketing,,email,,,\n",
+    )
+    .unwrap();
+    assert!(!import(&mut store, &[csv]).any_failed());
+    let again = dir.path().join("again.pdf");
+    pack::write_organisation_pack(&mut store, &again, &at()).unwrap();
+    assert_eq!(audits(&store), before + 1, "the data changed: the pack runs the audit first");
+    let last: String = store
+        .conn()
+        .query_row("SELECT action FROM audit_log WHERE action <> 'pack' ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(last, "audit");
+    assert!(pack::verify(&store, &again).unwrap().ok);
+}

@@ -13,10 +13,12 @@ mod layout;
 pub mod manifest;
 pub(crate) mod organisation;
 mod pdfa;
+mod sections;
 pub mod sign;
 mod subject;
 mod verify;
 
+use std::io::Write;
 use std::path::Path;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -87,6 +89,19 @@ pub struct RenderedPack {
     pub pack_id: String,
 }
 
+/// What a rendering says about the pack it wrote.
+pub(crate) struct PackFacts {
+    pub manifest_sha256: String,
+    pub pages: usize,
+    pub pack_id: String,
+}
+
+impl PackFacts {
+    fn with_bytes(self, bytes: Vec<u8>) -> RenderedPack {
+        RenderedPack { bytes, manifest_sha256: self.manifest_sha256, pages: self.pages, pack_id: self.pack_id }
+    }
+}
+
 /// A pack written to disk (SPEC §9 `pack`).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PackOutput {
@@ -129,8 +144,9 @@ pub fn render_subject_signed(
     subject::render(store.conn(), identifier, options, &Sealing::Sign(signer))
 }
 
-/// Renders the organisation pack, signed with the database's own key. It runs the audit first
-/// (storing its findings, decisions kept) so that the pack and the Findings screen agree.
+/// Renders the organisation pack, signed with the database's own key. It reports the last audit
+/// (the findings the Findings screen shows); when the data changed since, it runs the audit
+/// first (storing its findings, decisions kept), so that the pack and the screen agree.
 pub fn render_organisation(store: &mut Store, options: &PackOptions) -> Result<RenderedPack, PackError> {
     let signer = Signer::for_database(store.conn())?;
     organisation::render(store, options, &Sealing::Sign(&signer))
@@ -206,9 +222,14 @@ pub fn write_organisation_pack_signed(
     check_output(store, out, options.overwrite)?;
     let mut own = None;
     let signer = signer_or_database(store.conn(), signer, &mut own)?;
-    let pack = organisation::render_with_progress(store, options, &Sealing::Sign(signer), progress)?;
-    progress(PackProgress::at(4, 4, "writing the file", 0, 0));
-    finish(store, "organisation", None, out, options.overwrite, pack, signer.identity())
+    let summary = organisation::current_audit(store, progress)?;
+    let audit = organisation::AuditResult::Stored(summary);
+    // Written straight into the file: an organisation pack grows with the data.
+    finish_with(store, "organisation", None, out, options.overwrite, signer.identity(), &mut |file| {
+        let facts = organisation::render_into(store.conn(), &audit, options, &Sealing::Sign(signer), progress, file)?;
+        progress(PackProgress::at(4, 4, "writing the file", 0, 0));
+        Ok(facts)
+    })
 }
 
 /// Refuses an output path that would destroy something: the open database (under any name:
@@ -245,13 +266,54 @@ fn finish(
     pack: RenderedPack,
     signer: &SignerIdentity,
 ) -> Result<PackOutput, PackError> {
+    let RenderedPack { bytes, manifest_sha256, pages, pack_id } = pack;
+    finish_with(store, kind, identifier, out, overwrite, signer, &mut |file| {
+        file.write_all(&bytes).map_err(|source| PackError::Io { path: out.display().to_string(), source })?;
+        Ok(PackFacts { manifest_sha256: manifest_sha256.clone(), pages, pack_id: pack_id.clone() })
+    })
+}
+
+/// Hashes what is written through it.
+struct Hashing<W: Write> {
+    inner: W,
+    hash: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Puts the pack `write` writes at `out` and records it in the audit log.
+fn finish_with(
+    store: &Store,
+    kind: &str,
+    identifier: Option<&str>,
+    out: &Path,
+    overwrite: bool,
+    signer: &SignerIdentity,
+    write: &mut dyn FnMut(&mut dyn Write) -> Result<PackFacts, PackError>,
+) -> Result<PackOutput, PackError> {
     let io = |source| PackError::Io { path: out.display().to_string(), source };
     check_output(store, out, overwrite)?;
     // Written beside the target, flushed to disk and renamed, so a crash never leaves half a
     // pack; without `overwrite` the rename refuses a file that appeared meanwhile.
     let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new().prefix(".consenttrail-pack-").suffix(".tmp").tempfile_in(dir).map_err(io)?;
-    std::io::Write::write_all(&mut tmp, &pack.bytes).map_err(io)?;
+    let (facts, sha256) = {
+        let file = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+        let mut sink = Hashing { inner: file, hash: Sha256::new() };
+        let facts = write(&mut sink)?;
+        sink.flush().map_err(io)?;
+        (facts, hex::encode(sink.hash.finalize()))
+    };
     tmp.as_file().sync_all().map_err(io)?;
     if overwrite {
         tmp.persist(out).map_err(|e| io(e.error))?;
@@ -268,10 +330,10 @@ fn finish(
     std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
     let output = PackOutput {
         path: out.display().to_string(),
-        sha256: hex::encode(Sha256::digest(&pack.bytes)),
-        manifest_sha256: pack.manifest_sha256,
-        pages: pack.pages,
-        pack_id: pack.pack_id,
+        sha256,
+        manifest_sha256: facts.manifest_sha256,
+        pages: facts.pages,
+        pack_id: facts.pack_id,
         signed_by: signer.clone(),
     };
     audit_log::record(

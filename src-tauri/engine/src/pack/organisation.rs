@@ -2,40 +2,140 @@
 //! findings by rule / purpose / system / month with charts, the subjects with high-severity
 //! findings, the method statement and the provenance of every file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 
 use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use super::data::{self, file_name};
 use super::fonts;
 use super::layout::{colours, Canvas, Column};
 use super::manifest::{Manifest, ManifestAttachment, FORMAT};
-use super::pdfa::{self, Attachment, DocMeta};
+use super::pdfa::{self, Attachment, Body, DocMeta, Spooled};
+use super::sections::{attachments_section, integrity};
 use super::sign::Sealing;
-use super::subject::{attachments_section, integrity};
-use super::{PackError, PackOptions, PackProgress, RenderedPack};
-use crate::rules::{audit, Finding, Severity};
+use super::{PackError, PackFacts, PackOptions, PackProgress, RenderedPack};
+use crate::rules::audit::{self, AuditReport};
+use crate::rules::{AuditSummary, Finding, Severity};
 use crate::store::{profile_doc, sources, Store};
 
 /// Most subjects listed by name in the high-severity table; the rest are counted.
 const MAX_SUBJECT_ROWS: usize = 300;
 
-/// The parts of an organisation manifest that come from the database (shared with verify).
+/// The parts of an organisation manifest that come from the events (shared with verify): the
+/// sources, and the number and digest of all events.
 pub fn database_parts(
     conn: &rusqlite::Connection,
-    findings: &[Finding],
-) -> Result<(Vec<super::manifest::ManifestSource>, usize, String, usize, String), PackError> {
+) -> Result<(Vec<super::manifest::ManifestSource>, usize, String), PackError> {
     let srcs = sources::list(conn)?;
     let (events_count, events_sha256) = data::all_events_digest(conn)?;
-    let digests: Vec<String> = findings.iter().map(|f| data::manifest_finding(f).sha256).collect();
-    Ok((
-        srcs.iter().map(data::manifest_source).collect(),
-        events_count,
-        events_sha256,
-        findings.len(),
-        data::digest_of(digests.iter().map(String::as_str)),
-    ))
+    Ok((srcs.iter().map(data::manifest_source).collect(), events_count, events_sha256))
+}
+
+/// The number of findings and the manifest's digest over them, in the order the pack lists them.
+pub fn findings_totals(findings: &[Finding]) -> (usize, String) {
+    let mut totals = FindingsDigest::default();
+    for f in findings {
+        totals.add(&data::manifest_finding(f).sha256);
+    }
+    totals.finish()
+}
+
+/// [`data::digest_of`] over the findings' manifest digests, one finding at a time.
+#[derive(Default)]
+struct FindingsDigest {
+    count: usize,
+    hash: Sha256,
+}
+
+impl FindingsDigest {
+    fn add(&mut self, sha256: &str) {
+        self.count += 1;
+        self.hash.update(sha256.as_bytes());
+        self.hash.update(b"\n");
+    }
+
+    fn finish(self) -> (usize, String) {
+        (self.count, hex::encode(self.hash.finalize()))
+    }
+}
+
+/// The audit an organisation pack reports.
+pub(crate) enum AuditResult<'a> {
+    /// The last audit's summary, its findings read from the findings table it wrote (a pack).
+    Stored(AuditSummary),
+    /// An audit computed afresh and not stored (`verify` re-rendering a pack).
+    Computed(&'a AuditReport),
+}
+
+impl AuditResult<'_> {
+    fn summary(&self) -> &AuditSummary {
+        match self {
+            AuditResult::Stored(summary) => summary,
+            AuditResult::Computed(report) => &report.summary,
+        }
+    }
+
+    /// Each finding in the order the audit lists them (subject key, rule, purpose, recipient),
+    /// one at a time.
+    fn for_each(
+        &self,
+        conn: &Connection,
+        each: &mut dyn FnMut(&Finding) -> Result<(), PackError>,
+    ) -> Result<(), PackError> {
+        match self {
+            AuditResult::Computed(report) => report.findings.iter().try_for_each(each),
+            AuditResult::Stored(_) => {
+                let mut stmt = conn.prepare(&format!(
+                    "SELECT {} FROM findings f
+                     ORDER BY f.subject_key, CAST(substr(f.rule, 2) AS INTEGER), f.purpose, f.recipient",
+                    audit::FINDING_COLUMNS
+                ))?;
+                let mut rows = stmt.query([])?;
+                while let Some(row) = rows.next()? {
+                    each(&audit::finding_from_row(row)?)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Whether the findings table is the audit of the data as it is now: an audit ran after the
+/// last import, source removal and profile change (each is logged in the transaction that makes
+/// it). Its summary when it is.
+fn current_summary(conn: &Connection) -> Result<Option<AuditSummary>, PackError> {
+    let (audit, change): (Option<i64>, Option<i64>) = conn.query_row(
+        "SELECT (SELECT max(id) FROM audit_log WHERE action = 'audit'),
+                (SELECT max(id) FROM audit_log WHERE action IN ('import', 'remove-source', 'profile-import'))",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if audit.is_none() || change > audit {
+        return Ok(None);
+    }
+    let summary: Option<String> =
+        conn.query_row("SELECT summary FROM audit_runs ORDER BY id DESC LIMIT 1", [], |r| r.get(0)).optional()?;
+    Ok(summary.and_then(|s| serde_json::from_str(&s).ok()))
+}
+
+/// The audit an organisation pack reports: the last one when it is current, else a new one run
+/// now (and stored, decisions kept), so that the pack and the Findings screen always agree and
+/// never describe data that has changed since.
+pub(crate) fn current_audit(
+    store: &mut Store,
+    progress: &mut dyn FnMut(PackProgress),
+) -> Result<AuditSummary, PackError> {
+    if let Some(summary) = current_summary(store.conn())? {
+        progress(PackProgress::at(1, 4, "checking the rules", summary.subjects, summary.subjects));
+        return Ok(summary);
+    }
+    let report = audit::run_with_progress(store, &mut |done, total| {
+        progress(PackProgress::at(1, 4, "checking the rules", done, total))
+    })?;
+    Ok(report.summary)
 }
 
 /// The findings extract: one row per finding, with the first [`data::SHORT_DIGEST`] hex digits of
@@ -62,10 +162,11 @@ pub fn as_recorded(cell: &str) -> &str {
     }
 }
 
-fn push_row(out: &mut String, cells: &[String]) {
+fn push_row(out: &mut dyn Write, cells: &[String]) -> Result<(), PackError> {
     let line: Vec<String> = cells.iter().map(|c| format!("\"{}\"", neutral(c).replace('"', "\"\""))).collect();
-    out.push_str(&line.join(","));
-    out.push_str("\r\n");
+    let io = |source| PackError::Io { path: "the pack's extracts".into(), source };
+    out.write_all(line.join(",").as_bytes()).map_err(io)?;
+    out.write_all(b"\r\n").map_err(io)
 }
 
 /// A finding's digest as the findings extract records it.
@@ -75,11 +176,60 @@ pub fn finding_digest(f: &Finding) -> String {
     digest
 }
 
-fn findings_csv(findings: &[Finding]) -> Vec<u8> {
-    let mut out = String::from("id,rule,code,severity,subject,purpose,recipient,at,occurrences,digest\r\n");
-    for f in findings {
+/// What the pack shows of the findings, gathered as findings.csv is written: the manifest's
+/// count and digest, the findings by month, and the first subjects with high-severity findings.
+#[derive(Default)]
+struct FindingsSeen {
+    digest: FindingsDigest,
+    by_month: BTreeMap<String, usize>,
+    /// The first [`MAX_SUBJECT_ROWS`] subjects with high findings: key, number of high
+    /// findings, their rules (as listed, repeats in a row dropped), their purposes.
+    high: Vec<(String, usize, Vec<&'static str>, BTreeSet<String>)>,
+    high_subjects: usize,
+    last_high: Option<String>,
+}
+
+impl FindingsSeen {
+    fn add(&mut self, f: &Finding, sha256: &str) {
+        self.digest.add(sha256);
+        let month =
+            f.at.map(|t| crate::reconcile::state::rfc3339(t).get(..7).unwrap_or("").to_string())
+                .unwrap_or_else(|| "no date".into());
+        *self.by_month.entry(month).or_default() += 1;
+        if f.severity != Severity::High {
+            return;
+        }
+        if self.last_high.as_deref() != Some(f.subject_key.as_str()) {
+            self.high_subjects += 1;
+            self.last_high = Some(f.subject_key.clone());
+            if self.high.len() < MAX_SUBJECT_ROWS {
+                self.high.push((f.subject_key.clone(), 0, Vec::new(), BTreeSet::new()));
+            } else {
+                return;
+            }
+        } else if self.high_subjects > MAX_SUBJECT_ROWS {
+            return;
+        }
+        if let Some((_, n, rules, purposes)) = self.high.last_mut() {
+            *n += 1;
+            if rules.last() != Some(&f.rule.as_str()) {
+                rules.push(f.rule.as_str());
+            }
+            purposes.extend(f.purpose.clone());
+        }
+    }
+}
+
+/// Writes findings.csv, one finding at a time, and what the pack shows of them.
+fn findings_csv(conn: &Connection, audit: &AuditResult<'_>, out: &mut dyn Write) -> Result<FindingsSeen, PackError> {
+    let mut seen = FindingsSeen::default();
+    out.write_all(b"id,rule,code,severity,subject,purpose,recipient,at,occurrences,digest\r\n")
+        .map_err(|source| PackError::Io { path: "the pack's extracts".into(), source })?;
+    audit.for_each(conn, &mut |f| {
+        let sha256 = data::manifest_finding(f).sha256;
+        seen.add(f, &sha256);
         push_row(
-            &mut out,
+            out,
             &[
                 f.id.clone(),
                 f.rule.as_str().to_string(),
@@ -90,20 +240,20 @@ fn findings_csv(findings: &[Finding]) -> Vec<u8> {
                 f.recipient.clone().unwrap_or_default(),
                 f.at.map(crate::reconcile::state::rfc3339).unwrap_or_default(),
                 f.occurrences.len().to_string(),
-                finding_digest(f),
+                sha256[..data::SHORT_DIGEST].to_string(),
             ],
-        );
-    }
-    out.into_bytes()
+        )
+    })?;
+    Ok(seen)
 }
 
-fn subjects_csv(subjects: &[data::SubjectDigest]) -> Vec<u8> {
-    let mut out = String::with_capacity(subjects.len() * 72 + 32);
-    out.push_str("subject,events,digest\r\n");
+fn subjects_csv(subjects: &[data::SubjectDigest], out: &mut dyn Write) -> Result<(), PackError> {
+    out.write_all(b"subject,events,digest\r\n")
+        .map_err(|source| PackError::Io { path: "the pack's extracts".into(), source })?;
     for s in subjects {
-        push_row(&mut out, &[s.key.clone(), s.events.to_string(), s.digest.clone()]);
+        push_row(out, &[s.key.clone(), s.events.to_string(), s.digest.clone()])?;
     }
-    out.into_bytes()
+    Ok(())
 }
 
 /// The named columns of every row of an extract, as written (see [`as_recorded`]); an error
@@ -132,46 +282,72 @@ pub(crate) fn render(
     render_with_progress(store, options, sealing, &mut |_| {})
 }
 
-/// [`render`], reporting its steps: the audit (subject by subject), the digests, the layout.
+/// [`render`], reporting its steps: the audit (subject by subject, when it is not current), the
+/// digests, the layout.
 pub(crate) fn render_with_progress(
     store: &mut Store,
     options: &PackOptions,
     sealing: &Sealing<'_>,
     progress: &mut dyn FnMut(PackProgress),
 ) -> Result<RenderedPack, PackError> {
-    let report = audit::run_with_progress(store, &mut |done, total| {
-        progress(PackProgress::at(1, 4, "checking the rules", done, total))
-    })?;
-    render_report(store.conn(), &report, options, sealing, progress)
+    let summary = current_audit(store, progress)?;
+    let mut bytes = Vec::new();
+    let facts = render_into(store.conn(), &AuditResult::Stored(summary), options, sealing, progress, &mut bytes)?;
+    Ok(facts.with_bytes(bytes))
 }
 
-/// Lays out the pack of an audit's report (stored by [`render`], or computed afresh by `verify`
-/// to re-render a pack).
+/// Renders the pack of an audit computed afresh (`verify` re-rendering a pack).
 pub(crate) fn render_report(
-    conn: &rusqlite::Connection,
-    report: &audit::AuditReport,
+    conn: &Connection,
+    report: &AuditReport,
     options: &PackOptions,
     sealing: &Sealing<'_>,
     progress: &mut dyn FnMut(PackProgress),
 ) -> Result<RenderedPack, PackError> {
+    let mut bytes = Vec::new();
+    let facts = render_into(conn, &AuditResult::Computed(report), options, sealing, progress, &mut bytes)?;
+    Ok(facts.with_bytes(bytes))
+}
+
+/// Lays out the pack of `audit` and writes it to `out`. The findings and the per-subject
+/// digests go to the extracts as they are read, compressed into temporary files that are
+/// copied into the PDF: memory holds the pages, not the findings.
+pub(crate) fn render_into(
+    conn: &Connection,
+    audit: &AuditResult<'_>,
+    options: &PackOptions,
+    sealing: &Sealing<'_>,
+    progress: &mut dyn FnMut(PackProgress),
+    out: &mut dyn Write,
+) -> Result<PackFacts, PackError> {
     let generated: DateTime<Utc> = options.instant();
     progress(PackProgress::at(2, 4, "digesting the events", 0, 0));
     let profile = profile_doc::load(conn)?;
-    let (srcs, events_count, events_sha256, findings_count, findings_sha256) = database_parts(conn, &report.findings)?;
+    let (srcs, events_count, events_sha256) = database_parts(conn)?;
+    let mut seen = FindingsSeen::default();
+    let findings = Spooled::write(|w| {
+        seen = findings_csv(conn, audit, w)?;
+        Ok(())
+    })?;
+    let subjects = data::subject_digests(conn)?;
+    let subjects_file = Spooled::write(|w| subjects_csv(&subjects, w))?;
+    drop(subjects);
+    let FindingsSeen { digest, by_month, high, high_subjects, .. } = seen;
+    let (findings_count, findings_sha256) = digest.finish();
     let attachments = vec![
         Attachment {
             name: FINDINGS_CSV.into(),
             mime: "text/csv",
             description: "Every finding of the audit this pack reports, with a digest of each".into(),
             relationship: "Data",
-            data: findings_csv(&report.findings),
+            data: Body::Spooled(findings),
         },
         Attachment {
             name: SUBJECTS_CSV.into(),
             mime: "text/csv",
             description: "Every subject with events: its number of events and a digest of them".into(),
             relationship: "Data",
-            data: subjects_csv(&data::subject_digests(conn)?),
+            data: Body::Spooled(subjects_file),
         },
     ];
     let mut m = Manifest {
@@ -192,11 +368,7 @@ pub(crate) fn render_report(
         findings_sha256,
         attachments: attachments
             .iter()
-            .map(|a| ManifestAttachment {
-                name: a.name.clone(),
-                sha256: hex::encode(Sha256::digest(&a.data)),
-                bytes: a.data.len(),
-            })
+            .map(|a| ManifestAttachment { name: a.name.clone(), sha256: a.data.sha256(), bytes: a.data.len() })
             .collect(),
     };
     progress(PackProgress::at(3, 4, "laying out the pages", 0, 0));
@@ -208,7 +380,7 @@ pub(crate) fn render_report(
     let fonts = fonts::fonts()?;
     let mut c = Canvas::new(fonts);
     let org = profile.organisation.name.clone();
-    let s = &report.summary;
+    let s = audit.summary();
     c.bookmarks.push(("Cover and scope".into(), 1));
     c.space(30.0);
     c.paragraph(&org, 12.0, colours::MUTED);
@@ -261,40 +433,20 @@ pub(crate) fn render_report(
     c.bar_chart("By rule", &by_rule, colours::ACCENT);
     c.bar_chart("By purpose", &rows(&s.by_purpose), colours::GIVEN);
     c.bar_chart("By system", &rows(&s.by_system), colours::LOW);
-    let mut by_month: BTreeMap<String, usize> = BTreeMap::new();
-    for f in &report.findings {
-        let month =
-            f.at.map(|t| crate::reconcile::state::rfc3339(t).get(..7).unwrap_or("").to_string())
-                .unwrap_or_else(|| "no date".into());
-        *by_month.entry(month).or_default() += 1;
-    }
     c.bar_chart("By month of the first occurrence", &rows(&by_month), colours::MEDIUM);
     if s.findings == 0 {
         c.paragraph("No rule found a gap.", 9.0, colours::TEXT);
     }
 
     c.section("2. Subjects with high-severity findings");
-    let mut high: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for f in report.findings.iter().filter(|f| f.severity == Severity::High) {
-        high.entry(f.subject_key.as_str()).or_default().push(f);
-    }
     if high.is_empty() {
         c.paragraph("No subject has a high-severity finding.", 9.0, colours::TEXT);
     } else {
-        let total = high.len();
+        let total = high_subjects;
         let table: Vec<Vec<String>> = high
-            .iter()
-            .take(MAX_SUBJECT_ROWS)
-            .map(|(k, fs)| {
-                let mut rules: Vec<&str> = fs.iter().map(|f| f.rule.as_str()).collect();
-                rules.dedup();
-                let purposes: Vec<String> = fs
-                    .iter()
-                    .filter_map(|f| f.purpose.clone())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
-                vec![k.to_string(), fs.len().to_string(), rules.join(", "), purposes.join(", ")]
+            .into_iter()
+            .map(|(k, n, rules, purposes)| {
+                vec![k, n.to_string(), rules.join(", "), purposes.into_iter().collect::<Vec<_>>().join(", ")]
             })
             .collect();
         c.table(
@@ -402,9 +554,9 @@ pub(crate) fn render_report(
         mime: "application/json",
         description: "What this pack rests on; its SHA-256 is printed in every page footer".into(),
         relationship: "Supplement",
-        data: manifest_bytes,
+        data: Body::Memory(manifest_bytes),
     });
-    let bytes = pdfa::assemble(
+    pdfa::assemble_into(
         fonts,
         pages,
         &bookmarks,
@@ -417,6 +569,7 @@ pub(crate) fn render_report(
         },
         &files,
         sealing,
+        out,
     )?;
-    Ok(RenderedPack { bytes, manifest_sha256, pages: page_count, pack_id: m.pack_id })
+    Ok(PackFacts { manifest_sha256, pages: page_count, pack_id: m.pack_id })
 }

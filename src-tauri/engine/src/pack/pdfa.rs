@@ -13,7 +13,7 @@
 //! (see `sign.rs`): an invisible signature field on the first page whose `/ByteRange` covers the
 //! whole file but its `/Contents`, reserved at its exact size, filled in after the file is written.
 
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 
 use chrono::{DateTime, Utc};
 use lopdf::{Dictionary, Object, Stream, StringFormat};
@@ -31,7 +31,131 @@ pub struct Attachment {
     pub description: String,
     /// `Source` for the subject's source rows, `Supplement` for the manifest.
     pub relationship: &'static str,
-    pub data: Vec<u8>,
+    pub data: Body,
+}
+
+/// An attachment's content: in memory (a subject's rows, the manifest), or compressed into a
+/// temporary file as it was generated (an organisation's extracts, which grow with the data and
+/// are copied into the PDF from that file, so they are never held in memory).
+pub enum Body {
+    Memory(Vec<u8>),
+    Spooled(Spooled),
+}
+
+impl Body {
+    /// The content's length before compression.
+    pub fn len(&self) -> usize {
+        match self {
+            Body::Memory(data) => data.len(),
+            Body::Spooled(s) => s.plain_len,
+        }
+    }
+
+    /// The SHA-256 of the content before compression, in hex.
+    pub fn sha256(&self) -> String {
+        match self {
+            Body::Memory(data) => hex::encode(Sha256::digest(data)),
+            Body::Spooled(s) => s.sha256.clone(),
+        }
+    }
+}
+
+/// Content compressed into an anonymous temporary file as it is written: exactly the stream
+/// [`compress_streams`] would make of it in memory (the first level, 9 down to 1, whose output
+/// does not end in CR; stored plain when every level does), with its plain length and SHA-256.
+pub struct Spooled {
+    file: std::fs::File,
+    plain_len: usize,
+    packed_len: u64,
+    compressed: bool,
+    sha256: String,
+}
+
+/// Hashes and counts what goes through it on its way to `inner`.
+struct Measured<W: Write> {
+    inner: W,
+    hash: Sha256,
+    len: usize,
+}
+
+impl<W: Write> Write for Measured<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.len += n;
+        Ok(n)
+    }
+
+    /// Does not flush `inner`: flushing a deflate stream ends a block early, and the data must
+    /// compress exactly as it does in one piece. The caller finishes `inner` itself.
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Spooled {
+    /// Runs `generate` (as often as the compression needs: once, unless the compressed data
+    /// ends in CR) and keeps what it writes, compressed.
+    pub fn write(mut generate: impl FnMut(&mut dyn Write) -> Result<(), PackError>) -> Result<Spooled, PackError> {
+        let io = |source| PackError::Io { path: "a temporary file for the pack's extracts".into(), source };
+        let mut file = tempfile::tempfile().map_err(io)?;
+        for level in [Some(9), Some(8), Some(7), Some(6), Some(5), Some(4), Some(3), Some(2), Some(1), None] {
+            file.set_len(0).map_err(io)?;
+            file.rewind().map_err(io)?;
+            let sink = std::io::BufWriter::with_capacity(1 << 16, &mut file);
+            let (plain_len, sha256) = match level {
+                Some(level) => {
+                    let encoder = flate2::write::ZlibEncoder::new(sink, flate2::Compression::new(level));
+                    let mut measured = Measured { inner: encoder, hash: Sha256::new(), len: 0 };
+                    run(&mut generate, &mut measured).map_err(|e| e.or_io(io))?;
+                    let Measured { inner, hash, len } = measured;
+                    inner.finish().map_err(io)?.flush().map_err(io)?;
+                    (len, hex::encode(hash.finalize()))
+                }
+                None => {
+                    let mut measured = Measured { inner: sink, hash: Sha256::new(), len: 0 };
+                    run(&mut generate, &mut measured).map_err(|e| e.or_io(io))?;
+                    measured.inner.flush().map_err(io)?;
+                    (measured.len, hex::encode(measured.hash.finalize()))
+                }
+            };
+            let packed_len = file.seek(SeekFrom::End(0)).map_err(io)?;
+            let mut last = [0u8; 1];
+            if packed_len > 0 {
+                file.seek(SeekFrom::End(-1)).map_err(io)?;
+                file.read_exact(&mut last).map_err(io)?;
+            }
+            if level.is_none() || last[0] != b'\r' {
+                return Ok(Spooled { file, plain_len, packed_len, compressed: level.is_some(), sha256 });
+            }
+        }
+        Err(PackError::Pdf("an extract could not be stored".into()))
+    }
+}
+
+/// Why [`run`] failed: the generator's own error, or writing its output.
+enum RunError {
+    Pack(PackError),
+    Io(std::io::Error),
+}
+
+impl RunError {
+    fn or_io(self, io: impl Fn(std::io::Error) -> PackError) -> PackError {
+        match self {
+            RunError::Pack(e) => e,
+            RunError::Io(e) => io(e),
+        }
+    }
+}
+
+/// Runs `generate` into `sink` through a buffer (rows are small writes), flushed at the end.
+fn run(
+    generate: &mut impl FnMut(&mut dyn Write) -> Result<(), PackError>,
+    sink: &mut dyn Write,
+) -> Result<(), RunError> {
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, sink);
+    generate(&mut buffered).map_err(RunError::Pack)?;
+    buffered.flush().map_err(RunError::Io)
 }
 
 /// Document metadata (Info dictionary and XMP, kept identical).
@@ -200,7 +324,7 @@ fn compress_streams(doc: &mut lopdf::Document) {
             }
             continue;
         }
-        if is_metadata {
+        if is_metadata || stream.content.starts_with(SPOOL_MARKER) {
             continue;
         }
         let plain = std::mem::take(&mut stream.content);
@@ -255,12 +379,31 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// Writes the document: pages through printpdf, then the PDF/A-3b finishing.
 pub fn assemble(
     fonts: &FontSet,
-    mut pages: Vec<Vec<Op>>,
+    pages: Vec<Vec<Op>>,
     bookmarks: &[(String, usize)],
     meta: &DocMeta<'_>,
     attachments: &[Attachment],
     sealing: &Sealing<'_>,
 ) -> Result<Vec<u8>, PackError> {
+    let mut bytes = Vec::new();
+    assemble_into(fonts, pages, bookmarks, meta, attachments, sealing, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// The start of the placeholder a spooled attachment's stream holds until the file is written.
+const SPOOL_MARKER: &[u8] = b"%ConsentTrail spooled extract ";
+
+/// [`assemble`] into `out`. Spooled attachments are copied into it from their files, so the
+/// memory it takes is that of the pages, not of the extracts.
+pub fn assemble_into(
+    fonts: &FontSet,
+    mut pages: Vec<Vec<Op>>,
+    bookmarks: &[(String, usize)],
+    meta: &DocMeta<'_>,
+    attachments: &[Attachment],
+    sealing: &Sealing<'_>,
+    out: &mut dyn Write,
+) -> Result<(), PackError> {
     let producer = format!("ConsentTrail {}", crate::VERSION);
     let mut pdf = PdfDocument::new(meta.title);
     // Only the faces a page uses are registered, each cut to the glyphs it sets.
@@ -301,19 +444,32 @@ pub fn assemble(
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     let mut names = Vec::new();
     let mut af = Vec::new();
+    let mut spooled: Vec<(Vec<u8>, &Spooled)> = Vec::new();
     for a in sorted {
         let params = Dictionary::from_iter(vec![
             ("Size", Object::Integer(a.data.len() as i64)),
             ("ModDate", literal(&pdf_date(meta.created))),
         ]);
-        let file_id = doc.add_object(Object::Stream(Stream::new(
-            Dictionary::from_iter(vec![
-                ("Type", name("EmbeddedFile")),
-                ("Subtype", name(a.mime)),
-                ("Params", Object::Dictionary(params)),
-            ]),
-            a.data.clone(),
-        )));
+        let dict = Dictionary::from_iter(vec![
+            ("Type", name("EmbeddedFile")),
+            ("Subtype", name(a.mime)),
+            ("Params", Object::Dictionary(params)),
+        ]);
+        let stream = match &a.data {
+            Body::Memory(data) => Stream::new(dict, data.clone()),
+            Body::Spooled(file) => {
+                // A placeholder of its own, replaced by the file's data as the PDF is written.
+                let mut marker = SPOOL_MARKER.to_vec();
+                marker.extend_from_slice(format!("{:06}%", spooled.len()).as_bytes());
+                let mut stream = Stream::new(dict, marker.clone());
+                if file.compressed {
+                    stream.dict.set("Filter", name("FlateDecode"));
+                }
+                spooled.push((marker, file));
+                stream
+            }
+        };
+        let file_id = doc.add_object(Object::Stream(stream));
         let spec = Dictionary::from_iter(vec![
             ("Type", name("Filespec")),
             ("F", text_string(&a.name)),
@@ -375,32 +531,149 @@ pub fn assemble(
 
     let mut bytes = Vec::new();
     doc.save_to(&mut bytes).map_err(|e| PackError::Pdf(e.to_string()))?;
+    drop(doc);
 
+    // The spooled extracts are written out as they are copied in, and hashed on the way: what
+    // follows them (the signature, the Info dictionary, the cross-reference table) stays in
+    // memory to be finished, as the whole file is when nothing is spooled.
+    let mut prefix = Sha256::new();
+    let (prefix_len, mut tail) = splice(bytes, &spooled, out, &mut prefix)?;
+    finish_tail(&mut tail, prefix_len, &prefix, sealing)?;
+    out.write_all(&tail).map_err(|source| PackError::Io { path: "the pack".into(), source })
+}
+
+/// Writes `bytes` to `out` up to the last spooled placeholder, each placeholder replaced by its
+/// file's data and the `/Length` before it by the data's length, hashing what it writes into
+/// `hash`; returns how much it wrote and the rest, with the cross-reference table's offsets moved
+/// by what the replacements added.
+fn splice(
+    bytes: Vec<u8>,
+    spooled: &[(Vec<u8>, &Spooled)],
+    out: &mut dyn Write,
+    hash: &mut Sha256,
+) -> Result<(u64, Vec<u8>), PackError> {
+    if spooled.is_empty() {
+        return Ok((0, bytes));
+    }
+    let misplaced = || PackError::Pdf("the extracts could not be placed in the file".into());
+    let io = |source| PackError::Io { path: "the pack's extracts".into(), source };
+    enum Cut<'a> {
+        Text(String),
+        File(&'a Spooled),
+    }
+    let mut cuts: Vec<(usize, usize, Cut<'_>)> = Vec::new();
+    for (marker, file) in spooled {
+        let at = find(&bytes, marker).ok_or_else(misplaced)?;
+        let key = bytes[..at].windows(8).rposition(|w| w == b"/Length ").ok_or_else(misplaced)? + 8;
+        let digits = bytes[key..].iter().position(|b| !b.is_ascii_digit()).ok_or_else(misplaced)?;
+        if bytes[key..key + digits] != *marker.len().to_string().as_bytes() {
+            return Err(misplaced());
+        }
+        cuts.push((key, key + digits, Cut::Text(file.packed_len.to_string())));
+        cuts.push((at, at + marker.len(), Cut::File(file)));
+    }
+    cuts.sort_by_key(|c| c.0);
+    let mut written = 0u64;
+    let mut emit = |data: &[u8], out: &mut dyn Write| -> Result<(), PackError> {
+        hash.update(data);
+        written += data.len() as u64;
+        out.write_all(data).map_err(io)
+    };
+    // (end of a cut in `bytes`, bytes added by it and every cut before it)
+    let mut shifts: Vec<(usize, i64)> = Vec::new();
+    let (mut from, mut delta) = (0usize, 0i64);
+    let mut chunk = vec![0u8; 1 << 16];
+    for (start, end, cut) in &cuts {
+        emit(&bytes[from..*start], out)?;
+        let added = match cut {
+            Cut::Text(text) => {
+                emit(text.as_bytes(), out)?;
+                text.len() as u64
+            }
+            Cut::File(file) => {
+                let mut reader = &file.file;
+                reader.rewind().map_err(io)?;
+                let mut reader = reader.take(file.packed_len);
+                loop {
+                    let n = reader.read(&mut chunk).map_err(io)?;
+                    if n == 0 {
+                        break;
+                    }
+                    emit(&chunk[..n], out)?;
+                }
+                file.packed_len
+            }
+        };
+        delta += added as i64 - (end - start) as i64;
+        shifts.push((*end, delta));
+        from = *end;
+    }
+    let moved = |offset: usize| -> i64 { shifts.iter().rev().find(|(end, _)| *end <= offset).map_or(0, |s| s.1) };
+    let mut tail = bytes[from..].to_vec();
+    drop(bytes);
+
+    // The cross-reference table: each in-use entry's ten-digit offset, moved in place.
+    let key = b"\nstartxref\n";
+    let at = tail.windows(key.len()).rposition(|w| w == key).ok_or_else(misplaced)? + key.len();
+    let digits = tail[at..].iter().position(|b| !b.is_ascii_digit()).unwrap_or(tail.len() - at);
+    let xref: usize =
+        std::str::from_utf8(&tail[at..at + digits]).ok().and_then(|d| d.parse().ok()).ok_or_else(misplaced)?;
+    let mut line_at = xref.checked_sub(from).filter(|&x| tail[x..].starts_with(b"xref")).ok_or_else(misplaced)?;
+    loop {
+        let line_end = line_at + tail[line_at..].iter().position(|&b| b == b'\n').ok_or_else(misplaced)? + 1;
+        let line = &tail[line_at..line_end];
+        if line.starts_with(b"trailer") {
+            break;
+        }
+        let fields: Vec<&[u8]> = line.split(|b| b.is_ascii_whitespace()).filter(|f| !f.is_empty()).collect();
+        if let [offset, _, b"n"] = fields[..] {
+            let old: usize = std::str::from_utf8(offset).ok().and_then(|d| d.parse().ok()).ok_or_else(misplaced)?;
+            let new = format!("{:010}", old as i64 + moved(old));
+            if new.len() != offset.len() {
+                return Err(misplaced());
+            }
+            tail[line_at..line_at + new.len()].copy_from_slice(new.as_bytes());
+        }
+        line_at = line_end;
+    }
+    let start = (xref as i64 + delta).to_string();
+    tail.splice(at..at + digits, start.into_bytes());
+    Ok((written, tail))
+}
+
+/// Finishes the file's last `tail` bytes, which follow `prefix_len` bytes already written whose
+/// SHA-256 so far is `prefix`: the `/ID` from the content, then the seal and the signature.
+fn finish_tail(tail: &mut [u8], prefix_len: u64, prefix: &Sha256, sealing: &Sealing<'_>) -> Result<(), PackError> {
     // /ID from the content: the hash of the file as written with the placeholders.
-    let id = &Sha256::digest(&bytes)[..16];
+    let whole = {
+        let mut h = prefix.clone();
+        h.update(&*tail);
+        h.finalize()
+    };
+    let id = &whole[..16];
     let (upper, lower) = (hex::encode_upper(ID_PLACEHOLDER), hex::encode(ID_PLACEHOLDER));
     for pattern in [upper.as_bytes(), lower.as_bytes()] {
-        while let Some(at) = find(&bytes, pattern) {
+        while let Some(at) = find(tail, pattern) {
             let replacement = if pattern == upper.as_bytes() { hex::encode_upper(id) } else { hex::encode(id) };
-            bytes[at..at + 32].copy_from_slice(replacement.as_bytes());
+            tail[at..at + 32].copy_from_slice(replacement.as_bytes());
         }
     }
     match sealing {
         Sealing::Sign(signer) => {
-            let contents = place_byte_range(&mut bytes)?;
-            seal(&mut bytes, Some(contents))?;
-            let digest = signed_digest(&bytes, contents);
+            let contents = place_byte_range(tail, prefix_len)?;
+            seal(tail, prefix, Some(contents))?;
+            let digest = signed_digest_after(prefix.clone(), tail, contents);
             let cms = signer.sign_digest(&digest)?;
             let hex = hex::encode_upper(&cms);
             let room = contents.1 - contents.0 - 2;
             if hex.len() > room {
                 return Err(PackError::Pdf("the signature is larger than the room reserved for it".into()));
             }
-            bytes[contents.0 + 1..contents.0 + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+            tail[contents.0 + 1..contents.0 + 1 + hex.len()].copy_from_slice(hex.as_bytes());
         }
-        Sealing::Preview(_) => seal(&mut bytes, None)?,
+        Sealing::Preview(_) => seal(tail, prefix, None)?,
     }
-    Ok(bytes)
+    Ok(())
 }
 
 /// The signature dictionary (`/Contents` zeros of `reserve` bytes, `/ByteRange` placeholders,
@@ -459,9 +732,10 @@ fn add_signature_field(doc: &mut lopdf::Document, reserve: usize, created: DateT
     Ok(())
 }
 
-/// Writes the real `/ByteRange` over its placeholders and returns where `/Contents` is: the
-/// offsets of its `<` and one past its `>`.
-fn place_byte_range(bytes: &mut [u8]) -> Result<(usize, usize), PackError> {
+/// Writes the real `/ByteRange` over its placeholders in the file's last `bytes`, which follow
+/// `base` bytes, and returns where `/Contents` is in them: the offsets of its `<` and one past
+/// its `>`.
+fn place_byte_range(bytes: &mut [u8], base: u64) -> Result<(usize, usize), PackError> {
     let missing = || PackError::Pdf("the signature placeholders were not written".into());
     let key = find(bytes, b"/ByteRange").ok_or_else(missing)?;
     let open = key + bytes[key..].iter().position(|&b| b == b'[').ok_or_else(missing)?;
@@ -470,7 +744,7 @@ fn place_byte_range(bytes: &mut [u8]) -> Result<(usize, usize), PackError> {
     let lt = contents_key + bytes[contents_key..].iter().position(|&b| b == b'<').ok_or_else(missing)?;
     let gt = lt + bytes[lt..].iter().position(|&b| b == b'>').ok_or_else(missing)?;
     let end = gt + 1;
-    let ranges = format!("0 {lt} {end} {}", bytes.len() - end);
+    let ranges = format!("0 {} {} {}", base + lt as u64, base + end as u64, bytes.len() - end);
     let room = close - open - 1;
     if ranges.len() > room {
         return Err(missing());
@@ -482,7 +756,11 @@ fn place_byte_range(bytes: &mut [u8]) -> Result<(usize, usize), PackError> {
 
 /// The SHA-256 of the bytes a signature covers: all but the `/Contents` string.
 pub fn signed_digest(bytes: &[u8], contents: (usize, usize)) -> [u8; 32] {
-    let mut h = Sha256::new();
+    signed_digest_after(Sha256::new(), bytes, contents)
+}
+
+/// [`signed_digest`] of `bytes` that follow what `h` has hashed.
+fn signed_digest_after(mut h: Sha256, bytes: &[u8], contents: (usize, usize)) -> [u8; 32] {
     h.update(&bytes[..contents.0]);
     h.update(&bytes[contents.1..]);
     h.finalize().into()
@@ -547,12 +825,16 @@ pub fn seal_position(bytes: &[u8]) -> Option<usize> {
 /// The SHA-256 of the file with the seal zeroed, and the signature's `/Contents` digits (between
 /// `contents`' `<` and `>`) too: the signature is written after the seal.
 pub fn sealed_digest(bytes: &[u8], at: usize, contents: Option<(usize, usize)>) -> String {
+    sealed_digest_after(Sha256::new(), bytes, at, contents)
+}
+
+/// [`sealed_digest`] of `bytes` that follow what `h` has hashed.
+fn sealed_digest_after(mut h: Sha256, bytes: &[u8], at: usize, contents: Option<(usize, usize)>) -> String {
     let mut blanks = vec![(at, at + 64)];
     if let Some((lt, end)) = contents {
         blanks.push((lt + 1, end - 1));
     }
     blanks.sort();
-    let mut h = Sha256::new();
     let mut from = 0;
     for (start, stop) in blanks {
         if start < from || stop > bytes.len() {
@@ -568,9 +850,9 @@ pub fn sealed_digest(bytes: &[u8], at: usize, contents: Option<(usize, usize)>) 
     hex::encode(h.finalize())
 }
 
-fn seal(bytes: &mut [u8], contents: Option<(usize, usize)>) -> Result<(), PackError> {
+fn seal(bytes: &mut [u8], prefix: &Sha256, contents: Option<(usize, usize)>) -> Result<(), PackError> {
     let at = seal_position(bytes).ok_or_else(|| PackError::Pdf("seal placeholder not written".into()))?;
-    let digest = sealed_digest(bytes, at, contents);
+    let digest = sealed_digest_after(prefix.clone(), bytes, at, contents);
     bytes[at..at + 64].copy_from_slice(digest.as_bytes());
     Ok(())
 }

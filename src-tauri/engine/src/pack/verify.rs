@@ -651,8 +651,8 @@ fn database_differences(
     if let (true, Some(report)) = (m.kind == "organisation", audit_report) {
         let findings = &report.findings;
         progress(PackProgress::at(3, 3, "comparing with the database", 0, 0));
-        let (sources, events_count, events_sha256, findings_count, findings_sha256) =
-            organisation::database_parts(conn, findings)?;
+        let (sources, events_count, events_sha256) = organisation::database_parts(conn)?;
+        let (findings_count, findings_sha256) = organisation::findings_totals(findings);
         source_differences(m, &sources, out);
         let now = Totals { count: events_count, sha256: &events_sha256 };
         subject_differences(conn, m, extract(m, extracts, SUBJECTS_CSV), now, out)?;

@@ -202,15 +202,15 @@ pub fn registry() -> Vec<&'static dyn Rule> {
 }
 
 /// Why a rule could not be evaluated (SPEC §4: never a silent "no findings").
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct NotEvaluated {
     pub rule: String,
     pub purpose: Option<String>,
     pub reason: String,
 }
 
-/// Audit summary (SPEC §9 `audit`).
-#[derive(Debug, Clone, serde::Serialize)]
+/// Audit summary (SPEC §9 `audit`); stored with each run, read back by the organisation pack.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AuditSummary {
     pub findings: usize,
     pub by_rule: BTreeMap<String, usize>,
