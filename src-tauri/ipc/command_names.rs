@@ -19,6 +19,7 @@ pub const COMMANDS: &[&str] = &[
     "findings_page",
     "findings_breakdown",
     "decide_finding",
+    "decide_findings",
     "export_findings",
     "make_subject_pack",
     "make_organisation_pack",

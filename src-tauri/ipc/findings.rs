@@ -1,10 +1,12 @@
-//! Findings commands: run the audit, browse the stored findings, decide on one, export them.
+//! Findings commands: run the audit, browse the stored findings, decide on one or several,
+//! export them.
 
 use std::path::PathBuf;
 
+use consenttrail_engine::ops;
 use consenttrail_engine::rules::audit;
 use consenttrail_engine::rules::browse::{self, FindingBreakdown, FindingFilter, FindingPage};
-use consenttrail_engine::rules::decisions::{self, Decision};
+use consenttrail_engine::rules::decisions::Decision;
 use consenttrail_engine::rules::export::{self, ExportFormat};
 use consenttrail_engine::rules::AuditSummary;
 use serde::Serialize;
@@ -68,10 +70,29 @@ pub async fn decide_finding<R: Runtime>(
         return Err(super::error::invalid("a decision needs a note saying why"));
     }
     let by = by.filter(|b| !b.trim().is_empty());
-    with_store_blocking(app, move |store| {
-        Ok(decisions::decide(store.conn(), &finding_id, &status, &note, by.as_deref())?)
-    })
-    .await
+    with_store_blocking(app, move |store| Ok(ops::decide(store, &finding_id, &status, &note, by.as_deref())?)).await
+}
+
+/// Records one decision with one note on several findings (the Findings screen's bulk
+/// decision): all of them with their audit-log entries in one transaction, or — when one cannot
+/// be decided — none. The decisions come back in the order of `finding_ids`.
+#[tauri::command]
+pub async fn decide_findings<R: Runtime>(
+    app: AppHandle<R>,
+    finding_ids: Vec<String>,
+    status: String,
+    note: String,
+    by: Option<String>,
+) -> Result<Vec<Decision>, IpcError> {
+    if note.trim().is_empty() {
+        return Err(super::error::invalid("a decision needs a note saying why"));
+    }
+    if finding_ids.is_empty() {
+        return Err(super::error::invalid("select at least one finding to decide on"));
+    }
+    let by = by.filter(|b| !b.trim().is_empty());
+    with_store_blocking(app, move |store| Ok(ops::decide_many(store, &finding_ids, &status, &note, by.as_deref())?))
+        .await
 }
 
 /// A written findings export. Mirrored by `FindingsExport` in ui/src/api/backend.ts.

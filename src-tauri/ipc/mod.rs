@@ -46,6 +46,7 @@ macro_rules! handler_with {
             findings::findings_page,
             findings::findings_breakdown,
             findings::decide_finding,
+            findings::decide_findings,
             findings::export_findings,
             evidence::make_subject_pack,
             evidence::make_organisation_pack,

@@ -533,3 +533,47 @@ fn the_profile_is_exported_previewed_and_imported_through_files() {
     let relative = invoke_with(&main, "export_profile", json!({"path": "profile.json"})).expect_err("relative");
     assert_eq!(relative["code"], "invalid_input");
 }
+
+#[test]
+fn bulk_decisions_decide_every_finding_or_none() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("consenttrail.db");
+    let app = mock_app(AppState::open(&db));
+    let main = window(&app, "main");
+    {
+        let mut store = consenttrail_engine::store::Store::open(&db).expect("second connection");
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let options = consenttrail_engine::import::ImportOptions::default();
+        consenttrail_engine::import::import_paths(&mut store, &[exports()], &options, &mut |_| {}, &cancel)
+            .expect("import");
+    }
+    invoke_with(&main, "run_audit", json!({"onProgress": "__CHANNEL__:7"})).expect("audit");
+    let page = invoke_with(&main, "findings_page", json!({"filter": {}, "limit": 3, "offset": 0})).expect("page");
+    let ids: Vec<Value> = page["rows"].as_array().expect("rows").iter().map(|f| f["id"].clone()).collect();
+    assert_eq!(ids.len(), 3);
+    let decided_count = |main: &WebviewWindow<MockRuntime>| {
+        let all = invoke_with(main, "findings_breakdown", json!({"filter": {}})).expect("breakdown");
+        let open = invoke_with(main, "findings_breakdown", json!({"filter": {"status": "open"}})).expect("open");
+        all["total"].as_u64().expect("total") - open["total"].as_u64().expect("open total")
+    };
+
+    let with_unknown = json!([ids[0], ids[1], "F-000000000000"]);
+    let args = json!({"findingIds": with_unknown, "status": "accepted", "note": "legacy list", "by": null});
+    let error = invoke_with(&main, "decide_findings", args).expect_err("an unknown finding");
+    assert_eq!(error["code"], "not_found", "{error}");
+    assert_eq!(decided_count(&main), 0, "none of the batch was kept");
+    let no_note = json!({"findingIds": ids, "status": "accepted", "note": "  ", "by": null});
+    assert_eq!(invoke_with(&main, "decide_findings", no_note).expect_err("no note")["code"], "invalid_input");
+    let none = json!({"findingIds": [], "status": "accepted", "note": "why", "by": null});
+    assert_eq!(invoke_with(&main, "decide_findings", none).expect_err("no finding")["code"], "invalid_input");
+
+    let args = json!({"findingIds": ids, "status": "false-positive", "note": "test inbox", "by": "QA"});
+    let decided = invoke_with(&main, "decide_findings", args).expect("decide");
+    let decided = decided.as_array().expect("decisions");
+    assert_eq!(decided.len(), 3);
+    assert!(decided.iter().all(|d| d["status"] == "false-positive" && d["note"] == "test inbox" && d["by"] == "QA"));
+    assert_eq!(decided_count(&main), 3);
+    let log = invoke(&main, "audit_log").expect("log");
+    let entries = log["entries"].as_array().expect("entries");
+    assert_eq!(entries.iter().filter(|e| e["action"] == "decide" && e["detail"]["batch_size"] == 3).count(), 3);
+}

@@ -1,11 +1,13 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type Dispatch, type SetStateAction } from 'react';
 
 import { useBackend } from './api';
 import { ErrorNotice } from './components/ErrorNotice';
 import { AuditLogScreen } from './screens/AuditLogScreen';
 import { EvidenceScreen } from './screens/EvidenceScreen';
-import { FindingsScreen } from './screens/FindingsScreen';
-import { ImportScreen } from './screens/ImportScreen';
+import { FindingsScreen, INITIAL_FINDINGS_VIEW, type FindingsView } from './screens/FindingsScreen';
+import { useImportSession, type ImportSession } from './screens/import/importSession';
+import { overallText } from './screens/import/ImportProgressPanel';
+import { ImportView } from './screens/ImportScreen';
 import { ProfileScreen } from './screens/ProfileScreen';
 import { SourcesScreen } from './screens/SourcesScreen';
 import { INITIAL_SUBJECT_LIST_VIEW, SubjectsScreen, type SubjectListView } from './screens/SubjectsScreen';
@@ -27,11 +29,14 @@ function ShieldMark() {
   );
 }
 
+/** The screens a subject's timeline is opened from; its Back returns there. */
+export type TimelineOrigin = 'subjects' | 'findings' | 'evidence';
+
 /** Where the user is. The timeline is reached from a subject; the others from the navigation. */
 export type Route =
   | { screen: 'import' }
   | { screen: 'subjects' }
-  | { screen: 'timeline'; subjectId: number }
+  | { screen: 'timeline'; subjectId: number; from: TimelineOrigin }
   | { screen: 'findings' }
   | { screen: 'evidence' }
   | { screen: 'sources' }
@@ -65,6 +70,10 @@ export function App() {
   const [evidence, setEvidence] = useState<EvidenceRequest | null>(null);
   const [dropUnavailable, setDropUnavailable] = useState<unknown>(null);
   const [subjectListView, setSubjectListView] = useState<SubjectListView>(INITIAL_SUBJECT_LIST_VIEW);
+  const [findingsView, setFindingsView] = useState<FindingsView>(INITIAL_FINDINGS_VIEW);
+  // The import lives here, not in the Import screen: it keeps running (and its report stays)
+  // while the user looks at other screens.
+  const importSession = useImportSession(dropped);
   const sequence = useRef(0);
   const shortcuts = useShortcuts((screen) => {
     setRoute({ screen });
@@ -107,11 +116,12 @@ export function App() {
     };
   }, [backend]);
 
-  const openSubject = (subjectId: number) => {
-    setRoute({ screen: 'timeline', subjectId });
+  const openSubject = (subjectId: number, from: TimelineOrigin) => {
+    setRoute({ screen: 'timeline', subjectId, from });
   };
 
-  const navScreen: NavScreen = route.screen === 'timeline' ? 'subjects' : route.screen;
+  // A timeline belongs to the screen it was opened from.
+  const navScreen: NavScreen = route.screen === 'timeline' ? route.from : route.screen;
 
   return (
     <div className="shell">
@@ -139,6 +149,7 @@ export function App() {
               }}
             >
               {item.label}
+              {item.screen === 'import' && <ImportRunningBadge session={importSession} />}
             </button>
           ))}
           <div className="nav-footer">
@@ -177,16 +188,24 @@ export function App() {
           ) : (
             <Screen
               route={route}
-              dropped={dropped}
               evidence={evidence}
               subjectListView={subjectListView}
               onSubjectListViewChange={setSubjectListView}
+              findingsView={findingsView}
+              onFindingsViewChange={setFindingsView}
+              importSession={importSession}
               onOpenSubject={openSubject}
               onNavigate={setRoute}
               onMakePack={(subjectId, label) => {
                 sequence.current += 1;
                 setEvidence({ kind: 'subject', subjectId, label, seq: sequence.current });
                 setRoute({ screen: 'evidence' });
+              }}
+              onOpenSubjectFromEvidence={(subjectId, label) => {
+                // Back from the timeline finds the Evidence screen with this subject chosen.
+                sequence.current += 1;
+                setEvidence({ kind: 'subject', subjectId, label, seq: sequence.current });
+                openSubject(subjectId, 'evidence');
               }}
             />
           )}
@@ -202,22 +221,45 @@ export function App() {
   );
 }
 
+/** What a timeline's Back button names. */
+const BACK_LABEL: Record<TimelineOrigin, string> = {
+  subjects: 'subjects',
+  findings: 'findings',
+  evidence: 'evidence',
+};
+
+/** Beside "Import" in the navigation while an import runs: which file of how many. */
+function ImportRunningBadge({ session }: { session: ImportSession }) {
+  const { running } = session;
+  if (running === null) return null;
+  const where = running.overall === null ? 'starting' : overallText(running.overall);
+  return (
+    <span className="nav-badge" data-testid="nav-import-running" title={`Import running: ${where}`}>
+      <span aria-hidden="true">{running.overall === null ? '…' : `${String(running.overall.file)}/${String(running.overall.files)}`}</span>
+      <span className="sr-only">, import running: {where}</span>
+    </span>
+  );
+}
+
 function Screen(props: {
   route: Route;
-  dropped: DroppedPaths | null;
   evidence: EvidenceRequest | null;
   subjectListView: SubjectListView;
   onSubjectListViewChange: (view: SubjectListView) => void;
-  onOpenSubject: (subjectId: number) => void;
+  findingsView: FindingsView;
+  onFindingsViewChange: Dispatch<SetStateAction<FindingsView>>;
+  importSession: ImportSession;
+  onOpenSubject: (subjectId: number, from: TimelineOrigin) => void;
   onNavigate: (route: Route) => void;
   onMakePack: (subjectId: number, label: string) => void;
+  onOpenSubjectFromEvidence: (subjectId: number, label: string) => void;
 }) {
   const { route } = props;
   switch (route.screen) {
     case 'import':
       return (
-        <ImportScreen
-          dropped={props.dropped}
+        <ImportView
+          session={props.importSession}
           onShowSubjects={() => {
             props.onNavigate({ screen: 'subjects' });
           }}
@@ -228,7 +270,9 @@ function Screen(props: {
         <SubjectsScreen
           view={props.subjectListView}
           onViewChange={props.onSubjectListViewChange}
-          onOpenSubject={props.onOpenSubject}
+          onOpenSubject={(subjectId) => {
+            props.onOpenSubject(subjectId, 'subjects');
+          }}
         />
       );
     case 'timeline':
@@ -236,16 +280,32 @@ function Screen(props: {
         <TimelineScreen
           key={route.subjectId}
           subjectId={route.subjectId}
+          backTo={BACK_LABEL[route.from]}
           onBack={() => {
-            props.onNavigate({ screen: 'subjects' });
+            props.onNavigate({ screen: route.from });
           }}
           onMakePack={props.onMakePack}
         />
       );
     case 'findings':
-      return <FindingsScreen onOpenSubject={props.onOpenSubject} />;
+      return (
+        <FindingsScreen
+          view={props.findingsView}
+          onViewChange={props.onFindingsViewChange}
+          onOpenSubject={(subjectId) => {
+            props.onOpenSubject(subjectId, 'findings');
+          }}
+        />
+      );
     case 'evidence':
-      return <EvidenceScreen request={props.evidence} />;
+      return (
+        <EvidenceScreen
+          request={props.evidence}
+          onOpenSubject={(subject) => {
+            props.onOpenSubjectFromEvidence(subject.subjectId, subject.label);
+          }}
+        />
+      );
     case 'sources':
       return <SourcesScreen />;
     case 'profile':

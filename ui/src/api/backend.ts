@@ -117,6 +117,10 @@ export interface ImportProgress {
   rows: number;
   bytes_done: number;
   bytes_total: number;
+  /** 1-based number of the file being read among the run's files (0 while auditing). */
+  file_number: number;
+  /** How many files this `importFiles` call has, folders and archives expanded (0 while auditing). */
+  file_count: number;
 }
 
 /** One warning or rejected row in an import report. */
@@ -629,6 +633,11 @@ export interface Backend {
   findingsPage(filter: FindingFilter, limit: number, offset: number): Promise<FindingPage>;
   findingsBreakdown(filter: FindingFilter): Promise<FindingBreakdown>;
   decideFinding(findingId: string, status: DecisionStatus, note: string, by: string | null): Promise<Decision>;
+  /**
+   * One decision with one note on several findings: all of them (with their audit-log entries)
+   * in one transaction, or none. The decisions come back in the order of `findingIds`.
+   */
+  decideFindings(findingIds: string[], status: DecisionStatus, note: string, by: string | null): Promise<Decision[]>;
   /** Writes every finding under `filter` to `path` (.csv or .xlsx, from `pickExportPath`). */
   exportFindings(filter: FindingFilter, path: string): Promise<FindingsExport>;
 

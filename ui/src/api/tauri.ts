@@ -75,6 +75,8 @@ export const tauriBackend: Backend = {
   findingsBreakdown: (filter) => call<FindingBreakdown>('findings_breakdown', { filter }),
   decideFinding: (findingId, status, note, by) =>
     call<Decision>('decide_finding', { findingId, status, note, by }),
+  decideFindings: (findingIds, status, note, by) =>
+    call<Decision[]>('decide_findings', { findingIds, status, note, by }),
   exportFindings: (filter, path) => call<FindingsExport>('export_findings', { filter, path }),
 
   makeSubjectPack: (subjectId, path, caseReference) =>

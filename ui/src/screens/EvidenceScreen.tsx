@@ -52,7 +52,14 @@ export function defaultPackName(subject: PackSubject | null): string {
 }
 
 /** Evidence: make a subject or organisation pack, open it, verify a pack. */
-export function EvidenceScreen({ request }: { request: EvidenceRequest | null }) {
+export function EvidenceScreen({
+  request,
+  onOpenSubject,
+}: {
+  request: EvidenceRequest | null;
+  /** Opens the chosen subject's timeline (its Back returns here, with that subject chosen). */
+  onOpenSubject?: (subject: { subjectId: number; label: string }) => void;
+}) {
   const [seenSeq, setSeenSeq] = useState<number | null>(null);
   const [subject, setSubject] = useState<PackSubject | null>(null);
   const [verifyPath, setVerifyPath] = useState('');
@@ -75,7 +82,7 @@ export function EvidenceScreen({ request }: { request: EvidenceRequest | null })
     <section className="screen evidence-screen">
       <h2 className="screen-title">Evidence</h2>
       <div className="evidence-panels">
-        <MakePackPanel key={subject?.seq ?? 'none'} subject={subject} onVerify={verify} />
+        <MakePackPanel key={subject?.seq ?? 'none'} subject={subject} onVerify={verify} onOpenSubject={onOpenSubject} />
         <VerifyPanel path={verifyPath} request={verifyRequest} onPathChange={setVerifyPath} onVerify={verify} />
       </div>
       <SigningPanel />
@@ -87,7 +94,15 @@ export function EvidenceScreen({ request }: { request: EvidenceRequest | null })
  * Makes a subject or organisation pack; remounted (by key) for each subject handed over. The
  * subject comes from a timeline's "Make evidence pack", or is found here with the picker.
  */
-function MakePackPanel({ subject: handedOver, onVerify }: { subject: PackSubject | null; onVerify: (path: string) => void }) {
+function MakePackPanel({
+  subject: handedOver,
+  onVerify,
+  onOpenSubject,
+}: {
+  subject: PackSubject | null;
+  onVerify: (path: string) => void;
+  onOpenSubject?: ((subject: { subjectId: number; label: string }) => void) | undefined;
+}) {
   const backend = useBackend();
   const id = useId();
   const [subject, setSubject] = useState<PackSubject | null>(handedOver);
@@ -186,6 +201,22 @@ function MakePackPanel({ subject: handedOver, onVerify }: { subject: PackSubject
               >
                 Choose another subject
               </button>
+              {onOpenSubject !== undefined && (
+                <>
+                  {' · '}
+                  <button
+                    type="button"
+                    className="link-button"
+                    data-testid="pack-subject-timeline"
+                    disabled={making}
+                    onClick={() => {
+                      onOpenSubject({ subjectId: subject.subjectId, label: subject.label });
+                    }}
+                  >
+                    Open the timeline
+                  </button>
+                </>
+              )}
             </p>
             <div className="evidence-field">
               <label htmlFor={`${id}-case`}>Case reference (optional)</label>

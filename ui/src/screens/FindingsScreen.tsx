@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, type Dispatch, type SetStateAction } from 'react';
 
 import { useBackend, type Finding, type FindingBreakdown, type FindingFilter } from '../api';
 import { ErrorNotice } from '../components/ErrorNotice';
@@ -46,6 +46,28 @@ function useBreakdown(filter: FindingFilter, version: number): Answer<FindingBre
 /** The unfiltered breakdown: the purposes, systems and months there are to filter by. */
 const NO_FILTER: FindingFilter = {};
 
+/**
+ * What the Findings screen shows: its filters and how many rows are loaded. Held by the app
+ * shell (like `SubjectListView`), so that Back from a subject opened here returns to the same
+ * filters and place in the list.
+ */
+export interface FindingsView {
+  filter: FindingFilter;
+  /** Rows loaded ("Load more" pages); reloaded up to this many for the same filter. */
+  rows: number;
+}
+
+export const INITIAL_FINDINGS_VIEW: FindingsView = { filter: NO_FILTER, rows: 0 };
+
+/** The view from the shell when given, else one of the screen's own. */
+function useFindingsView(
+  view: FindingsView | undefined,
+  onViewChange: Dispatch<SetStateAction<FindingsView>> | undefined,
+): [FindingsView, Dispatch<SetStateAction<FindingsView>>] {
+  const own = useState<FindingsView>(INITIAL_FINDINGS_VIEW);
+  return view !== undefined && onViewChange !== undefined ? [view, onViewChange] : own;
+}
+
 interface FindingList {
   request: string;
   rows: Finding[];
@@ -56,14 +78,24 @@ interface FindingList {
  * The findings under `filter`, a page at a time. A refresh for the same filter (after a decision
  * or an audit) reloads as many rows as were showing, so the officer keeps their place.
  */
-function useFindingsList(filter: FindingFilter, version: number) {
+function useFindingsList(
+  filter: FindingFilter,
+  version: number,
+  restored: FindingsView,
+  onRowsShown: (rows: number) => void,
+) {
   const backend = useBackend();
   const request = `${JSON.stringify(filter)}#${String(version)}`;
   const [list, setList] = useState<FindingList | null>(null);
   const [error, setError] = useState<{ request: string; error: unknown } | null>(null);
   const [loadingMore, setLoadingMore] = useState(false);
-  const shownRows = useRef(0);
-  const shownFilter = useRef<FindingFilter | null>(null);
+  // Coming back to the screen: as many rows as were loaded for the filter the shell kept.
+  const shownRows = useRef(restored.rows);
+  const shownFilter = useRef<FindingFilter | null>(restored.filter);
+
+  useEffect(() => {
+    if (list !== null) onRowsShown(list.rows.length);
+  }, [list, onRowsShown]);
 
   useEffect(() => {
     let current = true;
@@ -119,13 +151,40 @@ function useFindingsList(filter: FindingFilter, version: number) {
 }
 
 /** Findings: run the audit, filter, see the dashboard, work through the list and decide. */
-export function FindingsScreen({ onOpenSubject }: { onOpenSubject: (subjectId: number) => void }) {
-  const [filter, setFilter] = useState<FindingFilter>(NO_FILTER);
+export function FindingsScreen({
+  onOpenSubject,
+  view: heldView,
+  onViewChange: heldViewChange,
+}: {
+  onOpenSubject: (subjectId: number) => void;
+  /** Held by the caller, so that coming back from a subject shows the same filters and rows. */
+  view?: FindingsView;
+  onViewChange?: Dispatch<SetStateAction<FindingsView>>;
+}) {
+  const [view, setView] = useFindingsView(heldView, heldViewChange);
+  const { filter } = view;
+  const setFilter = useCallback(
+    (next: SetStateAction<FindingFilter>) => {
+      setView((previous) => ({
+        ...previous,
+        filter: typeof next === 'function' ? next(previous.filter) : next,
+      }));
+    },
+    [setView],
+  );
+  const setRowsShown = useCallback(
+    (rows: number) => {
+      setView((previous) => (previous.rows === rows ? previous : { ...previous, rows }));
+    },
+    [setView],
+  );
   /** Bumped after an audit or a decision: everything on screen is fetched again. */
   const [version, setVersion] = useState(0);
   const facets = useBreakdown(NO_FILTER, version);
   const breakdown = useBreakdown(filter, version);
-  const findings = useFindingsList(filter, version);
+  // The view as the screen opened: where the list was when the user left it.
+  const [restored] = useState(view);
+  const findings = useFindingsList(filter, version, restored, setRowsShown);
 
   // Stable callbacks, so the memoised charts redraw only when their data changes.
   const refresh = useCallback(() => {
@@ -133,7 +192,7 @@ export function FindingsScreen({ onOpenSubject }: { onOpenSubject: (subjectId: n
   }, []);
   const setDimension = useCallback((dimension: Dimension, value: string | null) => {
     setFilter((previous) => withDimension(previous, dimension, value));
-  }, []);
+  }, [setFilter]);
 
   const facetsValue = facets?.status === 'ready' ? facets.value : null;
   return (

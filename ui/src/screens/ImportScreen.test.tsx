@@ -88,7 +88,16 @@ function renderImport(backend: Backend, dropped: DroppedPaths | null = null) {
 }
 
 function progress(overrides: Partial<ImportProgress>): ImportProgress {
-  return { phase: 'importing', file: '/exports/a.csv', rows: 0, bytes_done: 0, bytes_total: 1000, ...overrides };
+  return {
+    phase: 'importing',
+    file: '/exports/a.csv',
+    rows: 0,
+    bytes_done: 0,
+    bytes_total: 1000,
+    file_number: 1,
+    file_count: 1,
+    ...overrides,
+  };
 }
 
 describe('ImportScreen', () => {

@@ -38,21 +38,23 @@ function useTimeline(subjectId: number): TimelineLoad | null {
 
 interface TimelineScreenProps {
   subjectId: number;
+  /** Where Back goes, as its label says it ("subjects", "findings"). */
+  backTo?: string;
   onBack: () => void;
   onMakePack: (subjectId: number, label: string) => void;
 }
 
 /** One subject's timeline: swimlanes, consent-state bars, findings, raw rows. */
-export function TimelineScreen({ subjectId, onBack, onMakePack }: TimelineScreenProps) {
+export function TimelineScreen({ subjectId, backTo = 'subjects', onBack, onMakePack }: TimelineScreenProps) {
   const load = useTimeline(subjectId);
   if (load?.status === 'ready') {
-    return <TimelineView timeline={load.timeline} onBack={onBack} onMakePack={onMakePack} />;
+    return <TimelineView timeline={load.timeline} backTo={backTo} onBack={onBack} onMakePack={onMakePack} />;
   }
   return (
     <section className="screen tl-screen" data-testid="timeline-screen">
       <div className="toolbar">
         <button type="button" onClick={onBack} data-testid="timeline-back">
-          ← Back to subjects
+          ← Back to {backTo}
         </button>
       </div>
       {load === null ? (
@@ -69,10 +71,12 @@ export function TimelineScreen({ subjectId, onBack, onMakePack }: TimelineScreen
 /** The loaded timeline, with the event whose source row is open (if any) beside it. */
 function TimelineView({
   timeline,
+  backTo,
   onBack,
   onMakePack,
 }: {
   timeline: SubjectTimeline;
+  backTo: string;
   onBack: () => void;
   onMakePack: (subjectId: number, label: string) => void;
 }) {
@@ -86,7 +90,7 @@ function TimelineView({
 
   return (
     <section className="screen tl-screen" data-testid="timeline-screen">
-      <TimelineHeader timeline={timeline} onBack={onBack} onMakePack={onMakePack} />
+      <TimelineHeader timeline={timeline} backTo={backTo} onBack={onBack} onMakePack={onMakePack} />
       <div className={selectedEvent === null ? 'tl-body' : 'tl-body tl-body-with-source'}>
         <div className="tl-main">
           <section className="card" aria-labelledby="tl-chart-title">

@@ -11,12 +11,22 @@ export interface RunningImport {
   run: number;
   runs: number;
   cancelling: boolean;
+  /** Which file of the whole import is being read ("file 3 of 12"), once the engine said. */
+  overall: { file: number; files: number } | null;
 }
 
-/** The running panel: a progress bar of the current file, rows read, speed, and Cancel. */
+/** "file 3 of 12", for the panel and the navigation. */
+export function overallText(overall: { file: number; files: number }): string {
+  return `file ${formatCount(overall.file)} of ${formatCount(overall.files)}`;
+}
+
+/**
+ * The running panel: which file of how many, a bar over the files and one over the current
+ * file, rows read, speed, and Cancel.
+ */
 export function ImportProgressPanel({ running, onCancel }: { running: RunningImport; onCancel: () => void }) {
   const titleId = useId();
-  const { progress } = running;
+  const { progress, overall } = running;
   const auditing = progress?.phase === 'auditing';
   const checked = auditing && progress.bytes_total > 0 ? `: ${formatCount(progress.rows)} of ${formatCount(progress.bytes_total)} subjects` : '…';
   const label =
@@ -25,8 +35,20 @@ export function ImportProgressPanel({ running, onCancel }: { running: RunningImp
     <section className="card import-progress" data-testid="import-progress" aria-busy="true" aria-labelledby={titleId}>
       <h3 id={titleId} className="card-title">
         Importing
+        {overall !== null && <span data-testid="import-overall-text"> {overallText(overall)}</span>}
         {running.runs > 1 && <span className="muted"> (run {running.run} of {running.runs})</span>}
       </h3>
+      {overall !== null && (
+        <progress
+          className="progress import-overall-progress"
+          data-testid="import-overall-progress"
+          // Files finished, plus how far the current one is read.
+          value={overall.file - 1 + fileFraction(progress)}
+          max={overall.files}
+          aria-label="Files imported"
+          aria-valuetext={`Reading ${overallText(overall)}`}
+        />
+      )}
       <p role="status" className="import-progress-phase">
         {label}
       </p>
@@ -72,4 +94,11 @@ export function ImportProgressPanel({ running, onCancel }: { running: RunningImp
       </div>
     </section>
   );
+}
+
+/** How much of the file being read is done (0 before the first message, 1 while auditing). */
+function fileFraction(progress: ImportProgress | null): number {
+  if (progress === null) return 0;
+  if (progress.phase === 'auditing') return 1;
+  return progress.bytes_total > 0 ? Math.min(1, progress.bytes_done / progress.bytes_total) : 0;
 }

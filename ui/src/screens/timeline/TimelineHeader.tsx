@@ -9,10 +9,13 @@ import { systemsOf } from './TimelineChart';
  */
 export function TimelineHeader({
   timeline,
+  backTo = 'subjects',
   onBack,
   onMakePack,
 }: {
   timeline: SubjectTimeline;
+  /** Where Back returns, named on the button ("findings"). */
+  backTo?: string;
   onBack: () => void;
   onMakePack: (subjectId: number, label: string) => void;
 }) {
@@ -22,7 +25,7 @@ export function TimelineHeader({
     <header className="card tl-header">
       <div className="toolbar">
         <button type="button" onClick={onBack} data-testid="timeline-back">
-          ← Back to subjects
+          ← Back to {backTo}
         </button>
         <span className="spacer" />
         <PrintButton testId="timeline-print" what="this subject's timeline, findings and events" />
