@@ -349,6 +349,61 @@ pub fn subject_keys(conn: &Connection) -> Result<HashMap<i64, String>, PackError
     Ok(subject::subject_keys(conn)?)
 }
 
+/// The keys of subjects read in ascending id order, from a second cursor over the identifiers
+/// in the same order (so no map of every subject's key is held).
+struct KeysInOrder<'s> {
+    rows: rusqlite::Rows<'s>,
+    /// The identifier read but not yet used: its subject, kind and value.
+    pending: Option<(i64, String, String)>,
+}
+
+impl KeysInOrder<'_> {
+    /// The [`subject::subject_key`] of `subject`, which is greater than every subject asked
+    /// for before.
+    fn key_of(&mut self, subject: i64) -> Result<String, PackError> {
+        let mut identifiers: Vec<(String, String)> = Vec::new();
+        loop {
+            if self.pending.is_none() {
+                self.pending = match self.rows.next()? {
+                    Some(r) => Some((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    None => None,
+                };
+            }
+            match self.pending.take() {
+                Some((s, _, _)) if s < subject => {}
+                Some((s, kind, value)) if s == subject => identifiers.push((kind, value)),
+                other => {
+                    self.pending = other;
+                    let pairs = identifiers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                    return Ok(subject::subject_key(subject, pairs));
+                }
+            }
+        }
+    }
+}
+
+/// Temporary tables and sorts written to disk, not memory, while it lives: what an organisation
+/// pack sorts grows with the data. The connection's setting is put back afterwards.
+pub(crate) struct SpillToDisk<'c> {
+    conn: &'c Connection,
+    was: i64,
+}
+
+impl<'c> SpillToDisk<'c> {
+    pub(crate) fn new(conn: &'c Connection) -> Result<Self, PackError> {
+        let was: i64 = conn.query_row("PRAGMA temp_store", [], |r| r.get(0))?;
+        conn.execute_batch("PRAGMA temp_store = FILE")?;
+        Ok(SpillToDisk { conn, was })
+    }
+}
+
+impl Drop for SpillToDisk<'_> {
+    fn drop(&mut self) {
+        // 0, 1 or 2 as it was read: putting it back cannot fail in a way worth reporting.
+        let _ = self.conn.execute_batch(&format!("PRAGMA temp_store = {}", self.was));
+    }
+}
+
 /// Lower-case hex of a SHA-256, without allocating.
 fn hex_of<'b>(digest: &[u8; 32], buf: &'b mut [u8; 64]) -> &'b str {
     // 32 bytes always fit 64 hex digits, which are ASCII.
@@ -426,16 +481,47 @@ fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r s
 /// before it), so consent events are kept whole until the subject's last row, and negative
 /// signals are resolved with the timeline's own functions then.
 pub fn subject_digests(conn: &Connection) -> Result<Vec<SubjectDigest>, PackError> {
-    let keys = subject_keys(conn)?;
-    let mut recipients: HashMap<i64, Vec<Recipient>> = HashMap::new();
-    {
-        let mut stmt =
-            conn.prepare("SELECT event_id, label, legal_name FROM event_recipients ORDER BY event_id, label")?;
+    let mut out = Vec::new();
+    for_each_subject_digest(conn, &mut |d| {
+        out.push(d);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// [`subject_digests`] one subject at a time, in key order, in memory that does not grow with
+/// the data: each subject's digest goes to a temporary table on disk as it is computed, and is
+/// read back sorted by key.
+pub fn for_each_subject_digest(
+    conn: &Connection,
+    each: &mut dyn FnMut(SubjectDigest) -> Result<(), PackError>,
+) -> Result<(), PackError> {
+    let _spill = SpillToDisk::new(conn)?;
+    conn.execute_batch(
+        "DROP TABLE IF EXISTS temp.pack_subject_digests;
+         CREATE TEMP TABLE pack_subject_digests (key TEXT NOT NULL, events INTEGER NOT NULL, digest TEXT NOT NULL);",
+    )?;
+    let result = digest_subjects(conn).and_then(|()| {
+        let mut stmt = conn.prepare("SELECT key, events, digest FROM temp.pack_subject_digests ORDER BY key, rowid")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            recipients.entry(r.get(0)?).or_default().push(Recipient { label: r.get(1)?, legal_name: r.get(2)? });
+            each(SubjectDigest { key: r.get(0)?, events: r.get::<_, i64>(1)? as usize, digest: r.get(2)? })?;
         }
-    }
+        Ok(())
+    });
+    conn.execute_batch("DROP TABLE IF EXISTS temp.pack_subject_digests")?;
+    result
+}
+
+/// Digests every subject's events into `temp.pack_subject_digests`, in subject id order.
+fn digest_subjects(conn: &Connection) -> Result<(), PackError> {
+    let mut insert = conn.prepare("INSERT INTO temp.pack_subject_digests (key, events, digest) VALUES (?1, ?2, ?3)")?;
+    let mut identifiers = conn.prepare("SELECT subject_id, kind, value FROM identifiers ORDER BY subject_id")?;
+    let mut keys = KeysInOrder { rows: identifiers.query([])?, pending: None };
+    let mut store = |(subject, events, digest): (i64, usize, String)| -> Result<(), PackError> {
+        insert.execute(params![keys.key_of(subject)?, events as i64, digest])?;
+        Ok(())
+    };
     let mut source_sha: HashMap<i64, String> = HashMap::new();
     {
         let mut stmt = conn.prepare("SELECT id, sha256 FROM sources")?;
@@ -445,24 +531,26 @@ pub fn subject_digests(conn: &Connection) -> Result<Vec<SubjectDigest>, PackErro
         }
     }
     // CROSS JOIN keeps SQLite's join order: identifiers in subject order (their index), then
-    // each one's events and rows by index, so no temporary B-tree sorts every row.
+    // each one's events and rows by index, so no temporary B-tree sorts every row. An event's
+    // recipients come with it (by their primary key), as a JSON array of [label, legal name].
     let mut stmt = conn.prepare(
         "SELECT i.subject_id, i.id, i.kind, i.value, e.id, e.system, e.kind, e.occurred_at, e.occurred_at_text,
                 e.zone_basis, e.purpose, e.purpose_label, e.channel, e.method, e.capture_source, e.collected_by,
-                e.notice_version, e.evidence, e.fingerprint, e.row_id, e.source_id, r.locator, r.raw
+                e.notice_version, e.evidence, e.fingerprint, e.row_id, e.source_id, r.locator, r.raw,
+                (SELECT json_group_array(json_array(label, legal_name))
+                 FROM (SELECT label, legal_name FROM event_recipients WHERE event_id = e.id ORDER BY label))
          FROM identifiers i CROSS JOIN event_details e ON e.identifier_id = i.id
          CROSS JOIN source_rows r ON r.id = e.row_id
          ORDER BY i.subject_id",
     )?;
     let mut rows = stmt.query([])?;
-    let mut done: Vec<(i64, usize, String)> = Vec::new();
     let mut run: Option<SubjectRun> = None;
     let mut identifier: (i64, String) = (0, String::new());
     let (mut json, mut raw_hex) = (Vec::with_capacity(1024), [0u8; 64]);
     while let Some(r) = rows.next()? {
         let subject: i64 = r.get(0)?;
-        if run.as_ref().is_some_and(|s| s.subject != subject) {
-            done.extend(run.take().map(SubjectRun::finish));
+        if let Some(finished) = run.take_if(|s| s.subject != subject) {
+            store(finished.finish())?;
         }
         let run = run.get_or_insert_with(|| SubjectRun::new(subject));
         // As in subject packs, an event counts only with its source.
@@ -477,8 +565,7 @@ pub fn subject_digests(conn: &Connection) -> Result<Vec<SubjectDigest>, PackErro
         let occurred_at_ms: Option<i64> = r.get(7)?;
         let row_id: i64 = r.get(19)?;
         let raw: [u8; 32] = Sha256::digest(text(r, 22)?.unwrap_or_default().as_bytes()).into();
-        let no_recipients: Vec<Recipient> = Vec::new();
-        let event_recipients = recipients.get(&id).unwrap_or(&no_recipients);
+        let event_recipients = &recipients_of(text(r, 23)?.unwrap_or("[]"))?;
         run.events += 1;
         if !matches!(kind, EventKind::Processing | EventKind::Disclosure) {
             run.negative |= kind == EventKind::ConsentNegative;
@@ -542,17 +629,20 @@ pub fn subject_digests(conn: &Connection) -> Result<Vec<SubjectDigest>, PackErro
         };
         run.digests.push(fields.digest(&mut json));
     }
-    done.extend(run.take().map(SubjectRun::finish));
-    let mut out: Vec<SubjectDigest> = done
-        .into_iter()
-        .map(|(subject, events, digest)| SubjectDigest {
-            key: keys.get(&subject).cloned().unwrap_or_else(|| format!("subject:{subject}")),
-            events,
-            digest,
-        })
-        .collect();
-    out.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(out)
+    if let Some(finished) = run.take() {
+        store(finished.finish())?;
+    }
+    Ok(())
+}
+
+/// An event's recipients from the JSON array of `[label, legal name]` pairs the digest query
+/// builds (SQLite's own JSON: it always reads back).
+fn recipients_of(json: &str) -> Result<Vec<Recipient>, PackError> {
+    if json == "[]" {
+        return Ok(Vec::new());
+    }
+    let pairs: Vec<(String, Option<String>)> = serde_json::from_str(json)?;
+    Ok(pairs.into_iter().map(|(label, legal_name)| Recipient { label, legal_name }).collect())
 }
 
 #[cfg(test)]

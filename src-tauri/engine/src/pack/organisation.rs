@@ -88,6 +88,8 @@ impl AuditResult<'_> {
         match self {
             AuditResult::Computed(report) => report.findings.iter().try_for_each(each),
             AuditResult::Stored(_) => {
+                // Sorted by SQLite on disk: the findings table grows with the data.
+                let _spill = data::SpillToDisk::new(conn)?;
                 let mut stmt = conn.prepare(&format!(
                     "SELECT {} FROM findings f
                      ORDER BY f.subject_key, CAST(substr(f.rule, 2) AS INTEGER), f.purpose, f.recipient",
@@ -247,13 +249,11 @@ fn findings_csv(conn: &Connection, audit: &AuditResult<'_>, out: &mut dyn Write)
     Ok(seen)
 }
 
-fn subjects_csv(subjects: &[data::SubjectDigest], out: &mut dyn Write) -> Result<(), PackError> {
+/// Writes subjects.csv, one subject at a time.
+fn subjects_csv(conn: &Connection, out: &mut dyn Write) -> Result<(), PackError> {
     out.write_all(b"subject,events,digest\r\n")
         .map_err(|source| PackError::Io { path: "the pack's extracts".into(), source })?;
-    for s in subjects {
-        push_row(out, &[s.key.clone(), s.events.to_string(), s.digest.clone()])?;
-    }
-    Ok(())
+    data::for_each_subject_digest(conn, &mut |s| push_row(out, &[s.key, s.events.to_string(), s.digest]))
 }
 
 /// The named columns of every row of an extract, as written (see [`as_recorded`]); an error
@@ -329,9 +329,7 @@ pub(crate) fn render_into(
         seen = findings_csv(conn, audit, w)?;
         Ok(())
     })?;
-    let subjects = data::subject_digests(conn)?;
-    let subjects_file = Spooled::write(|w| subjects_csv(&subjects, w))?;
-    drop(subjects);
+    let subjects = Spooled::write(|w| subjects_csv(conn, w))?;
     let FindingsSeen { digest, by_month, high, high_subjects, .. } = seen;
     let (findings_count, findings_sha256) = digest.finish();
     let attachments = vec![
@@ -347,7 +345,7 @@ pub(crate) fn render_into(
             mime: "text/csv",
             description: "Every subject with events: its number of events and a digest of them".into(),
             relationship: "Data",
-            data: Body::Spooled(subjects_file),
+            data: Body::Spooled(subjects),
         },
     ];
     let mut m = Manifest {
