@@ -1,7 +1,8 @@
-import { useEffect, useRef, useState, type Dispatch, type SetStateAction } from 'react';
+import { useCallback, useEffect, useRef, useState, type Dispatch, type SetStateAction } from 'react';
 
 import { useBackend } from './api';
 import { ErrorNotice } from './components/ErrorNotice';
+import type { LeaveGuard } from './leaveGuard';
 import { AuditLogScreen } from './screens/AuditLogScreen';
 import { EvidenceScreen } from './screens/EvidenceScreen';
 import { FindingsScreen, INITIAL_FINDINGS_VIEW, type FindingsView } from './screens/FindingsScreen';
@@ -75,8 +76,19 @@ export function App() {
   // while the user looks at other screens.
   const importSession = useImportSession(dropped);
   const sequence = useRef(0);
+  // A screen with unsaved work (Profile) may hold a switch until the user decides.
+  const leaveGuard = useRef<LeaveGuard | null>(null);
+  const registerGuard = useCallback((guard: LeaveGuard | null) => {
+    leaveGuard.current = guard;
+  }, []);
+  const navigate = useCallback((next: Route) => {
+    const proceed = () => {
+      setRoute(next);
+    };
+    if (leaveGuard.current === null || leaveGuard.current(next.screen, proceed)) proceed();
+  }, []);
   const shortcuts = useShortcuts((screen) => {
-    setRoute({ screen });
+    navigate({ screen });
   });
 
   // Files or folders dropped anywhere on the window: Rust gets the paths and reads them.
@@ -94,10 +106,10 @@ export function App() {
           const [first] = event.paths;
           if (first !== undefined && isPackDrop(event.paths)) {
             setEvidence({ kind: 'verify', path: first, seq });
-            setRoute({ screen: 'evidence' });
+            navigate({ screen: 'evidence' });
           } else if (event.paths.length > 0) {
             setDropped({ paths: event.paths, seq });
-            setRoute({ screen: 'import' });
+            navigate({ screen: 'import' });
           }
         }
       })
@@ -114,10 +126,10 @@ export function App() {
       current = false;
       stop?.();
     };
-  }, [backend]);
+  }, [backend, navigate]);
 
   const openSubject = (subjectId: number, from: TimelineOrigin) => {
-    setRoute({ screen: 'timeline', subjectId, from });
+    navigate({ screen: 'timeline', subjectId, from });
   };
 
   // A timeline belongs to the screen it was opened from.
@@ -145,7 +157,7 @@ export function App() {
               data-testid={`nav-${item.screen}`}
               aria-current={navScreen === item.screen ? 'page' : undefined}
               onClick={() => {
-                setRoute({ screen: item.screen });
+                navigate({ screen: item.screen });
               }}
             >
               {item.label}
@@ -195,11 +207,12 @@ export function App() {
               onFindingsViewChange={setFindingsView}
               importSession={importSession}
               onOpenSubject={openSubject}
-              onNavigate={setRoute}
+              onNavigate={navigate}
+              onGuard={registerGuard}
               onMakePack={(subjectId, label) => {
                 sequence.current += 1;
                 setEvidence({ kind: 'subject', subjectId, label, seq: sequence.current });
-                setRoute({ screen: 'evidence' });
+                navigate({ screen: 'evidence' });
               }}
               onOpenSubjectFromEvidence={(subjectId, label) => {
                 // Back from the timeline finds the Evidence screen with this subject chosen.
@@ -251,6 +264,7 @@ function Screen(props: {
   importSession: ImportSession;
   onOpenSubject: (subjectId: number, from: TimelineOrigin) => void;
   onNavigate: (route: Route) => void;
+  onGuard: (guard: LeaveGuard | null) => void;
   onMakePack: (subjectId: number, label: string) => void;
   onOpenSubjectFromEvidence: (subjectId: number, label: string) => void;
 }) {
@@ -309,7 +323,7 @@ function Screen(props: {
     case 'sources':
       return <SourcesScreen />;
     case 'profile':
-      return <ProfileScreen />;
+      return <ProfileScreen onGuard={props.onGuard} />;
     case 'log':
       return <AuditLogScreen />;
   }

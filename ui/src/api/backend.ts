@@ -577,6 +577,41 @@ export interface ProfileThirdParty {
   tcf_vendor_ids: number[];
 }
 
+/** How a source's capture label (a form name, a list) translates into method, collector and notice. */
+export interface ProfileCollectionPoint {
+  /** Importer id, or `*` for every system. */
+  system: string;
+  /** The capture label as the source writes it. */
+  label: string;
+  /** A collection method (`explicit-opt-in`, `imported-list` …), or null. */
+  method?: string | null;
+  /** Our organisation, or the third party that collected the consent. */
+  collected_by?: string | null;
+  notice_version?: string | null;
+}
+
+/** Which source events are processing or disclosure, and for which purpose. */
+export interface ProfileActivity {
+  system: string;
+  event: string;
+  kind: string;
+  /** A purpose id of the profile. */
+  purpose: string;
+  /** For a disclosure: the event property that holds the recipient. */
+  recipient_property?: string | null;
+}
+
+/** What importing a profile file would change; nothing is saved yet. */
+export interface ProfileImportPreview {
+  path: string;
+  /** SHA-256 of the file as read: `importProfile` refuses the file if it changed since. */
+  sha256: string;
+  organisation: string;
+  purposes: number;
+  /** One line per change against the profile in force; empty when they are the same. */
+  changes: string[];
+}
+
 export interface ProfilePolicy {
   withdrawal_grace_hours: number;
   consent_refresh_months: number;
@@ -585,16 +620,13 @@ export interface ProfilePolicy {
   assumed_time_zone: Record<string, string>;
 }
 
-/**
- * The organisation's profile (`consenttrail-profile/1`). Fields the editor does not show
- * (collection points, activities) are kept as they are.
- */
+/** The organisation's profile (`consenttrail-profile/1`). */
 export interface Profile {
   format: string;
   organisation: { name: string; country: string | null; contact: string | null };
   purposes: ProfilePurpose[];
-  collection_points: unknown[];
-  activities: unknown[];
+  collection_points: ProfileCollectionPoint[];
+  activities: ProfileActivity[];
   notices: ProfileNotice[];
   third_parties: ProfileThirdParty[];
   policy: ProfilePolicy;
@@ -663,6 +695,12 @@ export interface Backend {
   getProfile(): Promise<Profile>;
   /** Saves the profile; stored events are re-derived. Rejects with `invalid_input` naming the JSON path. */
   saveProfile(profile: Profile): Promise<{ events_rederived: number }>;
+  /** Reads and validates a profile file (errors name the file and JSON path); writes nothing. */
+  previewProfileImport(path: string): Promise<ProfileImportPreview>;
+  /** Imports the previewed file as the CLI's `profile import` does; refused if it changed since. */
+  importProfile(path: string, sha256: string): Promise<{ events_rederived: number }>;
+  /** Writes the saved profile to `path` as the CLI's `profile export` prints it. */
+  exportProfile(path: string): Promise<{ path: string }>;
 
   // Audit log
   /** Every entry of the audit log, oldest first, and whether its hash chain holds. */
@@ -677,6 +715,15 @@ export interface Backend {
   pickSavePath(defaultName: string): Promise<string | null>;
   /** Native save dialog for a spreadsheet export (XLSX or CSV); null when cancelled. */
   pickExportPath(defaultName: string): Promise<string | null>;
+  /** Native open dialog for a profile document (JSON); null when cancelled. */
+  pickProfileFile(): Promise<string | null>;
+  /** Native save dialog for a profile document (JSON); null when cancelled. */
+  pickProfileSavePath(defaultName: string): Promise<string | null>;
+  /**
+   * While listening, closing the window first asks `mayClose`; the window closes when it
+   * resolves true. Returns a function that stops listening.
+   */
+  onCloseRequested(mayClose: () => Promise<boolean>): Promise<() => void>;
   /** Opens a file (a pack) in the system's viewer. */
   openPath(path: string): Promise<void>;
   /** The platform's print dialog for the window; the screen's print stylesheet applies. */

@@ -1,5 +1,6 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { getCurrentWebview } from '@tauri-apps/api/webview';
+import { getCurrentWindow } from '@tauri-apps/api/window';
 import { open, save } from '@tauri-apps/plugin-dialog';
 
 import {
@@ -23,6 +24,7 @@ import {
   type PackResult,
   type SigningKey,
   type Profile,
+  type ProfileImportPreview,
   type SourceInfo,
   type SourceIssue,
   type SubjectPage,
@@ -105,6 +107,9 @@ export const tauriBackend: Backend = {
 
   getProfile: () => call<Profile>('get_profile'),
   saveProfile: (profile) => call<{ events_rederived: number }>('save_profile', { profile }),
+  previewProfileImport: (path) => call<ProfileImportPreview>('preview_profile_import', { path }),
+  importProfile: (path, sha256) => call<{ events_rederived: number }>('import_profile', { path, sha256 }),
+  exportProfile: (path) => call<{ path: string }>('export_profile', { path }),
 
   onFileDrop: (handler) =>
     plugin(() =>
@@ -138,6 +143,19 @@ export const tauriBackend: Backend = {
           { name: 'Excel workbook', extensions: ['xlsx'] },
           { name: 'CSV', extensions: ['csv'] },
         ],
+      }),
+    ),
+  pickProfileFile: () =>
+    plugin(async () => {
+      const picked = await open({ multiple: false, filters: [{ name: 'Profile (JSON)', extensions: ['json'] }] });
+      return typeof picked === 'string' ? picked : null;
+    }),
+  pickProfileSavePath: (defaultName) =>
+    plugin(() => save({ defaultPath: defaultName, filters: [{ name: 'Profile (JSON)', extensions: ['json'] }] })),
+  onCloseRequested: (mayClose) =>
+    plugin(() =>
+      getCurrentWindow().onCloseRequested(async (event) => {
+        if (!(await mayClose())) event.preventDefault();
       }),
     ),
   openPath: (path) => call<undefined>('open_pack', { path }),

@@ -6,21 +6,24 @@ import { useId, useState, type ReactNode } from 'react';
  * the editor remounts them (by key) when the profile is reloaded.
  */
 
-/** A labelled single-line text input. */
+/** A labelled single-line text input; `error` (naming the field) replaces the hint and marks it invalid. */
 export function TextField({
   label,
   value,
   onChange,
   hint,
   placeholder,
+  error,
 }: {
   label: string;
   value: string;
   onChange: (value: string) => void;
   hint?: string;
   placeholder?: string;
+  error?: string | undefined;
 }) {
   const id = useId();
+  const note = error ?? hint;
   return (
     <div className="profile-field">
       <label htmlFor={id}>{label}</label>
@@ -28,14 +31,65 @@ export function TextField({
         id={id}
         value={value}
         placeholder={placeholder}
-        aria-describedby={hint === undefined ? undefined : `${id}-hint`}
+        aria-invalid={error !== undefined}
+        aria-describedby={note === undefined ? undefined : `${id}-hint`}
         onChange={(event) => {
           onChange(event.target.value);
         }}
       />
-      {hint !== undefined && (
-        <span id={`${id}-hint`} className="profile-hint">
-          {hint}
+      {note !== undefined && (
+        <span id={`${id}-hint`} className={error === undefined ? 'profile-hint' : 'profile-hint profile-invalid'}>
+          {note}
+        </span>
+      )}
+    </div>
+  );
+}
+
+/** A labelled choice among `options`; a value not among them stays shown (and can be changed). */
+export function SelectField({
+  label,
+  value,
+  options,
+  onChange,
+  empty,
+  error,
+  hint,
+}: {
+  label: string;
+  value: string;
+  options: readonly string[];
+  onChange: (value: string) => void;
+  /** The label of the empty choice (value `""`), when the field may be left empty. */
+  empty?: string;
+  error?: string | undefined;
+  hint?: string;
+}) {
+  const id = useId();
+  const note = error ?? hint;
+  return (
+    <div className="profile-field">
+      <label htmlFor={id}>{label}</label>
+      <select
+        id={id}
+        value={value}
+        aria-invalid={error !== undefined}
+        aria-describedby={note === undefined ? undefined : `${id}-hint`}
+        onChange={(event) => {
+          onChange(event.target.value);
+        }}
+      >
+        {empty !== undefined && <option value="">{empty}</option>}
+        {value !== '' && !options.includes(value) && <option value={value}>{value}</option>}
+        {options.map((option) => (
+          <option key={option} value={option}>
+            {option}
+          </option>
+        ))}
+      </select>
+      {note !== undefined && (
+        <span id={`${id}-hint`} className={error === undefined ? 'profile-hint' : 'profile-hint profile-invalid'}>
+          {note}
         </span>
       )}
     </div>
@@ -49,6 +103,7 @@ export function OptionalTextField(props: {
   onChange: (value: string | null) => void;
   hint?: string;
   placeholder?: string;
+  error?: string | undefined;
 }) {
   const { value, onChange, ...rest } = props;
   return (
