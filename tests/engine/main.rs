@@ -30,6 +30,7 @@ mod migrations;
 mod pack_fonts;
 mod pack_signing;
 mod packs;
+mod profile_files;
 mod reimport_and_removal;
 mod rules;
 mod rules_golden;
