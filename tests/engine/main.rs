@@ -35,3 +35,4 @@ mod reimport_and_removal;
 mod rules;
 mod rules_golden;
 mod rules_properties;
+mod subject_counts;

@@ -39,7 +39,7 @@ pub fn import_then_audit(
     let changed = report.files.iter().any(|f| f.status == "imported");
     let audit = if changed && !cancelled {
         on_audit(0, 0);
-        Some(audit::run_with_progress(store, on_audit)?.summary)
+        Some(audit::run_stored(store, on_audit)?)
     } else {
         None
     };
@@ -59,7 +59,7 @@ pub struct Removed {
 /// transaction), then re-runs the audit.
 pub fn remove_source(store: &mut Store, source_id: i64) -> Result<Removed, StoreError> {
     let events_removed = sources::remove(store.conn_mut(), source_id)?;
-    let audit = audit::run(store)?.summary;
+    let audit = audit::run_stored(store, &mut |_, _| {})?;
     Ok(Removed { removed: source_id, events_removed, audit })
 }
 
@@ -78,7 +78,7 @@ pub fn save_profile(
     detail: serde_json::Value,
 ) -> Result<ProfileSaved, StoreError> {
     let events_rederived = import::derive::apply_profile(store, profile, detail)?;
-    let audit = audit::run(store)?.summary;
+    let audit = audit::run_stored(store, &mut |_, _| {})?;
     Ok(ProfileSaved { events_rederived, audit })
 }
 

@@ -77,9 +77,10 @@ pub fn page(conn: &Connection, query: &SubjectQuery) -> Result<SubjectPage, Stor
     page_cached(conn, query, &mut SubjectOrderCache::default())
 }
 
-/// [`page`], keeping the full order of a sort by findings or events in `cache` for the next
-/// page: that sort reads every matching subject's counts (seconds at a million subjects), while a
-/// page of an order already known costs one lookup per row. The order is recomputed as soon as
+/// [`page`]. Without a search, a sort by findings or events pages along an index of the counts
+/// the last audit stored (`subject_counts`). A search, or counts dropped by a change not yet
+/// audited, sorts every matching subject; that full order is kept in `cache` for the next page,
+/// which then costs one lookup per row. The order is recomputed as soon as
 /// anything in the database changed (this connection wrote, or another one committed).
 pub fn page_cached(
     conn: &Connection,
@@ -90,9 +91,14 @@ pub fn page_cached(
     let limit = usize::try_from(query.limit.clamp(0, 1000)).unwrap_or(0);
     let offset = usize::try_from(query.offset.max(0)).unwrap_or(usize::MAX);
     let direction = if query.descending { "DESC" } else { "ASC" };
+    let counts_known = query.sort != SubjectSort::Id && counts_known(conn)?;
     let counted_order = match query.sort {
         // Subject ids are the table's order: SQLite pages them without sorting anything.
         SubjectSort::Id => None,
+        SubjectSort::Findings if counts_known => {
+            Some(format!("c.findings_high {direction}, c.findings {direction}, s.subject_id"))
+        }
+        SubjectSort::Events if counts_known => Some(format!("c.events {direction}, s.subject_id")),
         SubjectSort::Findings => Some(format!(
             "(SELECT count(*) FILTER (WHERE severity = 'high') FROM findings WHERE subject_id = s.subject_id) {direction},
              (SELECT count(*) FROM findings WHERE subject_id = s.subject_id) {direction}, s.subject_id"
@@ -102,6 +108,19 @@ pub fn page_cached(
               WHERE i.subject_id = s.subject_id) {direction}, s.subject_id"
         )),
     };
+    // Every subject, by counts the last audit stored: one walk along an index of
+    // subject_counts, a page at any depth without sorting (or caching) anything.
+    if let (Some(order), true, None) = (&counted_order, counts_known, &pattern) {
+        let total: i64 = conn.query_row("SELECT count(*) FROM subject_counts", [], |r| r.get(0))?;
+        let order = order.replace("s.subject_id", "c.subject_id");
+        let mut stmt =
+            conn.prepare(&format!("SELECT c.subject_id FROM subject_counts c ORDER BY {order} LIMIT ?1 OFFSET ?2"))?;
+        let ids: Vec<i64> =
+            stmt.query_map(params![limit as i64, offset as i64], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let rows = ids.into_iter().map(|id| summary(conn, id)).collect::<Result<_, _>>()?;
+        return Ok(SubjectPage { total, rows });
+    }
+    let counts_join = if counts_known { "JOIN subject_counts c ON c.subject_id = s.subject_id" } else { "" };
     let (total, ids) = match counted_order {
         None => {
             let total: i64 =
@@ -124,8 +143,9 @@ pub fn page_cached(
             let ordered = match cache.entry.take() {
                 Some((cached_key, ids)) if cached_key == key => ids,
                 _ => {
-                    let mut stmt =
-                        conn.prepare(&format!("SELECT s.subject_id FROM ({MATCHING_SUBJECTS}) s ORDER BY {order}"))?;
+                    let mut stmt = conn.prepare(&format!(
+                        "SELECT s.subject_id FROM ({MATCHING_SUBJECTS}) s {counts_join} ORDER BY {order}"
+                    ))?;
                     let ids: Vec<i64> = stmt.query_map(params![pattern], |r| r.get(0))?.collect::<Result<_, _>>()?;
                     ids
                 }
@@ -138,6 +158,12 @@ pub fn page_cached(
     };
     let rows = ids.into_iter().map(|id| summary(conn, id)).collect::<Result<_, _>>()?;
     Ok(SubjectPage { total, rows })
+}
+
+/// True when `subject_counts` holds the counts of the latest audit for every subject: the audit
+/// fills it, and adding or removing a source empties it (store migration 0005).
+fn counts_known(conn: &Connection) -> Result<bool, StoreError> {
+    Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM subject_counts)", [], |r| r.get(0))?)
 }
 
 /// The order of the subject list last asked for by findings or events (see [`page_cached`]).

@@ -33,42 +33,80 @@ pub fn report_with_progress(
 ) -> Result<AuditReport, StoreError> {
     let profile = store::profile_doc::load(conn)?;
     let (findings, coverage, subjects, events) = compute_with_progress(conn, &profile, progress)?;
-    let summary = summarise(&profile, &findings, &coverage, subjects, events);
+    let mut tally = FindingTally::default();
+    findings.iter().for_each(|f| tally.add(f));
+    let summary = summarise(&profile, &tally, &coverage, subjects, events);
     Ok(AuditReport { summary, findings })
 }
 
-/// [`run`], reporting `(subjects read, subjects in all)` as it goes, for a progress bar.
+/// [`run`], reporting `(subjects read, subjects in all)` as it goes, for a progress bar. The
+/// findings are stored as they come ([`run_stored`]) and read back, sorted, for the report.
 pub fn run_with_progress(store: &mut Store, progress: &mut dyn FnMut(usize, usize)) -> Result<AuditReport, StoreError> {
+    let summary = run_stored(store, progress)?;
+    let findings = stored_findings(store.conn(), None, None)?;
+    Ok(AuditReport { summary, findings })
+}
+
+/// Runs every rule over the whole database and stores the findings and each subject's counts
+/// (events, findings by severity: the subject list sorts on them) in one transaction,
+/// replacing the previous run's. Findings go to the store in subject batches as the rules raise
+/// them, so memory does not grow with the number of findings; only the summary is returned.
+pub fn run_stored(store: &mut Store, progress: &mut dyn FnMut(usize, usize)) -> Result<AuditSummary, StoreError> {
     let profile = store::profile_doc::load(store.conn())?;
-    let (findings, coverage, subjects, events) = compute_with_progress(store.conn(), &profile, progress)?;
-    let summary = summarise(&profile, &findings, &coverage, subjects, events);
     let tx = store.conn_mut().transaction()?;
     tx.execute("DELETE FROM findings", [])?;
-    {
+    tx.execute("DELETE FROM subject_counts", [])?;
+    let mut tally = FindingTally::default();
+    let (coverage, subjects, events) = {
         let mut insert = tx.prepare(
             "INSERT INTO findings (id, rule, code, severity, subject_id, subject_key, purpose, recipient, at, occurrences,
                 event_ids, systems, explanation, legal_reference)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )?;
-        for f in &findings {
-            insert.execute(params![
-                f.id,
-                f.rule.as_str(),
-                f.rule.code(),
-                f.severity.as_str(),
-                f.subject_id,
-                f.subject_key,
-                f.purpose,
-                f.recipient,
-                f.at,
-                serde_json::to_string(&f.occurrences)?,
-                serde_json::to_string(&f.event_ids)?,
-                serde_json::to_string(&f.systems)?,
-                f.explanation,
-                f.rule.legal_reference(),
+        let mut counts = tx.prepare(
+            "INSERT INTO subject_counts (subject_id, events, findings, findings_high, findings_medium, findings_low)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        evaluate_all(&tx, &profile, progress, &mut |subject| {
+            let mut by_severity = [0i64; 3];
+            for f in &subject.findings {
+                tally.add(f);
+                by_severity[match f.severity {
+                    Severity::High => 0,
+                    Severity::Medium => 1,
+                    Severity::Low => 2,
+                }] += 1;
+                insert.execute(params![
+                    f.id,
+                    f.rule.as_str(),
+                    f.rule.code(),
+                    f.severity.as_str(),
+                    f.subject_id,
+                    f.subject_key,
+                    f.purpose,
+                    f.recipient,
+                    f.at,
+                    serde_json::to_string(&f.occurrences)?,
+                    serde_json::to_string(&f.event_ids)?,
+                    serde_json::to_string(&f.systems)?,
+                    f.explanation,
+                    f.rule.legal_reference(),
+                ])?;
+            }
+            counts.execute(params![
+                subject.subject_id,
+                subject.events.len() as i64,
+                subject.findings.len() as i64,
+                by_severity[0],
+                by_severity[1],
+                by_severity[2],
             ])?;
-        }
-    }
+            Ok(())
+        })?
+    };
+    // Subjects known only by identifiers (e.g. from a crosswalk) are listed too, with nothing.
+    tx.execute("INSERT OR IGNORE INTO subject_counts (subject_id) SELECT DISTINCT subject_id FROM identifiers", [])?;
+    let summary = summarise(&profile, &tally, &coverage, subjects, events);
     tx.execute(
         "INSERT INTO audit_runs (at, summary) VALUES (?1, ?2)",
         params![store::now_rfc3339(), serde_json::to_string(&summary)?],
@@ -76,10 +114,10 @@ pub fn run_with_progress(store: &mut Store, progress: &mut dyn FnMut(usize, usiz
     store::audit_log::record(
         &tx,
         "audit",
-        &serde_json::json!({"findings": findings.len(), "by_rule": summary.by_rule}),
+        &serde_json::json!({"findings": summary.findings, "by_rule": summary.by_rule}),
     )?;
     tx.commit()?;
-    Ok(AuditReport { summary, findings })
+    Ok(summary)
 }
 
 /// Computes findings without storing them.
@@ -90,63 +128,18 @@ pub fn compute(
     compute_with_progress(conn, profile, &mut |_, _| {})
 }
 
-/// [`compute`], reporting `(subjects read, subjects in all)` after every batch.
+/// [`compute`], reporting `(subjects read, subjects in all)` after every batch. The findings
+/// are sorted by subject key, rule, purpose and recipient (the order the store reads them in).
 pub fn compute_with_progress(
     conn: &rusqlite::Connection,
     profile: &Profile,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(Vec<Finding>, Coverage, usize, usize), StoreError> {
-    let keys = subject::subject_keys(conn)?;
-    let mut births = subject::all_birth_dates(conn)?;
-    // Two stages on two threads: this one reads subjects from SQLite, a worker runs the rules.
-    type Batch = Vec<(i64, Vec<timeline::TimelineEvent>)>;
-    let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(8);
-    let (mut findings, coverage, subjects, total_events, read) = std::thread::scope(|scope| {
-        let worker = scope.spawn(|| {
-            let evaluator = subject::Evaluator::new(profile);
-            let mut findings = Vec::new();
-            let mut coverage = Coverage::default();
-            let (mut subjects, mut total_events) = (0usize, 0usize);
-            for batch in receive {
-                for (subject_id, events) in batch {
-                    subjects += 1;
-                    total_events += events.len();
-                    observe(&mut coverage, &events);
-                    let key = keys.get(&subject_id).cloned().unwrap_or_else(|| subject::subject_key(subject_id, []));
-                    let birth_dates = births.remove(&subject_id).unwrap_or_default();
-                    if !birth_dates.is_empty() {
-                        coverage.subjects_with_birth_date += 1;
-                    }
-                    findings.extend(evaluator.evaluate(subject_id, &key, &events, birth_dates));
-                }
-            }
-            (findings, coverage, subjects, total_events)
-        });
-        let mut batch: Batch = Vec::with_capacity(256);
-        let subjects_in_all = keys.len();
-        let mut subjects_read = 0usize;
-        let read = timeline::for_each_subject(conn, &mut |subject_id, events| {
-            batch.push((subject_id, events));
-            subjects_read += 1;
-            if batch.len() == 256 {
-                progress(subjects_read, subjects_in_all.max(subjects_read));
-                // A closed channel means the worker panicked; its join below reports it.
-                let _ = send.send(std::mem::replace(&mut batch, Vec::with_capacity(256)));
-            }
-            Ok(())
-        });
-        if !batch.is_empty() {
-            let _ = send.send(batch);
-        }
-        progress(subjects_read, subjects_in_all.max(subjects_read));
-        drop(send);
-        let (findings, coverage, subjects, total_events) = match worker.join() {
-            Ok(result) => result,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        (findings, coverage, subjects, total_events, read)
-    });
-    read?;
+    let mut findings = Vec::new();
+    let (coverage, subjects, total_events) = evaluate_all(conn, profile, progress, &mut |subject| {
+        findings.extend(subject.findings);
+        Ok(())
+    })?;
     findings.sort_by(|a, b| {
         (a.subject_key.as_str(), a.rule, &a.purpose, &a.recipient).cmp(&(
             b.subject_key.as_str(),
@@ -156,6 +149,124 @@ pub fn compute_with_progress(
         ))
     });
     Ok((findings, coverage, subjects, total_events))
+}
+
+/// One subject as evaluated, handed back to the reading thread.
+struct Evaluated {
+    subject_id: i64,
+    events: Vec<timeline::TimelineEvent>,
+    has_birth_date: bool,
+    findings: Vec<Finding>,
+}
+
+/// How many subjects go to a worker at a time.
+const BATCH: usize = 256;
+
+/// Evaluates every subject and hands each one to `each`, in subject id order, on this thread;
+/// returns the coverage, the number of subjects and the number of events.
+///
+/// This thread reads subjects from SQLite (the connection is not shared) and workers on the
+/// other cores run the rules over batches of them; results are put back in reading order, so
+/// what `each` sees, and the coverage counted from it, does not depend on the threads' timing.
+/// At most a few batches are in flight, so memory does not grow with the database.
+fn evaluate_all(
+    conn: &rusqlite::Connection,
+    profile: &Profile,
+    progress: &mut dyn FnMut(usize, usize),
+    each: &mut dyn FnMut(Evaluated) -> Result<(), StoreError>,
+) -> Result<(Coverage, usize, usize), StoreError> {
+    type Batch = (u64, Vec<(i64, Vec<timeline::TimelineEvent>)>);
+    let keys = subject::subject_keys(conn)?;
+    let births = subject::all_birth_dates(conn)?;
+    let evaluator = subject::Evaluator::new(profile);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let (work_send, work_receive) = std::sync::mpsc::sync_channel::<Batch>(workers * 2);
+    let work_receive = std::sync::Mutex::new(work_receive);
+    // Unbounded, yet bounded in practice: results are drained after every batch sent.
+    let (done_send, done_receive) = std::sync::mpsc::channel::<(u64, Vec<Evaluated>)>();
+    let mut coverage = Coverage::default();
+    let (mut subjects, mut total_events) = (0usize, 0usize);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let done_send = done_send.clone();
+                let (work_receive, keys, births, evaluator) = (&work_receive, &keys, &births, &evaluator);
+                scope.spawn(move || loop {
+                    // A poisoned lock means another worker panicked; its join reports it.
+                    let Ok(next) = work_receive.lock().map(|r| r.recv()) else { return };
+                    let Ok((seq, batch)) = next else { return };
+                    let evaluated = batch
+                        .into_iter()
+                        .map(|(subject_id, events)| {
+                            let key =
+                                keys.get(&subject_id).cloned().unwrap_or_else(|| subject::subject_key(subject_id, []));
+                            let birth_dates = births.get(&subject_id).cloned().unwrap_or_default();
+                            let has_birth_date = !birth_dates.is_empty();
+                            let findings = evaluator.evaluate(subject_id, &key, &events, birth_dates);
+                            Evaluated { subject_id, events, has_birth_date, findings }
+                        })
+                        .collect();
+                    if done_send.send((seq, evaluated)).is_err() {
+                        return;
+                    }
+                })
+            })
+            .collect();
+        drop(done_send);
+        let mut pending: BTreeMap<u64, Vec<Evaluated>> = BTreeMap::new();
+        let mut next_seq = 0u64;
+        // Hands the results that are next in reading order to `each`.
+        let mut deliver = |pending: &mut BTreeMap<u64, Vec<Evaluated>>| -> Result<(), StoreError> {
+            while let Some(batch) = pending.remove(&next_seq) {
+                next_seq += 1;
+                for subject in batch {
+                    subjects += 1;
+                    total_events += subject.events.len();
+                    observe(&mut coverage, &subject.events);
+                    if subject.has_birth_date {
+                        coverage.subjects_with_birth_date += 1;
+                    }
+                    each(subject)?;
+                }
+            }
+            Ok(())
+        };
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut sent = 0u64;
+        let subjects_in_all = keys.len();
+        let mut subjects_read = 0usize;
+        let mut read = timeline::for_each_subject(conn, &mut |subject_id, events| {
+            batch.push((subject_id, events));
+            subjects_read += 1;
+            if batch.len() == BATCH {
+                progress(subjects_read, subjects_in_all.max(subjects_read));
+                // A closed channel means every worker panicked; their joins below report it.
+                let _ = work_send.send((sent, std::mem::replace(&mut batch, Vec::with_capacity(BATCH))));
+                sent += 1;
+                pending.extend(done_receive.try_iter());
+                deliver(&mut pending)?;
+            }
+            Ok(())
+        });
+        if read.is_ok() && !batch.is_empty() {
+            let _ = work_send.send((sent, batch));
+        }
+        progress(subjects_read, subjects_in_all.max(subjects_read));
+        drop(work_send);
+        for result in done_receive.iter() {
+            pending.insert(result.0, result.1);
+            if read.is_ok() {
+                read = deliver(&mut pending);
+            }
+        }
+        for handle in handles {
+            if let Err(panic) = handle.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        read
+    })?;
+    Ok((coverage, subjects, total_events))
 }
 
 fn observe(c: &mut Coverage, events: &[timeline::TimelineEvent]) {
@@ -190,20 +301,44 @@ fn observe(c: &mut Coverage, events: &[timeline::TimelineEvent]) {
     }
 }
 
-fn summarise(profile: &Profile, findings: &[Finding], c: &Coverage, subjects: usize, events: usize) -> AuditSummary {
-    let mut by_rule: BTreeMap<String, usize> = RuleId::ALL.iter().map(|r| (r.as_str().to_string(), 0)).collect();
-    let mut by_severity: BTreeMap<String, usize> =
-        [Severity::High, Severity::Medium, Severity::Low].iter().map(|s| (s.as_str().to_string(), 0)).collect();
-    let mut by_purpose: BTreeMap<String, usize> = BTreeMap::new();
-    let mut by_system: BTreeMap<String, usize> = BTreeMap::new();
-    for f in findings {
-        *by_rule.entry(f.rule.as_str().to_string()).or_default() += 1;
-        *by_severity.entry(f.severity.as_str().to_string()).or_default() += 1;
-        *by_purpose.entry(f.purpose.clone().unwrap_or_else(|| "(unmapped)".into())).or_default() += 1;
-        for s in &f.systems {
-            *by_system.entry(s.clone()).or_default() += 1;
+/// The findings counted for the summary as they go by, so that they need not be kept.
+struct FindingTally {
+    findings: usize,
+    by_rule: BTreeMap<String, usize>,
+    by_severity: BTreeMap<String, usize>,
+    by_purpose: BTreeMap<String, usize>,
+    by_system: BTreeMap<String, usize>,
+}
+
+impl Default for FindingTally {
+    /// Every rule and severity present, at zero.
+    fn default() -> Self {
+        FindingTally {
+            findings: 0,
+            by_rule: RuleId::ALL.iter().map(|r| (r.as_str().to_string(), 0)).collect(),
+            by_severity: [Severity::High, Severity::Medium, Severity::Low]
+                .iter()
+                .map(|s| (s.as_str().to_string(), 0))
+                .collect(),
+            by_purpose: BTreeMap::new(),
+            by_system: BTreeMap::new(),
         }
     }
+}
+
+impl FindingTally {
+    fn add(&mut self, f: &Finding) {
+        self.findings += 1;
+        *self.by_rule.entry(f.rule.as_str().to_string()).or_default() += 1;
+        *self.by_severity.entry(f.severity.as_str().to_string()).or_default() += 1;
+        *self.by_purpose.entry(f.purpose.clone().unwrap_or_else(|| "(unmapped)".into())).or_default() += 1;
+        for s in &f.systems {
+            *self.by_system.entry(s.clone()).or_default() += 1;
+        }
+    }
+}
+
+fn summarise(profile: &Profile, tally: &FindingTally, c: &Coverage, subjects: usize, events: usize) -> AuditSummary {
     let mut not_evaluated = Vec::new();
     let mut note = |rule: &str, purpose: Option<&str>, reason: String| {
         not_evaluated.push(NotEvaluated { rule: rule.into(), purpose: purpose.map(str::to_string), reason })
@@ -282,11 +417,11 @@ fn summarise(profile: &Profile, findings: &[Finding], c: &Coverage, subjects: us
         );
     }
     AuditSummary {
-        findings: findings.len(),
-        by_rule,
-        by_severity,
-        by_purpose,
-        by_system,
+        findings: tally.findings,
+        by_rule: tally.by_rule.clone(),
+        by_severity: tally.by_severity.clone(),
+        by_purpose: tally.by_purpose.clone(),
+        by_system: tally.by_system.clone(),
         subjects,
         events,
         rules_run: RuleId::ALL.iter().map(|r| format!("{} {}", r.as_str(), r.code())).collect(),
