@@ -134,10 +134,10 @@ pub(crate) fn current_audit(
         progress(PackProgress::at(1, 4, "checking the rules", summary.subjects, summary.subjects));
         return Ok(summary);
     }
-    let report = audit::run_with_progress(store, &mut |done, total| {
+    // Stored as it is computed, not held: the pack reads the findings back one at a time.
+    Ok(audit::run_stored(store, &mut |done, total| {
         progress(PackProgress::at(1, 4, "checking the rules", done, total))
-    })?;
-    Ok(report.summary)
+    })?)
 }
 
 /// The findings extract: one row per finding, with the first [`data::SHORT_DIGEST`] hex digits of
