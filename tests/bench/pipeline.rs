@@ -15,7 +15,8 @@
 //!    the packs, each with its peak memory.
 //!
 //! Run: `cargo bench -p consenttrail-engine --bench pipeline` (env `BENCH_EVENTS` to scale, e.g.
-//! `BENCH_EVENTS=10000000`; `BENCH_CASES=time` to skip the person-grouped file).
+//! `BENCH_EVENTS=10000000`; `BENCH_CASES=time` to skip the person-grouped file; `BENCH_DIR` for
+//! the data and databases, default target/bench-data).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::cmp::Reverse;
@@ -264,7 +265,10 @@ fn import_case(dir: &Path, name: &str, csv: &Path, events: usize) -> Store {
 fn main() {
     let events: usize = std::env::var("BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let only_time = std::env::var("BENCH_CASES").is_ok_and(|v| v == "time");
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-data");
+    // BENCH_DIR: a folder of one's own, when several runs share the machine.
+    let dir = std::env::var_os("BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-data"));
     std::fs::create_dir_all(&dir).unwrap();
     let by_time = dir.join(format!("realistic-time-ordered-{events}.csv"));
     let by_person = dir.join(format!("realistic-person-grouped-{events}.csv"));

@@ -1,6 +1,6 @@
 //! One subject's timeline.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{params, Connection};
 
@@ -325,23 +325,37 @@ fn fold_record_statements(events: &mut [TimelineEvent]) {
     }
 }
 
+/// Every disclosure's recipients by event id, for [`for_each_subject_between`].
+pub fn recipients_by_event(conn: &Connection) -> Result<HashMap<i64, Vec<Recipient>>, StoreError> {
+    let mut by_event: HashMap<i64, Vec<Recipient>> = HashMap::new();
+    let mut stmt = conn.prepare("SELECT event_id, label, legal_name FROM event_recipients ORDER BY event_id, label")?;
+    let rows =
+        stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, Recipient { label: r.get(1)?, legal_name: r.get(2)? })))?;
+    for row in rows {
+        let (id, rec) = row?;
+        by_event.entry(id).or_default().push(rec);
+    }
+    Ok(by_event)
+}
+
 /// Streams every subject's events (without source details, and with evidence only where a rule
 /// reads it) to `each`, subject by subject — the audit's input. Memory holds one subject's events at a time plus the recipients index.
 pub fn for_each_subject(
     conn: &Connection,
     each: &mut dyn FnMut(i64, Vec<TimelineEvent>) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let mut by_event: std::collections::HashMap<i64, Vec<Recipient>> = std::collections::HashMap::new();
-    {
-        let mut stmt =
-            conn.prepare("SELECT event_id, label, legal_name FROM event_recipients ORDER BY event_id, label")?;
-        let rows =
-            stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, Recipient { label: r.get(1)?, legal_name: r.get(2)? })))?;
-        for row in rows {
-            let (id, rec) = row?;
-            by_event.entry(id).or_default().push(rec);
-        }
-    }
+    for_each_subject_between(conn, i64::MIN, i64::MAX, &recipients_by_event(conn)?, each)
+}
+
+/// [`for_each_subject`] for the subjects with ids from `first` to `last` (inclusive), with the
+/// recipients index read once for all ranges: the audit reads ranges on several connections.
+pub fn for_each_subject_between(
+    conn: &Connection,
+    first: i64,
+    last: i64,
+    recipients: &HashMap<i64, Vec<Recipient>>,
+    each: &mut dyn FnMut(i64, Vec<TimelineEvent>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     // Rules read the evidence only for TC strings (R11) and parental authorisation (R10): other
     // evidence stays in SQLite rather than being copied a million times.
     // Nor do they read the original time text or the zone basis.
@@ -351,18 +365,18 @@ pub fn for_each_subject(
             "CASE WHEN instr(e.evidence, 'tc_string') OR instr(e.evidence, 'parental') THEN e.evidence END,",
         )
         .replace("e.occurred_at_text, e.zone_basis", "NULL, NULL");
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT i.subject_id, {columns} FROM identifiers i JOIN events e ON e.identifier_id = i.id
-         ORDER BY i.subject_id"
+         WHERE i.subject_id BETWEEN ?1 AND ?2 ORDER BY i.subject_id"
     ))?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query(params![first, last])?;
     let mut current: Option<i64> = None;
     let mut batch: Vec<TimelineEvent> = Vec::new();
     while let Some(r) = rows.next()? {
         let subject: i64 = r.get(0)?;
         let mut e = event_from_row(r, 1)?;
-        if let Some(rec) = by_event.remove(&e.id) {
-            e.recipients = rec;
+        if let Some(rec) = recipients.get(&e.id) {
+            e.recipients = rec.clone();
         }
         if current != Some(subject) {
             if let Some(prev) = current {

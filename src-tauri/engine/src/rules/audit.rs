@@ -1,7 +1,8 @@
 //! The audit run: every rule over every subject, findings replaced in one transaction,
 //! decisions kept, a summary that says which rules could not be evaluated and why.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rusqlite::params;
 
@@ -159,113 +160,167 @@ struct Evaluated {
     findings: Vec<Finding>,
 }
 
-/// How many subjects go to a worker at a time.
-const BATCH: usize = 256;
+/// How many subjects a reader takes at a time.
+const CHUNK: usize = 2048;
+/// How many chunks may be read ahead of the one delivered next: bounds memory whatever the
+/// threads' speeds.
+const WINDOW: usize = 8;
+
+/// What every reader shares: the subjects' keys and dates of birth, the recipients index, the rules.
+struct Shared<'a> {
+    keys: HashMap<i64, String>,
+    births: HashMap<i64, Vec<subject::BirthDate>>,
+    recipients: HashMap<i64, Vec<timeline::Recipient>>,
+    evaluator: subject::Evaluator<'a>,
+}
+
+impl Shared<'_> {
+    /// Reads and evaluates the subjects with ids from `first` to `last`.
+    fn chunk(&self, conn: &rusqlite::Connection, (first, last): (i64, i64)) -> Result<Vec<Evaluated>, StoreError> {
+        let mut out = Vec::new();
+        timeline::for_each_subject_between(conn, first, last, &self.recipients, &mut |subject_id, events| {
+            let key = self.keys.get(&subject_id).cloned().unwrap_or_else(|| subject::subject_key(subject_id, []));
+            let birth_dates = self.births.get(&subject_id).cloned().unwrap_or_default();
+            let has_birth_date = !birth_dates.is_empty();
+            let findings = self.evaluator.evaluate(subject_id, &key, &events, birth_dates);
+            out.push(Evaluated { subject_id, events, has_birth_date, findings });
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+/// A read-only connection to the same database file, for a reader thread; None for a database
+/// without a file.
+fn reader_connection(conn: &rusqlite::Connection) -> Option<rusqlite::Connection> {
+    let path = conn.path().filter(|p| !p.is_empty())?;
+    let reader = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .ok()?;
+    reader.execute_batch("PRAGMA cache_size = -32768;").ok()?;
+    Some(reader)
+}
 
 /// Evaluates every subject and hands each one to `each`, in subject id order, on this thread;
 /// returns the coverage, the number of subjects and the number of events.
 ///
-/// This thread reads subjects from SQLite (the connection is not shared) and workers on the
-/// other cores run the rules over batches of them; results are put back in reading order, so
-/// what `each` sees, and the coverage counted from it, does not depend on the threads' timing.
-/// At most a few batches are in flight, so memory does not grow with the database.
+/// Reading a subject's events from SQLite is most of the audit's time, so reader threads, one
+/// per core, each on its own read-only connection (WAL: they see the database as this
+/// connection's transaction found it), read and evaluate chunks of subjects; this thread puts
+/// the chunks back in order and hands them on (the store path writes them). Readers stay within
+/// [`WINDOW`] chunks of the next one due, so memory does not grow with the database. A database
+/// without a file is read on this thread alone.
 fn evaluate_all(
     conn: &rusqlite::Connection,
     profile: &Profile,
     progress: &mut dyn FnMut(usize, usize),
     each: &mut dyn FnMut(Evaluated) -> Result<(), StoreError>,
 ) -> Result<(Coverage, usize, usize), StoreError> {
-    type Batch = (u64, Vec<(i64, Vec<timeline::TimelineEvent>)>);
-    let keys = subject::subject_keys(conn)?;
-    let births = subject::all_birth_dates(conn)?;
-    let evaluator = subject::Evaluator::new(profile);
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
-    let (work_send, work_receive) = std::sync::mpsc::sync_channel::<Batch>(workers * 2);
-    let work_receive = std::sync::Mutex::new(work_receive);
-    // Unbounded, yet bounded in practice: results are drained after every batch sent.
-    let (done_send, done_receive) = std::sync::mpsc::channel::<(u64, Vec<Evaluated>)>();
+    let shared = Shared {
+        keys: subject::subject_keys(conn)?,
+        births: subject::all_birth_dates(conn)?,
+        recipients: timeline::recipients_by_event(conn)?,
+        evaluator: subject::Evaluator::new(profile),
+    };
+    let chunks: Vec<(i64, i64)> = {
+        let mut ids: Vec<i64> = shared.keys.keys().copied().collect();
+        ids.sort_unstable();
+        ids.chunks(CHUNK).map(|c| (c[0], c[c.len() - 1])).collect()
+    };
+    let subjects_in_all = shared.keys.len();
     let mut coverage = Coverage::default();
     let (mut subjects, mut total_events) = (0usize, 0usize);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                let done_send = done_send.clone();
-                let (work_receive, keys, births, evaluator) = (&work_receive, &keys, &births, &evaluator);
-                scope.spawn(move || loop {
-                    // A poisoned lock means another worker panicked; its join reports it.
-                    let Ok(next) = work_receive.lock().map(|r| r.recv()) else { return };
-                    let Ok((seq, batch)) = next else { return };
-                    let evaluated = batch
-                        .into_iter()
-                        .map(|(subject_id, events)| {
-                            let key =
-                                keys.get(&subject_id).cloned().unwrap_or_else(|| subject::subject_key(subject_id, []));
-                            let birth_dates = births.get(&subject_id).cloned().unwrap_or_default();
-                            let has_birth_date = !birth_dates.is_empty();
-                            let findings = evaluator.evaluate(subject_id, &key, &events, birth_dates);
-                            Evaluated { subject_id, events, has_birth_date, findings }
-                        })
-                        .collect();
-                    if done_send.send((seq, evaluated)).is_err() {
-                        return;
-                    }
+    let mut deliver = |batch: Vec<Evaluated>| -> Result<(), StoreError> {
+        for subject in batch {
+            subjects += 1;
+            total_events += subject.events.len();
+            observe(&mut coverage, &subject.events);
+            if subject.has_birth_date {
+                coverage.subjects_with_birth_date += 1;
+            }
+            each(subject)?;
+        }
+        progress(subjects, subjects_in_all.max(subjects));
+        Ok(())
+    };
+    let readers: Vec<rusqlite::Connection> = (0..std::thread::available_parallelism().map_or(1, |n| n.get()).min(4))
+        .map_while(|_| reader_connection(conn))
+        .collect();
+    if readers.is_empty() {
+        for &range in &chunks {
+            deliver(shared.chunk(conn, range)?)?;
+        }
+    } else {
+        let next_chunk = AtomicUsize::new(0);
+        let delivered = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let (done_send, done_receive) = std::sync::mpsc::channel::<Result<(usize, Vec<Evaluated>), StoreError>>();
+        let result = std::thread::scope(|scope| {
+            let handles: Vec<_> = readers
+                .into_iter()
+                .map(|reader| {
+                    let done_send = done_send.clone();
+                    let (shared, chunks, next_chunk, delivered, stop) =
+                        (&shared, &chunks, &next_chunk, &delivered, &stop);
+                    scope.spawn(move || loop {
+                        let i = next_chunk.fetch_add(1, Ordering::SeqCst);
+                        if i >= chunks.len() {
+                            return;
+                        }
+                        while i >= delivered.load(Ordering::SeqCst) + WINDOW && !stop.load(Ordering::SeqCst) {
+                            std::thread::sleep(std::time::Duration::from_millis(1));
+                        }
+                        if stop.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        let result = shared.chunk(&reader, chunks[i]).map(|batch| (i, batch));
+                        let failed = result.is_err();
+                        if done_send.send(result).is_err() || failed {
+                            return;
+                        }
+                    })
                 })
-            })
-            .collect();
-        drop(done_send);
-        let mut pending: BTreeMap<u64, Vec<Evaluated>> = BTreeMap::new();
-        let mut next_seq = 0u64;
-        // Hands the results that are next in reading order to `each`.
-        let mut deliver = |pending: &mut BTreeMap<u64, Vec<Evaluated>>| -> Result<(), StoreError> {
-            while let Some(batch) = pending.remove(&next_seq) {
-                next_seq += 1;
-                for subject in batch {
-                    subjects += 1;
-                    total_events += subject.events.len();
-                    observe(&mut coverage, &subject.events);
-                    if subject.has_birth_date {
-                        coverage.subjects_with_birth_date += 1;
+                .collect();
+            drop(done_send);
+            let mut pending: BTreeMap<usize, Vec<Evaluated>> = BTreeMap::new();
+            let mut result = Ok(());
+            while delivered.load(Ordering::SeqCst) < chunks.len() {
+                // Every reader gone before the last chunk: one panicked (its join reports it).
+                let Ok(message) = done_receive.recv() else { break };
+                match message {
+                    Ok((i, batch)) => {
+                        pending.insert(i, batch);
                     }
-                    each(subject)?;
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+                let mut next = delivered.load(Ordering::SeqCst);
+                while let Some(batch) = pending.remove(&next) {
+                    if let Err(e) = deliver(batch) {
+                        result = Err(e);
+                        break;
+                    }
+                    next += 1;
+                    delivered.store(next, Ordering::SeqCst);
+                }
+                if result.is_err() {
+                    break;
                 }
             }
-            Ok(())
-        };
-        let mut batch = Vec::with_capacity(BATCH);
-        let mut sent = 0u64;
-        let subjects_in_all = keys.len();
-        let mut subjects_read = 0usize;
-        let mut read = timeline::for_each_subject(conn, &mut |subject_id, events| {
-            batch.push((subject_id, events));
-            subjects_read += 1;
-            if batch.len() == BATCH {
-                progress(subjects_read, subjects_in_all.max(subjects_read));
-                // A closed channel means every worker panicked; their joins below report it.
-                let _ = work_send.send((sent, std::mem::replace(&mut batch, Vec::with_capacity(BATCH))));
-                sent += 1;
-                pending.extend(done_receive.try_iter());
-                deliver(&mut pending)?;
+            stop.store(true, Ordering::SeqCst);
+            for handle in handles {
+                if let Err(panic) = handle.join() {
+                    std::panic::resume_unwind(panic);
+                }
             }
-            Ok(())
+            result
         });
-        if read.is_ok() && !batch.is_empty() {
-            let _ = work_send.send((sent, batch));
-        }
-        progress(subjects_read, subjects_in_all.max(subjects_read));
-        drop(work_send);
-        for result in done_receive.iter() {
-            pending.insert(result.0, result.1);
-            if read.is_ok() {
-                read = deliver(&mut pending);
-            }
-        }
-        for handle in handles {
-            if let Err(panic) = handle.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-        read
-    })?;
+        result?;
+    }
     Ok((coverage, subjects, total_events))
 }
 
