@@ -14,3 +14,4 @@ mod findings_export;
 mod hostile;
 mod pack_signing;
 mod packs;
+mod sample;

@@ -35,4 +35,5 @@ mod reimport_and_removal;
 mod rules;
 mod rules_golden;
 mod rules_properties;
+mod sample_data;
 mod subject_counts;

@@ -16,6 +16,67 @@ use serde_json::json;
 use crate::{out, output};
 use crate::{Cli, Command, PackKind, ProfileAction};
 
+/// `consent-trail systems`: every importer, with the export file it reads.
+fn systems(cli: &Cli) -> anyhow::Result<()> {
+    let list: Vec<_> = import::registry()
+        .into_iter()
+        .map(|i| json!({"id": i.id(), "name": i.name(), "file": import::which_file::which_file(i.id())}))
+        .collect();
+    if cli.json {
+        output::json(&list)?;
+    } else {
+        for s in &list {
+            out!(
+                "{:<15} {:<30} {}",
+                s["id"].as_str().unwrap_or(""),
+                s["name"].as_str().unwrap_or(""),
+                s["file"].as_str().unwrap_or("")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `consent-trail sample --db demo.sqlite`: the fictional demo set, only ever into a database
+/// named on the command line that holds no imports yet, so it cannot mix with real records.
+fn sample(cli: &Cli, exports: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let Some(db) = &cli.db else {
+        bail!("sample needs --db FILE: the demo data goes into a separate database, never your own");
+    };
+    let mut store = Store::open(db)?;
+    if !sources::list(store.conn())?.is_empty() {
+        bail!("{} already holds imported files; the sample data goes only into a new, empty database", db.display());
+    }
+    let dir = match exports {
+        Some(dir) => dir.to_path_buf(),
+        None => db.parent().unwrap_or(std::path::Path::new(".")).join("sample-exports"),
+    };
+    let cancel = AtomicBool::new(false);
+    let imported = ops::import_sample(&mut store, &dir, &mut |_| {}, &mut |_, _| {}, &cancel)?;
+    let audit = imported.audit.as_ref().map(|a| json!({"findings": a.findings, "by_rule": a.by_rule}));
+    if cli.json {
+        output::json(&json!({"database": db, "exports": dir, "files": imported.report.files, "audit": audit}))?;
+    } else {
+        out!(
+            "Sample data (fictional: Alder & Finch Outdoor Ltd) written to {} and imported into {}:",
+            dir.display(),
+            db.display()
+        );
+        for f in &imported.report.files {
+            print_file_report(f);
+        }
+        if let Some(summary) = &imported.audit {
+            out!(
+                "Audit: {} finding(s) over {} subject(s). Try: consent-trail --db {} findings",
+                summary.findings,
+                summary.subjects,
+                db.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn open(cli: &Cli) -> anyhow::Result<Store> {
     let path = match &cli.db {
         Some(p) => p.clone(),
@@ -27,6 +88,12 @@ fn open(cli: &Cli) -> anyhow::Result<Store> {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Verify { file, without_db: true } = &cli.command {
         return verify_report(&cli, file, pack::verify_file(file)?);
+    }
+    if let Command::Systems = &cli.command {
+        return systems(&cli);
+    }
+    if let Command::Sample { exports } = &cli.command {
+        return sample(&cli, exports.as_deref());
     }
     let mut store = open(&cli)?;
     match &cli.command {
@@ -80,6 +147,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("{} file(s) failed: {}", failed.len(), failed.join("; "));
             }
         }
+        // Handled above, before the default database is opened.
+        Command::Sample { .. } | Command::Systems => {}
         Command::Sources => {
             let list = sources::list(store.conn())?;
             if cli.json {

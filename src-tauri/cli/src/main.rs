@@ -56,6 +56,15 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Load the fictional demo export set shipped with ConsentTrail into a NEW database (--db is
+    /// required and must hold no imports), then audit it: a way to try every screen and command.
+    Sample {
+        /// Where to write the demo export files (default: `sample-exports` next to the database).
+        #[arg(long, value_name = "DIR")]
+        exports: Option<PathBuf>,
+    },
+    /// The systems whose exports ConsentTrail reads, and which file each export is.
+    Systems,
     /// List imported files.
     Sources,
     /// Remove an imported file and everything derived from it.

@@ -11,6 +11,7 @@ use crate::import::{self, ImportOptions, ImportReport, Progress};
 use crate::profile::{Profile, ProfileFile, ProfileFileError};
 use crate::rules::decisions::{self, Decision};
 use crate::rules::{audit, AuditSummary};
+use crate::sample;
 use crate::store::{profile_doc, sources, Store, StoreError};
 
 /// What an import did, and the audit it was followed by.
@@ -44,6 +45,38 @@ pub fn import_then_audit(
         None
     };
     Ok(Imported { report, audit, cancelled })
+}
+
+/// Why the sample data could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SampleError {
+    #[error("could not write the sample exports to {}: {source}", dir.display())]
+    Write { dir: PathBuf, source: std::io::Error },
+    #[error("the sample organisation's profile is invalid: {0}")]
+    Profile(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// "Try with sample data": writes the embedded demo exports ([`sample::FILES`]) under `dir`,
+/// puts the fictional organisation's profile in force and imports them as [`import_then_audit`]
+/// does a user's files (same progress, same cancel). Meant for a separate demo database only —
+/// the caller chooses the store; the app and the CLI never pass the user's own.
+pub fn import_sample(
+    store: &mut Store,
+    dir: &Path,
+    on_import: &mut dyn FnMut(Progress),
+    on_audit: &mut dyn FnMut(usize, usize),
+    cancel: &AtomicBool,
+) -> Result<Imported, SampleError> {
+    let profile = Profile::from_json(sample::PROFILE_JSON).map_err(|e| SampleError::Profile(e.to_string()))?;
+    let paths = sample::write_files(dir).map_err(|source| SampleError::Write { dir: dir.to_path_buf(), source })?;
+    import::derive::apply_profile(
+        store,
+        &profile,
+        serde_json::json!({"sample": true, "organisation": profile.organisation.name}),
+    )?;
+    Ok(import_then_audit(store, &paths, &ImportOptions::default(), on_import, on_audit, cancel)?)
 }
 
 /// What removing a source did.

@@ -20,6 +20,7 @@ pub mod preview;
 pub mod salesforce;
 pub mod segment;
 pub mod tcf;
+pub mod which_file;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
