@@ -14,6 +14,7 @@ mod date_order;
 mod decisions;
 mod db_snapshot;
 mod export_sets;
+mod findings_dates;
 mod findings_export;
 mod golden_all;
 mod hostile_inputs;

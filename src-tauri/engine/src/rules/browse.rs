@@ -109,6 +109,15 @@ pub struct FindingFilter {
     /// again after the occurrences the decision saw).
     pub status: Option<String>,
     pub subject_id: Option<i64>,
+    /// First day (`YYYY-MM-DD`, inclusive, from 00:00 UTC) of the date range. A finding is
+    /// in the range when one of its occurrences (the offending events' times) falls in it.
+    pub from: Option<String>,
+    /// Last day (`YYYY-MM-DD`, inclusive, up to 24:00 UTC) of the date range.
+    pub to: Option<String>,
+    /// With a date range, leave out the findings with no time at all ("as of the export", e.g.
+    /// a grant recorded without a date). They are kept by default so that a range never hides
+    /// them silently: an auditor cannot tell whether they belong to the period.
+    pub exclude_undated: bool,
 }
 
 /// A page of findings and how many match in all.
@@ -192,8 +201,47 @@ impl FindingFilter {
         if let Some(subject) = self.subject_id {
             add("f.subject_id = ?", Value::Integer(subject));
         }
+        let from = given(&self.from).map(|d| day_start_ms(&d, "from")).transpose()?;
+        let to = given(&self.to).map(|d| day_start_ms(&d, "to")).transpose()?;
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to {
+                return Err(StoreError::Invalid("the date range starts after it ends ('from' is after 'to')".into()));
+            }
+        }
+        if from.is_some() || to.is_some() {
+            values.push(Value::Integer(from.unwrap_or(i64::MIN)));
+            let lo = values.len();
+            // `to` is inclusive: everything before the start of the next day.
+            values.push(Value::Integer(to.map_or(i64::MAX, |t| t.saturating_add(DAY_MS))));
+            let hi = values.len();
+            let in_range =
+                format!("EXISTS (SELECT 1 FROM json_each(f.occurrences) o WHERE o.value >= ?{lo} AND o.value < ?{hi})");
+            clauses.push(if self.exclude_undated { in_range } else { format!("({in_range} OR f.at IS NULL)") });
+        }
         Ok((clauses.join(" AND "), values))
     }
+}
+
+/// Milliseconds in a UTC day.
+const DAY_MS: i64 = 86_400_000;
+
+/// The start (ms UTC) of the day `date` (`YYYY-MM-DD`); `which` names the bound in the error.
+fn day_start_ms(date: &str, which: &str) -> Result<i64, StoreError> {
+    let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map_err(|_| StoreError::Invalid(format!("'{which}' date '{date}' is not a date (YYYY-MM-DD)")))?;
+    Ok(day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis())
+}
+
+/// The ids of every finding matching `filter`, for callers (the CLI's list) that hold findings
+/// read another way and must narrow them exactly as the app's list does.
+pub fn matching_ids(
+    conn: &Connection,
+    filter: &FindingFilter,
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let (condition, values) = filter.condition()?;
+    let mut stmt = conn.prepare(&format!("SELECT f.id {FROM_SQL} WHERE {condition}"))?;
+    let ids = stmt.query_map(params_from_iter(&values), |r| r.get::<_, String>(0))?;
+    Ok(ids.collect::<Result<_, _>>()?)
 }
 
 /// The findings matching `filter`, most severe first, then by subject and rule; `limit` rows
