@@ -10,6 +10,7 @@ mod contract;
 mod crash;
 mod date_order;
 mod decide;
+mod findings_dates;
 mod findings_export;
 mod hostile;
 mod pack_signing;

@@ -318,7 +318,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Findings { rule, subject, export: Some(file), severity, purpose, system, month, status } => {
+        Command::Findings {
+            rule,
+            subject,
+            export: Some(file),
+            severity,
+            purpose,
+            system,
+            month,
+            status,
+            from,
+            to,
+            exclude_undated,
+        } => {
             let filter = rules::browse::FindingFilter {
                 rule: rule.clone(),
                 severity: severity.clone(),
@@ -330,6 +342,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     Some(s) => Some(find_subject(&store, s)?),
                     None => None,
                 },
+                from: from.clone(),
+                to: to.clone(),
+                exclude_undated: *exclude_undated,
             };
             let n = rules::export::export_findings(store.conn(), &filter, file)?;
             if cli.json {
@@ -338,7 +353,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 out!("Exported {n} finding{} to {}.", if n == 1 { "" } else { "s" }, file.display());
             }
         }
-        Command::Findings { rule, subject, .. } => {
+        Command::Findings { rule, subject, from, to, exclude_undated, .. } => {
             let rule = match rule {
                 Some(r) => Some(
                     rules::RuleId::parse(r).ok_or_else(|| anyhow!("unknown rule '{r}' (R1 … R11 or a rule code)"))?,
@@ -349,7 +364,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(s) => Some(find_subject(&store, s)?),
                 None => None,
             };
-            let list = audit::stored_findings(store.conn(), rule, subject)?;
+            let mut list = audit::stored_findings(store.conn(), rule, subject)?;
+            if from.is_some() || to.is_some() {
+                // The same date filter the app's list and the export apply, read by the engine.
+                let range = rules::browse::FindingFilter {
+                    from: from.clone(),
+                    to: to.clone(),
+                    exclude_undated: *exclude_undated,
+                    ..Default::default()
+                };
+                let keep = rules::browse::matching_ids(store.conn(), &range)?;
+                list.retain(|f| keep.contains(&f.id));
+            }
             if cli.json {
                 output::json(&findings_json(&store, &list)?)?;
             } else {

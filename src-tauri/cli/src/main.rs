@@ -118,6 +118,16 @@ pub enum Command {
         /// With --export: only this decision status (open, accepted, false-positive, remediated, reopened).
         #[arg(long, requires = "export")]
         status: Option<String>,
+        /// Only findings with an occurrence on or after this day (YYYY-MM-DD, from 00:00 UTC).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: Option<String>,
+        /// Only findings with an occurrence on or before this day (YYYY-MM-DD, to 24:00 UTC).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        to: Option<String>,
+        /// With --from/--to: leave out findings with no time at all (kept by default, since a
+        /// range cannot tell whether they belong to it).
+        #[arg(long)]
+        exclude_undated: bool,
     },
     /// Record an auditor's decision on one finding, or the same decision and note on several
     /// (all of them or, when one cannot be decided, none).
