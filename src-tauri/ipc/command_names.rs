@@ -7,6 +7,9 @@
 pub const COMMANDS: &[&str] = &[
     "app_info",
     "print_window",
+    "open_sample_data",
+    "leave_sample_data",
+    "database_info",
     "import_catalog",
     "preview_files",
     "import_files",

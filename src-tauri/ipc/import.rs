@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use consenttrail_engine::import::csv_table::Header;
 use consenttrail_engine::import::mapping::{self, ColumnMapping, MAPPABLE};
 use consenttrail_engine::import::preview::{preview_paths, FilePreview};
+use consenttrail_engine::import::which_file::which_file;
 use consenttrail_engine::import::{registry, ImportOptions, ImportReport, Progress};
 use consenttrail_engine::model::{DateOrder, EventKind, Method};
 use consenttrail_engine::ops;
@@ -24,6 +25,8 @@ use super::{AppState, IpcError, IpcErrorCode};
 pub struct SystemInfo {
     pub id: &'static str,
     pub name: &'static str,
+    /// Which export file it reads, in the system's own words (empty-screen help).
+    pub file: Option<&'static str>,
 }
 
 /// The choices the import screen offers. Mirrored by `ImportCatalog` in ui/src/api/backend.ts.
@@ -39,7 +42,10 @@ pub struct ImportCatalog {
 #[tauri::command]
 pub fn import_catalog() -> ImportCatalog {
     ImportCatalog {
-        systems: registry().iter().map(|i| SystemInfo { id: i.id(), name: i.name() }).collect(),
+        systems: registry()
+            .iter()
+            .map(|i| SystemInfo { id: i.id(), name: i.name(), file: which_file(i.id()) })
+            .collect(),
         mappable_fields: MAPPABLE.to_vec(),
         // The internal undirected negative signal is not something a mapping may produce.
         event_kinds: EventKind::ALL.iter().filter(|k| **k != EventKind::ConsentNegative).map(|k| k.as_str()).collect(),

@@ -16,6 +16,7 @@ mod findings;
 mod import;
 mod log;
 mod profile;
+mod sample;
 mod sources;
 mod state;
 mod subjects;
@@ -34,6 +35,9 @@ macro_rules! handler_with {
         tauri::generate_handler![
             app_info::app_info,
             app_info::print_window,
+            sample::open_sample_data,
+            sample::leave_sample_data,
+            sample::database_info,
             import::import_catalog,
             import::preview_files,
             import::import_files,

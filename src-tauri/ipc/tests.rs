@@ -577,3 +577,42 @@ fn bulk_decisions_decide_every_finding_or_none() {
     let entries = log["entries"].as_array().expect("entries");
     assert_eq!(entries.iter().filter(|e| e["action"] == "decide" && e["detail"]["batch_size"] == 3).count(), 3);
 }
+
+#[test]
+fn sample_data_opens_in_its_own_fresh_database_and_leaves_the_users_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("consenttrail.db");
+    let app = mock_app(AppState::open(&db));
+    let main = window(&app, "main");
+    let info = |main: &WebviewWindow<MockRuntime>| invoke(main, "database_info").expect("database_info");
+    let total = |main: &WebviewWindow<MockRuntime>| {
+        invoke_with(main, "findings_breakdown", json!({"filter": {}})).expect("breakdown")["total"]
+            .as_u64()
+            .expect("total")
+    };
+    assert_eq!(info(&main), json!({"database_path": db.to_string_lossy(), "sample_data": false}));
+    // The empty Import screen says which file each system's export is.
+    let catalog = invoke(&main, "import_catalog").expect("catalog");
+    let systems = catalog["systems"].as_array().expect("systems");
+    assert!(systems.iter().all(|s| s["file"].as_str().is_some_and(|f| !f.is_empty())), "{catalog}");
+
+    for round in 0..2 {
+        let report = invoke_with(&main, "open_sample_data", json!({"onProgress": "__CHANNEL__:3"})).expect("sample");
+        let files = report["files"].as_array().expect("files");
+        assert_eq!(files.len(), consenttrail_engine::sample::FILES.len(), "{report}");
+        assert!(files.iter().all(|f| f["status"] == "imported"), "round {round}: {report}");
+        let sample = dir.path().join(super::sample::SAMPLE_DATABASE);
+        assert_eq!(info(&main), json!({"database_path": sample.to_string_lossy(), "sample_data": true}));
+        assert_eq!(total(&main), 19, "round {round}: the planted findings, recreated fresh (not doubled)");
+        let sources = invoke(&main, "list_sources").expect("sources");
+        assert_eq!(sources.as_array().expect("array").len(), files.len(), "round {round}");
+
+        let left = invoke(&main, "leave_sample_data").expect("leave");
+        assert_eq!(left, json!({"database_path": db.to_string_lossy(), "sample_data": false}));
+        assert_eq!(info(&main)["sample_data"], false);
+        assert_eq!(total(&main), 0, "round {round}: no sample finding in the user's database");
+        assert_eq!(invoke(&main, "list_sources").expect("sources"), json!([]), "round {round}");
+    }
+    // Leaving when the user's database is already open changes nothing.
+    assert_eq!(invoke(&main, "leave_sample_data").expect("leave")["sample_data"], false);
+}
