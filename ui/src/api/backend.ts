@@ -402,6 +402,15 @@ export interface FindingFilter {
   /** `open` (no decision), a decision status, or `reopened`. */
   status?: 'open' | DecisionState | null;
   subject_id?: number | null;
+  /**
+   * First day (`YYYY-MM-DD`, inclusive, from 00:00 UTC) one of the finding's occurrences may
+   * fall on; with `to`, the date range the list, the dashboard and the export share.
+   */
+  from?: string | null;
+  /** Last day (`YYYY-MM-DD`, inclusive, up to 24:00 UTC). */
+  to?: string | null;
+  /** With a date range: leave out findings that have no time at all (kept by default). */
+  exclude_undated?: boolean;
 }
 
 export interface FindingPage {

@@ -6,6 +6,7 @@ import { PrintButton } from '../components/PrintButton';
 import { countOf } from '../format';
 import { AuditPanel } from './findings/AuditPanel';
 import { BreakdownCharts } from './findings/BreakdownCharts';
+import { DateRangeFilter } from './findings/DateRangeFilter';
 import { ExportButton } from './findings/ExportButton';
 import { FilterBar } from './findings/FilterBar';
 import { withDimension, type Dimension } from './findings/filters';
@@ -209,6 +210,7 @@ export function FindingsScreen({
           setFilter(NO_FILTER);
         }}
       />
+      <DateRangeFilter filter={filter} onChange={setFilter} />
       {facets?.status === 'error' && <ErrorNotice error={facets.error} title="The findings could not be counted" />}
       {breakdown?.status === 'error' && (
         <ErrorNotice error={breakdown.error} title="The dashboard could not be drawn" />

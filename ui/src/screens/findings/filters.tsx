@@ -44,7 +44,43 @@ export function withDimension(filter: FindingFilter, dimension: Dimension, value
   if (month !== null) next.month = month;
   const status = valueOf('status');
   if (status !== null && isStatus(status)) next.status = status;
-  return next;
+  return { ...next, ...datesOf(filter) };
+}
+
+/** The date range of a filter (only the fields set), so other changes carry it along. */
+export function datesOf(filter: FindingFilter): Pick<FindingFilter, 'from' | 'to' | 'exclude_undated'> {
+  const dates: Pick<FindingFilter, 'from' | 'to' | 'exclude_undated'> = {};
+  if (filter.from) dates.from = filter.from;
+  if (filter.to) dates.to = filter.to;
+  if ((filter.from || filter.to) && filter.exclude_undated === true) dates.exclude_undated = true;
+  return dates;
+}
+
+/** The filter with its date range replaced; empty dates are left out. */
+export function withDates(
+  filter: FindingFilter,
+  from: string,
+  to: string,
+  excludeUndated: boolean,
+): FindingFilter {
+  const next: FindingFilter = { ...filter };
+  delete next.from;
+  delete next.to;
+  delete next.exclude_undated;
+  return { ...next, ...datesOf({ from, to, exclude_undated: excludeUndated }) };
+}
+
+/** True when a date range is in force. */
+export function hasDates(filter: FindingFilter): boolean {
+  return Boolean(filter.from) || Boolean(filter.to);
+}
+
+/** Why `from`–`to` is not a range (ISO days compare as strings), or null when it is one. */
+export function dateRangeProblem(from: string, to: string): string | null {
+  if (from !== '' && to !== '' && from > to) {
+    return `The range starts after it ends: “From” (${from}) is later than “To” (${to}).`;
+  }
+  return null;
 }
 
 /** The value a dimension is filtered to, or null. */
@@ -52,7 +88,7 @@ export function dimensionValue(filter: FindingFilter, dimension: Dimension): str
   return filter[dimension] ?? null;
 }
 
-/** True when any dimension is set. */
+/** True when any dimension or a date range is set. */
 export function hasFilter(filter: FindingFilter): boolean {
-  return DIMENSIONS.some((dimension) => dimensionValue(filter, dimension) !== null);
+  return hasDates(filter) || DIMENSIONS.some((dimension) => dimensionValue(filter, dimension) !== null);
 }
