@@ -335,6 +335,14 @@ fn the_screens_commands_work_on_an_imported_workspace() {
     let bad_filter =
         invoke_with(&main, "findings_page", json!({"filter": {"status": "maybe"}, "limit": 5, "offset": 0}));
     assert_eq!(bad_filter.expect_err("unknown status")["code"], "invalid_input");
+    // The date range (inclusive UTC days) narrows the list and the counts; a backwards one is refused.
+    let future = json!({"from": "2999-01-01", "exclude_undated": true});
+    let none = invoke_with(&main, "findings_page", json!({"filter": future, "limit": 5, "offset": 0})).expect("page");
+    assert_eq!(none["total"], 0, "{none}");
+    let counted = invoke_with(&main, "findings_breakdown", json!({"filter": future})).expect("breakdown");
+    assert_eq!(counted["total"], 0, "{counted}");
+    let backwards = json!({"filter": {"from": "2024-02-01", "to": "2024-01-01"}, "limit": 5, "offset": 0});
+    assert_eq!(invoke_with(&main, "findings_page", backwards).expect_err("backwards")["code"], "invalid_input");
     // The filtered list exported for a spreadsheet, to the path the save dialog gave.
     let csv = dir.path().join("findings.csv");
     let exported =
