@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState, type Dispatch, type SetStateA
 
 import { useBackend } from './api';
 import { ErrorNotice } from './components/ErrorNotice';
+import { SampleDataBanner, useSampleData } from './components/SampleDataBanner';
 import type { LeaveGuard } from './leaveGuard';
 import { AuditLogScreen } from './screens/AuditLogScreen';
 import { EvidenceScreen } from './screens/EvidenceScreen';
@@ -76,6 +77,8 @@ export function App() {
   // while the user looks at other screens.
   const importSession = useImportSession(dropped);
   const sequence = useRef(0);
+  // The fictional demo database, when open instead of the user's (a banner on every screen).
+  const sample = useSampleData();
   // A screen with unsaved work (Profile) may hold a switch until the user decides.
   const leaveGuard = useRef<LeaveGuard | null>(null);
   const registerGuard = useCallback((guard: LeaveGuard | null) => {
@@ -174,7 +177,7 @@ export function App() {
                   Engine <span data-testid="engine-version">{info.info.engine_version}</span>
                 </div>
                 <div data-testid="database-path" title="The local database; nothing leaves this machine.">
-                  {info.info.database_path}
+                  {sample.databasePath ?? info.info.database_path}
                 </div>
               </>
             )}
@@ -187,6 +190,14 @@ export function App() {
         </nav>
 
         <main className="content">
+          {sample.open && (
+            <SampleDataBanner
+              onLeave={async () => {
+                await sample.leave();
+                navigate({ screen: 'import' });
+              }}
+            />
+          )}
           {dropUnavailable !== null && (
             <ErrorNotice
               error={dropUnavailable}
@@ -199,6 +210,8 @@ export function App() {
             </div>
           ) : (
             <Screen
+              // A new database: every screen reads it afresh.
+              key={sample.generation}
               route={route}
               evidence={evidence}
               subjectListView={subjectListView}
@@ -209,6 +222,11 @@ export function App() {
               onOpenSubject={openSubject}
               onNavigate={navigate}
               onGuard={registerGuard}
+              sampleOpen={sample.open}
+              onSampleOpened={() => {
+                sample.opened();
+                navigate({ screen: 'findings' });
+              }}
               onMakePack={(subjectId, label) => {
                 sequence.current += 1;
                 setEvidence({ kind: 'subject', subjectId, label, seq: sequence.current });
@@ -265,6 +283,8 @@ function Screen(props: {
   onOpenSubject: (subjectId: number, from: TimelineOrigin) => void;
   onNavigate: (route: Route) => void;
   onGuard: (guard: LeaveGuard | null) => void;
+  sampleOpen: boolean;
+  onSampleOpened: () => void;
   onMakePack: (subjectId: number, label: string) => void;
   onOpenSubjectFromEvidence: (subjectId: number, label: string) => void;
 }) {
@@ -277,6 +297,7 @@ function Screen(props: {
           onShowSubjects={() => {
             props.onNavigate({ screen: 'subjects' });
           }}
+          sample={{ open: props.sampleOpen, onOpened: props.onSampleOpened }}
         />
       );
     case 'subjects':

@@ -15,6 +15,13 @@ export interface AppInfo {
   database_path: string;
 }
 
+/** Which database is open: the user's, or the fictional demo one. Mirrors Rust `ipc::sample::DatabaseInfo`. */
+export interface DatabaseInfo {
+  database_path: string;
+  /** True while the demo database with the sample data is open instead of the user's. */
+  sample_data: boolean;
+}
+
 /** Fixed error codes. Mirrors Rust `ipc::IpcErrorCode` (snake_case on the wire). */
 export type IpcErrorCode = 'database' | 'invalid_input' | 'not_found' | 'cancelled' | 'internal';
 
@@ -46,6 +53,8 @@ export interface SystemInfo {
   id: string;
   /** Human name for lists and reports. */
   name: string;
+  /** Which export file it reads, in the system's own words ("Audience → Export …"). */
+  file?: string | null;
 }
 
 /** What the import screen needs to offer its choices. */
@@ -647,6 +656,15 @@ export interface Profile {
 export interface Backend {
   /** Engine version and database path, for the shell. */
   appInfo(): Promise<AppInfo>;
+  /** Which database is open, and whether it is the sample-data one. */
+  databaseInfo(): Promise<DatabaseInfo>;
+  /**
+   * Switches to a fresh demo database (never the user's) and imports the fictional sample
+   * exports into it, with an import's progress.
+   */
+  openSampleData(onProgress: (progress: ImportProgress) => void): Promise<ImportReport>;
+  /** Switches back to the user's own database. */
+  leaveSampleData(): Promise<DatabaseInfo>;
 
   // Import
   importCatalog(): Promise<ImportCatalog>;

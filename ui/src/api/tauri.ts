@@ -10,6 +10,7 @@ import {
   type AuditLog,
   type AuditProgress,
   type AuditSummary,
+  type DatabaseInfo,
   type Backend,
   type Decision,
   type EventSource,
@@ -53,6 +54,13 @@ async function plugin<T>(run: () => Promise<T>): Promise<T> {
 /** The real backend: the app's Tauri commands (src-tauri/ipc) and the native dialogs. */
 export const tauriBackend: Backend = {
   appInfo: () => call<AppInfo>('app_info'),
+  databaseInfo: () => call<DatabaseInfo>('database_info'),
+  openSampleData: (onProgress) => {
+    const channel = new Channel<ImportProgress>();
+    channel.onmessage = onProgress;
+    return call<ImportReport>('open_sample_data', { onProgress: channel });
+  },
+  leaveSampleData: () => call<DatabaseInfo>('leave_sample_data'),
 
   importCatalog: () => call<ImportCatalog>('import_catalog'),
   previewFiles: (paths) => call<FilePreview[]>('preview_files', { paths }),

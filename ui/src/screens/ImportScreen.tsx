@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { useBackend, type FilePreview, type ImportCatalog } from '../api';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { FilePreviewCard } from './import/FilePreviewCard';
+import { FirstRun, type SampleChoice } from './import/FirstRun';
 import { useImportSession, type ImportSession } from './import/importSession';
 import { ImportOptions } from './import/ImportOptions';
 import { ImportProgressPanel } from './import/ImportProgressPanel';
@@ -12,16 +13,33 @@ import type { DroppedPaths } from './types';
 import './import.css';
 
 /** Import with its own session (the app passes the shell's session to `ImportView` instead). */
-export function ImportScreen({ dropped, onShowSubjects }: { dropped: DroppedPaths | null; onShowSubjects: () => void }) {
+export function ImportScreen({
+  dropped,
+  onShowSubjects,
+  sample,
+}: {
+  dropped: DroppedPaths | null;
+  onShowSubjects: () => void;
+  sample?: SampleChoice | undefined;
+}) {
   const session = useImportSession(dropped);
-  return <ImportView session={session} onShowSubjects={onShowSubjects} />;
+  return <ImportView session={session} onShowSubjects={onShowSubjects} sample={sample} />;
 }
 
 /**
  * Import: drop or pick files, preview, map unknown layouts, import with progress; the report
  * offers `onShowSubjects`. What it shows is `session`, held by the app shell across screens.
+ * With nothing dropped yet it lists the systems it reads and offers the sample data (`sample`).
  */
-export function ImportView({ session, onShowSubjects }: { session: ImportSession; onShowSubjects: () => void }) {
+export function ImportView({
+  session,
+  onShowSubjects,
+  sample,
+}: {
+  session: ImportSession;
+  onShowSubjects: () => void;
+  sample?: SampleChoice | undefined;
+}) {
   const backend = useBackend();
   const catalog = useImportCatalog();
   const [pickError, setPickError] = useState<unknown>(null);
@@ -114,6 +132,9 @@ export function ImportView({ session, onShowSubjects }: { session: ImportSession
             onImport={session.startImport}
           />
         </>
+      )}
+      {request === null && running === null && outcome === null && previews.length === 0 && (
+        <FirstRun catalog={catalog.catalog} sample={sample} />
       )}
       {shown !== null && shown.error === null && previews.length === 0 && (
         <p className="notice notice-warn">No files were found in what was dropped. Drop files, folders or ZIP archives.</p>
