@@ -597,3 +597,88 @@ describe('the time axis', () => {
     expect(monthTicks(Date.UTC(2023, 0, 2), Date.UTC(2023, 0, 30), 10).map((tick) => tick.label)).toEqual(['Jan 2023']);
   });
 });
+
+describe('the timeline’s date range and zoom', () => {
+  it('shows only the events, findings and state in the range, undated events still listed', async () => {
+    renderTimeline({});
+    await screen.findByTestId('timeline-chart');
+    expect(screen.getAllByTestId('timeline-event-marker')).toHaveLength(6);
+
+    fireEvent.change(screen.getByLabelText('From (UTC)'), { target: { value: '2023-01-01' } });
+    fireEvent.change(screen.getByTestId('timeline-to'), { target: { value: '2023-05-31' } });
+
+    expect(screen.getByTestId('timeline-range-note')).toHaveTextContent(
+      'Showing 3 of 7 events and 1 of 2 findings in the range',
+    );
+    const markers = screen.getAllByTestId('timeline-event-marker').map((marker) => marker.getAttribute('aria-label'));
+    expect(markers).toHaveLength(2);
+    expect(markers.join(' | ')).toMatch(/disclosure .*2023-02-10.* \| consent\.withdrawn .*2023-05-02/);
+    expect(screen.getAllByTestId('timeline-event')).toHaveLength(3);
+    expect(screen.getAllByTestId('timeline-finding-marker').map((m) => m.dataset.findingId)).toEqual([
+      'R1-42-personalised-ads-tiktok',
+    ]);
+    // The email-marketing grant is cut at the range's start; the withdrawal runs to its end.
+    const states = screen.getAllByTestId('timeline-segment').map((segment) => segment.dataset.state);
+    expect(states).toEqual(['given', 'withdrawn', 'given']);
+  });
+
+  it('includes both ends of the range as whole UTC days', async () => {
+    renderTimeline({});
+    await screen.findByTestId('timeline-chart');
+    fireEvent.change(screen.getByTestId('timeline-from'), { target: { value: '2023-06-01' } });
+    fireEvent.change(screen.getByTestId('timeline-to'), { target: { value: '2023-06-01' } });
+    const markers = screen.getAllByTestId('timeline-event-marker');
+    expect(markers).toHaveLength(1);
+    expect(markers[0]).toHaveAccessibleName(/processing .*2023-06-01 08:00/);
+    expect(screen.getAllByTestId('timeline-finding-marker')).toHaveLength(1);
+  });
+
+  it('explains a range that ends before it starts and keeps the whole history', async () => {
+    renderTimeline({});
+    await screen.findByTestId('timeline-chart');
+    fireEvent.change(screen.getByTestId('timeline-from'), { target: { value: '2023-06-01' } });
+    fireEvent.change(screen.getByTestId('timeline-to'), { target: { value: '2023-01-01' } });
+    expect(screen.getByRole('alert')).toHaveTextContent('The range starts after it ends');
+    expect(screen.getAllByTestId('timeline-event-marker')).toHaveLength(6);
+  });
+
+  it('offers the last year, the last 90 days and all of it, ending on the latest dated day', async () => {
+    renderTimeline({});
+    await screen.findByTestId('timeline-chart');
+    fireEvent.click(screen.getByRole('button', { name: '90 days' }));
+    expect(screen.getByTestId('timeline-from')).toHaveValue('2023-03-04');
+    expect(screen.getByTestId('timeline-to')).toHaveValue('2023-06-01');
+    expect(screen.getByRole('button', { name: '90 days' })).toHaveAttribute('aria-pressed', 'true');
+    expect(screen.getAllByTestId('timeline-event-marker')).toHaveLength(2);
+
+    fireEvent.click(screen.getByRole('button', { name: '1 year' }));
+    expect(screen.getByTestId('timeline-from')).toHaveValue('2022-06-02');
+    expect(screen.getAllByTestId('timeline-event-marker')).toHaveLength(3);
+
+    fireEvent.click(screen.getByRole('button', { name: 'All' }));
+    expect(screen.getByTestId('timeline-from')).toHaveValue('');
+    expect(screen.queryByTestId('timeline-range-note')).not.toBeInTheDocument();
+    expect(screen.getAllByTestId('timeline-event-marker')).toHaveLength(6);
+  });
+
+  it('zooms the time axis in and out with buttons that have names, and resets', async () => {
+    renderTimeline({});
+    const chart = await screen.findByTestId('timeline-chart');
+    const fittedWidth = Number(chart.getAttribute('width'));
+    expect(screen.getByRole('button', { name: 'Zoom out' })).toBeDisabled();
+    expect(screen.getByTestId('timeline-zoom-reset')).toBeDisabled();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Zoom in' }));
+    fireEvent.click(screen.getByTestId('timeline-zoom-in'));
+    expect(screen.getByTestId('timeline-zoom-level')).toHaveTextContent('4×');
+    const zoomed = screen.getByTestId('timeline-chart');
+    expect(zoomed).toHaveAttribute('data-zoom', '4');
+    // The label column keeps its width; the time axis gets four times the room.
+    expect(Number(zoomed.getAttribute('width'))).toBe(194 + (fittedWidth - 194) * 4);
+
+    fireEvent.click(screen.getByTestId('timeline-zoom-out'));
+    expect(screen.getByTestId('timeline-zoom-level')).toHaveTextContent('2×');
+    fireEvent.click(screen.getByTestId('timeline-zoom-reset'));
+    expect(screen.getByTestId('timeline-chart')).toHaveAttribute('width', String(fittedWidth));
+  });
+});

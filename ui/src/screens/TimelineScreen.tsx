@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 
 import { useBackend, type SubjectTimeline } from '../api';
 import { ErrorNotice } from '../components/ErrorNotice';
@@ -7,8 +7,10 @@ import { EventSourcePanel } from './timeline/EventSourcePanel';
 import { EventsTable } from './timeline/EventsTable';
 import { Legend } from './timeline/Legend';
 import { TimelineChart } from './timeline/TimelineChart';
+import { TimelineControls } from './timeline/TimelineControls';
 import { TimelineHeader } from './timeline/TimelineHeader';
 import { UndatedEvents } from './timeline/UndatedEvents';
+import { ALL_TIME, boundsOf, isAllTime, lastInstant, rangeProblem, windowed, type DayRange } from './timeline/range';
 import './timeline.css';
 
 type TimelineLoad =
@@ -82,6 +84,20 @@ function TimelineView({
 }) {
   const [selectedEventId, setSelectedEventId] = useState<number | null>(null);
   const selectedEvent = timeline.events.find((event) => event.id === selectedEventId) ?? null;
+  const [range, setRange] = useState<DayRange>(ALL_TIME);
+  const [zoom, setZoom] = useState(1);
+  // The whole timeline is loaded at once, so the range is applied here.
+  const shown = useMemo(() => windowed(timeline, range), [timeline, range]);
+  const domain = useMemo(() => {
+    if (isAllTime(range) || rangeProblem(range) !== null) return null;
+    const { start, end } = boundsOf(range);
+    const last = lastInstant(timeline);
+    // An open side ends where the history does.
+    const firstDated = timeline.events.find((event) => event.occurred_at_ms !== null)?.occurred_at_ms ?? null;
+    const from = start ?? firstDated;
+    const to = end ?? last;
+    return from === null || to === null || from >= to ? null : { start: from, end: to };
+  }, [timeline, range]);
 
   /** A marker on the chart brings its finding card into view (focus scrolls it there). */
   const showFinding = (findingId: string) => {
@@ -98,25 +114,44 @@ function TimelineView({
               Timeline
             </h3>
             <p className="muted tl-hint">Times in UTC. Select a marker to see the row it was read from.</p>
+            <TimelineControls
+              range={range}
+              onRange={setRange}
+              zoom={zoom}
+              onZoom={setZoom}
+              last={lastInstant(timeline)}
+            />
+            {shown !== timeline && (
+              <p className="muted-inline tl-range-note" data-testid="timeline-range-note">
+                Showing {shown.events.length} of {timeline.events.length} events and {shown.findings.length} of{' '}
+                {timeline.findings.length} findings in the range; undated ones are always shown.
+              </p>
+            )}
             <TimelineChart
-              timeline={timeline}
+              timeline={shown}
+              zoom={zoom}
+              domain={domain}
               selectedEventId={selectedEventId}
               onSelectEvent={setSelectedEventId}
               onSelectFinding={showFinding}
             />
             <Legend />
-            <UndatedEvents events={timeline.events} selectedEventId={selectedEventId} onSelect={setSelectedEventId} />
+            <UndatedEvents events={shown.events} selectedEventId={selectedEventId} onSelect={setSelectedEventId} />
           </section>
 
           <section className="card" aria-labelledby="tl-findings-title">
             <h3 className="card-title" id="tl-findings-title">
-              Findings ({timeline.findings.length})
+              Findings ({shown.findings.length})
             </h3>
-            {timeline.findings.length === 0 ? (
-              <p className="muted-inline">The latest audit found nothing for this subject.</p>
+            {shown.findings.length === 0 ? (
+              <p className="muted-inline">
+                {timeline.findings.length === 0
+                  ? 'The latest audit found nothing for this subject.'
+                  : 'No finding of this subject falls in the range.'}
+              </p>
             ) : (
               <ul className="tl-findings-list">
-                {timeline.findings.map((finding) => (
+                {shown.findings.map((finding) => (
                   <li key={finding.id}>
                     <FindingCard finding={finding} testId="timeline-finding" onSelectEvent={setSelectedEventId} />
                   </li>
@@ -127,9 +162,9 @@ function TimelineView({
 
           <section className="card" aria-labelledby="tl-events-title">
             <h3 className="card-title" id="tl-events-title">
-              Events ({timeline.events.length})
+              Events ({shown.events.length})
             </h3>
-            <EventsTable events={timeline.events} selectedEventId={selectedEventId} onSelect={setSelectedEventId} />
+            <EventsTable events={shown.events} selectedEventId={selectedEventId} onSelect={setSelectedEventId} />
           </section>
         </div>
         {selectedEvent !== null && (

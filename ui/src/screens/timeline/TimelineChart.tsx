@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState, type RefObject } from 'react';
+import { useEffect, useId, useLayoutEffect, useRef, useState, type RefObject } from 'react';
 
 import type { ExportState, Finding, PurposeBars, StateSegment, SubjectTimeline, TimelineEvent } from '../../api';
 import { formatUtc, parseInstant } from '../../format';
@@ -47,6 +47,22 @@ function useWidth(ref: RefObject<HTMLElement | null>, fallback: number): number 
   return width;
 }
 
+/**
+ * When the chart's drawn width changes (a zoom), scrolls so that the instant in the middle of
+ * the view stays there, rather than jumping back to the start of the history.
+ */
+function useKeptCentre(ref: RefObject<HTMLElement | null>, width: number) {
+  const previous = useRef(width);
+  useLayoutEffect(() => {
+    const element = ref.current;
+    const before = previous.current;
+    previous.current = width;
+    if (element === null || before === width || before <= 0) return;
+    const centre = (element.scrollLeft + element.clientWidth / 2) / before;
+    element.scrollLeft = Math.max(0, centre * width - element.clientWidth / 2);
+  }, [ref, width]);
+}
+
 /** Every instant the axis must show: dated events, state changes and findings. */
 function chartInstants(timeline: SubjectTimeline): number[] {
   const instants: number[] = [];
@@ -79,6 +95,10 @@ export function eventLabel(event: TimelineEvent): string {
 
 interface ChartProps {
   timeline: SubjectTimeline;
+  /** How many times the fitted width the chart is drawn (it scrolls sideways); 1 by default. */
+  zoom?: number;
+  /** The instants the axis spans (a chosen date range), instead of the timeline's own. */
+  domain?: { start: number; end: number } | null;
   selectedEventId: number | null;
   onSelectEvent: (eventId: number) => void;
   onSelectFinding: (findingId: string) => void;
@@ -91,9 +111,18 @@ interface ChartProps {
 export function TimelineChart(props: ChartProps) {
   const { timeline } = props;
   const containerRef = useRef<HTMLDivElement>(null);
-  const width = Math.max(MIN_WIDTH, useWidth(containerRef, FALLBACK_WIDTH));
+  const fitted = Math.max(MIN_WIDTH, useWidth(containerRef, FALLBACK_WIDTH));
+  // Zoom widens what the time axis gets; the label column keeps its size.
+  const width = Math.round(LABEL_WIDTH + RIGHT_PAD + (fitted - LABEL_WIDTH - RIGHT_PAD) * (props.zoom ?? 1));
+  useKeptCentre(containerRef, width);
   const titleId = useId();
-  const scale = makeTimeScale(chartInstants(timeline), LABEL_WIDTH, width - RIGHT_PAD);
+  const instants = chartInstants(timeline);
+  const domain = props.domain ?? null;
+  const scale = makeTimeScale(
+    domain === null || instants.length === 0 ? instants : [domain.start, domain.end],
+    LABEL_WIDTH,
+    width - RIGHT_PAD,
+  );
 
   const systems = systemsOf(timeline.events);
   const lanesTop = AXIS_HEIGHT + FINDINGS_ROW + SECTION_TITLE;
@@ -116,6 +145,7 @@ export function TimelineChart(props: ChartProps) {
           role="group"
           aria-labelledby={titleId}
           data-testid="timeline-chart"
+          data-zoom={props.zoom ?? 1}
         >
           <title id={titleId}>Timeline of events, consent states and findings (times in UTC)</title>
           <TimeAxis
