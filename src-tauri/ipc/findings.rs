@@ -32,7 +32,7 @@ pub async fn run_audit<R: Runtime>(
     with_store_blocking(app, move |store| {
         // A closed window drops the channel; the audit itself carries on.
         let mut report = |done, total| drop(on_progress.send(AuditProgress { done, total }));
-        Ok(audit::run_with_progress(store, &mut report)?.summary)
+        Ok(audit::run_stored(store, &mut report)?)
     })
     .await
 }
