@@ -38,10 +38,28 @@ pub fn run() -> Result<(), tauri::Error> {
         eprintln!("ConsentTrail: {error}");
     }
 
-    tauri::Builder::default()
+    let builder = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .manage(state)
-        .invoke_handler(ipc::handler())
-        .run(context())
+        .on_webview_event(pass_drops_as_tokens)
+        .invoke_handler(ipc::handler());
+    #[cfg(feature = "e2e")]
+    let builder = builder.manage(ipc::E2eChoices::default());
+    builder.run(context())
+}
+
+/// A native drag on the window: the dropped paths are registered here, on the Rust side, and
+/// the page hears only tokens and names (`ipc::paths`).
+fn pass_drops_as_tokens<R: tauri::Runtime>(webview: &tauri::Webview<R>, event: &tauri::WebviewEvent) {
+    let tauri::WebviewEvent::DragDrop(drag) = event else { return };
+    let app = tauri::Manager::app_handle(webview);
+    let passed = match drag {
+        tauri::DragDropEvent::Drop { paths, .. } => ipc::register_drop(app, paths.clone()),
+        tauri::DragDropEvent::Leave => ipc::emit_drop(app, ipc::DropEvent::Leave),
+        _ => ipc::emit_drop(app, ipc::DropEvent::Over),
+    };
+    if let Err(error) = passed {
+        eprintln!("ConsentTrail: {error}");
+    }
 }

@@ -40,21 +40,18 @@ pub const COMMANDS: &[&str] = &[
     "import_profile",
     "export_profile",
     "audit_log",
+    "choose_files",
+    "choose_save_path",
 ];
 
 /// Commands that exist only in end-to-end test builds (feature `e2e`), granted by
 /// `src-tauri/capabilities-e2e/` which only those builds read.
-pub const E2E_COMMANDS: &[&str] = &["e2e_drop"];
+pub const E2E_COMMANDS: &[&str] = &["e2e_drop", "e2e_choose"];
 
 /// The core and plugin permissions the main window holds besides the app's commands: listening
-/// for events (how a native file drop reaches the page), the native open and save dialogs, and
-/// closing its own window once the page agreed (a close the unsaved-changes guard listens for
-/// waits for the page; the page then destroys the window); nothing else (no file system, no
-/// opener, no shell, no emitting events).
-pub const PLUGIN_PERMISSIONS: &[&str] = &[
-    "core:event:allow-listen",
-    "core:event:allow-unlisten",
-    "dialog:allow-open",
-    "dialog:allow-save",
-    "core:window:allow-destroy",
-];
+/// for events (how a native file drop reaches the page, as tokens) and closing its own window
+/// once the page agreed (a close the unsaved-changes guard listens for waits for the page; the
+/// page then destroys the window); nothing else (no file system, no dialogs — the Rust side runs
+/// them, see `ipc::paths` —, no opener, no shell, no emitting events).
+pub const PLUGIN_PERMISSIONS: &[&str] =
+    &["core:event:allow-listen", "core:event:allow-unlisten", "core:window:allow-destroy"];

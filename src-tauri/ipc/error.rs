@@ -21,6 +21,9 @@ pub enum IpcErrorCode {
     Cancelled,
     /// A bug or an unexpected state; the message says what happened.
     Internal,
+    /// A file named by something other than a token this session issued for a drop or a
+    /// dialog (a raw path, an unknown token): refused, see `ipc::paths`.
+    ForbiddenPath,
 }
 
 /// An error as it crosses IPC, serialised as `{"code": "...", "message": "..."}`.

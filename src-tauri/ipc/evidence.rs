@@ -1,7 +1,7 @@
 //! Evidence commands: write a subject or organisation pack, verify a pack, open one in the
 //! system viewer.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use consenttrail_engine::pack::{self, PackOptions, PackProgress, Signer, VerifyReport};
 use consenttrail_engine::store::identity::identifiers_of;
@@ -48,14 +48,15 @@ fn pdf_target(path: &Path) -> Result<(), IpcError> {
     Ok(())
 }
 
-/// Writes the evidence pack of one subject to `path`.
+/// Writes the evidence pack of one subject to the file chosen in the save dialog (`token`).
 #[tauri::command]
 pub async fn make_subject_pack<R: Runtime>(
     app: AppHandle<R>,
     subject_id: i64,
-    path: PathBuf,
+    token: String,
     case_reference: Option<String>,
 ) -> Result<PackResult, IpcError> {
+    let path = app.state::<AppState>().paths.writable(&token)?;
     pdf_target(&path)?;
     let job = app.clone();
     with_store_blocking(app, move |store| {
@@ -76,13 +77,15 @@ pub async fn make_subject_pack<R: Runtime>(
     .await
 }
 
-/// Writes the organisation pack (it runs the audit first) to `path`, streaming its steps.
+/// Writes the organisation pack (it runs the audit first) to the file chosen in the save dialog
+/// (`token`), streaming its steps.
 #[tauri::command]
 pub async fn make_organisation_pack<R: Runtime>(
     app: AppHandle<R>,
-    path: PathBuf,
+    token: String,
     on_progress: Channel<PackProgress>,
 ) -> Result<PackResult, IpcError> {
+    let path = app.state::<AppState>().paths.writable(&token)?;
     pdf_target(&path)?;
     let job = app.clone();
     with_store_blocking(app, move |store| {
@@ -98,13 +101,14 @@ pub async fn make_organisation_pack<R: Runtime>(
 }
 
 /// Checks a pack's signature and seal, compares its manifest with this database and its pages
-/// with the pack re-rendered from it, streaming its steps.
+/// with the pack re-rendered from it, streaming its steps. `token`: a dropped or picked pack.
 #[tauri::command]
 pub async fn verify_pack<R: Runtime>(
     app: AppHandle<R>,
-    path: PathBuf,
+    token: String,
     on_progress: Channel<PackProgress>,
 ) -> Result<VerifyReport, IpcError> {
+    let path = app.state::<AppState>().paths.readable(&token)?;
     with_store_blocking(app, move |store| {
         let mut report = |progress: PackProgress| drop(on_progress.send(progress));
         Ok(pack::verify_with_progress(store, &path, &mut report)?)
@@ -112,10 +116,11 @@ pub async fn verify_pack<R: Runtime>(
     .await
 }
 
-/// Opens a PDF in the system's viewer. Only existing `.pdf` files: the UI cannot use this to
-/// launch anything else.
+/// Opens a PDF in the system's viewer: a pack just written, dropped or picked (`token`). Only
+/// existing `.pdf` files: the UI cannot use this to launch anything else.
 #[tauri::command]
-pub fn open_pack<R: Runtime>(app: AppHandle<R>, path: PathBuf) -> Result<(), IpcError> {
+pub fn open_pack<R: Runtime>(app: AppHandle<R>, token: String) -> Result<(), IpcError> {
+    let path = app.state::<AppState>().paths.readable(&token)?;
     pdf_target(&path)?;
     if !path.is_file() {
         return Err(IpcError::new(IpcErrorCode::NotFound, format!("{}: no such file", path.display())));
@@ -146,14 +151,15 @@ fn signer_unavailable() -> IpcError {
 }
 
 /// Chooses the organisation's certificate and key (a PKCS#12 `.p12`/`.pfx` file the user picked
-/// and its password) for the packs of this session. The key stays in memory; the password is
-/// not kept at all.
+/// and its password; `token` from the open dialog) for the packs of this session. The key stays
+/// in memory; the password is not kept at all.
 #[tauri::command]
 pub async fn set_signing_key<R: Runtime>(
     app: AppHandle<R>,
-    path: PathBuf,
+    token: String,
     password: String,
 ) -> Result<SigningKey, IpcError> {
+    let path = app.state::<AppState>().paths.readable(&token)?;
     let meta = std::fs::metadata(&path)
         .map_err(|e| IpcError::new(IpcErrorCode::NotFound, format!("{}: {e}", path.display())))?;
     if !meta.is_file() || meta.len() > PKCS12_MAX_BYTES {

@@ -11,10 +11,10 @@ use consenttrail_engine::rules::export::{self, ExportFormat};
 use consenttrail_engine::rules::AuditSummary;
 use serde::Serialize;
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 
 use super::state::with_store_blocking;
-use super::IpcError;
+use super::{AppState, IpcError};
 
 /// Progress of a running audit: subjects checked so far, of all.
 #[derive(Debug, Clone, Serialize)]
@@ -102,13 +102,15 @@ pub struct FindingsExport {
     pub rows: u64,
 }
 
-/// Writes the findings matching `filter` to `path` (from the save dialog) as CSV or XLSX.
+/// Writes the findings matching `filter` to the file chosen in the save dialog (`token`) as CSV
+/// or XLSX.
 #[tauri::command]
 pub async fn export_findings<R: Runtime>(
     app: AppHandle<R>,
     filter: FindingFilter,
-    path: PathBuf,
+    token: String,
 ) -> Result<FindingsExport, IpcError> {
+    let path = app.state::<AppState>().paths.writable(&token)?;
     if !path.is_absolute() || ExportFormat::from_path(&path).is_none() {
         return Err(super::error::invalid(format!("{}: choose a full path ending in .csv or .xlsx", path.display())));
     }

@@ -2,7 +2,6 @@
 //! channel, cancellable) and saving a column mapping.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
 use consenttrail_engine::import::csv_table::Header;
@@ -53,17 +52,31 @@ pub fn import_catalog() -> ImportCatalog {
     }
 }
 
-/// Previews dropped or picked paths: detected system, encoding, first records. Writes nothing.
+/// Previews dropped or picked files (by their tokens): detected system, encoding, first
+/// records. Writes nothing. Each preview's `dropped_path` is the token it came from (what
+/// `import_files` takes); `path` is the file as displayed.
 #[tauri::command]
-pub async fn preview_files<R: Runtime>(app: AppHandle<R>, paths: Vec<PathBuf>) -> Result<Vec<FilePreview>, IpcError> {
-    with_store_blocking(app, move |store| Ok(preview_paths(store, &paths)?)).await
+pub async fn preview_files<R: Runtime>(app: AppHandle<R>, tokens: Vec<String>) -> Result<Vec<FilePreview>, IpcError> {
+    let paths = app.state::<AppState>().paths.readable_all(&tokens)?;
+    with_store_blocking(app, move |store| {
+        let mut previews = preview_paths(store, &paths)?;
+        let token_of: BTreeMap<String, &String> = paths.iter().map(|p| p.display().to_string()).zip(&tokens).collect();
+        for preview in &mut previews {
+            if let Some(token) = token_of.get(&preview.dropped_path) {
+                preview.dropped_path = (*token).clone();
+            }
+        }
+        Ok(previews)
+    })
+    .await
 }
 
-/// One import run, as the UI asks for it (the same options for every path).
+/// One import run, as the UI asks for it (the same options for every file).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportRequest {
-    pub paths: Vec<PathBuf>,
+    /// Tokens of dropped or picked files, folders or ZIP archives (`ipc::paths`).
+    pub tokens: Vec<String>,
     #[serde(default)]
     pub system: Option<String>,
     #[serde(default)]
@@ -102,7 +115,7 @@ pub async fn import_files<R: Runtime>(
         date_order,
         ..ImportOptions::default()
     };
-    let paths = request.paths;
+    let paths = app.state::<AppState>().paths.readable_all(&request.tokens)?;
     let job = app.clone();
     with_store_blocking(app, move |store| {
         let cancel = &job.state::<AppState>().import_cancel;

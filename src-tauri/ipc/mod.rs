@@ -15,6 +15,7 @@ mod evidence;
 mod findings;
 mod import;
 mod log;
+mod paths;
 mod profile;
 mod sample;
 mod sources;
@@ -26,8 +27,24 @@ mod tests;
 
 pub use app_info::AppInfo;
 pub use command_names::{COMMANDS, E2E_COMMANDS, PLUGIN_PERMISSIONS};
+#[cfg(feature = "e2e")]
+pub use e2e::E2eChoices;
 pub use error::{IpcError, IpcErrorCode};
+pub use paths::{emit_drop, register_drop, DropEvent};
 pub use state::AppState;
+
+/// In end-to-end test builds, the paths the test registered "as if chosen in a dialog"
+/// (`e2e_choose`), taken instead of showing the dialog.
+#[cfg(feature = "e2e")]
+fn e2e_choice<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> Option<Vec<std::path::PathBuf>> {
+    e2e::take_choice(app)
+}
+
+/// Shipped builds always show the dialog.
+#[cfg(not(feature = "e2e"))]
+fn e2e_choice<R: tauri::Runtime>(_app: &tauri::AppHandle<R>) -> Option<Vec<std::path::PathBuf>> {
+    None
+}
 
 /// `tauri::generate_handler!` over every app command plus `$extra`. One list for both builds.
 macro_rules! handler_with {
@@ -68,6 +85,8 @@ macro_rules! handler_with {
             profile::import_profile,
             profile::export_profile,
             log::audit_log,
+            paths::choose_files,
+            paths::choose_save_path,
             $($extra,)*
         ]
     };
@@ -82,5 +101,5 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
 /// The end-to-end test build's handler: the app's commands plus [`E2E_COMMANDS`].
 #[cfg(feature = "e2e")]
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-    handler_with!(e2e::e2e_drop)
+    handler_with!(e2e::e2e_drop, e2e::e2e_choose)
 }

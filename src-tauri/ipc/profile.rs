@@ -7,11 +7,11 @@ use consenttrail_engine::ops::{self, ProfileImportError};
 use consenttrail_engine::profile::{diff, Profile, ProfileFile, ProfileFileError};
 use consenttrail_engine::store::profile_doc;
 use serde::Serialize;
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 
 use super::error::invalid;
 use super::state::with_store_blocking;
-use super::IpcError;
+use super::{AppState, IpcError};
 
 /// The profile in force (the built-in one until the user saves their own).
 #[tauri::command]
@@ -37,8 +37,8 @@ pub async fn save_profile<R: Runtime>(app: AppHandle<R>, profile: serde_json::Va
     .await
 }
 
-/// The one place these commands accept a path from the page: a full path, as the native
-/// dialogs give (relative paths would depend on the app's working directory).
+/// A full path, as the native dialogs give (relative paths would depend on the app's working
+/// directory).
 fn chosen_path(path: PathBuf) -> Result<PathBuf, IpcError> {
     if path.is_absolute() {
         Ok(path)
@@ -80,9 +80,9 @@ pub struct ProfileImportPreview {
 #[tauri::command]
 pub async fn preview_profile_import<R: Runtime>(
     app: AppHandle<R>,
-    path: PathBuf,
+    token: String,
 ) -> Result<ProfileImportPreview, IpcError> {
-    let path = chosen_path(path)?;
+    let path = chosen_path(app.state::<AppState>().paths.readable(&token)?)?;
     with_store_blocking(app, move |store| {
         let file = ProfileFile::read(&path)?;
         let current = profile_doc::load(store.conn())?;
@@ -102,10 +102,10 @@ pub async fn preview_profile_import<R: Runtime>(
 #[tauri::command]
 pub async fn import_profile<R: Runtime>(
     app: AppHandle<R>,
-    path: PathBuf,
+    token: String,
     sha256: String,
 ) -> Result<ProfileSaved, IpcError> {
-    let path = chosen_path(path)?;
+    let path = chosen_path(app.state::<AppState>().paths.readable(&token)?)?;
     with_store_blocking(app, move |store| {
         let detail = serde_json::json!({"from": "app", "path": path});
         let (_, saved) = ops::import_profile(store, &path, Some(&sha256), detail)?;
@@ -120,10 +120,11 @@ pub struct ProfileExported {
     pub path: PathBuf,
 }
 
-/// Writes the saved profile to `path` as the document the CLI's `profile export` prints.
+/// Writes the saved profile to the file chosen in the save dialog (`token`) as the document the
+/// CLI's `profile export` prints.
 #[tauri::command]
-pub async fn export_profile<R: Runtime>(app: AppHandle<R>, path: PathBuf) -> Result<ProfileExported, IpcError> {
-    let path = chosen_path(path)?;
+pub async fn export_profile<R: Runtime>(app: AppHandle<R>, token: String) -> Result<ProfileExported, IpcError> {
+    let path = chosen_path(app.state::<AppState>().paths.writable(&token)?)?;
     with_store_blocking(app, move |store| {
         let document = ops::export_profile(store)?;
         std::fs::write(&path, format!("{document}\n"))

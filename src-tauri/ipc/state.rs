@@ -9,6 +9,7 @@ use consenttrail_engine::pack::Signer;
 use consenttrail_engine::store::Store;
 use tauri::{AppHandle, Manager, Runtime};
 
+use super::paths::PathGrants;
 use super::{IpcError, IpcErrorCode};
 
 /// The app's managed state. The database is opened once, at start-up; when that fails the error
@@ -24,6 +25,9 @@ pub struct AppState {
     /// password): held in memory only, never written anywhere; None signs with the database's
     /// own key.
     pub(crate) signer: Mutex<Option<Signer>>,
+    /// The files the user dropped or chose in this session, by token (the webview names files
+    /// only by these).
+    pub(crate) paths: PathGrants,
 }
 
 impl AppState {
@@ -33,6 +37,7 @@ impl AppState {
             database: Store::open(path).map(Mutex::new).map_err(IpcError::from),
             import_cancel: AtomicBool::new(false),
             signer: Mutex::new(None),
+            paths: PathGrants::default(),
         }
     }
 
@@ -43,6 +48,7 @@ impl AppState {
             database: Err(IpcError::new(IpcErrorCode::Database, message)),
             import_cancel: AtomicBool::new(false),
             signer: Mutex::new(None),
+            paths: PathGrants::default(),
         }
     }
 

@@ -9,13 +9,23 @@ use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::{App, Manager, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
+use tauri::{App, Listener, Manager, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
 
 use super::{AppState, IpcError, IpcErrorCode, COMMANDS, E2E_COMMANDS, PLUGIN_PERMISSIONS};
 
 const CAPABILITY: &str = include_str!("../capabilities/main-window.json");
 const IPC_SOURCE: &str = include_str!("mod.rs");
 const TAURI_CONF: &str = include_str!("../../tauri.conf.json");
+
+/// A token for `path` as if the user had dropped it or picked it in an open dialog.
+fn read_token(app: &App<MockRuntime>, path: impl Into<std::path::PathBuf>) -> String {
+    app.state::<AppState>().paths.grant_read(path.into()).expect("grant").token
+}
+
+/// A token for `path` as if the user had chosen it in a save dialog.
+fn save_token(app: &App<MockRuntime>, path: impl Into<std::path::PathBuf>) -> String {
+    app.state::<AppState>().paths.grant_write(path.into()).expect("grant").token
+}
 
 fn mock_app(state: AppState) -> App<MockRuntime> {
     mock_builder()
@@ -120,6 +130,7 @@ fn ipc_error_json_is_pinned() {
         (IpcErrorCode::NotFound, "not_found"),
         (IpcErrorCode::Cancelled, "cancelled"),
         (IpcErrorCode::Internal, "internal"),
+        (IpcErrorCode::ForbiddenPath, "forbidden_path"),
     ];
     for (code, wire) in codes {
         assert_eq!(serde_json::to_value(code).expect("serialise"), json!(wire));
@@ -270,7 +281,8 @@ fn the_screens_commands_work_on_an_imported_workspace() {
     let main = window(&app, "main");
 
     // Import screen: the preview detects every file and writes nothing.
-    let previews = invoke_with(&main, "preview_files", json!({"paths": [exports()]})).expect("preview");
+    let previews =
+        invoke_with(&main, "preview_files", json!({"tokens": [read_token(&app, exports())]})).expect("preview");
     let previews = previews.as_array().expect("array");
     assert!(previews.len() >= 10, "{previews:?}");
     assert!(previews.iter().all(|p| p["status"] == "ready"), "{previews:?}");
@@ -346,28 +358,42 @@ fn the_screens_commands_work_on_an_imported_workspace() {
     // The filtered list exported for a spreadsheet, to the path the save dialog gave.
     let csv = dir.path().join("findings.csv");
     let exported =
-        invoke_with(&main, "export_findings", json!({"filter": {"rule": "R1"}, "path": csv})).expect("export");
+        invoke_with(&main, "export_findings", json!({"filter": {"rule": "R1"}, "token": save_token(&app, &csv)}))
+            .expect("export");
     assert_eq!(exported["rows"], 1, "{exported}");
     let text = std::fs::read_to_string(&csv).expect("csv");
     assert!(text.contains("Unnamed recipient") && text.contains("Audience deleted"), "{text}");
-    let no_xlsx = invoke_with(&main, "export_findings", json!({"filter": {}, "path": "findings.xlsx"}));
+    let no_xlsx =
+        invoke_with(&main, "export_findings", json!({"filter": {}, "token": save_token(&app, "findings.xlsx")}));
     assert_eq!(no_xlsx.expect_err("relative")["code"], "invalid_input");
 
     // Evidence: write the subject's pack, verify it; a relative or non-PDF path is refused.
     let pack = dir.path().join("soren.pdf");
-    let written =
-        invoke_with(&main, "make_subject_pack", json!({"subjectId": subject, "path": pack, "caseReference": "DSAR-1"}))
-            .expect("pack");
+    let pack_token = save_token(&app, &pack);
+    let written = invoke_with(
+        &main,
+        "make_subject_pack",
+        json!({"subjectId": subject, "token": pack_token, "caseReference": "DSAR-1"}),
+    )
+    .expect("pack");
     assert!(pack.is_file());
     assert_eq!(written["sha256"].as_str().map(str::len), Some(64));
     let verified =
-        invoke_with(&main, "verify_pack", json!({"path": pack, "onProgress": "__CHANNEL__:8"})).expect("verify");
+        invoke_with(&main, "verify_pack", json!({"token": read_token(&app, &pack), "onProgress": "__CHANNEL__:8"}))
+            .expect("verify");
     assert_eq!(verified["ok"], true, "{verified}");
-    let relative =
-        invoke_with(&main, "make_subject_pack", json!({"subjectId": subject, "path": "x.pdf", "caseReference": null}));
+    let relative = invoke_with(
+        &main,
+        "make_subject_pack",
+        json!({"subjectId": subject, "token": save_token(&app, "x.pdf"), "caseReference": null}),
+    );
     assert_eq!(relative.expect_err("relative")["code"], "invalid_input");
-    let not_pdf = invoke_with(&main, "open_pack", json!({"path": dir.path().join("consenttrail.db")}));
+    let not_pdf = invoke_with(&main, "open_pack", json!({"token": read_token(&app, &db)}));
     assert_eq!(not_pdf.expect_err("only PDFs open")["code"], "invalid_input");
+    // The pack just written may be verified and opened through the token it was saved to.
+    let reverified =
+        invoke_with(&main, "verify_pack", json!({"token": pack_token, "onProgress": "__CHANNEL__:9"})).expect("verify");
+    assert_eq!(reverified["ok"], true, "{reverified}");
 
     // Sources: listed with hashes; removing one removes its events and re-audits.
     let sources = invoke(&main, "list_sources").expect("sources");
@@ -454,22 +480,24 @@ fn packs_are_signed_with_the_certificate_chosen_for_the_session_and_the_password
     let own = invoke_with(
         &main,
         "make_subject_pack",
-        json!({"subjectId": subject, "path": dir.path().join("own.pdf"), "caseReference": null}),
+        json!({"subjectId": subject, "token": save_token(&app, dir.path().join("own.pdf")), "caseReference": null}),
     )
     .expect("pack");
 
     let p12 = pkcs12(dir.path(), "correct horse");
-    let wrong = invoke_with(&main, "set_signing_key", json!({"path": p12, "password": "wrong"}));
+    let p12 = read_token(&app, p12);
+    let wrong = invoke_with(&main, "set_signing_key", json!({"token": p12, "password": "wrong"}));
     assert_eq!(wrong.expect_err("a wrong password is refused")["code"], "invalid_input");
-    let not_p12 = invoke_with(&main, "set_signing_key", json!({"path": db, "password": "x"}));
+    let not_p12 = invoke_with(&main, "set_signing_key", json!({"token": read_token(&app, &db), "password": "x"}));
     assert_eq!(not_p12.expect_err("a database is not a certificate")["code"], "invalid_input");
-    let chosen = invoke_with(&main, "set_signing_key", json!({"path": p12, "password": "correct horse"})).expect("set");
+    let chosen =
+        invoke_with(&main, "set_signing_key", json!({"token": p12, "password": "correct horse"})).expect("set");
     assert!(chosen["subject"].as_str().expect("subject").contains("Example Org packs"), "{chosen}");
     assert_eq!(invoke(&main, "signing_key").expect("chosen"), chosen);
     let signed = invoke_with(
         &main,
         "make_subject_pack",
-        json!({"subjectId": subject, "path": dir.path().join("org.pdf"), "caseReference": null}),
+        json!({"subjectId": subject, "token": save_token(&app, dir.path().join("org.pdf")), "caseReference": null}),
     )
     .expect("pack");
     assert_eq!(signed["signed_by"], chosen);
@@ -483,7 +511,7 @@ fn packs_are_signed_with_the_certificate_chosen_for_the_session_and_the_password
     let again = invoke_with(
         &main,
         "make_subject_pack",
-        json!({"subjectId": subject, "path": dir.path().join("again.pdf"), "caseReference": null}),
+        json!({"subjectId": subject, "token": save_token(&app, dir.path().join("again.pdf")), "caseReference": null}),
     )
     .expect("pack");
     assert_eq!(again["signed_by"], own["signed_by"]);
@@ -497,7 +525,7 @@ fn the_profile_is_exported_previewed_and_imported_through_files() {
 
     // Export: the document the CLI's `profile export` prints (the built-in profile here).
     let exported = dir.path().join("profile.json");
-    let answer = invoke_with(&main, "export_profile", json!({"path": exported})).expect("export");
+    let answer = invoke_with(&main, "export_profile", json!({"token": save_token(&app, &exported)})).expect("export");
     assert_eq!(answer["path"], json!(exported));
     let text = std::fs::read_to_string(&exported).expect("written");
     assert_eq!(text, format!("{}\n", consenttrail_engine::profile::Profile::builtin().to_json()));
@@ -508,7 +536,8 @@ fn the_profile_is_exported_previewed_and_imported_through_files() {
     edited["collection_points"] = json!([{"system": "web", "label": "Footer form", "method": "explicit-opt-in"}]);
     let file = dir.path().join("edited.json");
     std::fs::write(&file, serde_json::to_string_pretty(&edited).expect("JSON")).expect("write");
-    let preview = invoke_with(&main, "preview_profile_import", json!({"path": file})).expect("preview");
+    let file_token = read_token(&app, &file);
+    let preview = invoke_with(&main, "preview_profile_import", json!({"token": file_token})).expect("preview");
     assert_eq!(preview["organisation"], "Fernhill Outdoor Ltd");
     assert_eq!(
         preview["changes"],
@@ -517,11 +546,11 @@ fn the_profile_is_exported_previewed_and_imported_through_files() {
     assert_eq!(invoke(&main, "get_profile").expect("profile")["organisation"]["name"], "My Organisation");
 
     // A file changed after its preview is refused; the previewed one is saved, and logged with its hash.
-    let stale =
-        invoke_with(&main, "import_profile", json!({"path": file, "sha256": "0".repeat(64)})).expect_err("stale");
+    let stale = invoke_with(&main, "import_profile", json!({"token": file_token, "sha256": "0".repeat(64)}))
+        .expect_err("stale");
     assert_eq!(stale["code"], "invalid_input");
     assert!(stale["message"].as_str().expect("message").contains("changed since it was previewed"), "{stale}");
-    invoke_with(&main, "import_profile", json!({"path": file, "sha256": preview["sha256"]})).expect("import");
+    invoke_with(&main, "import_profile", json!({"token": file_token, "sha256": preview["sha256"]})).expect("import");
     let profile = invoke(&main, "get_profile").expect("profile");
     assert_eq!(profile["organisation"]["name"], "Fernhill Outdoor Ltd");
     assert_eq!(profile["collection_points"][0]["label"], "Footer form");
@@ -534,11 +563,13 @@ fn the_profile_is_exported_previewed_and_imported_through_files() {
     edited["purposes"][1]["lawful_basis"] = json!("vibes");
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, edited.to_string()).expect("write");
-    let error = invoke_with(&main, "preview_profile_import", json!({"path": bad})).expect_err("invalid");
+    let error =
+        invoke_with(&main, "preview_profile_import", json!({"token": read_token(&app, &bad)})).expect_err("invalid");
     assert_eq!(error["code"], "invalid_input");
     let message = error["message"].as_str().expect("message");
     assert!(message.contains("bad.json") && message.contains("$.purposes[1].lawful_basis"), "{message}");
-    let relative = invoke_with(&main, "export_profile", json!({"path": "profile.json"})).expect_err("relative");
+    let relative =
+        invoke_with(&main, "export_profile", json!({"token": save_token(&app, "profile.json")})).expect_err("relative");
     assert_eq!(relative["code"], "invalid_input");
 }
 
@@ -584,6 +615,86 @@ fn bulk_decisions_decide_every_finding_or_none() {
     let log = invoke(&main, "audit_log").expect("log");
     let entries = log["entries"].as_array().expect("entries");
     assert_eq!(entries.iter().filter(|e| e["action"] == "decide" && e["detail"]["batch_size"] == 3).count(), 3);
+}
+
+/// Every command that reads or writes a file the user names, with `file` as that name.
+fn path_taking_calls(file: &Value) -> Vec<(&'static str, Value)> {
+    vec![
+        ("preview_files", json!({"tokens": [file]})),
+        ("import_files", json!({"request": {"tokens": [file]}, "onProgress": "__CHANNEL__:1"})),
+        ("verify_pack", json!({"token": file, "onProgress": "__CHANNEL__:2"})),
+        ("make_subject_pack", json!({"subjectId": 1, "token": file, "caseReference": null})),
+        ("make_organisation_pack", json!({"token": file, "onProgress": "__CHANNEL__:3"})),
+        ("open_pack", json!({"token": file})),
+        ("export_findings", json!({"filter": {}, "token": file})),
+        ("set_signing_key", json!({"token": file, "password": "x"})),
+        ("preview_profile_import", json!({"token": file})),
+        ("import_profile", json!({"token": file, "sha256": "0".repeat(64)})),
+        ("export_profile", json!({"token": file})),
+    ]
+}
+
+#[test]
+fn raw_paths_and_unknown_tokens_are_refused_by_every_command_that_takes_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = mock_app(AppState::open(&dir.path().join("consenttrail.db")));
+    let main = window(&app, "main");
+    let victim = dir.path().join("victim.pdf");
+    std::fs::write(&victim, b"not to be overwritten").expect("write");
+    // A token of this session that was never issued looks just like a real one.
+    let unknown = "0123456789abcdef0123456789abcdef";
+
+    for file in [json!(victim), json!("victim.pdf"), json!(unknown)] {
+        for (command, args) in path_taking_calls(&file) {
+            let error = invoke_with(&main, command, args).expect_err(command);
+            assert_eq!(error["code"], "forbidden_path", "{command} with {file}: {error}");
+            assert!(
+                !error["message"].as_str().expect("message").contains("victim"),
+                "{command} echoes the path: {error}"
+            );
+        }
+    }
+    assert_eq!(std::fs::read(&victim).expect("read"), b"not to be overwritten");
+
+    // A dropped (read) token does not let a command write there.
+    let dropped = read_token(&app, &victim);
+    for command in ["make_subject_pack", "make_organisation_pack", "export_findings", "export_profile"] {
+        let (_, args) = path_taking_calls(&json!(dropped)).into_iter().find(|(c, _)| *c == command).expect("listed");
+        assert_eq!(invoke_with(&main, command, args).expect_err(command)["code"], "forbidden_path", "{command}");
+    }
+    assert_eq!(std::fs::read(&victim).expect("read"), b"not to be overwritten");
+
+    // Every command here is a listed command (the list above stays complete).
+    for (command, _) in path_taking_calls(&json!(unknown)) {
+        assert!(COMMANDS.contains(&command), "{command}");
+    }
+}
+
+#[test]
+fn a_native_drop_reaches_the_page_as_tokens_that_the_commands_accept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = mock_app(AppState::open(&dir.path().join("consenttrail.db")));
+    let main = window(&app, "main");
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let sink = heard.clone();
+    app.listen_any(super::paths::FILE_DROP_EVENT, move |event| {
+        sink.lock().expect("lock").push(serde_json::from_str(event.payload()).expect("JSON payload"));
+    });
+
+    super::register_drop(app.handle(), vec![exports()]).expect("drop");
+
+    let heard = heard.lock().expect("lock").clone();
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert_eq!(heard[0]["type"], "drop");
+    let file = &heard[0]["files"][0];
+    assert_eq!(file["name"], "exports");
+    let token = file["token"].as_str().expect("token");
+    assert!(!token.contains('/') && !heard[0].to_string().contains(&dir.path().display().to_string()));
+    // Files inside the dropped folder are previewed under the drop's token.
+    let previews = invoke_with(&main, "preview_files", json!({"tokens": [token]})).expect("preview");
+    let previews = previews.as_array().expect("array");
+    assert!(previews.len() >= 10, "{previews:?}");
+    assert!(previews.iter().all(|p| p["dropped_path"] == token), "{previews:?}");
 }
 
 #[test]

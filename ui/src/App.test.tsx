@@ -106,15 +106,23 @@ describe('window-wide drops', () => {
 
     act(() => emit?.({ type: 'over' }));
     expect(screen.getByTestId('drop-overlay')).toBeInTheDocument();
-    act(() => emit?.({ type: 'drop', paths: ['/exports/mailchimp', '/exports/crm.csv'] }));
+    act(() =>
+      emit?.({
+        type: 'drop',
+        files: [
+          { token: 'tok-mailchimp', name: 'mailchimp' },
+          { token: 'tok-crm', name: 'crm.csv' },
+        ],
+      }),
+    );
     expect(screen.queryByTestId('drop-overlay')).not.toBeInTheDocument();
     await waitFor(() => {
-      expect(previewFiles).toHaveBeenCalledWith(['/exports/mailchimp', '/exports/crm.csv']);
+      expect(previewFiles).toHaveBeenCalledWith(['tok-mailchimp', 'tok-crm']);
     });
 
-    act(() => emit?.({ type: 'drop', paths: ['/packs/evidence.PDF'] }));
+    act(() => emit?.({ type: 'drop', files: [{ token: 'tok-pack', name: 'evidence.PDF' }] }));
     await waitFor(() => {
-      expect(verifyPack).toHaveBeenCalledWith('/packs/evidence.PDF', expect.any(Function));
+      expect(verifyPack).toHaveBeenCalledWith('tok-pack', expect.any(Function));
     });
     expect(screen.getByTestId('nav-evidence')).toHaveAttribute('aria-current', 'page');
   });

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type Dispatch, type SetStateAction } from 'react';
 
-import { useBackend } from './api';
+import { useBackend, type ChosenFile } from './api';
 import { ErrorNotice } from './components/ErrorNotice';
 import { SampleDataBanner, useSampleData } from './components/SampleDataBanner';
 import type { LeaveGuard } from './leaveGuard';
@@ -58,8 +58,8 @@ const NAVIGATION: { screen: NavScreen; label: string }[] = [
 ];
 
 /** A drop of nothing but PDFs is a pack to verify; anything else is something to import. */
-function isPackDrop(paths: string[]): boolean {
-  return paths.length > 0 && paths.every((path) => path.toLowerCase().endsWith('.pdf'));
+function isPackDrop(files: ChosenFile[]): boolean {
+  return files.length > 0 && files.every((file) => file.name.toLowerCase().endsWith('.pdf'));
 }
 
 /** The application: brand bar, navigation, the current screen, and window-wide file drops. */
@@ -94,7 +94,7 @@ export function App() {
     navigate({ screen });
   });
 
-  // Files or folders dropped anywhere on the window: Rust gets the paths and reads them.
+  // Files or folders dropped anywhere on the window: Rust keeps the paths, the page gets tokens.
   useEffect(() => {
     let stop: (() => void) | null = null;
     let current = true;
@@ -106,12 +106,12 @@ export function App() {
           setDragging(false);
           sequence.current += 1;
           const seq = sequence.current;
-          const [first] = event.paths;
-          if (first !== undefined && isPackDrop(event.paths)) {
-            setEvidence({ kind: 'verify', path: first, seq });
+          const [first] = event.files;
+          if (first !== undefined && isPackDrop(event.files)) {
+            setEvidence({ kind: 'verify', file: first, seq });
             navigate({ screen: 'evidence' });
-          } else if (event.paths.length > 0) {
-            setDropped({ paths: event.paths, seq });
+          } else if (event.files.length > 0) {
+            setDropped({ files: event.files, seq });
             navigate({ screen: 'import' });
           }
         }

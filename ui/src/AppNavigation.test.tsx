@@ -150,11 +150,11 @@ describe('The import is kept by the shell', { timeout: 15_000 }, () => {
     let drop: ((event: FileDropEvent) => void) | null = null;
     let report: ((progress: ImportProgress) => void) | null = null;
     const run = deferred<ImportReport>();
-    const previewFiles = vi.fn((paths: string[]) =>
+    const previewFiles = vi.fn((tokens: string[]) =>
       Promise.resolve(
         ['a.csv', 'b.csv', 'c.csv'].map((name): FilePreview => ({
           path: `/exports/${name}`,
-          dropped_path: paths[0] ?? '',
+          dropped_path: tokens[0] ?? '',
           status: 'ready',
           system: 'mailchimp',
           system_name: 'Mailchimp',
@@ -187,7 +187,7 @@ describe('The import is kept by the shell', { timeout: 15_000 }, () => {
       expect(drop).not.toBeNull();
     });
     act(() => {
-      drop?.({ type: 'drop', paths: ['/exports'] });
+      drop?.({ type: 'drop', files: [{ token: 'tok-exports', name: 'exports' }] });
     });
     fireEvent.click(await screen.findByTestId('import-start'));
     act(() => {

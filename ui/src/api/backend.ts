@@ -23,7 +23,7 @@ export interface DatabaseInfo {
 }
 
 /** Fixed error codes. Mirrors Rust `ipc::IpcErrorCode` (snake_case on the wire). */
-export type IpcErrorCode = 'database' | 'invalid_input' | 'not_found' | 'cancelled' | 'internal';
+export type IpcErrorCode = 'database' | 'invalid_input' | 'not_found' | 'cancelled' | 'internal' | 'forbidden_path';
 
 /** An error as it crosses IPC: a fixed code for the UI to branch on and a message for people. */
 export interface IpcError {
@@ -75,7 +75,7 @@ export interface ImportCatalog {
 export interface FilePreview {
   /** The file as displayed (ZIP entries as `archive.zip!/entry.csv`). */
   path: string;
-  /** The dropped path this file came from: what to pass to `importFiles`. */
+  /** The token of the dropped or picked file, folder or ZIP this file came from: what to pass to `importFiles`. */
   dropped_path: string;
   /**
    * `ready`: a system was recognised (or a saved mapping fits); `already-imported`: the same
@@ -105,10 +105,21 @@ export interface FilePreview {
 /** Order of day and month in slash dates (SPEC §3): asked when a column cannot tell. */
 export type DateOrder = 'dmy' | 'mdy';
 
-/** One import run: the same options for every path in it. */
+/**
+ * A file, folder or ZIP the user dropped on the window or chose in a native dialog. The page
+ * never names a path: the Rust side keeps it and issues `token` (random, valid until the app
+ * closes); commands take the token. Mirrors Rust `ipc::paths::Chosen`.
+ */
+export interface ChosenFile {
+  token: string;
+  /** The file or folder name, for display. */
+  name: string;
+}
+
+/** One import run: the same options for every file in it. */
 export interface ImportRequest {
-  /** Dropped or picked files, folders or ZIP archives. */
-  paths: string[];
+  /** Tokens of dropped or picked files, folders or ZIP archives. */
+  tokens: string[];
   /** Force this system for every file (overrides detection). */
   system?: string | null;
   /** Zone assumed for times without an offset, by system id (`*` for every system). */
@@ -668,8 +679,8 @@ export interface Backend {
 
   // Import
   importCatalog(): Promise<ImportCatalog>;
-  /** Reads the head of each dropped path (folders and ZIPs expanded); writes nothing. */
-  previewFiles(paths: string[]): Promise<FilePreview[]>;
+  /** Reads the head of each dropped or picked file (by token; folders and ZIPs expanded); writes nothing. */
+  previewFiles(tokens: string[]): Promise<FilePreview[]>;
   /**
    * Imports, then re-runs the audit so findings match the data; `onProgress` is called as rows
    * are read. Rejects with `cancelled` when cancelled (the file in progress is rolled back;
@@ -697,19 +708,20 @@ export interface Backend {
    * in one transaction, or none. The decisions come back in the order of `findingIds`.
    */
   decideFindings(findingIds: string[], status: DecisionStatus, note: string, by: string | null): Promise<Decision[]>;
-  /** Writes every finding under `filter` to `path` (.csv or .xlsx, from `pickExportPath`). */
-  exportFindings(filter: FindingFilter, path: string): Promise<FindingsExport>;
+  /** Writes every finding under `filter` to the file `pickExportPath` chose (its token; .csv or .xlsx). */
+  exportFindings(filter: FindingFilter, token: string): Promise<FindingsExport>;
 
   // Evidence
-  makeSubjectPack(subjectId: number, path: string, caseReference: string | null): Promise<PackResult>;
-  /** Writes the organisation pack (it re-runs the audit); `onProgress` gets its steps. */
-  makeOrganisationPack(path: string, onProgress: (progress: PackProgress) => void): Promise<PackResult>;
-  /** Checks a pack against its seal and this database; `onProgress` gets its steps. */
-  verifyPack(path: string, onProgress: (progress: PackProgress) => void): Promise<VerifyReport>;
+  /** Writes a subject's pack to the file `pickSavePath` chose (its token). */
+  makeSubjectPack(subjectId: number, token: string, caseReference: string | null): Promise<PackResult>;
+  /** Writes the organisation pack (it re-runs the audit) to the chosen file; `onProgress` gets its steps. */
+  makeOrganisationPack(token: string, onProgress: (progress: PackProgress) => void): Promise<PackResult>;
+  /** Checks a pack (dropped, picked or just saved; its token) against its seal and this database. */
+  verifyPack(token: string, onProgress: (progress: PackProgress) => void): Promise<VerifyReport>;
   /** The organisation certificate chosen for this session; null: the database's own key signs. */
   signingKey(): Promise<SigningKey | null>;
   /** Chooses a PKCS#12 (.p12/.pfx) file and its password for this session's packs (kept in memory only). */
-  setSigningKey(path: string, password: string): Promise<SigningKey>;
+  setSigningKey(token: string, password: string): Promise<SigningKey>;
   /** Goes back to signing with the database's own key. */
   clearSigningKey(): Promise<void>;
 
@@ -723,44 +735,44 @@ export interface Backend {
   /** Saves the profile; stored events are re-derived. Rejects with `invalid_input` naming the JSON path. */
   saveProfile(profile: Profile): Promise<{ events_rederived: number }>;
   /** Reads and validates a profile file (errors name the file and JSON path); writes nothing. */
-  previewProfileImport(path: string): Promise<ProfileImportPreview>;
+  previewProfileImport(token: string): Promise<ProfileImportPreview>;
   /** Imports the previewed file as the CLI's `profile import` does; refused if it changed since. */
-  importProfile(path: string, sha256: string): Promise<{ events_rederived: number }>;
-  /** Writes the saved profile to `path` as the CLI's `profile export` prints it. */
-  exportProfile(path: string): Promise<{ path: string }>;
+  importProfile(token: string, sha256: string): Promise<{ events_rederived: number }>;
+  /** Writes the saved profile to the chosen file (its token) as the CLI's `profile export` prints it. */
+  exportProfile(token: string): Promise<{ path: string }>;
 
   // Audit log
   /** Every entry of the audit log, oldest first, and whether its hash chain holds. */
   auditLog(): Promise<AuditLog>;
 
   // The desktop around the window
-  /** Native file drops on the window; returns a function that stops listening. */
+  /** Native file drops on the window (the files as tokens); returns a function that stops listening. */
   onFileDrop(handler: (event: FileDropEvent) => void): Promise<() => void>;
-  /** Native open dialog; null when cancelled. */
-  pickPaths(options: { folders: boolean; pdfOnly?: boolean; certificate?: boolean }): Promise<string[] | null>;
-  /** Native save dialog; null when cancelled. */
-  pickSavePath(defaultName: string): Promise<string | null>;
+  /** Native open dialog, run by the Rust side; null when cancelled. */
+  pickPaths(options: { folders: boolean; pdfOnly?: boolean; certificate?: boolean }): Promise<ChosenFile[] | null>;
+  /** Native save dialog for a pack (PDF); the token is bound to the chosen path; null when cancelled. */
+  pickSavePath(defaultName: string): Promise<ChosenFile | null>;
   /** Native save dialog for a spreadsheet export (XLSX or CSV); null when cancelled. */
-  pickExportPath(defaultName: string): Promise<string | null>;
+  pickExportPath(defaultName: string): Promise<ChosenFile | null>;
   /** Native open dialog for a profile document (JSON); null when cancelled. */
-  pickProfileFile(): Promise<string | null>;
+  pickProfileFile(): Promise<ChosenFile | null>;
   /** Native save dialog for a profile document (JSON); null when cancelled. */
-  pickProfileSavePath(defaultName: string): Promise<string | null>;
+  pickProfileSavePath(defaultName: string): Promise<ChosenFile | null>;
   /**
    * While listening, closing the window first asks `mayClose`; the window closes when it
    * resolves true. Returns a function that stops listening.
    */
   onCloseRequested(mayClose: () => Promise<boolean>): Promise<() => void>;
-  /** Opens a file (a pack) in the system's viewer. */
-  openPath(path: string): Promise<void>;
+  /** Opens a pack (just saved, dropped or picked; its token) in the system's viewer. */
+  openPath(token: string): Promise<void>;
   /** The platform's print dialog for the window; the screen's print stylesheet applies. */
   printWindow(): Promise<void>;
 }
 
 /** A native drag over or drop on the window. */
-export type FileDropEvent = { type: 'over' } | { type: 'leave' } | { type: 'drop'; paths: string[] };
+export type FileDropEvent = { type: 'over' } | { type: 'leave' } | { type: 'drop'; files: ChosenFile[] };
 
-const CODES: readonly IpcErrorCode[] = ['database', 'invalid_input', 'not_found', 'cancelled', 'internal'];
+const CODES: readonly IpcErrorCode[] = ['database', 'invalid_input', 'not_found', 'cancelled', 'internal', 'forbidden_path'];
 
 function isIpcErrorCode(value: unknown): value is IpcErrorCode {
   return typeof value === 'string' && (CODES as readonly string[]).includes(value);

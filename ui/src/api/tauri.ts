@@ -1,7 +1,6 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
-import { getCurrentWebview } from '@tauri-apps/api/webview';
+import { listen } from '@tauri-apps/api/event';
 import { getCurrentWindow } from '@tauri-apps/api/window';
-import { open, save } from '@tauri-apps/plugin-dialog';
 
 import {
   BackendError,
@@ -11,8 +10,10 @@ import {
   type AuditProgress,
   type AuditSummary,
   type DatabaseInfo,
+  type ChosenFile,
   type Backend,
   type Decision,
+  type FileDropEvent,
   type EventSource,
   type FilePreview,
   type FindingBreakdown,
@@ -42,7 +43,7 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
-/** Wraps a plugin call (the dialogs) so its failures are `BackendError`s too. */
+/** Wraps a plugin call (events, the window) so its failures are `BackendError`s too. */
 async function plugin<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
@@ -51,7 +52,10 @@ async function plugin<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The real backend: the app's Tauri commands (src-tauri/ipc) and the native dialogs. */
+/**
+ * The real backend: the app's Tauri commands (src-tauri/ipc). Files are named by the tokens the
+ * Rust side issues for drops and for the native dialogs it runs (`choose_files`, `choose_save_path`).
+ */
 export const tauriBackend: Backend = {
   appInfo: () => call<AppInfo>('app_info'),
   databaseInfo: () => call<DatabaseInfo>('database_info'),
@@ -63,7 +67,7 @@ export const tauriBackend: Backend = {
   leaveSampleData: () => call<DatabaseInfo>('leave_sample_data'),
 
   importCatalog: () => call<ImportCatalog>('import_catalog'),
-  previewFiles: (paths) => call<FilePreview[]>('preview_files', { paths }),
+  previewFiles: (tokens) => call<FilePreview[]>('preview_files', { tokens }),
   importFiles: (request, onProgress) => {
     const channel = new Channel<ImportProgress>();
     channel.onmessage = onProgress;
@@ -87,23 +91,23 @@ export const tauriBackend: Backend = {
     call<Decision>('decide_finding', { findingId, status, note, by }),
   decideFindings: (findingIds, status, note, by) =>
     call<Decision[]>('decide_findings', { findingIds, status, note, by }),
-  exportFindings: (filter, path) => call<FindingsExport>('export_findings', { filter, path }),
+  exportFindings: (filter, token) => call<FindingsExport>('export_findings', { filter, token }),
 
-  makeSubjectPack: (subjectId, path, caseReference) =>
-    call<PackResult>('make_subject_pack', { subjectId, path, caseReference }),
-  makeOrganisationPack: (path, onProgress) => {
+  makeSubjectPack: (subjectId, token, caseReference) =>
+    call<PackResult>('make_subject_pack', { subjectId, token, caseReference }),
+  makeOrganisationPack: (token, onProgress) => {
     const channel = new Channel<PackProgress>();
     channel.onmessage = onProgress;
-    return call<PackResult>('make_organisation_pack', { path, onProgress: channel });
+    return call<PackResult>('make_organisation_pack', { token, onProgress: channel });
   },
-  verifyPack: (path, onProgress) => {
+  verifyPack: (token, onProgress) => {
     const channel = new Channel<PackProgress>();
     channel.onmessage = onProgress;
-    return call<VerifyReport>('verify_pack', { path, onProgress: channel });
+    return call<VerifyReport>('verify_pack', { token, onProgress: channel });
   },
 
   signingKey: () => call<SigningKey | null>('signing_key'),
-  setSigningKey: (path, password) => call<SigningKey>('set_signing_key', { path, password }),
+  setSigningKey: (token, password) => call<SigningKey>('set_signing_key', { token, password }),
   clearSigningKey: () => call<undefined>('clear_signing_key'),
 
   listSources: () => call<SourceInfo[]>('list_sources'),
@@ -115,57 +119,34 @@ export const tauriBackend: Backend = {
 
   getProfile: () => call<Profile>('get_profile'),
   saveProfile: (profile) => call<{ events_rederived: number }>('save_profile', { profile }),
-  previewProfileImport: (path) => call<ProfileImportPreview>('preview_profile_import', { path }),
-  importProfile: (path, sha256) => call<{ events_rederived: number }>('import_profile', { path, sha256 }),
-  exportProfile: (path) => call<{ path: string }>('export_profile', { path }),
+  previewProfileImport: (token) => call<ProfileImportPreview>('preview_profile_import', { token }),
+  importProfile: (token, sha256) => call<{ events_rederived: number }>('import_profile', { token, sha256 }),
+  exportProfile: (token) => call<{ path: string }>('export_profile', { token }),
 
+  // The Rust side registers dropped paths and sends tokens (`ipc::paths::FILE_DROP_EVENT`).
   onFileDrop: (handler) =>
     plugin(() =>
-      getCurrentWebview().onDragDropEvent((event) => {
-        const payload = event.payload;
-        if (payload.type === 'drop') handler({ type: 'drop', paths: payload.paths });
-        else if (payload.type === 'leave') handler({ type: 'leave' });
-        else handler({ type: 'over' });
+      listen<FileDropEvent>('file-drop', (event) => {
+        handler(event.payload);
       }),
     ),
   pickPaths: ({ folders, pdfOnly, certificate }) =>
-    plugin(async () => {
-      const picked = await open({
-        multiple: true,
-        directory: folders,
-        ...(pdfOnly === true ? { filters: [{ name: 'Evidence pack (PDF)', extensions: ['pdf'] }] } : {}),
-        ...(certificate === true
-          ? { multiple: false, filters: [{ name: 'Certificate and key (PKCS#12)', extensions: ['p12', 'pfx'] }] }
-          : {}),
-      });
-      if (picked === null) return null;
-      return Array.isArray(picked) ? picked : [picked];
+    call<ChosenFile[] | null>('choose_files', {
+      kind: certificate === true ? 'certificate' : pdfOnly === true ? 'pack' : folders ? 'import_folder' : 'import',
     }),
-  pickSavePath: (defaultName) =>
-    plugin(() => save({ defaultPath: defaultName, filters: [{ name: 'PDF', extensions: ['pdf'] }] })),
-  pickExportPath: (defaultName) =>
-    plugin(() =>
-      save({
-        defaultPath: defaultName,
-        filters: [
-          { name: 'Excel workbook', extensions: ['xlsx'] },
-          { name: 'CSV', extensions: ['csv'] },
-        ],
-      }),
-    ),
-  pickProfileFile: () =>
-    plugin(async () => {
-      const picked = await open({ multiple: false, filters: [{ name: 'Profile (JSON)', extensions: ['json'] }] });
-      return typeof picked === 'string' ? picked : null;
-    }),
-  pickProfileSavePath: (defaultName) =>
-    plugin(() => save({ defaultPath: defaultName, filters: [{ name: 'Profile (JSON)', extensions: ['json'] }] })),
+  pickSavePath: (defaultName) => call<ChosenFile | null>('choose_save_path', { kind: 'pack', defaultName }),
+  pickExportPath: (defaultName) => call<ChosenFile | null>('choose_save_path', { kind: 'findings', defaultName }),
+  pickProfileFile: async () => {
+    const picked = await call<ChosenFile[] | null>('choose_files', { kind: 'profile' });
+    return picked?.[0] ?? null;
+  },
+  pickProfileSavePath: (defaultName) => call<ChosenFile | null>('choose_save_path', { kind: 'profile', defaultName }),
   onCloseRequested: (mayClose) =>
     plugin(() =>
       getCurrentWindow().onCloseRequested(async (event) => {
         if (!(await mayClose())) event.preventDefault();
       }),
     ),
-  openPath: (path) => call<undefined>('open_pack', { path }),
+  openPath: (token) => call<undefined>('open_pack', { token }),
   printWindow: () => call<undefined>('print_window'),
 };

@@ -8,6 +8,7 @@ const NEXT_STEP: Record<IpcError['code'], string> = {
   not_found: 'It may have been removed by another action; refresh the screen.',
   cancelled: 'Nothing from the cancelled file was kept. Start again when ready.',
   internal: 'This is a bug in ConsentTrail. Please report the message above.',
+  forbidden_path: 'Drop the file on the window or choose it again with Choose….',
 };
 
 /** A failure in words, with what to do next. Accepts anything a backend call rejected with. */

@@ -5,6 +5,7 @@ import {
   BackendContext,
   BackendError,
   type Backend,
+  type ChosenFile,
   type PackProgress,
   type PackResult,
   type SubjectQuery,
@@ -56,52 +57,71 @@ function renderEvidence(backend: Backend, request: EvidenceRequest | null) {
 
 const ADA: EvidenceRequest = { kind: 'subject', subjectId: 7, label: 'ada@example.com', seq: 1 };
 
+/** A save dialog that answers `files` in turn (the Rust side keeps the paths; the page gets tokens). */
+function saveDialog(...files: ChosenFile[]) {
+  const pick = vi.fn<Backend['pickSavePath']>();
+  for (const file of files) pick.mockResolvedValueOnce(file);
+  return pick;
+}
+
+/** Chooses where the pack goes with the Choose… button and waits for its name to show. */
+async function choosePackFile(name: string) {
+  fireEvent.click(screen.getByTestId('pack-choose'));
+  await waitFor(() => {
+    expect(screen.getByTestId('pack-path')).toHaveTextContent(name);
+  });
+}
+
 describe('EvidenceScreen', () => {
-  it('makes a subject pack to a typed path and shows its hashes, then opens and verifies it', async () => {
+  it('makes a subject pack to the file chosen in the save dialog and shows its hashes, then opens and verifies it', async () => {
     const makeSubjectPack = vi.fn(() => Promise.resolve(PACK));
     const openPath = vi.fn(() => Promise.resolve());
     const verifyPack = vi.fn(() => Promise.resolve(MATCHES));
-    renderEvidence(evidenceBackend({ makeSubjectPack, openPath, verifyPack }), ADA);
+    const pickSavePath = saveDialog({ token: 'tok-no-pdf', name: 'ada' }, { token: 'tok-ada', name: 'ada.pdf' });
+    renderEvidence(evidenceBackend({ makeSubjectPack, openPath, verifyPack, pickSavePath }), ADA);
 
     expect(screen.getByTestId('pack-subject')).toHaveTextContent('ada@example.com');
     const make = screen.getByTestId('pack-make');
     expect(make).toBeDisabled();
-    fireEvent.change(screen.getByTestId('pack-path'), { target: { value: '/home/dpo/packs/ada' } });
+    expect(screen.getByText('Choose where to save the pack.')).toBeInTheDocument();
+    expect(screen.queryByRole('textbox', { name: 'Save the pack as' })).toBeNull();
+    await choosePackFile('ada');
     expect(make).toBeDisabled();
-    expect(screen.getByText('Give the output path of a .pdf file.')).toBeInTheDocument();
-    fireEvent.change(screen.getByTestId('pack-path'), { target: { value: '/home/dpo/packs/ada.pdf' } });
+    expect(screen.getByText('An evidence pack is a PDF: choose a file name ending in .pdf.')).toBeInTheDocument();
+    await choosePackFile('ada.pdf');
     fireEvent.change(screen.getByLabelText('Case reference (optional)'), { target: { value: ' ICO RFA0123 ' } });
     expect(make).toBeEnabled();
     fireEvent.click(make);
 
     const result = await screen.findByTestId('pack-result');
-    expect(makeSubjectPack).toHaveBeenCalledWith(7, '/home/dpo/packs/ada.pdf', 'ICO RFA0123');
+    expect(makeSubjectPack).toHaveBeenCalledWith(7, 'tok-ada', 'ICO RFA0123');
     expect(screen.getByTestId('pack-result-path')).toHaveTextContent('/home/dpo/packs/ada.pdf');
     expect(screen.getByTestId('pack-result-sha256')).toHaveTextContent(PACK.sha256);
     expect(result).toHaveTextContent(PACK.manifest_sha256);
     expect(result).toHaveTextContent('14');
 
     fireEvent.click(within(result).getByRole('button', { name: 'Open' }));
-    expect(openPath).toHaveBeenCalledWith('/home/dpo/packs/ada.pdf');
+    expect(openPath).toHaveBeenCalledWith('tok-ada');
 
     fireEvent.click(within(result).getByRole('button', { name: 'Verify' }));
     const verified = await screen.findByTestId('verify-result');
-    expect(verifyPack).toHaveBeenCalledWith('/home/dpo/packs/ada.pdf', expect.any(Function));
+    expect(verifyPack).toHaveBeenCalledWith('tok-ada', expect.any(Function));
     expect(verified).toHaveAttribute('data-ok', 'true');
     expect(verified).toHaveTextContent('The pack matches the database: every event and finding it lists is unchanged');
     expect(verified).toHaveTextContent('pack-2024-05-01-0007');
-    expect(screen.getByTestId('verify-path')).toHaveValue('/home/dpo/packs/ada.pdf');
+    expect(screen.getByTestId('verify-path')).toHaveTextContent('ada.pdf');
   });
 
   it('sends no case reference when none was typed, and shows why a pack could not be made', async () => {
     const makeSubjectPack = vi.fn(() =>
       Promise.reject(new BackendError({ code: 'not_found', message: 'no subject with id 7' })),
     );
-    renderEvidence(evidenceBackend({ makeSubjectPack }), ADA);
-    fireEvent.change(screen.getByTestId('pack-path'), { target: { value: '/tmp/ada.PDF' } });
+    const pickSavePath = saveDialog({ token: 'tok-ada', name: 'ada.PDF' });
+    renderEvidence(evidenceBackend({ makeSubjectPack, pickSavePath }), ADA);
+    await choosePackFile('ada.PDF');
     fireEvent.click(screen.getByTestId('pack-make'));
     expect(await screen.findByRole('alert')).toHaveTextContent('no subject with id 7');
-    expect(makeSubjectPack).toHaveBeenCalledWith(7, '/tmp/ada.PDF', null);
+    expect(makeSubjectPack).toHaveBeenCalledWith(7, 'tok-ada', null);
     expect(screen.queryByTestId('pack-result')).not.toBeInTheDocument();
   });
 
@@ -128,7 +148,8 @@ describe('EvidenceScreen', () => {
       ),
     );
     const makeSubjectPack = vi.fn(() => Promise.resolve(PACK));
-    renderEvidence(evidenceBackend({ listSubjects, makeSubjectPack }), null);
+    const pickSavePath = saveDialog({ token: 'tok-soren', name: 'soren.pdf' });
+    renderEvidence(evidenceBackend({ listSubjects, makeSubjectPack, pickSavePath }), null);
     fireEvent.click(screen.getByRole('radio', { name: /Subject pack/ }));
     expect(screen.getByTestId('pack-make')).toBeDisabled();
     expect(screen.getByText('Choose a subject first.')).toBeInTheDocument();
@@ -146,10 +167,10 @@ describe('EvidenceScreen', () => {
     fireEvent.click(options[1] as HTMLElement);
     expect(screen.getByTestId('pack-subject')).toHaveTextContent('soren.lund@example.dk');
     expect(screen.queryByTestId('pack-subject-picker')).not.toBeInTheDocument();
-    fireEvent.change(screen.getByTestId('pack-path'), { target: { value: '/home/dpo/packs/soren.pdf' } });
+    await choosePackFile('soren.pdf');
     fireEvent.click(screen.getByTestId('pack-make'));
     await screen.findByTestId('pack-result');
-    expect(makeSubjectPack).toHaveBeenCalledWith(42, '/home/dpo/packs/soren.pdf', null);
+    expect(makeSubjectPack).toHaveBeenCalledWith(42, 'tok-soren', null);
 
     // Another subject: the picker again, and the last result is not shown as theirs.
     fireEvent.click(screen.getByTestId('pack-subject-change'));
@@ -159,9 +180,9 @@ describe('EvidenceScreen', () => {
   });
 
   it('makes an organisation pack to a chosen path, and offers a subject picker for subject packs', async () => {
-    const pickSavePath = vi.fn(() => Promise.resolve('/home/dpo/packs/organisation-evidence.pdf'));
+    const pickSavePath = saveDialog({ token: 'tok-org', name: 'organisation-evidence.pdf' });
     let finish: (result: PackResult) => void = () => undefined;
-    const makeOrganisationPack = vi.fn((_path: string, onProgress: (progress: PackProgress) => void) => {
+    const makeOrganisationPack = vi.fn((_token: string, onProgress: (progress: PackProgress) => void) => {
       onProgress({ step: 1, steps: 4, label: 'checking the rules', done: 2500, total: 10000 });
       return new Promise<PackResult>((resolve) => {
         finish = resolve;
@@ -176,7 +197,7 @@ describe('EvidenceScreen', () => {
     fireEvent.click(screen.getByRole('radio', { name: /Organisation pack/ }));
     fireEvent.click(screen.getByRole('button', { name: 'Choose…' }));
     await waitFor(() => {
-      expect(screen.getByTestId('pack-path')).toHaveValue('/home/dpo/packs/organisation-evidence.pdf');
+      expect(screen.getByTestId('pack-path')).toHaveTextContent('organisation-evidence.pdf');
     });
     expect(pickSavePath).toHaveBeenCalledWith('organisation-evidence.pdf');
     fireEvent.click(screen.getByTestId('pack-make'));
@@ -188,7 +209,7 @@ describe('EvidenceScreen', () => {
     });
     expect(await screen.findByTestId('pack-result-path')).toHaveTextContent('/home/dpo/packs/organisation-evidence.pdf');
     expect(screen.queryByTestId('pack-progress')).not.toBeInTheDocument();
-    expect(makeOrganisationPack).toHaveBeenCalledWith('/home/dpo/packs/organisation-evidence.pdf', expect.any(Function));
+    expect(makeOrganisationPack).toHaveBeenCalledWith('tok-org', expect.any(Function));
   });
 
   it('verifies a dropped pack at once and lists every difference', async () => {
@@ -204,44 +225,50 @@ describe('EvidenceScreen', () => {
         manifest_sha256: PACK.manifest_sha256,
       }),
     );
-    renderEvidence(evidenceBackend({ verifyPack }), { kind: 'verify', path: '/Downloads/ada.pdf', seq: 4 });
+    renderEvidence(evidenceBackend({ verifyPack }), {
+      kind: 'verify',
+      file: { token: 'tok-dropped', name: 'ada.pdf' },
+      seq: 4,
+    });
 
     const result = await screen.findByTestId('verify-result');
-    expect(verifyPack).toHaveBeenCalledWith('/Downloads/ada.pdf', expect.any(Function));
+    expect(verifyPack).toHaveBeenCalledWith('tok-dropped', expect.any(Function));
     expect(result).toHaveAttribute('data-ok', 'false');
     expect(result).toHaveTextContent('2 differences');
     const rows = within(screen.getByTestId('verify-differences')).getAllByRole('row');
     expect(rows[1]).toHaveTextContent('event 1042');
     expect(rows[1]).toHaveTextContent('no longer in the database (its source was removed)');
     expect(rows[2]).toHaveTextContent('finding R2-7f3a');
-    expect(screen.getByTestId('verify-path')).toHaveValue('/Downloads/ada.pdf');
+    expect(screen.getByTestId('verify-path')).toHaveTextContent('ada.pdf');
   });
 
-  it('verifies a pack chosen in the file dialog or typed', async () => {
-    const pickPaths = vi.fn(() => Promise.resolve(['/packs/chosen.pdf']));
+  it('verifies a pack chosen in the file dialog, and again on Verify; no path can be typed', async () => {
+    const pickPaths = vi.fn(() => Promise.resolve([{ token: 'tok-chosen', name: 'chosen.pdf' }]));
     const verifyPack = vi.fn(() => Promise.resolve(MATCHES));
     renderEvidence(evidenceBackend({ pickPaths, verifyPack }), null);
 
     expect(screen.getByTestId('verify-run')).toBeDisabled();
+    expect(screen.queryByRole('textbox')).toBeNull();
     fireEvent.click(screen.getByRole('button', { name: 'Choose a pack…' }));
     await screen.findByTestId('verify-result');
     expect(pickPaths).toHaveBeenCalledWith({ folders: false, pdfOnly: true });
-    expect(verifyPack).toHaveBeenLastCalledWith('/packs/chosen.pdf', expect.any(Function));
+    expect(verifyPack).toHaveBeenLastCalledWith('tok-chosen', expect.any(Function));
 
-    fireEvent.change(screen.getByTestId('verify-path'), { target: { value: '/packs/typed.pdf' } });
     fireEvent.click(screen.getByTestId('verify-run'));
     await waitFor(() => {
-      expect(verifyPack).toHaveBeenLastCalledWith('/packs/typed.pdf', expect.any(Function));
+      expect(verifyPack).toHaveBeenCalledTimes(2);
     });
-    expect(await screen.findByTestId('verify-result')).toHaveTextContent('/packs/typed.pdf');
+    expect(verifyPack).toHaveBeenLastCalledWith('tok-chosen', expect.any(Function));
+    expect(await screen.findByTestId('verify-result')).toHaveTextContent('chosen.pdf');
   });
 
-  it('takes a new subject from a new request', () => {
-    const { rerenderWith } = renderEvidence(evidenceBackend({}), ADA);
-    fireEvent.change(screen.getByTestId('pack-path'), { target: { value: '/tmp/ada.pdf' } });
+  it('takes a new subject from a new request', async () => {
+    const pickSavePath = saveDialog({ token: 'tok-ada', name: 'ada.pdf' });
+    const { rerenderWith } = renderEvidence(evidenceBackend({ pickSavePath }), ADA);
+    await choosePackFile('ada.pdf');
     rerenderWith({ kind: 'subject', subjectId: 9, label: 'Zoë Ångström', seq: 2 });
     expect(screen.getByTestId('pack-subject')).toHaveTextContent('Zoë Ångström');
-    expect(screen.getByTestId('pack-path')).toHaveValue('');
+    expect(screen.getByTestId('pack-path')).toHaveTextContent('No file chosen');
   });
 });
 
@@ -258,8 +285,8 @@ describe('EvidenceScreen signature', () => {
   it("signs with the database's key until an organisation certificate is chosen with its password", async () => {
     const ORG = { subject: 'CN=Example Org packs,O=Example Org', sha256: 'cd'.repeat(32) };
     const signingKey = vi.fn(() => Promise.resolve(null));
-    const pickPaths = vi.fn(() => Promise.resolve(['/home/dpo/keys/org.p12']));
-    const setSigningKey = vi.fn((_path: string, password: string) =>
+    const pickPaths = vi.fn(() => Promise.resolve([{ token: 'tok-p12', name: 'org.p12' }]));
+    const setSigningKey = vi.fn((_token: string, password: string) =>
       password === 'right'
         ? Promise.resolve(ORG)
         : Promise.reject(new BackendError({ code: 'invalid_input', message: 'org.p12: wrong password?' })),
@@ -290,7 +317,7 @@ describe('EvidenceScreen signature', () => {
     await waitFor(() => {
       expect(screen.getByTestId('signing-current')).toHaveTextContent('CN=Example Org packs');
     });
-    expect(setSigningKey).toHaveBeenLastCalledWith('/home/dpo/keys/org.p12', 'right');
+    expect(setSigningKey).toHaveBeenLastCalledWith('tok-p12', 'right');
     expect(screen.queryByTestId('signing-password')).toBeNull();
 
     fireEvent.click(screen.getByTestId('signing-reset'));

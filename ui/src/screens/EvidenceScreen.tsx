@@ -1,6 +1,6 @@
 import { useEffect, useId, useState } from 'react';
 
-import { useBackend, type PackProgress, type PackResult, type VerifyReport } from '../api';
+import { useBackend, type ChosenFile, type PackProgress, type PackResult, type VerifyReport } from '../api';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { SigningPanel } from './evidence/SigningPanel';
 import { SubjectPicker } from './evidence/SubjectPicker';
@@ -33,9 +33,9 @@ interface PackSubject {
   seq: number;
 }
 
-/** One verification to run; a new object runs it again, even for the same path. */
+/** One verification to run; a new object runs it again, even for the same file. */
 interface VerifyRequest {
-  path: string;
+  file: ChosenFile;
 }
 
 /** `Ada Lovelace <ada@example.com>` → `evidence-ada-lovelace-ada-example.com.pdf`: safe on every file system. */
@@ -62,12 +62,10 @@ export function EvidenceScreen({
 }) {
   const [seenSeq, setSeenSeq] = useState<number | null>(null);
   const [subject, setSubject] = useState<PackSubject | null>(null);
-  const [verifyPath, setVerifyPath] = useState('');
   const [verifyRequest, setVerifyRequest] = useState<VerifyRequest | null>(null);
 
-  const verify = (path: string) => {
-    setVerifyPath(path);
-    setVerifyRequest({ path });
+  const verify = (file: ChosenFile) => {
+    setVerifyRequest({ file });
   };
 
   // A new request (new seq) from the timeline or a dropped PDF; adjusted while rendering so
@@ -75,7 +73,7 @@ export function EvidenceScreen({
   if (request !== null && request.seq !== seenSeq) {
     setSeenSeq(request.seq);
     if (request.kind === 'subject') setSubject({ subjectId: request.subjectId, label: request.label, seq: request.seq });
-    else verify(request.path);
+    else verify(request.file);
   }
 
   return (
@@ -83,7 +81,7 @@ export function EvidenceScreen({
       <h2 className="screen-title">Evidence</h2>
       <div className="evidence-panels">
         <MakePackPanel key={subject?.seq ?? 'none'} subject={subject} onVerify={verify} onOpenSubject={onOpenSubject} />
-        <VerifyPanel path={verifyPath} request={verifyRequest} onPathChange={setVerifyPath} onVerify={verify} />
+        <VerifyPanel request={verifyRequest} onVerify={verify} />
       </div>
       <SigningPanel />
     </section>
@@ -100,7 +98,7 @@ function MakePackPanel({
   onOpenSubject,
 }: {
   subject: PackSubject | null;
-  onVerify: (path: string) => void;
+  onVerify: (file: ChosenFile) => void;
   onOpenSubject?: ((subject: { subjectId: number; label: string }) => void) | undefined;
 }) {
   const backend = useBackend();
@@ -108,26 +106,28 @@ function MakePackPanel({
   const [subject, setSubject] = useState<PackSubject | null>(handedOver);
   const [kind, setKind] = useState<'subject' | 'organisation'>(handedOver === null ? 'organisation' : 'subject');
   const [caseReference, setCaseReference] = useState('');
-  const [path, setPath] = useState('');
+  // Where the pack goes: chosen in the save dialog (the page holds only its token and name).
+  const [target, setTarget] = useState<ChosenFile | null>(null);
   const [making, setMaking] = useState(false);
   const [progress, setProgress] = useState<PackProgress | null>(null);
-  const [result, setResult] = useState<PackResult | null>(null);
+  const [result, setResult] = useState<{ pack: PackResult; file: ChosenFile } | null>(null);
   const [error, setError] = useState<unknown>(null);
 
   const packSubject = kind === 'subject' ? subject : null;
-  const pathOk = path.trim().toLowerCase().endsWith('.pdf');
   const blocked =
     kind === 'subject' && subject === null
       ? 'Choose a subject first.'
-      : pathOk
-        ? null
-        : 'Give the output path of a .pdf file.';
+      : target === null
+        ? 'Choose where to save the pack.'
+        : target.name.toLowerCase().endsWith('.pdf')
+          ? null
+          : 'An evidence pack is a PDF: choose a file name ending in .pdf.';
 
   const choose = async () => {
     setError(null);
     try {
       const chosen = await backend.pickSavePath(defaultPackName(packSubject));
-      if (chosen !== null) setPath(chosen);
+      if (chosen !== null) setTarget(chosen);
     } catch (reason: unknown) {
       setError(reason);
     }
@@ -139,13 +139,13 @@ function MakePackPanel({
     setResult(null);
     setProgress(null);
     try {
-      const target = path.trim();
+      if (target === null) return;
       const reference = caseReference.trim();
-      setResult(
+      const pack =
         packSubject === null
-          ? await backend.makeOrganisationPack(target, setProgress)
-          : await backend.makeSubjectPack(packSubject.subjectId, target, reference === '' ? null : reference),
-      );
+          ? await backend.makeOrganisationPack(target.token, setProgress)
+          : await backend.makeSubjectPack(packSubject.subjectId, target.token, reference === '' ? null : reference);
+      setResult({ pack, file: target });
     } catch (reason: unknown) {
       setError(reason);
     } finally {
@@ -234,17 +234,10 @@ function MakePackPanel({
       <div className="evidence-field">
         <label htmlFor={`${id}-path`}>Save the pack as</label>
         <div className="evidence-path">
-          <input
-            id={`${id}-path`}
-            data-testid="pack-path"
-            className="mono"
-            value={path}
-            placeholder={`/path/to/${defaultPackName(packSubject)}`}
-            disabled={making}
-            aria-describedby={blocked === null ? undefined : `${id}-blocked`}
-            onChange={(event) => { setPath(event.target.value); }}
-          />
-          <button type="button" disabled={making} onClick={() => void choose()}>
+          <output id={`${id}-path`} data-testid="pack-path" className="mono">
+            {target?.name ?? 'No file chosen'}
+          </output>
+          <button type="button" data-testid="pack-choose" disabled={making} onClick={() => void choose()}>
             Choose…
           </button>
         </div>
@@ -273,19 +266,27 @@ function MakePackPanel({
       </div>
       {making && <PackProgressLine progress={progress} testId="pack-progress" />}
       {error !== null && <ErrorNotice error={error} title="The pack was not made" />}
-      {result !== null && <PackResultCard result={result} onVerify={onVerify} />}
+      {result !== null && <PackResultCard result={result.pack} file={result.file} onVerify={onVerify} />}
     </section>
   );
 }
 
-/** The pack just written: where, its hashes, and the next steps (open it, verify it). */
-function PackResultCard({ result, onVerify }: { result: PackResult; onVerify: (path: string) => void }) {
+/** The pack just written (to `file`): where, its hashes, and the next steps (open it, verify it). */
+function PackResultCard({
+  result,
+  file,
+  onVerify,
+}: {
+  result: PackResult;
+  file: ChosenFile;
+  onVerify: (file: ChosenFile) => void;
+}) {
   const backend = useBackend();
   const [openError, setOpenError] = useState<unknown>(null);
   const open = async () => {
     setOpenError(null);
     try {
-      await backend.openPath(result.path);
+      await backend.openPath(file.token);
     } catch (reason: unknown) {
       setOpenError(reason);
     }
@@ -315,7 +316,7 @@ function PackResultCard({ result, onVerify }: { result: PackResult; onVerify: (p
         <button type="button" onClick={() => void open()}>
           Open
         </button>
-        <button type="button" onClick={() => { onVerify(result.path); }}>
+        <button type="button" onClick={() => { onVerify(file); }}>
           Verify
         </button>
       </div>
@@ -329,17 +330,13 @@ type Verified =
   | { request: VerifyRequest; report: VerifyReport; error: null }
   | { request: VerifyRequest; report: null; error: unknown };
 
-/** Checks a pack: runs for each new request (typed, chosen, dropped, or just made). */
+/** Checks a pack: runs for each new request (chosen, dropped, or just made). */
 function VerifyPanel({
-  path,
   request,
-  onPathChange,
   onVerify,
 }: {
-  path: string;
   request: VerifyRequest | null;
-  onPathChange: (path: string) => void;
-  onVerify: (path: string) => void;
+  onVerify: (file: ChosenFile) => void;
 }) {
   const backend = useBackend();
   const id = useId();
@@ -353,7 +350,7 @@ function VerifyPanel({
     const report = (next: PackProgress) => {
       if (live) setProgress(next);
     };
-    backend.verifyPack(request.path, report).then(
+    backend.verifyPack(request.file.token, report).then(
       (report) => {
         if (live) setVerified({ request, report, error: null });
       },
@@ -394,38 +391,33 @@ function VerifyPanel({
         className="evidence-field"
         onSubmit={(event) => {
           event.preventDefault();
-          if (path.trim() !== '') onVerify(path.trim());
+          if (request !== null) onVerify(request.file);
         }}
       >
         <label htmlFor={`${id}-path`}>Pack to verify</label>
         <div className="evidence-path">
-          <input
-            id={`${id}-path`}
-            data-testid="verify-path"
-            className="mono"
-            value={path}
-            placeholder="/path/to/evidence.pdf"
-            onChange={(event) => { onPathChange(event.target.value); }}
-          />
-          <button type="button" onClick={() => void choose()}>
+          <output id={`${id}-path`} data-testid="verify-path" className="mono">
+            {request?.file.name ?? 'No pack chosen: choose one or drop it on the window'}
+          </output>
+          <button type="button" data-testid="verify-choose" onClick={() => void choose()}>
             Choose a pack…
           </button>
-          <button type="submit" className="primary" data-testid="verify-run" disabled={path.trim() === '' || verifying}>
+          <button type="submit" className="primary" data-testid="verify-run" disabled={request === null || verifying}>
             {verifying ? 'Verifying…' : 'Verify'}
           </button>
         </div>
       </form>
-      {verifying && <p role="status">Verifying {request.path}…</p>}
+      {verifying && <p role="status">Verifying {request.file.name}…</p>}
       {verifying && <PackProgressLine progress={progress} testId="verify-progress" />}
       {pickError !== null && <ErrorNotice error={pickError} title="The file chooser could not be opened" />}
       {current?.error != null && <ErrorNotice error={current.error} title="The pack could not be verified" />}
-      {current?.report != null && <VerifyResult path={current.request.path} report={current.report} />}
+      {current?.report != null && <VerifyResult name={current.request.file.name} report={current.report} />}
     </section>
   );
 }
 
 /** Whether the pack still matches, and if not, exactly what differs. */
-function VerifyResult({ path, report }: { path: string; report: VerifyReport }) {
+function VerifyResult({ name, report }: { name: string; report: VerifyReport }) {
   return (
     <div
       className={`notice ${report.ok ? 'notice-ok' : 'notice-error'} evidence-result`}
@@ -442,7 +434,7 @@ function VerifyResult({ path, report }: { path: string; report: VerifyReport }) 
       </p>
       <dl className="evidence-facts">
         <dt>Pack</dt>
-        <dd className="mono">{path}</dd>
+        <dd className="mono">{name}</dd>
         <dt>Pack id</dt>
         <dd className="mono">{report.pack_id ?? 'not found in the file'}</dd>
         <dt>Kind</dt>

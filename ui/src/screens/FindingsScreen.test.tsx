@@ -7,6 +7,7 @@ import {
   type AuditProgress,
   type AuditSummary,
   type Backend,
+  type ChosenFile,
   type Decision,
   type Finding,
   type FindingBreakdown,
@@ -134,11 +135,11 @@ describe('FindingsScreen', { timeout: 15_000 }, () => {
   });
 
   it('exports the filtered findings to the path chosen in the save dialog', async () => {
-    const pickExportPath = vi.fn<(name: string) => Promise<string | null>>(() =>
-      Promise.resolve('/home/dpo/findings.xlsx'),
+    const pickExportPath = vi.fn<(name: string) => Promise<ChosenFile | null>>(() =>
+      Promise.resolve({ token: 'tok-xlsx', name: 'findings.xlsx' }),
     );
     let finish: (result: FindingsExport) => void = () => undefined;
-    const exportFindings = vi.fn<(filter: FindingFilter, path: string) => Promise<FindingsExport>>(
+    const exportFindings = vi.fn<(filter: FindingFilter, token: string) => Promise<FindingsExport>>(
       () =>
         new Promise<FindingsExport>((resolve) => {
           finish = resolve;
@@ -153,7 +154,7 @@ describe('FindingsScreen', { timeout: 15_000 }, () => {
 
     fireEvent.click(screen.getByTestId('findings-export'));
     await waitFor(() => {
-      expect(exportFindings).toHaveBeenCalledWith({ rule: 'R3' }, '/home/dpo/findings.xlsx');
+      expect(exportFindings).toHaveBeenCalledWith({ rule: 'R3' }, 'tok-xlsx');
     });
     expect(pickExportPath.mock.calls[0]?.[0]).toMatch(/^findings-\d{4}-\d{2}-\d{2}\.xlsx$/);
     expect(screen.getByTestId('findings-export')).toBeDisabled();
@@ -168,9 +169,9 @@ describe('FindingsScreen', { timeout: 15_000 }, () => {
 
   it('writes nothing when the save dialog is cancelled, and shows a failed export', async () => {
     const pickExportPath = vi
-      .fn<(name: string) => Promise<string | null>>()
+      .fn<(name: string) => Promise<ChosenFile | null>>()
       .mockResolvedValueOnce(null)
-      .mockResolvedValueOnce('/read-only/findings.csv');
+      .mockResolvedValueOnce({ token: 'tok-csv', name: 'findings.csv' });
     const exportFindings = vi.fn(() =>
       Promise.reject(new BackendError({ code: 'invalid_input', message: '/read-only/findings.csv: cannot write the export' })),
     );
@@ -186,7 +187,7 @@ describe('FindingsScreen', { timeout: 15_000 }, () => {
     fireEvent.click(screen.getByTestId('findings-export'));
     expect(await screen.findByText(/cannot write the export/)).toBeInTheDocument();
     expect(screen.getByText('The findings could not be exported')).toBeInTheDocument();
-    expect(exportFindings).toHaveBeenCalledWith({}, '/read-only/findings.csv');
+    expect(exportFindings).toHaveBeenCalledWith({}, 'tok-csv');
   });
 
   it('sends the chosen filters to the list and the dashboard, and clears them', async () => {

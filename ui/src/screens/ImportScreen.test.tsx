@@ -5,6 +5,7 @@ import {
   BackendContext,
   BackendError,
   type Backend,
+  type ChosenFile,
   type FilePreview,
   type FileReport,
   type ImportCatalog,
@@ -15,6 +16,11 @@ import {
 import { fakeBackend } from '../test/fakeBackend';
 import { ImportScreen } from './ImportScreen';
 import type { DroppedPaths } from './types';
+
+/** Dropped or picked files as the Rust side hands them over; the fake tokens are the paths. */
+function chosen(tokens: string[]): ChosenFile[] {
+  return tokens.map((token) => ({ token, name: token.split('/').pop() ?? token }));
+}
 
 const CATALOG: ImportCatalog = {
   systems: [
@@ -119,7 +125,7 @@ describe('ImportScreen', () => {
       ]),
     );
     const backend = fakeBackend({ importCatalog: () => Promise.resolve(CATALOG), previewFiles });
-    const { rerender } = renderImport(backend, { paths: ['/exports/subscribed.csv', '/exports/broken.json'], seq: 1 });
+    const { rerender } = renderImport(backend, { files: chosen(['/exports/subscribed.csv', '/exports/broken.json']), seq: 1 });
 
     const files = await screen.findAllByTestId('import-preview-file');
     expect(previewFiles).toHaveBeenCalledWith(['/exports/subscribed.csv', '/exports/broken.json']);
@@ -138,7 +144,7 @@ describe('ImportScreen', () => {
     // The same drop again (a new seq) reads the files again.
     rerender(
       <BackendContext value={backend}>
-        <ImportScreen dropped={{ paths: ['/exports/other.csv'], seq: 2 }} onShowSubjects={() => undefined} />
+        <ImportScreen dropped={{ files: chosen(['/exports/other.csv']), seq: 2 }} onShowSubjects={() => undefined} />
       </BackendContext>,
     );
     await waitFor(() => {
@@ -150,7 +156,7 @@ describe('ImportScreen', () => {
     const pickPaths = vi
       .fn<Backend['pickPaths']>()
       .mockResolvedValueOnce(null)
-      .mockResolvedValueOnce(['/exports/folder']);
+      .mockResolvedValueOnce(chosen(['/exports/folder']));
     const previewFiles = vi.fn(() => Promise.resolve([filePreview({ dropped_path: '/exports/folder' })]));
     renderImport(fakeBackend({ importCatalog: () => Promise.resolve(CATALOG), previewFiles, pickPaths }));
 
@@ -186,7 +192,7 @@ describe('ImportScreen', () => {
       .mockResolvedValueOnce([{ ...unknown, status: 'ready', system: 'mapped', system_name: 'Column mapping', mapping_name: 'Call log' }]);
     const saveMapping = vi.fn(() => Promise.resolve());
     renderImport(fakeBackend({ importCatalog: () => Promise.resolve(CATALOG), previewFiles, saveMapping }), {
-      paths: ['/exports/Call log.csv'],
+      files: chosen(['/exports/Call log.csv']),
       seq: 1,
     });
 
@@ -242,7 +248,7 @@ describe('ImportScreen', () => {
         previewFiles: () => Promise.resolve([unknown]),
         saveMapping,
       }),
-      { paths: [unknown.path], seq: 1 },
+      { files: chosen([unknown.path]), seq: 1 },
     );
     const mapper = await screen.findByTestId('column-mapper');
     fireEvent.change(within(mapper).getByLabelText('Subject (e-mail, phone or customer id)'), { target: { value: 'Who' } });
@@ -289,7 +295,7 @@ describe('ImportScreen', () => {
     vi.spyOn(performance, 'now').mockImplementation(() => clock);
     renderImport(
       fakeBackend({ importCatalog: () => Promise.resolve(CATALOG), previewFiles: () => Promise.resolve(previews), importFiles }),
-      { paths: ['/exports/a.csv', '/exports/b.csv', '/exports/dir'], seq: 1 },
+      { files: chosen(['/exports/a.csv', '/exports/b.csv', '/exports/dir']), seq: 1 },
     );
 
     const cards = await screen.findAllByTestId('import-preview-file');
@@ -338,8 +344,8 @@ describe('ImportScreen', () => {
     expect(screen.queryByTestId('import-progress')).not.toBeInTheDocument();
     const expected: Partial<ImportRequest> = { assume_tz: { '*': 'Europe/Berlin' }, date_order: 'dmy' };
     expect(importFiles.mock.calls.map(([request]) => request)).toEqual([
-      { paths: ['/exports/a.csv', '/exports/dir'], system: null, ...expected },
-      { paths: ['/exports/b.csv'], system: 'salesforce', ...expected },
+      { tokens: ['/exports/a.csv', '/exports/dir'], system: null, ...expected },
+      { tokens: ['/exports/b.csv'], system: 'salesforce', ...expected },
     ]);
     const rows = within(reportView).getAllByTestId('import-report-file');
     expect(rows.map((row) => row.getAttribute('data-status'))).toEqual([
@@ -368,7 +374,7 @@ describe('ImportScreen', () => {
         importFiles: () => running.promise,
         cancelImport,
       }),
-      { paths: ['/exports/subscribed.csv'], seq: 1 },
+      { files: chosen(['/exports/subscribed.csv']), seq: 1 },
     );
     fireEvent.click(await screen.findByTestId('import-start'));
     fireEvent.click(await screen.findByTestId('import-cancel'));
@@ -397,7 +403,7 @@ describe('ImportScreen', () => {
         previewFiles: () => Promise.resolve([filePreview()]),
         importFiles,
       }),
-      { paths: ['/exports/subscribed.csv'], seq: 1 },
+      { files: chosen(['/exports/subscribed.csv']), seq: 1 },
     );
     fireEvent.click(await screen.findByTestId('import-start'));
     const reportView = await screen.findByTestId('import-report');
@@ -411,7 +417,7 @@ describe('ImportScreen', () => {
       expect(screen.getByTestId('import-report-file')).toHaveAttribute('data-status', 'imported');
     });
     expect(importFiles).toHaveBeenLastCalledWith(
-      { paths: ['/exports/subscribed.csv'], system: null, date_order: 'mdy' },
+      { tokens: ['/exports/subscribed.csv'], system: null, date_order: 'mdy' },
       expect.any(Function),
     );
 
@@ -425,7 +431,7 @@ describe('ImportScreen', () => {
         importCatalog: () => Promise.resolve(CATALOG),
         previewFiles: () => Promise.reject(new BackendError({ code: 'not_found', message: 'no such file: /gone.csv' })),
       }),
-      { paths: ['/gone.csv'], seq: 1 },
+      { files: chosen(['/gone.csv']), seq: 1 },
     );
     expect(await screen.findByRole('alert')).toHaveTextContent('no such file: /gone.csv');
   });

@@ -45,12 +45,13 @@ export function ImportView({
   const [pickError, setPickError] = useState<unknown>(null);
   const { request, shown, previews, previewing, overrides, options, running, outcome, filesFolded } = session;
   const filesPerDrop = countBy(previews, (file) => file.dropped_path);
+  const droppedNames = new Map((shown?.request.files ?? []).map((file) => [file.token, file.name]));
 
   const pick = async (folders: boolean) => {
     setPickError(null);
     try {
-      const paths = await backend.pickPaths({ folders });
-      if (paths !== null && paths.length > 0) session.preview(paths);
+      const files = await backend.pickPaths({ folders });
+      if (files !== null && files.length > 0) session.preview(files);
     } catch (error: unknown) {
       setPickError(error);
     }
@@ -80,7 +81,7 @@ export function ImportView({
       )}
       {previewing && request !== null && (
         <p role="status" className="import-reading">
-          Reading {request.paths.length === 1 ? request.paths[0] : `${String(request.paths.length)} paths`}…
+          Reading {request.files.length === 1 ? request.files[0]?.name : `${String(request.files.length)} files and folders`}…
         </p>
       )}
       {shown !== null && shown.error !== null && <ErrorNotice error={shown.error} title="The files could not be read" />}
@@ -115,6 +116,7 @@ export function ImportView({
                 catalog={catalog.catalog}
                 override={overrides[filePreview.dropped_path] ?? ''}
                 siblings={filesPerDrop.get(filePreview.dropped_path) ?? 1}
+                droppedName={droppedNames.get(filePreview.dropped_path) ?? ''}
                 onOverride={(system) => {
                   session.setOverrides({ ...overrides, [filePreview.dropped_path]: system });
                 }}

@@ -1,7 +1,7 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 
-import { BackendContext, BackendError, type Backend, type Profile } from '../api';
+import { BackendContext, BackendError, type Backend, type ChosenFile, type Profile } from '../api';
 import type { LeaveGuard } from '../leaveGuard';
 import { fakeBackend } from '../test/fakeBackend';
 import { ProfileScreen } from './ProfileScreen';
@@ -193,8 +193,10 @@ function itemBlock(testId: string, index: number): HTMLElement {
 
 describe('ProfileScreen: import and export', () => {
   it('exports the saved profile to the file chosen in the save dialog', async () => {
-    const pickProfileSavePath = vi.fn(() => Promise.resolve<string | null>('/home/dpo/profile.json'));
-    const exportProfile = vi.fn((path: string) => Promise.resolve({ path }));
+    const pickProfileSavePath = vi.fn(() =>
+      Promise.resolve<ChosenFile | null>({ token: 'tok-profile', name: 'profile.json' }),
+    );
+    const exportProfile = vi.fn((token: string) => Promise.resolve({ path: token === 'tok-profile' ? '/home/dpo/profile.json' : '?' }));
     renderProfile(fakeBackend({ getProfile: () => Promise.resolve(profile()), pickProfileSavePath, exportProfile }));
 
     fireEvent.click(await screen.findByTestId('profile-export'));
@@ -202,7 +204,7 @@ describe('ProfileScreen: import and export', () => {
       'Saved profile exported to /home/dpo/profile.json.',
     );
     expect(pickProfileSavePath).toHaveBeenCalledWith('consenttrail-profile.json');
-    expect(exportProfile).toHaveBeenCalledWith('/home/dpo/profile.json');
+    expect(exportProfile).toHaveBeenCalledWith('tok-profile');
 
     // A cancelled dialog writes nothing.
     pickProfileSavePath.mockResolvedValueOnce(null);
@@ -217,9 +219,9 @@ describe('ProfileScreen: import and export', () => {
     const imported = profile();
     imported.organisation.name = 'Fernhill Outdoor Ltd';
     const getProfile = vi.fn().mockResolvedValueOnce(profile()).mockResolvedValueOnce(imported);
-    const previewProfileImport = vi.fn((path: string) =>
+    const previewProfileImport = vi.fn((token: string) =>
       Promise.resolve({
-        path,
+        path: token === 'tok-fernhill' ? '/home/dpo/fernhill.json' : '?',
         sha256: 'ab'.repeat(32),
         organisation: 'Fernhill Outdoor Ltd',
         purposes: 2,
@@ -230,7 +232,7 @@ describe('ProfileScreen: import and export', () => {
     renderProfile(
       fakeBackend({
         getProfile,
-        pickProfileFile: () => Promise.resolve('/home/dpo/fernhill.json'),
+        pickProfileFile: () => Promise.resolve({ token: 'tok-fernhill', name: 'fernhill.json' }),
         previewProfileImport,
         importProfile,
       }),
@@ -248,7 +250,7 @@ describe('ProfileScreen: import and export', () => {
     expect(await screen.findByTestId('profile-file-done')).toHaveTextContent(
       'Imported /home/dpo/fernhill.json; 12 stored events re-derived, findings re-checked.',
     );
-    expect(importProfile).toHaveBeenCalledWith('/home/dpo/fernhill.json', 'ab'.repeat(32));
+    expect(importProfile).toHaveBeenCalledWith('tok-fernhill', 'ab'.repeat(32));
     await waitFor(() => {
       expect(screen.getByLabelText('Name')).toHaveValue('Fernhill Outdoor Ltd');
     });
@@ -260,7 +262,7 @@ describe('ProfileScreen: import and export', () => {
     renderProfile(
       fakeBackend({
         getProfile: () => Promise.resolve(profile()),
-        pickProfileFile: () => Promise.resolve('/home/dpo/bad.json'),
+        pickProfileFile: () => Promise.resolve({ token: 'tok-bad', name: 'bad.json' }),
         previewProfileImport: () =>
           Promise.reject(
             new BackendError({

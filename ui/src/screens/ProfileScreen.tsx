@@ -66,7 +66,8 @@ export function ProfileScreen({ onGuard }: { onGuard?: (guard: LeaveGuard | null
   const [dirty, setDirty] = useState(false);
   const [question, setQuestion] = useState<LeaveQuestion | null>(null);
   const [busy, setBusy] = useState<'export' | 'preview' | 'import' | null>(null);
-  const [preview, setPreview] = useState<ProfileImportPreview | null>(null);
+  // The preview and the token of the file it read (the import takes the same token).
+  const [preview, setPreview] = useState<(ProfileImportPreview & { token: string }) | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [fileError, setFileError] = useState<{ title: string; error: unknown } | null>(null);
 
@@ -133,10 +134,10 @@ export function ProfileScreen({ onGuard }: { onGuard?: (guard: LeaveGuard | null
     setFileError(null);
     setDone(null);
     try {
-      const path = await backend.pickProfileSavePath(EXPORT_NAME);
-      if (path === null) return;
+      const target = await backend.pickProfileSavePath(EXPORT_NAME);
+      if (target === null) return;
       setBusy('export');
-      const written = await backend.exportProfile(path);
+      const written = await backend.exportProfile(target.token);
       setDone(`Saved profile exported to ${written.path}.`);
     } catch (reason: unknown) {
       setFileError({ title: 'The profile was not exported', error: reason });
@@ -150,10 +151,10 @@ export function ProfileScreen({ onGuard }: { onGuard?: (guard: LeaveGuard | null
     setDone(null);
     setPreview(null);
     try {
-      const path = await backend.pickProfileFile();
-      if (path === null) return;
+      const file = await backend.pickProfileFile();
+      if (file === null) return;
       setBusy('preview');
-      setPreview(await backend.previewProfileImport(path));
+      setPreview({ ...(await backend.previewProfileImport(file.token)), token: file.token });
     } catch (reason: unknown) {
       setFileError({ title: 'The profile file cannot be imported', error: reason });
     } finally {
@@ -161,11 +162,11 @@ export function ProfileScreen({ onGuard }: { onGuard?: (guard: LeaveGuard | null
     }
   };
 
-  const confirmImport = async (chosen: ProfileImportPreview) => {
+  const confirmImport = async (chosen: ProfileImportPreview & { token: string }) => {
     setFileError(null);
     setBusy('import');
     try {
-      const result = await backend.importProfile(chosen.path, chosen.sha256);
+      const result = await backend.importProfile(chosen.token, chosen.sha256);
       setPreview(null);
       setDone(
         `Imported ${chosen.path}; ${String(result.events_rederived)} stored ${result.events_rederived === 1 ? 'event' : 'events'} re-derived, findings re-checked.`,

@@ -1,6 +1,6 @@
 import { useEffect, useId, useState } from 'react';
 
-import { useBackend, type SigningKey } from '../../api';
+import { useBackend, type ChosenFile, type SigningKey } from '../../api';
 import { ErrorNotice } from '../../components/ErrorNotice';
 
 /**
@@ -12,7 +12,7 @@ export function SigningPanel() {
   const backend = useBackend();
   const id = useId();
   const [current, setCurrent] = useState<SigningKey | null | undefined>(undefined);
-  const [file, setFile] = useState<string | null>(null);
+  const [file, setFile] = useState<ChosenFile | null>(null);
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -50,7 +50,7 @@ export function SigningPanel() {
     setBusy(true);
     setError(null);
     try {
-      setCurrent(await backend.setSigningKey(file, password));
+      setCurrent(await backend.setSigningKey(file.token, password));
       setFile(null);
     } catch (reason: unknown) {
       setError(reason);
@@ -101,7 +101,7 @@ export function SigningPanel() {
             void use();
           }}
         >
-          <p className="mono">{file}</p>
+          <p className="mono">{file.name}</p>
           <label htmlFor={`${id}-password`}>Password of the certificate file</label>
           <input
             id={`${id}-password`}

@@ -14,7 +14,7 @@ function today(): string {
 /**
  * Exports the findings under `filter` (every one, not only the rows loaded) to a CSV or XLSX
  * file chosen in the save dialog: rule names, explanations, legal references and decisions, for
- * an officer's spreadsheet. The file is written by Rust; the webview only passes the path.
+ * an officer's spreadsheet. The file is written by Rust; the webview only passes the dialog's token.
  */
 export function ExportButton({ filter }: { filter: FindingFilter }) {
   const backend = useBackend();
@@ -23,11 +23,11 @@ export function ExportButton({ filter }: { filter: FindingFilter }) {
   >({ status: 'idle' });
 
   const exportTo = async () => {
-    const path = await backend.pickExportPath(`findings-${today()}.xlsx`);
-    if (path === null) return;
+    const target = await backend.pickExportPath(`findings-${today()}.xlsx`);
+    if (target === null) return;
     setState({ status: 'busy' });
     try {
-      setState({ status: 'done', result: await backend.exportFindings(filter, path) });
+      setState({ status: 'done', result: await backend.exportFindings(filter, target.token) });
     } catch (error: unknown) {
       setState({ status: 'error', error });
     }

@@ -22,6 +22,7 @@ export function FilePreviewCard({
   catalog,
   override,
   siblings,
+  droppedName,
   onOverride,
   onMappingSaved,
 }: {
@@ -31,6 +32,8 @@ export function FilePreviewCard({
   override: string;
   /** How many listed files came from the same dropped path (they share the override). */
   siblings: number;
+  /** The name of the dropped folder or ZIP those files came from. */
+  droppedName: string;
   onOverride: (system: string) => void;
   onMappingSaved: () => void;
 }) {
@@ -87,7 +90,7 @@ export function FilePreviewCard({
         </select>
         {siblings > 1 && (
           <span className="muted import-file-shared">
-            Applies to all {siblings} files from {preview.dropped_path}
+            Applies to all {siblings} files from {droppedName}
           </span>
         )}
       </div>

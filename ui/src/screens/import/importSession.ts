@@ -1,14 +1,14 @@
 import { useEffect, useRef, useState } from 'react';
 
-import { toIpcError, useBackend, type FilePreview, type FileReport } from '../../api';
+import { toIpcError, useBackend, type ChosenFile, type FilePreview, type FileReport } from '../../api';
 import type { DroppedPaths } from '../types';
 import type { RunningImport } from './ImportProgressPanel';
 import type { ImportEnding } from './ImportReportView';
 import { nextRate, planImport, type ImportOptionsValue, type RateSample, type SystemOverrides } from './plan';
 
-/** One request to preview paths; a new object (even for the same paths) reads them again. */
+/** One request to preview files (by token); a new object (even for the same files) reads them again. */
 export interface PreviewRequest {
-  paths: string[];
+  files: ChosenFile[];
 }
 
 /** The answer to a preview request, tagged with it so a late answer to an old one is ignored. */
@@ -47,8 +47,8 @@ export interface ImportSession {
   setFilesFolded: (folded: boolean) => void;
   /** True when the files shown were all imported (or already were): nothing left to import. */
   finished: boolean;
-  /** Reads new paths; their choices and report replace the previous ones. */
-  preview: (paths: string[]) => void;
+  /** Reads newly dropped or picked files; their choices and report replace the previous ones. */
+  preview: (files: ChosenFile[]) => void;
   /** Reads the same paths again (after a mapping was saved). */
   reread: () => void;
   startImport: () => void;
@@ -70,8 +70,8 @@ export function useImportSession(dropped: DroppedPaths | null): ImportSession {
   // Read only by handlers: a Cancel between two `importFiles` calls must stop the next one.
   const cancelRequested = useRef(false);
 
-  const preview = (paths: string[]) => {
-    setRequest({ paths });
+  const preview = (files: ChosenFile[]) => {
+    setRequest({ files });
     setOverrides({});
     setOutcome(null);
     setFilesFolded(false);
@@ -81,13 +81,13 @@ export function useImportSession(dropped: DroppedPaths | null): ImportSession {
   // avoids a render of the old files first. The drop is read once, whichever screen is open.
   if (dropped !== null && dropped.seq !== seenDrop) {
     setSeenDrop(dropped.seq);
-    preview(dropped.paths);
+    preview(dropped.files);
   }
 
   useEffect(() => {
     if (request === null) return;
     let live = true;
-    backend.previewFiles(request.paths).then(
+    backend.previewFiles(request.files.map((file) => file.token)).then(
       (previews) => {
         if (live) setResult({ request, previews, error: null });
       },
@@ -101,7 +101,7 @@ export function useImportSession(dropped: DroppedPaths | null): ImportSession {
   }, [backend, request]);
 
   const previewing = request !== null && result?.request !== request;
-  const shown = result !== null && request !== null && result.request.paths === request.paths ? result : null;
+  const shown = result !== null && request !== null && result.request.files === request.files ? result : null;
   const previews = shown?.previews ?? [];
 
   const startImport = async () => {
@@ -186,7 +186,7 @@ export function useImportSession(dropped: DroppedPaths | null): ImportSession {
     finished,
     preview,
     reread: () => {
-      if (request !== null) setRequest({ paths: request.paths });
+      if (request !== null) setRequest({ files: request.files });
     },
     startImport: () => void startImport(),
     cancel: () => void cancel(),

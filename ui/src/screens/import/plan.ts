@@ -8,7 +8,7 @@ export interface ImportOptionsValue {
   dateOrder: DateOrder | '';
 }
 
-/** System override per dropped path; a missing key means "use what was detected". */
+/** System override per dropped file's token; a missing key means "use what was detected". */
 export type SystemOverrides = Record<string, string>;
 
 /**
@@ -24,13 +24,13 @@ export function planImport(
   const groups = new Map<string, string[]>();
   for (const preview of previews) {
     const system = overrides[preview.dropped_path] ?? '';
-    const paths = groups.get(system) ?? [];
-    if (!paths.includes(preview.dropped_path)) paths.push(preview.dropped_path);
-    groups.set(system, paths);
+    const tokens = groups.get(system) ?? [];
+    if (!tokens.includes(preview.dropped_path)) tokens.push(preview.dropped_path);
+    groups.set(system, tokens);
   }
   const zone = options.timeZone.trim();
-  return [...groups].map(([system, paths]) => ({
-    paths,
+  return [...groups].map(([system, tokens]) => ({
+    tokens,
     system: system === '' ? null : system,
     ...(zone === '' ? {} : { assume_tz: { '*': zone } }),
     date_order: options.dateOrder === '' ? null : options.dateOrder,
