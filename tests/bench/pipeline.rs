@@ -16,7 +16,8 @@
 //!
 //! Run: `cargo bench -p consenttrail-engine --bench pipeline` (env `BENCH_EVENTS` to scale, e.g.
 //! `BENCH_EVENTS=10000000`; `BENCH_CASES=time` to skip the person-grouped file; `BENCH_DIR` for
-//! the data and databases, default target/bench-data).
+//! the data and databases, default target/bench-data; `BENCH_AUDIT_THREADS=1` to time the audit
+//! read on one thread against its reader threads).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::cmp::Reverse;
@@ -309,6 +310,17 @@ fn main() {
         audit.findings
     );
     println!("peak memory during the audit:   {:>8.1} MB (target < {audit_mb_target})", peak_rss_mb());
+    // The same audit read on one thread, then on every core again (runs alternate, as the
+    // machine's load changes): what the reader threads bring.
+    if std::env::var_os("BENCH_AUDIT_THREADS").is_some() {
+        for readers in ["0", "2", "0", "2"] {
+            std::env::set_var("CONSENTTRAIL_AUDIT_READERS", readers);
+            let t = Instant::now();
+            audit::run_stored(&mut store, &mut |_, _| {}).unwrap();
+            println!("audit with {readers} reader thread(s):     {:>8.2} s", t.elapsed().as_secs_f64());
+        }
+        std::env::remove_var("CONSENTTRAIL_AUDIT_READERS");
+    }
 
     // A subject in the middle of the data (any BENCH_EVENTS).
     let middle = format!("customer{:06}@example.com", events / 20);

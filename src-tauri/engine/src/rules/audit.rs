@@ -161,10 +161,10 @@ struct Evaluated {
 }
 
 /// How many subjects a reader takes at a time.
-const CHUNK: usize = 2048;
+const CHUNK: usize = 1024;
 /// How many chunks may be read ahead of the one delivered next: bounds memory whatever the
 /// threads' speeds.
-const WINDOW: usize = 8;
+const WINDOW: usize = 4;
 
 /// What every reader shares: the subjects' keys and dates of birth, the recipients index, the rules.
 struct Shared<'a> {
@@ -201,6 +201,17 @@ fn reader_connection(conn: &rusqlite::Connection) -> Option<rusqlite::Connection
     .ok()?;
     reader.execute_batch("PRAGMA cache_size = -32768;").ok()?;
     Some(reader)
+}
+
+/// How many reader threads the audit runs: one per core (at most 4), or
+/// `CONSENTTRAIL_AUDIT_READERS` (0: read on the calling thread alone, e.g. on a machine shared
+/// with other work, or to compare in the benchmark).
+fn reader_threads() -> usize {
+    std::env::var("CONSENTTRAIL_AUDIT_READERS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .min(4)
 }
 
 /// Evaluates every subject and hands each one to `each`, in subject id order, on this thread;
@@ -245,9 +256,7 @@ fn evaluate_all(
         progress(subjects, subjects_in_all.max(subjects));
         Ok(())
     };
-    let readers: Vec<rusqlite::Connection> = (0..std::thread::available_parallelism().map_or(1, |n| n.get()).min(4))
-        .map_while(|_| reader_connection(conn))
-        .collect();
+    let readers: Vec<rusqlite::Connection> = (0..reader_threads()).map_while(|_| reader_connection(conn)).collect();
     if readers.is_empty() {
         for &range in &chunks {
             deliver(shared.chunk(conn, range)?)?;
