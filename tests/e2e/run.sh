@@ -43,7 +43,7 @@ command -v cargo >/dev/null || fail "Rust (cargo) is required"
 
 # --- selenium ---------------------------------------------------------------------------------
 PYTHON="python3"
-if ! "$PYTHON" -c 'import selenium' 2>/dev/null; then
+if ! "$PYTHON" -c 'import selenium, PIL' 2>/dev/null; then
   venv="$ROOT/target/e2e-venv"
   if [ ! -x "$venv/bin/python" ]; then
     if ! python3 -m venv "$venv" 2>/dev/null; then
@@ -57,7 +57,7 @@ if ! "$PYTHON" -c 'import selenium' 2>/dev/null; then
     fi
   fi
   PYTHON="$venv/bin/python"
-  "$PYTHON" -c 'import selenium' 2>/dev/null || {
+  "$PYTHON" -c 'import selenium, PIL' 2>/dev/null || {
     log "installing selenium"
     "$PYTHON" -m pip install --quiet -r "$E2E/requirements.txt"
   }

@@ -319,7 +319,8 @@ def first_run_with_sample_data(s: Session, work: Path, database: str) -> None:
     s.click("nav-profile")
     try:
         s.wait_until(lambda: s.all("profile-purpose"))
-        grace = s.driver.find_element(By.XPATH, "//label[contains(., 'Withdrawal grace (hours)')]//input")
+        label = s.driver.find_element(By.XPATH, "//label[normalize-space()='Withdrawal grace (hours)']")
+        grace = s.driver.find_element(By.ID, label.get_attribute("for") or "")
         grace.clear()
         grace.send_keys("72")
         s.click("profile-save")
