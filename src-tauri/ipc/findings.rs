@@ -13,7 +13,7 @@ use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime};
 
-use super::state::with_store_blocking;
+use super::state::{with_reader_blocking, with_store_blocking};
 use super::{AppState, IpcError};
 
 /// Progress of a running audit: subjects checked so far, of all.
@@ -45,7 +45,7 @@ pub async fn findings_page<R: Runtime>(
     limit: i64,
     offset: i64,
 ) -> Result<FindingPage, IpcError> {
-    with_store_blocking(app, move |store| Ok(browse::page(store.conn(), &filter, limit, offset)?)).await
+    with_reader_blocking(app, move |store| Ok(browse::page(store.conn(), &filter, limit, offset)?)).await
 }
 
 /// Counts of the findings matching `filter`, for the dashboard.
@@ -54,7 +54,7 @@ pub async fn findings_breakdown<R: Runtime>(
     app: AppHandle<R>,
     filter: FindingFilter,
 ) -> Result<FindingBreakdown, IpcError> {
-    with_store_blocking(app, move |store| Ok(browse::breakdown(store.conn(), &filter)?)).await
+    with_reader_blocking(app, move |store| Ok(browse::breakdown(store.conn(), &filter)?)).await
 }
 
 /// Records an auditor's decision (accepted / false-positive / remediated) with a note.
@@ -114,7 +114,7 @@ pub async fn export_findings<R: Runtime>(
     if !path.is_absolute() || ExportFormat::from_path(&path).is_none() {
         return Err(super::error::invalid(format!("{}: choose a full path ending in .csv or .xlsx", path.display())));
     }
-    with_store_blocking(app, move |store| {
+    with_reader_blocking(app, move |store| {
         let rows = export::export_findings(store.conn(), &filter, &path)?;
         Ok(FindingsExport { path, rows })
     })

@@ -16,7 +16,7 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
 
 use super::error::invalid;
-use super::state::with_store_blocking;
+use super::state::{with_reader_blocking, with_store_blocking};
 use super::{AppState, IpcError, IpcErrorCode};
 
 /// A source system the engine reads.
@@ -58,7 +58,7 @@ pub fn import_catalog() -> ImportCatalog {
 #[tauri::command]
 pub async fn preview_files<R: Runtime>(app: AppHandle<R>, tokens: Vec<String>) -> Result<Vec<FilePreview>, IpcError> {
     let paths = app.state::<AppState>().paths.readable_all(&tokens)?;
-    with_store_blocking(app, move |store| {
+    with_reader_blocking(app, move |store| {
         let mut previews = preview_paths(store, &paths)?;
         let token_of: BTreeMap<String, &String> = paths.iter().map(|p| p.display().to_string()).zip(&tokens).collect();
         for preview in &mut previews {

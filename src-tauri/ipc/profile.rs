@@ -10,13 +10,13 @@ use serde::Serialize;
 use tauri::{AppHandle, Manager, Runtime};
 
 use super::error::invalid;
-use super::state::with_store_blocking;
+use super::state::{with_reader_blocking, with_store_blocking};
 use super::{AppState, IpcError};
 
 /// The profile in force (the built-in one until the user saves their own).
 #[tauri::command]
 pub async fn get_profile<R: Runtime>(app: AppHandle<R>) -> Result<Profile, IpcError> {
-    with_store_blocking(app, |store| Ok(profile_doc::load(store.conn())?)).await
+    with_reader_blocking(app, |store| Ok(profile_doc::load(store.conn())?)).await
 }
 
 /// What saving the profile changed.
@@ -83,7 +83,7 @@ pub async fn preview_profile_import<R: Runtime>(
     token: String,
 ) -> Result<ProfileImportPreview, IpcError> {
     let path = chosen_path(app.state::<AppState>().paths.readable(&token)?)?;
-    with_store_blocking(app, move |store| {
+    with_reader_blocking(app, move |store| {
         let file = ProfileFile::read(&path)?;
         let current = profile_doc::load(store.conn())?;
         Ok(ProfileImportPreview {

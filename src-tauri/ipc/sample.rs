@@ -93,6 +93,8 @@ pub async fn open_sample_data<R: Runtime>(
     }
     let job = app.clone();
     with_store_blocking(app, move |store| {
+        // Reads wait for the switch (the reader reopens on the demo database afterwards).
+        job.state::<AppState>().close_reader();
         let state = job.state::<SampleHome>();
         let mut home = state.0.lock().map_err(|_| poisoned())?;
         let user = home.clone().unwrap_or_else(|| store.path().to_path_buf());
@@ -142,6 +144,7 @@ pub async fn open_sample_data<R: Runtime>(
 pub async fn leave_sample_data<R: Runtime>(app: AppHandle<R>) -> Result<DatabaseInfo, IpcError> {
     let job = app.clone();
     with_store_blocking(app, move |store| {
+        job.state::<AppState>().close_reader();
         if let Some(state) = job.try_state::<SampleHome>() {
             let mut home = state.0.lock().map_err(|_| poisoned())?;
             if let Some(user) = home.as_ref() {

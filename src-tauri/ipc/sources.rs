@@ -5,19 +5,19 @@ use consenttrail_engine::store::sources::{self, ImportIssue, SourceInfo};
 use serde::Serialize;
 use tauri::{AppHandle, Runtime};
 
-use super::state::with_store_blocking;
+use super::state::{with_reader_blocking, with_store_blocking};
 use super::{IpcError, IpcErrorCode};
 
 /// Every imported file, oldest first.
 #[tauri::command]
 pub async fn list_sources<R: Runtime>(app: AppHandle<R>) -> Result<Vec<SourceInfo>, IpcError> {
-    with_store_blocking(app, |store| Ok(sources::list(store.conn())?)).await
+    with_reader_blocking(app, |store| Ok(sources::list(store.conn())?)).await
 }
 
 /// The warnings and rejected rows recorded when a source was imported.
 #[tauri::command]
 pub async fn source_issues<R: Runtime>(app: AppHandle<R>, source_id: i64) -> Result<Vec<ImportIssue>, IpcError> {
-    with_store_blocking(app, move |store| Ok(sources::issues(store.conn(), source_id)?)).await
+    with_reader_blocking(app, move |store| Ok(sources::issues(store.conn(), source_id)?)).await
 }
 
 /// What `remove_source` did.

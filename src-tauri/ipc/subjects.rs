@@ -9,14 +9,14 @@ use consenttrail_engine::store::sources::{self, EventSource};
 use serde::Serialize;
 use tauri::{AppHandle, Runtime};
 
-use super::state::with_store_blocking;
+use super::state::with_reader_blocking;
 use super::{IpcError, IpcErrorCode};
 
 /// A page of subjects matching a search, sorted (paging and sorting in SQLite; the order of a
 /// sort by counts is kept for the next pages while the database does not change).
 #[tauri::command]
 pub async fn list_subjects<R: Runtime>(app: AppHandle<R>, query: SubjectQuery) -> Result<SubjectPage, IpcError> {
-    with_store_blocking(app, move |store| Ok(store.subject_page(&query)?)).await
+    with_reader_blocking(app, move |store| Ok(store.subject_page(&query)?)).await
 }
 
 /// Everything the timeline screen shows. Mirrored by `SubjectTimeline` in ui/src/api/backend.ts.
@@ -34,7 +34,7 @@ pub struct SubjectTimeline {
 /// One subject's events, consent-state bars and findings.
 #[tauri::command]
 pub async fn subject_timeline<R: Runtime>(app: AppHandle<R>, subject_id: i64) -> Result<SubjectTimeline, IpcError> {
-    with_store_blocking(app, move |store| {
+    with_reader_blocking(app, move |store| {
         let conn = store.conn();
         let subject = browse::subject_ref(conn, subject_id)?;
         if subject.identifiers.is_empty() {
@@ -60,7 +60,7 @@ pub async fn subject_timeline<R: Runtime>(app: AppHandle<R>, subject_id: i64) ->
 /// The raw source row an event came from.
 #[tauri::command]
 pub async fn event_source<R: Runtime>(app: AppHandle<R>, event_id: i64) -> Result<EventSource, IpcError> {
-    with_store_blocking(app, move |store| {
+    with_reader_blocking(app, move |store| {
         sources::event_source(store.conn(), event_id)?
             .ok_or_else(|| IpcError::new(IpcErrorCode::NotFound, format!("no event {event_id}")))
     })

@@ -735,3 +735,77 @@ fn sample_data_opens_in_its_own_fresh_database_and_leaves_the_users_untouched() 
     // Leaving when the user's database is already open changes nothing.
     assert_eq!(invoke(&main, "leave_sample_data").expect("leave")["sample_data"], false);
 }
+
+#[test]
+fn reads_complete_while_a_writer_holds_the_database_and_then_see_what_it_committed() {
+    use std::sync::mpsc;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = mock_app(AppState::open(&dir.path().join("consenttrail.db")));
+    let main = window(&app, "main");
+    let (entered, writing) = mpsc::channel();
+    let (release, released) = mpsc::channel::<()>();
+    let handle = app.handle().clone();
+
+    // The writer (as an import would): holds the store's mutex with a transaction open.
+    let writer = std::thread::spawn(move || {
+        handle.state::<AppState>().with_store(|store| {
+            let transaction = store.conn().unchecked_transaction().expect("transaction");
+            let mut profile = consenttrail_engine::profile::Profile::builtin();
+            profile.organisation.name = "Written meanwhile Ltd".into();
+            consenttrail_engine::store::profile_doc::save(&transaction, &profile)?;
+            entered.send(()).expect("signal");
+            released.recv().expect("released");
+            transaction.commit().expect("commit");
+            Ok(())
+        })
+    });
+    writing.recv().expect("the writer holds the store");
+
+    // Every screen's read answers now, from the last committed state (not the open transaction).
+    let profile = invoke(&main, "get_profile").expect("profile read during the write");
+    assert_eq!(profile["organisation"]["name"], "My Organisation");
+    for (command, args) in [
+        ("list_subjects", json!({"query": {"sort": "findings", "descending": true, "limit": 5, "offset": 0}})),
+        ("findings_page", json!({"filter": {}, "limit": 5, "offset": 0})),
+        ("findings_breakdown", json!({"filter": {}})),
+        ("list_sources", json!({})),
+        ("audit_log", json!({})),
+    ] {
+        invoke_with(&main, command, args).unwrap_or_else(|e| panic!("{command} during the write: {e}"));
+    }
+
+    release.send(()).expect("release");
+    writer.join().expect("writer thread").expect("write");
+    let profile = invoke(&main, "get_profile").expect("profile read after the write");
+    assert_eq!(profile["organisation"]["name"], "Written meanwhile Ltd", "the reader sees the commit");
+}
+
+#[test]
+fn the_reader_follows_a_switch_of_the_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = AppState::open(&dir.path().join("first.db"));
+    let other = dir.path().join("second.db");
+    {
+        let second = consenttrail_engine::store::Store::open(&other).expect("second");
+        let mut profile = consenttrail_engine::profile::Profile::builtin();
+        profile.organisation.name = "Second Ltd".into();
+        consenttrail_engine::store::profile_doc::save(second.conn(), &profile).expect("save");
+    }
+    let name = |state: &AppState| {
+        state
+            .with_reader(|store| Ok(consenttrail_engine::store::profile_doc::load(store.conn())?.organisation.name))
+            .expect("read")
+    };
+    assert_eq!(name(&state), "My Organisation");
+
+    // As the sample-data switch does: close the reader, swap the writer's database.
+    state
+        .with_store(|store| {
+            state.close_reader();
+            *store = consenttrail_engine::store::Store::open(&other)?;
+            Ok(())
+        })
+        .expect("switch");
+    assert_eq!(name(&state), "Second Ltd");
+}
