@@ -8,7 +8,7 @@ mod output;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 /// mimalloc instead of the system allocator: an import parses records on one thread and frees
 /// them on another, which glibc's allocator serves slowly (arena locks, consolidation).
@@ -32,30 +32,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Import files, folders and ZIP archives (one transaction per file).
-    Import {
-        /// Use this organisation profile (it becomes the profile in force).
-        #[arg(long, value_name = "FILE")]
-        profile: Option<PathBuf>,
-        /// Zone for zone-less times of a system, e.g. hubspot=Europe/London (repeatable; * for all).
-        #[arg(long = "assume-tz", value_name = "SYSTEM=ZONE")]
-        assume_tz: Vec<String>,
-        /// Read every file as this system instead of detecting it.
-        #[arg(long, value_name = "ID")]
-        system: Option<String>,
-        /// Order of day and month in slash dates: dmy or mdy (required when a column is ambiguous).
-        #[arg(long = "date-format", value_name = "dmy|mdy")]
-        date_format: Option<String>,
-        /// A column mapping (JSON) for CSV layouts no importer recognises; saved for next time.
-        #[arg(long, value_name = "FILE")]
-        mapping: Option<PathBuf>,
-        /// Write every rejected row (file, line, reason, raw text) to this CSV file; the report
-        /// lists the first 1,000 per file.
-        #[arg(long, value_name = "FILE")]
-        rejections: Option<PathBuf>,
-        /// Files, folders or ZIP archives.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-    },
+    Import(ImportArgs),
     /// Load the fictional demo export set shipped with ConsentTrail into a NEW database (--db is
     /// required and must hold no imports), then audit it: a way to try every screen and command.
     Sample {
@@ -92,43 +69,7 @@ pub enum Command {
     /// Run every rule over the database and report the findings.
     Audit,
     /// List findings of the latest audit.
-    Findings {
-        /// Only this rule (R1 … R11 or its code).
-        #[arg(long)]
-        rule: Option<String>,
-        /// Only the subject this identifier belongs to.
-        #[arg(long)]
-        subject: Option<String>,
-        /// Write the (filtered) findings to this file instead, as CSV or XLSX by its extension,
-        /// with rule names, explanations, legal references and decisions.
-        #[arg(long, value_name = "FILE.csv|FILE.xlsx")]
-        export: Option<PathBuf>,
-        /// With --export: only this severity (high, medium, low).
-        #[arg(long, requires = "export")]
-        severity: Option<String>,
-        /// With --export: only this purpose.
-        #[arg(long, requires = "export")]
-        purpose: Option<String>,
-        /// With --export: only findings with an event from this system.
-        #[arg(long, requires = "export")]
-        system: Option<String>,
-        /// With --export: only findings first occurring in this month (YYYY-MM, UTC).
-        #[arg(long, requires = "export")]
-        month: Option<String>,
-        /// With --export: only this decision status (open, accepted, false-positive, remediated, reopened).
-        #[arg(long, requires = "export")]
-        status: Option<String>,
-        /// Only findings with an occurrence on or after this day (YYYY-MM-DD, from 00:00 UTC).
-        #[arg(long, value_name = "YYYY-MM-DD")]
-        from: Option<String>,
-        /// Only findings with an occurrence on or before this day (YYYY-MM-DD, to 24:00 UTC).
-        #[arg(long, value_name = "YYYY-MM-DD")]
-        to: Option<String>,
-        /// With --from/--to: leave out findings with no time at all (kept by default, since a
-        /// range cannot tell whether they belong to it).
-        #[arg(long)]
-        exclude_undated: bool,
-    },
+    Findings(FindingsArgs),
     /// Record an auditor's decision on one finding, or the same decision and note on several
     /// (all of them or, when one cannot be decided, none).
     Decide {
@@ -165,6 +106,73 @@ pub enum Command {
         #[command(subcommand)]
         action: ProfileAction,
     },
+}
+
+// `consent-trail import`'s arguments (a struct of their own, so the command takes them whole).
+#[derive(Args)]
+pub struct ImportArgs {
+    /// Use this organisation profile (it becomes the profile in force).
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Zone for zone-less times of a system, e.g. hubspot=Europe/London (repeatable; * for all).
+    #[arg(long = "assume-tz", value_name = "SYSTEM=ZONE")]
+    pub assume_tz: Vec<String>,
+    /// Read every file as this system instead of detecting it.
+    #[arg(long, value_name = "ID")]
+    pub system: Option<String>,
+    /// Order of day and month in slash dates: dmy or mdy (required when a column is ambiguous).
+    #[arg(long = "date-format", value_name = "dmy|mdy")]
+    pub date_format: Option<String>,
+    /// A column mapping (JSON) for CSV layouts no importer recognises; saved for next time.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Write every rejected row (file, line, reason, raw text) to this CSV file; the report
+    /// lists the first 1,000 per file.
+    #[arg(long, value_name = "FILE")]
+    pub rejections: Option<PathBuf>,
+    /// Files, folders or ZIP archives.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+// `consent-trail findings`' arguments (a struct of their own, so the command takes them whole).
+#[derive(Args)]
+pub struct FindingsArgs {
+    /// Only this rule (R1 … R11 or its code).
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Only the subject this identifier belongs to.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Write the (filtered) findings to this file instead, as CSV or XLSX by its extension,
+    /// with rule names, explanations, legal references and decisions.
+    #[arg(long, value_name = "FILE.csv|FILE.xlsx")]
+    pub export: Option<PathBuf>,
+    /// With --export: only this severity (high, medium, low).
+    #[arg(long, requires = "export")]
+    pub severity: Option<String>,
+    /// With --export: only this purpose.
+    #[arg(long, requires = "export")]
+    pub purpose: Option<String>,
+    /// With --export: only findings with an event from this system.
+    #[arg(long, requires = "export")]
+    pub system: Option<String>,
+    /// With --export: only findings first occurring in this month (YYYY-MM, UTC).
+    #[arg(long, requires = "export")]
+    pub month: Option<String>,
+    /// With --export: only this decision status (open, accepted, false-positive, remediated, reopened).
+    #[arg(long, requires = "export")]
+    pub status: Option<String>,
+    /// Only findings with an occurrence on or after this day (YYYY-MM-DD, from 00:00 UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub from: Option<String>,
+    /// Only findings with an occurrence on or before this day (YYYY-MM-DD, to 24:00 UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub to: Option<String>,
+    /// With --from/--to: leave out findings with no time at all (kept by default, since a
+    /// range cannot tell whether they belong to it).
+    #[arg(long)]
+    pub exclude_undated: bool,
 }
 
 #[derive(Subcommand)]

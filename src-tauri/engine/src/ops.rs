@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::import::{self, ImportOptions, ImportReport, Progress};
+use crate::pack::{self, PackError, PackOptions, PackOutput, PackProgress, Signer, VerifyReport};
 use crate::profile::{Profile, ProfileFile, ProfileFileError};
 use crate::rules::decisions::{self, Decision};
 use crate::rules::{audit, AuditSummary};
 use crate::sample;
-use crate::store::{profile_doc, sources, Store, StoreError};
+use crate::store::{identity, profile_doc, sources, Store, StoreError};
 
 /// What an import did, and the audit it was followed by.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -175,4 +176,62 @@ pub fn decide_many<S: AsRef<str>>(
     by: Option<&str>,
 ) -> Result<Vec<Decision>, StoreError> {
     decisions::decide_many(store.conn(), finding_ids, status, note, by)
+}
+
+/// Which subject a pack is for: the CLI names them by any of their identifiers, the app by the
+/// subject id its Subjects screen shows.
+#[derive(Debug, Clone, Copy)]
+pub enum PackSubject<'a> {
+    Identifier(&'a str),
+    Id(i64),
+}
+
+/// Writes the evidence pack of one subject to `out` and records it in the audit log:
+/// `consent-trail pack subject` and the app's subject pack. `signer`: the organisation's key for
+/// this pack, or None for the database's own key.
+pub fn make_subject_pack(
+    store: &Store,
+    subject: PackSubject<'_>,
+    out: &Path,
+    options: &PackOptions,
+    signer: Option<&Signer>,
+) -> Result<PackOutput, PackError> {
+    let identifier = match subject {
+        PackSubject::Identifier(identifier) => identifier.to_string(),
+        // The pack names its subject by an identifier; any of theirs finds the same subject.
+        PackSubject::Id(id) => identity::identifiers_of(store.conn(), id)?
+            .first()
+            .map(|i| i.display())
+            .ok_or_else(|| PackError::NotFound(format!("no subject {id}")))?,
+    };
+    pack::write_subject_pack_signed(store, &identifier, out, options, signer)
+}
+
+/// Writes the organisation pack to `out` (re-running the audit first when the data changed since
+/// the last one, so the pack and the Findings screen agree) and records it in the audit log:
+/// `consent-trail pack organisation` and the app's organisation pack, with its steps in
+/// `progress`.
+pub fn make_organisation_pack(
+    store: &mut Store,
+    out: &Path,
+    options: &PackOptions,
+    signer: Option<&Signer>,
+    progress: &mut dyn FnMut(PackProgress),
+) -> Result<PackOutput, PackError> {
+    pack::write_organisation_pack_signed(store, out, options, signer, progress)
+}
+
+/// Checks the pack at `path`: its signature and seal, and — with a `store` — its manifest against
+/// the database and its pages against the pack re-rendered from it (`progress` gets those
+/// steps). Without a store (`verify --without-db`) only what the file alone can tell, and the
+/// report says what that leaves unchecked.
+pub fn verify_pack(
+    store: Option<&Store>,
+    path: &Path,
+    progress: &mut dyn FnMut(PackProgress),
+) -> Result<VerifyReport, PackError> {
+    match store {
+        Some(store) => pack::verify_with_progress(store, path, progress),
+        None => pack::verify_file(path),
+    }
 }
