@@ -57,6 +57,8 @@ describe('Findings date range', { timeout: 15_000 }, () => {
     });
     expect(findingsBreakdown).toHaveBeenCalledWith(ranged);
     expect(screen.getByText(/Findings with no date .* are kept/)).toBeInTheDocument();
+    // Said in words too: the date inputs are not printed.
+    expect(screen.getByTestId('findings-dates-note')).toHaveTextContent('Occurring from 2024-01-01 to 2024-12-31 (UTC).');
 
     // Another filter changed later carries the range along.
     fireEvent.change(screen.getByTestId('filter-severity'), { target: { value: 'low' } });

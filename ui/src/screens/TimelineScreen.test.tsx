@@ -608,7 +608,7 @@ describe('the timeline’s date range and zoom', () => {
     fireEvent.change(screen.getByTestId('timeline-to'), { target: { value: '2023-05-31' } });
 
     expect(screen.getByTestId('timeline-range-note')).toHaveTextContent(
-      'Showing 3 of 7 events and 1 of 2 findings in the range',
+      '2023-01-01 to 2023-05-31 (UTC): showing 3 of 7 events and 1 of 2 findings in the range',
     );
     const markers = screen.getAllByTestId('timeline-event-marker').map((marker) => marker.getAttribute('aria-label'));
     expect(markers).toHaveLength(2);

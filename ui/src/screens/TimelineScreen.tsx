@@ -123,7 +123,8 @@ function TimelineView({
             />
             {shown !== timeline && (
               <p className="muted-inline tl-range-note" data-testid="timeline-range-note">
-                Showing {shown.events.length} of {timeline.events.length} events and {shown.findings.length} of{' '}
+                {range.from || '…'} to {range.to || '…'} (UTC): showing {shown.events.length} of{' '}
+                {timeline.events.length} events and {shown.findings.length} of{' '}
                 {timeline.findings.length} findings in the range; undated ones are always shown.
               </p>
             )}

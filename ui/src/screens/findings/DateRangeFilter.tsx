@@ -3,6 +3,12 @@ import { useState } from 'react';
 import type { FindingFilter } from '../../api';
 import { dateRangeProblem, hasDates, withDates } from './filters';
 
+/** The range in words, as it reads on screen and on paper (where the date inputs are not printed). */
+function rangeText(from: string, to: string): string {
+  if (from !== '' && to !== '') return `Occurring from ${from} to ${to} (UTC)`;
+  return from !== '' ? `Occurring on or after ${from} (UTC)` : `Occurring on or before ${to} (UTC)`;
+}
+
 /**
  * The Findings date range: a finding is listed when one of its occurrences (the offending
  * events' times) falls on a day from "From" to "To", both included, in UTC. Findings with no
@@ -93,7 +99,8 @@ export function DateRangeFilter({
           {problem} The list still shows the last valid range.
         </p>
       ) : (
-        <p className="muted-inline findings-dates-note" id="findings-dates-note">
+        <p className="muted-inline findings-dates-note" id="findings-dates-note" data-testid="findings-dates-note">
+          {hasDates(filter) && <strong>{rangeText(filter.from ?? '', filter.to ?? '')}. </strong>}
           Days run from 00:00 to 24:00 UTC, both included; a finding counts when any of its occurrences falls in the
           range.
           {hasDates(filter) &&
