@@ -1,4 +1,4 @@
-import { useEffect, useId, useLayoutEffect, useRef, useState, type RefObject } from 'react';
+import { useEffect, useId, useLayoutEffect, useRef, useState, type ReactNode, type RefObject, type UIEvent } from 'react';
 
 import type { ExportState, Finding, PurposeBars, StateSegment, SubjectTimeline, TimelineEvent } from '../../api';
 import { formatUtc, parseInstant } from '../../format';
@@ -133,7 +133,7 @@ export function TimelineChart(props: ChartProps) {
   const height = barsBottom + BOTTOM_PAD;
 
   return (
-    <div className="tl-chart-scroll" ref={containerRef}>
+    <div className="tl-chart-scroll" ref={containerRef} onScroll={keepLabelsInView}>
       {scale === null ? (
         <p className="muted-inline">No event of this subject has a time, so there is nothing to draw on a time axis.</p>
       ) : (
@@ -196,11 +196,34 @@ export function TimelineChart(props: ChartProps) {
   );
 }
 
+/**
+ * A chart scrolled sideways (zoomed, or wider than the window) keeps its label column in view:
+ * the scroll offset goes to a CSS variable that moves the `tl-sticky` labels, with no redraw of
+ * the markers, and a backdrop behind each label hides the markers passing under it.
+ */
+function keepLabelsInView(event: UIEvent<HTMLDivElement>) {
+  const element = event.currentTarget;
+  element.style.setProperty('--tl-label-shift', `${String(element.scrollLeft)}px`);
+  element.dataset.scrolled = String(element.scrollLeft > 0);
+}
+
+/** A label that stays at the left edge of the view when the chart is scrolled sideways. */
+function StickyLabel({ top, height, children }: { top: number; height: number; children: ReactNode }) {
+  return (
+    <g className="tl-sticky">
+      <rect className="tl-label-backdrop" x={0} y={top} width={LABEL_WIDTH - 6} height={height} />
+      {children}
+    </g>
+  );
+}
+
 function SectionTitle({ y, text }: { y: number; text: string }) {
   return (
-    <text className="tl-section-title" x={8} y={y + 17}>
-      {text}
-    </text>
+    <StickyLabel top={y + 3} height={20}>
+      <text className="tl-section-title" x={8} y={y + 17}>
+        {text}
+      </text>
+    </StickyLabel>
   );
 }
 
@@ -220,10 +243,12 @@ function RowLabel({ text, y, indent = 0 }: { text: string; y: number; indent?: n
   const room = 22 - Math.ceil(indent / 7);
   const shown = text.length > room ? `${text.slice(0, room - 1)}…` : text;
   return (
-    <text className={indent > 0 ? 'tl-row-label tl-row-label-recipient' : 'tl-row-label'} x={12 + indent} y={y}>
-      <title>{text}</title>
-      {shown}
-    </text>
+    <StickyLabel top={y - 14} height={20}>
+      <text className={indent > 0 ? 'tl-row-label tl-row-label-recipient' : 'tl-row-label'} x={12 + indent} y={y}>
+        <title>{text}</title>
+        {shown}
+      </text>
+    </StickyLabel>
   );
 }
 
@@ -248,7 +273,6 @@ function SystemLane(props: {
         width={props.scale.right + RIGHT_PAD}
         height={LANE_HEIGHT}
       />
-      <RowLabel text={props.system} y={centre + 4} />
       {props.events.map((event) =>
         event.occurred_at_ms === null ? null : (
           <EventMarker
@@ -263,6 +287,8 @@ function SystemLane(props: {
           />
         ),
       )}
+      {/* After the markers, so that it stays readable over them when scrolled. */}
+      <RowLabel text={props.system} y={centre + 4} />
     </g>
   );
 }
@@ -303,11 +329,6 @@ function PurposeBar(props: {
       data-purpose={bars.purpose}
       data-recipient={bars.recipient ?? undefined}
     >
-      {bars.recipient === null ? (
-        <RowLabel text={bars.purpose} y={props.top + BAR_ROW / 2 + 4} />
-      ) : (
-        <RowLabel text={`↳ for ${bars.recipient}`} y={props.top + BAR_ROW / 2 + 4} indent={RECIPIENT_INDENT} />
-      )}
       <rect className="tl-bar-track" x={scale.left} y={y} width={scale.right - scale.left} height={BAR_THICKNESS} />
       {bars.segments.map((segment) => {
         const x1 = scale.x(segment.from_ms);
@@ -330,6 +351,11 @@ function PurposeBar(props: {
           </rect>
         );
       })}
+      {bars.recipient === null ? (
+        <RowLabel text={bars.purpose} y={props.top + BAR_ROW / 2 + 4} />
+      ) : (
+        <RowLabel text={`↳ for ${bars.recipient}`} y={props.top + BAR_ROW / 2 + 4} indent={RECIPIENT_INDENT} />
+      )}
       <ExportTags states={bars.as_of_export} x={scale.left} top={props.top + BAR_ROW} onSelect={props.onSelect} />
     </g>
   );
@@ -442,7 +468,6 @@ function FindingMarkers(props: {
   const centre = props.top + FINDINGS_ROW / 2;
   return (
     <g className="tl-findings">
-      <RowLabel text="Findings" y={centre + 4} />
       {placeFindings(props.findings, props.scale).map(({ finding, x, shift }) => {
         const label = findingLabel(finding);
         const select = () => {
@@ -467,6 +492,7 @@ function FindingMarkers(props: {
           </g>
         );
       })}
+      <RowLabel text="Findings" y={centre + 4} />
     </g>
   );
 }
