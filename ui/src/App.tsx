@@ -79,6 +79,11 @@ export function App() {
   const sequence = useRef(0);
   // The fictional demo database, when open instead of the user's (a banner on every screen).
   const sample = useSampleData();
+  // Filters chosen on one database mean nothing on the other: a switch starts them afresh.
+  const resetViews = () => {
+    setFindingsView(INITIAL_FINDINGS_VIEW);
+    setSubjectListView(INITIAL_SUBJECT_LIST_VIEW);
+  };
   // A screen with unsaved work (Profile) may hold a switch until the user decides.
   const leaveGuard = useRef<LeaveGuard | null>(null);
   const registerGuard = useCallback((guard: LeaveGuard | null) => {
@@ -194,6 +199,7 @@ export function App() {
             <SampleDataBanner
               onLeave={async () => {
                 await sample.leave();
+                resetViews();
                 navigate({ screen: 'import' });
               }}
             />
@@ -225,6 +231,7 @@ export function App() {
               sampleOpen={sample.open}
               onSampleOpened={() => {
                 sample.opened();
+                resetViews();
                 navigate({ screen: 'findings' });
               }}
               onMakePack={(subjectId, label) => {

@@ -154,6 +154,38 @@ describe('The sample-data banner in the shell', () => {
     expect(await screen.findByRole('button', { name: 'Try with sample data' })).toBeEnabled();
   });
 
+  it('starts the Findings filters afresh when the database is switched', async () => {
+    let database = DEMO;
+    const findingsPage = vi.fn(() => Promise.resolve({ total: 0, rows: [] }));
+    renderWith(
+      shellBackend({
+        databaseInfo: () => Promise.resolve(database),
+        findingsPage,
+        leaveSampleData: () => {
+          database = USERS;
+          return Promise.resolve(USERS);
+        },
+      }),
+      <App />,
+    );
+    await screen.findByTestId('sample-banner');
+    fireEvent.click(screen.getByTestId('nav-findings'));
+    fireEvent.change(await screen.findByTestId('filter-rule'), { target: { value: 'R3' } });
+    await waitFor(() => {
+      expect(findingsPage).toHaveBeenLastCalledWith(expect.objectContaining({ rule: 'R3' }), expect.anything(), 0);
+    });
+
+    fireEvent.click(screen.getByRole('button', { name: 'Leave sample data' }));
+    await waitFor(() => {
+      expect(screen.queryByTestId('sample-banner')).not.toBeInTheDocument();
+    });
+    fireEvent.click(screen.getByTestId('nav-findings'));
+    expect(await screen.findByTestId('filter-rule')).toHaveValue('');
+    await waitFor(() => {
+      expect(findingsPage).toHaveBeenLastCalledWith(expect.not.objectContaining({ rule: 'R3' }), expect.anything(), 0);
+    });
+  });
+
   it('shows the banner when the app starts with the demo database open', async () => {
     renderWith(shellBackend({ databaseInfo: () => Promise.resolve(DEMO) }), <App />);
     expect(await screen.findByTestId('sample-banner')).toBeInTheDocument();
