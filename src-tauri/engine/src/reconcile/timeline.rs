@@ -10,6 +10,7 @@ use crate::store::StoreError;
 
 /// A named recipient as the source wrote it and as the profile resolves it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Recipient {
     pub label: String,
     pub legal_name: Option<String>,
@@ -24,6 +25,7 @@ impl Recipient {
 
 /// Where an event came from.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SourceRef {
     pub id: i64,
     pub path: String,
@@ -35,6 +37,7 @@ pub struct SourceRef {
 
 /// One event of a timeline.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TimelineEvent {
     pub id: i64,
     /// The identifier the source row named.
@@ -78,6 +81,7 @@ pub struct TimelineEvent {
 /// The source purposes one record answered for a profile purpose, when it answered them
 /// differently: the record counts as one grant, marked partial.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PartialStatement {
     /// Source purpose labels the record consented to.
     pub consented: Vec<String>,
@@ -331,6 +335,28 @@ pub fn recipients_by_event(conn: &Connection) -> Result<HashMap<i64, Vec<Recipie
     let mut stmt = conn.prepare("SELECT event_id, label, legal_name FROM event_recipients ORDER BY event_id, label")?;
     let rows =
         stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, Recipient { label: r.get(1)?, legal_name: r.get(2)? })))?;
+    for row in rows {
+        let (id, rec) = row?;
+        by_event.entry(id).or_default().push(rec);
+    }
+    Ok(by_event)
+}
+
+/// [`recipients_by_event`] for the events of the subjects with ids from `first` to `last`.
+pub fn recipients_between(
+    conn: &Connection,
+    first: i64,
+    last: i64,
+) -> Result<HashMap<i64, Vec<Recipient>>, StoreError> {
+    let mut by_event: HashMap<i64, Vec<Recipient>> = HashMap::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.event_id, r.label, r.legal_name FROM identifiers i
+         JOIN events e ON e.identifier_id = i.id JOIN event_recipients r ON r.event_id = e.id
+         WHERE i.subject_id BETWEEN ?1 AND ?2 ORDER BY r.event_id, r.label",
+    )?;
+    let rows = stmt.query_map(params![first, last], |r| {
+        Ok((r.get::<_, i64>(0)?, Recipient { label: r.get(1)?, legal_name: r.get(2)? }))
+    })?;
     for row in rows {
         let (id, rec) = row?;
         by_event.entry(id).or_default().push(rec);

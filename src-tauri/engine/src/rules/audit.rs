@@ -1,7 +1,7 @@
 //! The audit run: every rule over every subject, findings replaced in one transaction,
 //! decisions kept, a summary that says which rules could not be evaluated and why.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rusqlite::params;
@@ -166,21 +166,22 @@ const CHUNK: usize = 1024;
 /// threads' speeds.
 const WINDOW: usize = 4;
 
-/// What every reader shares: the subjects' keys and dates of birth, the recipients index, the rules.
+/// What every reader shares: the rules and the profile.
 struct Shared<'a> {
-    keys: HashMap<i64, String>,
-    births: HashMap<i64, Vec<subject::BirthDate>>,
-    recipients: HashMap<i64, Vec<timeline::Recipient>>,
     evaluator: subject::Evaluator<'a>,
 }
 
 impl Shared<'_> {
-    /// Reads and evaluates the subjects with ids from `first` to `last`.
+    /// Reads and evaluates the subjects with ids from `first` to `last`: their keys, dates of
+    /// birth and recipients are read per chunk too, so memory does not grow with the database.
     fn chunk(&self, conn: &rusqlite::Connection, (first, last): (i64, i64)) -> Result<Vec<Evaluated>, StoreError> {
+        let keys = subject::subject_keys_between(conn, first, last)?;
+        let mut births = subject::birth_dates_between(conn, first, last)?;
+        let recipients = timeline::recipients_between(conn, first, last)?;
         let mut out = Vec::new();
-        timeline::for_each_subject_between(conn, first, last, &self.recipients, &mut |subject_id, events| {
-            let key = self.keys.get(&subject_id).cloned().unwrap_or_else(|| subject::subject_key(subject_id, []));
-            let birth_dates = self.births.get(&subject_id).cloned().unwrap_or_default();
+        timeline::for_each_subject_between(conn, first, last, &recipients, &mut |subject_id, events| {
+            let key = keys.get(&subject_id).cloned().unwrap_or_else(|| subject::subject_key(subject_id, []));
+            let birth_dates = births.remove(&subject_id).unwrap_or_default();
             let has_birth_date = !birth_dates.is_empty();
             let findings = self.evaluator.evaluate(subject_id, &key, &events, birth_dates);
             out.push(Evaluated { subject_id, events, has_birth_date, findings });
@@ -229,18 +230,15 @@ fn evaluate_all(
     progress: &mut dyn FnMut(usize, usize),
     each: &mut dyn FnMut(Evaluated) -> Result<(), StoreError>,
 ) -> Result<(Coverage, usize, usize), StoreError> {
-    let shared = Shared {
-        keys: subject::subject_keys(conn)?,
-        births: subject::all_birth_dates(conn)?,
-        recipients: timeline::recipients_by_event(conn)?,
-        evaluator: subject::Evaluator::new(profile),
+    let shared = Shared { evaluator: subject::Evaluator::new(profile) };
+    let ids: Vec<i64> = {
+        let mut stmt = conn.prepare("SELECT DISTINCT subject_id FROM identifiers ORDER BY subject_id")?;
+        let ids = stmt.query_map([], |r| r.get(0))?;
+        ids.collect::<Result<_, _>>()?
     };
-    let chunks: Vec<(i64, i64)> = {
-        let mut ids: Vec<i64> = shared.keys.keys().copied().collect();
-        ids.sort_unstable();
-        ids.chunks(CHUNK).map(|c| (c[0], c[c.len() - 1])).collect()
-    };
-    let subjects_in_all = shared.keys.len();
+    let chunks: Vec<(i64, i64)> = ids.chunks(CHUNK).map(|c| (c[0], c[c.len() - 1])).collect();
+    let subjects_in_all = ids.len();
+    drop(ids);
     let mut coverage = Coverage::default();
     let (mut subjects, mut total_events) = (0usize, 0usize);
     let mut deliver = |batch: Vec<Evaluated>| -> Result<(), StoreError> {

@@ -56,9 +56,19 @@ pub fn subject_key<'a>(subject_id: i64, identifiers: impl IntoIterator<Item = (&
 /// Every subject's [`subject_key`] in one pass over the identifiers (subjects with no
 /// identifier are absent: [`subject_key`] names them by id).
 pub fn subject_keys(conn: &rusqlite::Connection) -> Result<HashMap<i64, String>, StoreError> {
+    subject_keys_between(conn, i64::MIN, i64::MAX)
+}
+
+/// [`subject_keys`] of the subjects with ids from `first` to `last` (inclusive).
+pub fn subject_keys_between(
+    conn: &rusqlite::Connection,
+    first: i64,
+    last: i64,
+) -> Result<HashMap<i64, String>, StoreError> {
     let mut keys: HashMap<i64, Option<(u8, String)>> = HashMap::new();
-    let mut stmt = conn.prepare("SELECT subject_id, kind, value FROM identifiers")?;
-    let mut rows = stmt.query([])?;
+    let mut stmt =
+        conn.prepare_cached("SELECT subject_id, kind, value FROM identifiers WHERE subject_id BETWEEN ?1 AND ?2")?;
+    let mut rows = stmt.query([first, last])?;
     while let Some(r) = rows.next()? {
         let subject: i64 = r.get(0)?;
         let (kind, value) = (
@@ -87,13 +97,22 @@ pub fn birth_dates<'a>(recorded: impl IntoIterator<Item = (&'a str, &'a str)>) -
 
 /// Every subject's [`birth_dates`] in one query (subjects with none are absent).
 pub fn all_birth_dates(conn: &rusqlite::Connection) -> Result<HashMap<i64, Vec<BirthDate>>, StoreError> {
+    birth_dates_between(conn, i64::MIN, i64::MAX)
+}
+
+/// [`all_birth_dates`] of the subjects with ids from `first` to `last` (inclusive).
+pub fn birth_dates_between(
+    conn: &rusqlite::Connection,
+    first: i64,
+    last: i64,
+) -> Result<HashMap<i64, Vec<BirthDate>>, StoreError> {
     let mut recorded: HashMap<i64, Vec<(String, String)>> = HashMap::new();
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT i.subject_id, a.value, s.system FROM identifier_attributes a
          JOIN identifiers i ON i.id = a.identifier_id JOIN sources s ON s.id = a.source_id
-         WHERE a.attribute = 'date_of_birth'",
+         WHERE a.attribute = 'date_of_birth' AND i.subject_id BETWEEN ?1 AND ?2",
     )?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query([first, last])?;
     while let Some(r) = rows.next()? {
         recorded.entry(r.get(0)?).or_default().push((r.get(1)?, r.get(2)?));
     }
