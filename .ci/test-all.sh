@@ -32,6 +32,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 say "Rust tests"
 cargo test --workspace --locked
 
+# Already run above with the app's tests; named on its own so a stale ui/src/api/generated says so.
+say "generated TypeScript types are current (ui/src/api/generated)"
+cargo test -p consent-trail-app --lib --locked generated_types
+
 say "UI: type check, lint, component tests"
 (cd ui && npm run typecheck && npm run lint && npm test)
 

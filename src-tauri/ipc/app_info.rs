@@ -7,6 +7,7 @@ use super::{AppState, IpcError, IpcErrorCode};
 
 /// The engine version and the database in use. Mirrored by `AppInfo` in ui/src/api/backend.ts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AppInfo {
     /// `consenttrail_engine::VERSION`.
     pub engine_version: String,

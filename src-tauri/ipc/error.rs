@@ -10,6 +10,7 @@ use serde::Serialize;
 /// never rename one, only add.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum IpcErrorCode {
     /// The database could not be opened, read or written (includes foreign or too-new files).
     Database,
@@ -28,6 +29,7 @@ pub enum IpcErrorCode {
 
 /// An error as it crosses IPC, serialised as `{"code": "...", "message": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct IpcError {
     /// The fixed code.
     pub code: IpcErrorCode,

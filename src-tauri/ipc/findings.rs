@@ -18,6 +18,7 @@ use super::{AppState, IpcError};
 
 /// Progress of a running audit: subjects checked so far, of all.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AuditProgress {
     pub done: usize,
     pub total: usize,
@@ -97,6 +98,7 @@ pub async fn decide_findings<R: Runtime>(
 
 /// A written findings export. Mirrored by `FindingsExport` in ui/src/api/backend.ts.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FindingsExport {
     pub path: PathBuf,
     pub rows: u64,

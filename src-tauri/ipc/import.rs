@@ -21,6 +21,7 @@ use super::{AppState, IpcError, IpcErrorCode};
 
 /// A source system the engine reads.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SystemInfo {
     pub id: &'static str,
     pub name: &'static str,
@@ -30,6 +31,7 @@ pub struct SystemInfo {
 
 /// The choices the import screen offers. Mirrored by `ImportCatalog` in ui/src/api/backend.ts.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ImportCatalog {
     pub systems: Vec<SystemInfo>,
     pub mappable_fields: Vec<&'static str>,
@@ -74,21 +76,27 @@ pub async fn preview_files<R: Runtime>(app: AppHandle<R>, tokens: Vec<String>) -
 /// One import run, as the UI asks for it (the same options for every file).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ImportRequest {
     /// Tokens of dropped or picked files, folders or ZIP archives (`ipc::paths`).
     pub tokens: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(test, ts(optional = nullable))]
     pub system: Option<String>,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub assume_tz: BTreeMap<String, String>,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<consenttrail_engine::model::DateOrder>", optional = nullable))]
     pub date_order: Option<String>,
 }
 
 /// A progress message: the engine's per-file progress, or the audit that follows the import.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ImportProgress {
     /// `importing` or `auditing`.
+    #[cfg_attr(test, ts(type = "\"importing\" | \"auditing\""))]
     pub phase: &'static str,
     #[serde(flatten)]
     pub progress: Progress,

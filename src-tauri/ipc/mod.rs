@@ -23,6 +23,8 @@ mod state;
 mod subjects;
 
 #[cfg(test)]
+mod generated_types;
+#[cfg(test)]
 mod tests;
 
 pub use app_info::AppInfo;

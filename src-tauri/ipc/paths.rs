@@ -30,6 +30,7 @@ enum Access {
 
 /// A path the page may name, as the page sees it. Mirrored by `Chosen` in ui/src/api/backend.ts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Chosen {
     /// Opaque and random; valid until the app closes.
     pub token: String,
@@ -137,6 +138,7 @@ pub fn register_drop<R: Runtime>(app: &AppHandle<R>, paths: Vec<PathBuf>) -> Res
 /// What the page hears about a drag: over the window, left it, or dropped (files as tokens).
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum DropEvent {
     Over,
     Leave,

@@ -21,6 +21,7 @@ pub async fn get_profile<R: Runtime>(app: AppHandle<R>) -> Result<Profile, IpcEr
 
 /// What saving the profile changed.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ProfileSaved {
     pub events_rederived: usize,
 }
@@ -65,6 +66,7 @@ impl From<ProfileImportError> for IpcError {
 
 /// What importing a profile file would change, shown before anything is saved.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ProfileImportPreview {
     pub path: PathBuf,
     /// SHA-256 of the file as read; `import_profile` refuses the file if it changed since.
@@ -116,6 +118,7 @@ pub async fn import_profile<R: Runtime>(
 
 /// Where the profile was exported.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ProfileExported {
     pub path: PathBuf,
 }

@@ -31,6 +31,7 @@ pub struct SampleHome(Mutex<Option<PathBuf>>);
 
 /// Which database is open. Mirrored by `DatabaseInfo` in ui/src/api/backend.ts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct DatabaseInfo {
     /// The open database file, for display (lossy if not valid UTF-8).
     pub database_path: String,

@@ -22,6 +22,7 @@ pub async fn source_issues<R: Runtime>(app: AppHandle<R>, source_id: i64) -> Res
 
 /// What `remove_source` did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Removed {
     pub removed: i64,
     pub events_removed: usize,

@@ -21,6 +21,7 @@ pub async fn list_subjects<R: Runtime>(app: AppHandle<R>, query: SubjectQuery) -
 
 /// Everything the timeline screen shows. Mirrored by `SubjectTimeline` in ui/src/api/backend.ts.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SubjectTimeline {
     pub subject: SubjectRef,
     pub attributes: Vec<RecordedAttribute>,

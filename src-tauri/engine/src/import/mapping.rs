@@ -44,6 +44,7 @@ pub const MAPPABLE: &[&str] = &[
 /// A saved column mapping.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ColumnMapping {
     pub format: String,
     pub name: String,

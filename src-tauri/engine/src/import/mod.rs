@@ -108,6 +108,7 @@ pub const REPORT_ISSUES: usize = 1000;
 /// Progress of a long import, for the progress bar: where the reader is in the current file, and
 /// which file of the run that is ("file 3 of 12").
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Progress {
     pub file: String,
     pub rows: u64,
@@ -122,11 +123,13 @@ pub struct Progress {
 
 /// What happened to one file (SPEC §9 `import --json` `files[]`).
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FileReport {
     pub path: String,
     pub system: Option<String>,
     pub sha256: Option<String>,
     /// `imported`, `already-imported` or `failed`.
+    #[cfg_attr(feature = "ts", ts(type = "\"imported\" | \"already-imported\" | \"failed\""))]
     pub status: String,
     pub rows_imported: u64,
     pub rows_rejected: u64,
@@ -145,6 +148,7 @@ pub struct FileReport {
 
 /// One warning or rejection in a report.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Issue {
     pub locator: String,
     pub field: Option<String>,
@@ -176,6 +180,7 @@ impl FileReport {
 
 /// The whole run.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportReport {
     pub files: Vec<FileReport>,
 }

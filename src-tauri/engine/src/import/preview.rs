@@ -14,12 +14,14 @@ pub const PREVIEW_ROWS: usize = 5;
 
 /// One file as the engine will read it.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FilePreview {
     /// As displayed (ZIP entries as `archive.zip!/entry.csv`).
     pub path: String,
     /// The path the user gave that this file came from (a folder, a ZIP, or the file itself).
     pub dropped_path: String,
     /// `ready`, `already-imported`, `needs-mapping` or `unreadable`.
+    #[cfg_attr(feature = "ts", ts(type = "\"ready\" | \"already-imported\" | \"needs-mapping\" | \"unreadable\""))]
     pub status: &'static str,
     pub system: Option<String>,
     pub system_name: Option<String>,
@@ -27,6 +29,7 @@ pub struct FilePreview {
     pub bytes: u64,
     pub encoding: Option<String>,
     /// `csv` or `json`.
+    #[cfg_attr(feature = "ts", ts(type = "\"csv\" | \"json\" | null"))]
     pub format: Option<&'static str>,
     pub header: Option<Vec<String>>,
     /// The first records: CSV cells, or one pretty-printed JSON record.

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 /// What one source fact says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum EventKind {
     #[serde(rename = "consent.given")]
     ConsentGiven,

@@ -39,6 +39,7 @@ pub struct Timestamp {
 /// The order of day and month in slash dates, which must be known, never guessed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum DateOrder {
     /// `dd/mm/yyyy`
     Dmy,

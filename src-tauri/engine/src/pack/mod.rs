@@ -186,6 +186,7 @@ pub fn write_organisation_pack(store: &mut Store, out: &Path, options: &PackOpti
 /// `step` of `steps`, named by `label`; within the step `done` of `total` when it can tell
 /// (0 of 0 when it cannot).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PackProgress {
     pub step: usize,
     pub steps: usize,

@@ -71,6 +71,7 @@ fn sign_error(e: impl fmt::Display) -> PackError {
 
 /// Who signed: the certificate's subject and the SHA-256 of its DER encoding (hex).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SignerIdentity {
     pub subject: String,
     pub sha256: String,
@@ -401,6 +402,7 @@ fn create(organisation: &str) -> Result<(Vec<u8>, Vec<u8>), PackError> {
 
 /// What checking a signature found.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SignatureCheck {
     /// The CMS verifies over the signed bytes with the certificate it names.
     pub valid: bool,

@@ -43,6 +43,7 @@ pub struct Difference {
     pub against: String,
     /// What differs: `signature`, `seal`, `page`, `attachment`, `manifest`, `source`, `event`,
     /// `finding`, `subject`, `profile`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     pub item: String,
     pub detail: String,
 }
@@ -54,6 +55,7 @@ pub struct VerifyReport {
     pub differences: Vec<Difference>,
     pub pack_id: Option<String>,
     pub kind: Option<String>,
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     pub manifest_sha256: Option<String>,
     /// The PDF signature: valid or not, and its certificate (`None`: the file is not signed).
     pub signature: Option<SignatureCheck>,

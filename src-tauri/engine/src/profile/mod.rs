@@ -19,6 +19,7 @@ pub const PROFILE_FORMAT: &str = "consenttrail-profile/1";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Profile {
     pub format: String,
     pub organisation: Organisation,
@@ -38,6 +39,7 @@ pub struct Profile {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Organisation {
     pub name: String,
     #[serde(default)]
@@ -48,6 +50,7 @@ pub struct Organisation {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Purpose {
     pub id: String,
     pub label: String,
@@ -65,6 +68,7 @@ pub struct Purpose {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CollectionPoint {
     pub system: String,
     pub label: String,
@@ -78,6 +82,7 @@ pub struct CollectionPoint {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Activity {
     pub system: String,
     pub event: String,
@@ -89,6 +94,7 @@ pub struct Activity {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Notice {
     pub version: String,
     pub effective_from: String,
@@ -104,6 +110,7 @@ pub struct Notice {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ThirdParty {
     pub legal_name: String,
     #[serde(default)]
@@ -114,6 +121,7 @@ pub struct ThirdParty {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Policy {
     pub withdrawal_grace_hours: u32,
     pub consent_refresh_months: u32,

@@ -23,6 +23,7 @@ use crate::profile::{Notice, Profile};
 /// The state names of SPEC §9 `state`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ConsentState {
     Given,
     Withdrawn,
@@ -323,6 +324,7 @@ pub struct RecipientState {
 /// A state a source gives without a date, as of its export (a HubSpot opt-out flag, a Mailchimp
 /// member without times). Shown beside the dated state; it never moves it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ExportState {
     pub system: String,
     pub state: ConsentState,
@@ -493,6 +495,7 @@ pub fn subject_state(profile: &Profile, events: &[TimelineEvent], t: i64) -> Vec
 
 /// A stretch of time with one consent state for one purpose (the app's state bars).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StateSegment {
     pub state: ConsentState,
     pub from_ms: i64,
@@ -504,6 +507,7 @@ pub struct StateSegment {
 
 /// One purpose's (or one named recipient's) consent state over time.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PurposeBars {
     pub purpose: String,
     /// Set on the bar of a named recipient whose state differs from the purpose's at some time.

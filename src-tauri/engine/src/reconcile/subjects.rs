@@ -7,6 +7,7 @@ use crate::store::StoreError;
 
 /// One row of the subject list.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SubjectSummary {
     pub id: i64,
     pub identifiers: Vec<StoredIdentifier>,
@@ -24,6 +25,7 @@ pub struct SubjectSummary {
 /// How the subject list is ordered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum SubjectSort {
     /// By subject id (import order).
     #[default]
@@ -37,6 +39,7 @@ pub enum SubjectSort {
 /// One page of the subject list as the app asks for it.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SubjectQuery {
     /// Part of any identifier, case-insensitive (`kind:value` matches too); empty for all.
     pub search: String,
@@ -48,6 +51,7 @@ pub struct SubjectQuery {
 
 /// A page of subjects and how many match in all (the app's scroller sizes itself on it).
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SubjectPage {
     pub total: i64,
     pub rows: Vec<SubjectSummary>,
@@ -239,6 +243,7 @@ fn summary(conn: &Connection, id: i64) -> Result<SubjectSummary, StoreError> {
 
 /// A display attribute recorded by a source.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RecordedAttribute {
     pub attribute: String,
     pub value: String,
@@ -261,6 +266,7 @@ pub fn attributes_of(conn: &Connection, subject_id: i64) -> Result<Vec<RecordedA
 
 /// A name as recorded, with the systems that recorded it (spelt alike up to case and spaces).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RecordedName {
     pub name: String,
     pub systems: Vec<String>,

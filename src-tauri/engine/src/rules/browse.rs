@@ -17,6 +17,7 @@ use crate::store::StoreError;
 
 /// A subject as findings show it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SubjectRef {
     pub id: i64,
     pub identifiers: Vec<IdentifierView>,
@@ -24,6 +25,7 @@ pub struct SubjectRef {
 
 /// An identifier as `{kind, value}`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct IdentifierView {
     pub kind: String,
     pub value: String,
@@ -42,10 +44,12 @@ pub fn subject_ref(conn: &Connection, id: i64) -> Result<SubjectRef, StoreError>
 
 /// A finding as the CLI's `--json` and the app show it (SPEC §9 FINDING).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FindingView {
     pub id: String,
     pub rule: &'static str,
     pub code: &'static str,
+    #[cfg_attr(feature = "ts", ts(as = "super::Severity"))]
     pub severity: &'static str,
     pub subject: SubjectRef,
     pub purpose: Option<String>,
@@ -95,10 +99,12 @@ pub fn views(conn: &Connection, findings: &[Finding]) -> Result<Vec<FindingView>
 /// Which findings to show. Every field narrows; `None` (or an empty string) means any.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 pub struct FindingFilter {
     /// `R1` … `R11`.
     pub rule: Option<String>,
     /// `high`, `medium` or `low`.
+    #[cfg_attr(feature = "ts", ts(as = "Option<super::Severity>"))]
     pub severity: Option<String>,
     pub purpose: Option<String>,
     /// A system one of the finding's events comes from.
@@ -107,6 +113,10 @@ pub struct FindingFilter {
     pub month: Option<String>,
     /// `open` (no decision yet), a decision status, or `reopened` (remediated, then occurred
     /// again after the occurrences the decision saw).
+    #[cfg_attr(
+        feature = "ts",
+        ts(type = "\"open\" | \"accepted\" | \"false-positive\" | \"remediated\" | \"reopened\" | null", optional)
+    )]
     pub status: Option<String>,
     pub subject_id: Option<i64>,
     /// First day (`YYYY-MM-DD`, inclusive, from 00:00 UTC) of the date range. A finding is
@@ -117,11 +127,13 @@ pub struct FindingFilter {
     /// With a date range, leave out the findings with no time at all ("as of the export", e.g.
     /// a grant recorded without a date). They are kept by default so that a range never hides
     /// them silently: an auditor cannot tell whether they belong to the period.
+    #[cfg_attr(feature = "ts", ts(as = "Option<bool>", optional))]
     pub exclude_undated: bool,
 }
 
 /// A page of findings and how many match in all.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FindingPage {
     pub total: i64,
     pub rows: Vec<FindingView>,
@@ -129,6 +141,7 @@ pub struct FindingPage {
 
 /// One bar of a dashboard chart.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Count {
     pub key: String,
     pub count: i64,
@@ -136,6 +149,7 @@ pub struct Count {
 
 /// Counts of the filtered findings along each dashboard axis.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FindingBreakdown {
     pub total: i64,
     pub by_rule: Vec<Count>,

@@ -19,7 +19,9 @@ pub const REOPENED: &str = "reopened";
 
 /// One decision as taken.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DecisionRecord {
+    #[cfg_attr(feature = "ts", ts(type = "\"accepted\" | \"false-positive\" | \"remediated\""))]
     pub status: String,
     pub note: String,
     pub by: Option<String>,
@@ -30,9 +32,11 @@ pub struct DecisionRecord {
 
 /// The decision in force on a finding, with the history behind it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Decision {
     /// The latest decision's status, or `reopened` when it is `remediated` and the finding has
     /// occurred since.
+    #[cfg_attr(feature = "ts", ts(type = "\"accepted\" | \"false-positive\" | \"remediated\" | \"reopened\""))]
     pub status: String,
     /// The latest decision's note, author and time.
     pub note: String,

@@ -132,6 +132,7 @@ impl RuleId {
 /// Finding severity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Severity {
     Low,
     Medium,
@@ -203,6 +204,7 @@ pub fn registry() -> Vec<&'static dyn Rule> {
 
 /// Why a rule could not be evaluated (SPEC §4: never a silent "no findings").
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NotEvaluated {
     pub rule: String,
     pub purpose: Option<String>,
@@ -211,6 +213,7 @@ pub struct NotEvaluated {
 
 /// Audit summary (SPEC §9 `audit`); stored with each run, read back by the organisation pack.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditSummary {
     pub findings: usize,
     pub by_rule: BTreeMap<String, usize>,

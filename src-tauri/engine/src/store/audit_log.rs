@@ -100,10 +100,12 @@ pub(crate) fn chain_parked_entries(tx: &rusqlite::Transaction<'_>) -> rusqlite_m
 
 /// One audit-log entry.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditEntry {
     pub id: i64,
     pub at: String,
     pub action: String,
+    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
     pub detail: serde_json::Value,
     pub prev_hash: String,
     pub hash: String,
@@ -128,11 +130,13 @@ pub fn list(conn: &Connection) -> Result<Vec<AuditEntry>, StoreError> {
 
 /// The first entry where the chain does not hold, and what differs there.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BrokenLink {
     /// The entry's id.
     pub entry_id: i64,
     /// `prev_hash` (the entry before it was changed, removed or inserted) or `hash` (the entry
     /// itself was changed after it was written).
+    #[cfg_attr(feature = "ts", ts(type = "\"prev_hash\" | \"hash\""))]
     pub field: &'static str,
     /// What the chain expects there.
     pub expected: String,
@@ -144,6 +148,7 @@ pub struct BrokenLink {
 
 /// The result of checking the chain from the first entry to the last.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChainReport {
     pub ok: bool,
     /// Entries checked.
@@ -208,6 +213,7 @@ fn broken(entries: usize, link: BrokenLink) -> ChainReport {
 
 /// The whole log and its chain check: what `consent-trail log` and the app's Audit log view show.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditLogView {
     /// Oldest first.
     pub entries: Vec<AuditEntry>,

@@ -143,6 +143,7 @@ pub fn prune_orphan_identifiers(conn: &Connection) -> Result<usize, StoreError> 
 
 /// A stored identifier.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StoredIdentifier {
     pub id: i64,
     pub kind: String,

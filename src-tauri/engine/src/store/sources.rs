@@ -6,6 +6,7 @@ use super::{identity, StoreError};
 
 /// One imported file (SPEC §9 `sources`).
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SourceInfo {
     pub id: i64,
     pub path: String,
@@ -62,7 +63,9 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<SourceInfo>, StoreError>
 
 /// A warning or rejection recorded for a source.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportIssue {
+    #[cfg_attr(feature = "ts", ts(type = "\"warning\" | \"rejected\""))]
     pub severity: String,
     pub locator: String,
     pub field: Option<String>,
@@ -131,6 +134,7 @@ pub fn remove(conn: &mut Connection, source_id: i64) -> Result<usize, StoreError
 
 /// An event's raw source row, as the file had it (the app's "show the source" panel).
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EventSource {
     pub event_id: i64,
     pub system: String,
@@ -148,6 +152,7 @@ pub struct EventSource {
 
 /// A row of another file.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RowRef {
     pub path: String,
     pub locator: String,
