@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
+use consenttrail_engine::ops::{self, PackSubject};
 use consenttrail_engine::pack::{self, PackOptions, PackProgress, Signer, VerifyReport};
-use consenttrail_engine::store::identity::identifiers_of;
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
@@ -61,10 +61,6 @@ pub async fn make_subject_pack<R: Runtime>(
     pdf_target(&path)?;
     let job = app.clone();
     with_store_blocking(app, move |store| {
-        let identifier = identifiers_of(store.conn(), subject_id)?
-            .first()
-            .map(|i| i.display())
-            .ok_or_else(|| IpcError::new(IpcErrorCode::NotFound, format!("no subject {subject_id}")))?;
         // The path comes from the save dialog, which has already asked before replacing a file.
         let options = PackOptions {
             case_reference: case_reference.filter(|c| !c.trim().is_empty()),
@@ -73,7 +69,7 @@ pub async fn make_subject_pack<R: Runtime>(
         };
         let state = job.state::<AppState>();
         let signer = state.signer.lock().map_err(|_| signer_unavailable())?;
-        Ok(pack::write_subject_pack_signed(store, &identifier, &path, &options, signer.as_ref())?.into())
+        Ok(ops::make_subject_pack(store, PackSubject::Id(subject_id), &path, &options, signer.as_ref())?.into())
     })
     .await
 }
@@ -96,7 +92,7 @@ pub async fn make_organisation_pack<R: Runtime>(
         let options = PackOptions { overwrite: true, ..PackOptions::default() };
         let state = job.state::<AppState>();
         let signer = state.signer.lock().map_err(|_| signer_unavailable())?;
-        Ok(pack::write_organisation_pack_signed(store, &path, &options, signer.as_ref(), &mut report)?.into())
+        Ok(ops::make_organisation_pack(store, &path, &options, signer.as_ref(), &mut report)?.into())
     })
     .await
 }
@@ -112,7 +108,7 @@ pub async fn verify_pack<R: Runtime>(
     let path = app.state::<AppState>().paths.readable(&token)?;
     with_store_blocking(app, move |store| {
         let mut report = |progress: PackProgress| drop(on_progress.send(progress));
-        Ok(pack::verify_with_progress(store, &path, &mut report)?)
+        Ok(ops::verify_pack(Some(store), &path, &mut report)?)
     })
     .await
 }

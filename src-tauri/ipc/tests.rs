@@ -13,6 +13,9 @@ use tauri::{App, Listener, Manager, WebviewUrl, WebviewWindow, WebviewWindowBuil
 
 use super::{AppState, IpcError, IpcErrorCode, COMMANDS, E2E_COMMANDS, PLUGIN_PERMISSIONS};
 
+/// The CLI binary and these commands give the same findings after the same steps.
+mod parity;
+
 const CAPABILITY: &str = include_str!("../capabilities/main-window.json");
 const IPC_SOURCE: &str = include_str!("mod.rs");
 const TAURI_CONF: &str = include_str!("../../tauri.conf.json");
