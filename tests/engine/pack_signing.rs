@@ -289,6 +289,92 @@ fn verify_refuses_a_flate_bomb_and_a_fifo() {
     }
 }
 
+/// An organisation pack whose extract `name` is replaced by `plain` deflated, the embedded
+/// file declaring `declared` bytes (`/Params /Size`); the file's path.
+fn with_extract(dir: &Path, store: &mut Store, name: &str, plain: &[u8], declared: i64) -> PathBuf {
+    let path = dir.join("org.pdf");
+    if !path.exists() {
+        pack::write_organisation_pack(store, &path, &at()).unwrap();
+    }
+    let mut doc = lopdf::Document::load(&path).unwrap();
+    // The embedded file whose Filespec is named `name`.
+    let spec = doc
+        .objects
+        .values()
+        .find_map(|o| {
+            let d = o.as_dict().ok()?;
+            let is_named = d.get(b"Type").and_then(|t| t.as_name()).ok() == Some(b"Filespec")
+                && matches!(d.get(b"UF").or_else(|_| d.get(b"F")), Ok(lopdf::Object::String(s, _)) if String::from_utf8_lossy(s).replace('\0', "").contains(name));
+            is_named.then(|| d.get(b"EF").unwrap().as_dict().unwrap().get(b"F").unwrap().as_reference().unwrap())
+        })
+        .unwrap_or_else(|| panic!("{name} is embedded"));
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut z, plain).unwrap();
+    let deflated = z.finish().unwrap();
+    if let Ok(lopdf::Object::Stream(s)) = doc.get_object_mut(spec) {
+        s.dict.set("Filter", lopdf::Object::Name(b"FlateDecode".to_vec()));
+        let mut params = s.dict.get(b"Params").unwrap().as_dict().unwrap().clone();
+        params.set("Size", lopdf::Object::Integer(declared));
+        s.dict.set("Params", lopdf::Object::Dictionary(params));
+        s.set_content(deflated);
+    }
+    let edited = dir.join(format!("edited-{name}-{declared}.pdf"));
+    doc.save(&edited).unwrap();
+    edited
+}
+
+#[test]
+fn an_extract_larger_than_the_64_mib_stream_limit_is_digested_not_refused() {
+    // At 3M events findings.csv alone is 75 MB: an extract must be read however large it is
+    // (hashed as it inflates, never held), so this one (65 MiB, its size declared truthfully)
+    // is checked and named as edited, not refused as a Flate bomb.
+    let (dir, mut store) = loaded();
+    let row = b"\"subject-0001@example.com\",\"12\",\"0123456789abcdef\"\r\n";
+    let big: Vec<u8> = row.iter().copied().cycle().take((65 << 20) + 7).collect();
+    assert!(big.len() > 64 << 20);
+    let edited = with_extract(dir.path(), &mut store, "subjects.csv", &big, big.len() as i64);
+    for r in [pack::verify(&store, &edited), pack::verify_file(&edited)] {
+        let r = r.expect("a large extract is read, not refused");
+        assert!(!r.ok);
+        let wanted = format!("subjects.csv: SHA-256 is {}", hex::encode(Sha256::digest(&big)));
+        assert!(
+            r.differences.iter().any(|d| d.item == "attachment" && d.detail.starts_with(&wanted)),
+            "{:?}",
+            r.differences
+        );
+    }
+}
+
+#[test]
+fn an_extract_that_inflates_past_or_short_of_its_declared_size_is_refused_or_named() {
+    let (dir, mut store) = loaded();
+    let plain = vec![b'x'; 2 << 20];
+    // Declares 1 MiB, inflates to 2 MiB: a bomb in an attachment, refused.
+    let lying = with_extract(dir.path(), &mut store, "findings.csv", &plain, 1 << 20);
+    match pack::verify_file(&lying) {
+        Err(PackError::Refused(why)) => {
+            assert!(why.contains("inflates to more than the 1048576 bytes it declares"), "{why}")
+        }
+        other => panic!("an extract inflating past its declared size was not refused: {other:?}"),
+    }
+    // Declares more than a pack ever holds: refused before inflating anything.
+    let huge = with_extract(dir.path(), &mut store, "findings.csv", &plain, 8 << 30);
+    match pack::verify(&store, &huge) {
+        Err(PackError::Refused(why)) => assert!(why.contains("declares 8589934592 bytes"), "{why}"),
+        other => panic!("an extract declaring 8 GiB was not refused: {other:?}"),
+    }
+    // Declares more than it holds: named, not refused.
+    let short = with_extract(dir.path(), &mut store, "findings.csv", &plain, 3 << 20);
+    let r = pack::verify_file(&short).unwrap();
+    assert!(!r.ok);
+    assert!(
+        r.differences.iter().any(|d| d.item == "attachment"
+            && d.detail == "findings.csv inflates to 2097152 bytes, but its /Params /Size declares 3145728"),
+        "{:?}",
+        r.differences
+    );
+}
+
 /// An organisation's certificate and key as `openssl` exports them (PBES2/AES, the default of
 /// OpenSSL 3), RSA or ECDSA P-256.
 fn pkcs12(dir: &Path, kind: &str, password: &str) -> PathBuf {

@@ -258,8 +258,9 @@ fn subjects_csv(conn: &Connection, out: &mut dyn Write) -> Result<(), PackError>
 
 /// The named columns of every row of an extract, as written (see [`as_recorded`]); an error
 /// names a missing column or the unreadable row.
-pub fn read_columns(bytes: &[u8], columns: &[&str]) -> Result<Vec<Vec<String>>, String> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+/// `data` is read as it comes (an extract inflated from the pack as it is read).
+pub fn read_columns(data: impl std::io::Read, columns: &[&str]) -> Result<Vec<Vec<String>>, String> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(data);
     let headers = reader.headers().map_err(|e| e.to_string())?.clone();
     let mut at = Vec::with_capacity(columns.len());
     for c in columns {

@@ -6,8 +6,12 @@
 //! change) are what make an edit show.
 //!
 //! Any input is read in bounded memory: regular files only (a FIFO or a device is refused, never
-//! waited on), at most [`MAX_FILE_BYTES`], and no stream inflated past [`MAX_STREAM_BYTES`] or
-//! all of them past [`MAX_INFLATED_BYTES`].
+//! waited on), at most [`MAX_FILE_BYTES`], and no page or other stream held past
+//! [`MAX_STREAM_BYTES`] or all of them past [`MAX_INFLATED_BYTES`]. Embedded files (the
+//! organisation extracts grow with the data: about 160 MB each at 10M events) are never held:
+//! they are hashed as they are inflated and read again row by row when they are compared, so
+//! their bound is on time and honesty instead: each must declare its size (`/Params /Size`,
+//! covered by the signature), at most [`MAX_ATTACHMENT_BYTES`], and inflate to exactly that.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -26,9 +30,10 @@ use crate::rules::audit::{self, AuditReport};
 use crate::rules::Finding;
 use crate::store::{identity, profile_doc, Store, StoreError};
 
-/// The largest file `verify` reads (packs are far smaller).
-pub const MAX_FILE_BYTES: u64 = 512 << 20;
-/// The most one stream may inflate to.
+/// The largest file `verify` reads: above the largest pack the app makes (an organisation
+/// pack's compressed extracts grow with the data).
+pub const MAX_FILE_BYTES: u64 = 2 << 30;
+/// The most one stream held in memory (a page, manifest.json) may inflate to.
 pub const MAX_STREAM_BYTES: usize = 64 << 20;
 /// The most an object stream may inflate to when the file is parsed (packs have none; files
 /// other tools rewrote may).
@@ -38,24 +43,24 @@ pub const MAX_INFLATED_BYTES: usize = 256 << 20;
 
 /// One difference found by `verify`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Difference {
     /// `file` (the PDF itself) or `database` (the pack against the current data).
     pub against: String,
     /// What differs: `signature`, `seal`, `page`, `attachment`, `manifest`, `source`, `event`,
     /// `finding`, `subject`, `profile`.
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     pub item: String,
     pub detail: String,
 }
 
 /// The result of `verify` (SPEC §9).
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VerifyReport {
     pub ok: bool,
     pub differences: Vec<Difference>,
     pub pack_id: Option<String>,
     pub kind: Option<String>,
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     pub manifest_sha256: Option<String>,
     /// The PDF signature: valid or not, and its certificate (`None`: the file is not signed).
     pub signature: Option<SignatureCheck>,
@@ -186,8 +191,119 @@ fn page_contents(doc: &Document, budget: &mut Budget) -> Result<Vec<Vec<u8>>, Pa
     Ok(pages)
 }
 
-/// The embedded files by name, decoded.
-fn embedded_files(doc: &Document, budget: &mut Budget) -> Result<BTreeMap<String, Result<Vec<u8>, String>>, PackError> {
+/// The most an embedded file may declare (`/Params /Size`) it inflates to: far above any
+/// extract the app writes (about 160 MB each at 10M events), so that inflating a file that
+/// declares more is refused instead of taking minutes.
+pub const MAX_ATTACHMENT_BYTES: u64 = 4 << 30;
+
+/// An embedded file as `verify` reads it: its SHA-256 and length, computed as it is inflated.
+/// The extracts grow with the data, so they are never held whole; their rows are read again
+/// from the stream only when they are compared one by one.
+struct Embedded<'a> {
+    sha256: String,
+    len: u64,
+    source: Source<'a>,
+    /// It inflates to fewer bytes than it declares (a file edited without care for its size).
+    size_problem: Option<String>,
+}
+
+/// Where an embedded file's content is read from again.
+enum Source<'a> {
+    /// Zlib data, inflated as it is read (as packs write their extracts).
+    Flate(&'a [u8]),
+    /// Stored plain.
+    Plain(&'a [u8]),
+    /// Another filter, decoded within [`MAX_STREAM_BYTES`] (files other tools rewrote).
+    Decoded(Vec<u8>),
+}
+
+impl Embedded<'_> {
+    /// The content, inflated as it is read.
+    fn reader(&self) -> Box<dyn Read + '_> {
+        match &self.source {
+            Source::Flate(data) => Box::new(flate2::read::ZlibDecoder::new(*data).take(self.len)),
+            Source::Plain(data) => Box::new(*data),
+            Source::Decoded(data) => Box::new(&data[..]),
+        }
+    }
+}
+
+/// The size an embedded file declares (`/Params /Size`, covered by the signature).
+fn declared_size(dict: &Dictionary) -> Option<u64> {
+    match dict.get(b"Params").ok()?.as_dict().ok()?.get(b"Size").ok()? {
+        Object::Integer(n) => u64::try_from(*n).ok(),
+        _ => None,
+    }
+}
+
+/// SHA-256 and length of `reader`'s bytes, read in a fixed buffer; stops after `limit` bytes.
+fn digest_reader(reader: &mut dyn Read, limit: u64) -> std::io::Result<(String, u64)> {
+    let mut hash = Sha256::new();
+    let mut buffer = vec![0u8; 64 << 10];
+    let mut len = 0u64;
+    let mut reader = reader.take(limit);
+    loop {
+        let n = reader.read(&mut buffer)?;
+        if n == 0 {
+            return Ok((hex::encode(hash.finalize()), len));
+        }
+        hash.update(&buffer[..n]);
+        len += n as u64;
+    }
+}
+
+impl Budget {
+    /// An embedded file's digest, inflated in a fixed buffer and never held: memory does not
+    /// grow with the extract, so the safeguard against a Flate bomb is on time and on honesty
+    /// instead. A zlib stream must declare its size (at most [`MAX_ATTACHMENT_BYTES`]); inflating
+    /// stops one byte past it, and a stream that inflates to more than it declares is refused.
+    /// A file that declares no size is decoded within the per-stream limit, as before.
+    fn embedded<'a>(&mut self, s: &'a lopdf::Stream) -> Result<Result<Embedded<'a>, String>, PackError> {
+        let declared = declared_size(&s.dict);
+        let (sha256, len, source) = match (is_plain_flate(&s.dict), declared) {
+            (true, Some(declared)) => {
+                if declared > MAX_ATTACHMENT_BYTES {
+                    return Err(PackError::Refused(format!(
+                        "{}: an embedded file declares {declared} bytes, more than a pack ever holds ({} GiB); refused",
+                        self.path,
+                        MAX_ATTACHMENT_BYTES >> 30
+                    )));
+                }
+                let mut decoder = flate2::read::ZlibDecoder::new(&s.content[..]);
+                let (sha256, len) = match digest_reader(&mut decoder, declared + 1) {
+                    Ok(d) => d,
+                    Err(e) => return Ok(Err(format!("cannot be decoded: {e}"))),
+                };
+                if len > declared {
+                    return Err(PackError::Refused(format!(
+                        "{}: an embedded file inflates to more than the {declared} bytes it declares (a Flate bomb, or a forged size); refused",
+                        self.path
+                    )));
+                }
+                (sha256, len, Source::Flate(&s.content[..]))
+            }
+            _ if !s.dict.has(b"Filter") => {
+                let (sha256, len) =
+                    digest_reader(&mut &s.content[..], u64::MAX).map_err(|e| PackError::Pdf(e.to_string()))?;
+                (sha256, len, Source::Plain(&s.content[..]))
+            }
+            _ => match self.decode(s)? {
+                Err(why) => return Ok(Err(why)),
+                Ok(plain) => (hex::encode(Sha256::digest(&plain)), plain.len() as u64, Source::Decoded(plain)),
+            },
+        };
+        let size_problem = declared
+            .filter(|d| *d != len)
+            .map(|declared| format!("inflates to {len} bytes, but its /Params /Size declares {declared}"));
+        Ok(Ok(Embedded { sha256, len, source, size_problem }))
+    }
+}
+
+/// The embedded files by name, digested as they are inflated ([`Budget::embedded`]).
+fn embedded_files<'a>(
+    doc: &'a Document,
+    budget: &mut Budget,
+) -> Result<BTreeMap<String, Result<Embedded<'a>, String>>, PackError> {
     let mut out = BTreeMap::new();
     let Ok(catalog) = doc.catalog() else { return Ok(out) };
     let names = catalog
@@ -211,11 +327,21 @@ fn embedded_files(doc: &Document, budget: &mut Budget) -> Result<BTreeMap<String
             .and_then(|f| f.as_stream().ok());
         let content = match stream {
             None => Err("the embedded file stream is missing".to_string()),
-            Some(s) => budget.decode(s)?,
+            Some(s) => budget.embedded(s)?,
         };
         out.insert(name, content);
     }
     Ok(out)
+}
+
+/// An embedded file's whole content, within [`MAX_STREAM_BYTES`] (manifest.json, to be parsed).
+fn embedded_content(e: &Embedded<'_>) -> Result<Vec<u8>, String> {
+    if e.len > MAX_STREAM_BYTES as u64 {
+        return Err(format!("is {} bytes, larger than any manifest ({} MiB)", e.len, MAX_STREAM_BYTES >> 20));
+    }
+    let mut content = Vec::with_capacity(e.len as usize);
+    e.reader().read_to_end(&mut content).map_err(|e| format!("cannot be decoded: {e}"))?;
+    Ok(content)
 }
 
 /// SHA-256 of each page's content (decoded), in page order.
@@ -385,6 +511,11 @@ fn check(
 
     // 4. The manifest and the attachments.
     let files = embedded_files(&doc, &mut budget)?;
+    for (name, e) in &files {
+        if let Ok(Embedded { size_problem: Some(why), .. }) = e {
+            differences.push(diff("file", "attachment", format!("{name} {why}")));
+        }
+    }
     let recorded_manifest = info.and_then(|i| i.get(MANIFEST_KEY.as_bytes()).ok()).and_then(pdf_text);
     let manifest: Option<Manifest> = match files.get("manifest.json") {
         None => {
@@ -395,27 +526,37 @@ fn check(
             differences.push(diff("file", "manifest", format!("manifest.json {e}")));
             None
         }
-        Some(Ok(content)) => {
-            let sha = hex::encode(Sha256::digest(content));
-            report.manifest_sha256 = Some(sha.clone());
-            if recorded_manifest.as_deref() != Some(sha.as_str()) {
-                differences.push(diff(
-                    "file",
-                    "manifest",
-                    format!(
-                        "manifest.json has SHA-256 {sha}, the pack states {}",
-                        recorded_manifest.clone().unwrap_or_else(|| "none".into())
-                    ),
-                ));
+        Some(Ok(embedded)) => match embedded_content(embedded) {
+            Err(e) => {
+                differences.push(diff("file", "manifest", format!("manifest.json {e}")));
+                None
             }
-            match serde_json::from_slice::<Manifest>(content) {
-                Ok(m) => Some(m),
-                Err(e) => {
-                    differences.push(diff("file", "manifest", format!("manifest.json is not a pack manifest: {e}")));
-                    None
+            Ok(content) => {
+                let sha = hex::encode(Sha256::digest(&content));
+                report.manifest_sha256 = Some(sha.clone());
+                if recorded_manifest.as_deref() != Some(sha.as_str()) {
+                    differences.push(diff(
+                        "file",
+                        "manifest",
+                        format!(
+                            "manifest.json has SHA-256 {sha}, the pack states {}",
+                            recorded_manifest.clone().unwrap_or_else(|| "none".into())
+                        ),
+                    ));
+                }
+                match serde_json::from_slice::<Manifest>(&content) {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        differences.push(diff(
+                            "file",
+                            "manifest",
+                            format!("manifest.json is not a pack manifest: {e}"),
+                        ));
+                        None
+                    }
                 }
             }
-        }
+        },
     };
     let Some(manifest) = manifest else {
         report.differences = differences;
@@ -424,7 +565,7 @@ fn check(
     report.pack_id = Some(manifest.pack_id.clone());
     report.kind = Some(manifest.kind.clone());
     // The extracts that are as the manifest states: only those are read for the comparison below.
-    let mut intact: BTreeMap<&str, &[u8]> = BTreeMap::new();
+    let mut intact: BTreeMap<&str, &Embedded<'_>> = BTreeMap::new();
     for a in &manifest.attachments {
         match files.get(&a.name) {
             None => differences.push(diff(
@@ -434,15 +575,14 @@ fn check(
             )),
             Some(Err(e)) => differences.push(diff("file", "attachment", format!("{} {e}", a.name))),
             Some(Ok(content)) => {
-                let sha = hex::encode(Sha256::digest(content));
-                if sha != a.sha256 {
+                if content.sha256 != a.sha256 {
                     differences.push(diff(
                         "file",
                         "attachment",
-                        format!("{}: SHA-256 is {sha}, the manifest states {}", a.name, a.sha256),
+                        format!("{}: SHA-256 is {}, the manifest states {}", a.name, content.sha256, a.sha256),
                     ));
                 } else {
-                    intact.insert(a.name.as_str(), content.as_slice());
+                    intact.insert(a.name.as_str(), content);
                 }
             }
         }
@@ -479,8 +619,6 @@ fn check(
     } else {
         None
     };
-    database_differences(store, &manifest, &intact, audit_report.as_ref(), &mut differences, progress)?;
-    report.checked.push("the sources, events, findings and profile the manifest lists, against the database".into());
     // The integrity page names the signer, and a different name changes the font subset (so the
     // glyph codes of every page): without a readable certificate, re-render for this database's
     // own key, the one that signs packs by default.
@@ -492,14 +630,22 @@ fn check(
     // Extracts already reported as not matching the manifest are not reported twice.
     let reported: Vec<&str> =
         manifest.attachments.iter().map(|a| a.name.as_str()).filter(|n| !intact.contains_key(n)).collect();
-    rerender_differences(
+    // Re-rendered first, so that the comparison with the database knows which extracts the
+    // database renders exactly as written (those need not be read row by row); its differences
+    // are listed after the database's.
+    let mut rerendered = Vec::new();
+    let extracts_now = rerender_differences(
         conn,
         &manifest,
         &Written { pages: &page_texts, files: &files, reported: &reported },
         signer.as_ref().or(fallback.as_ref()).unwrap_or(&unsigned),
         audit_report.as_ref(),
-        &mut differences,
+        &mut rerendered,
     )?;
+    let extracts = Extracts { intact: &intact, now: &extracts_now };
+    database_differences(store, &manifest, &extracts, audit_report.as_ref(), &mut differences, progress)?;
+    report.checked.push("the sources, events, findings and profile the manifest lists, against the database".into());
+    differences.extend(rerendered);
     report
         .checked
         .push("every page's content and every extract, against the pack re-rendered from the database".into());
@@ -544,12 +690,21 @@ fn signer_differences(
 /// already reported as not matching the manifest (not reported twice).
 struct Written<'a> {
     pages: &'a [Vec<u8>],
-    files: &'a BTreeMap<String, Result<Vec<u8>, String>>,
+    files: &'a BTreeMap<String, Result<Embedded<'a>, String>>,
     reported: &'a [&'a str],
+}
+
+/// The extracts for the comparison with the database: those in the file as the manifest
+/// states them, and the SHA-256 of each as the database renders it now (empty when the pack
+/// could not be re-rendered).
+struct Extracts<'a> {
+    intact: &'a BTreeMap<&'a str, &'a Embedded<'a>>,
+    now: &'a BTreeMap<String, String>,
 }
 
 /// Renders the pack again from its manifest (generation time, case reference, subject or whole
 /// organisation) and the current database, and names every page and extract that differs.
+/// Returns the SHA-256 of each extract as re-rendered (none when it could not be).
 fn rerender_differences(
     conn: &rusqlite::Connection,
     m: &Manifest,
@@ -557,10 +712,11 @@ fn rerender_differences(
     signer: &SignerIdentity,
     audit_report: Option<&AuditReport>,
     out: &mut Vec<Difference>,
-) -> Result<(), PackError> {
+) -> Result<BTreeMap<String, String>, PackError> {
+    let none = BTreeMap::new();
     let Ok(generated) = m.generated_at.parse::<chrono::DateTime<chrono::Utc>>() else {
         out.push(diff("file", "manifest", format!("the generation time {:?} cannot be read", m.generated_at)));
-        return Ok(());
+        return Ok(none);
     };
     let options =
         PackOptions { case_reference: m.case_reference.clone(), generated_at: Some(generated), ..Default::default() };
@@ -570,16 +726,16 @@ fn rerender_differences(
         ("subject", Some(s), _) => subject::render(conn, &s.primary, &options, &sealing),
         _ => {
             out.push(diff("file", "manifest", format!("a pack of kind {:?} cannot be re-rendered", m.kind)));
-            return Ok(());
+            return Ok(none);
         }
     };
     let rendered = match rendered {
         Ok(r) => r,
         // Already reported: the subject is no longer in the database.
-        Err(PackError::NotFound(_)) => return Ok(()),
+        Err(PackError::NotFound(_)) => return Ok(none),
         Err(e) => {
             out.push(diff("database", "page", format!("the pack could not be re-rendered from the database: {e}")));
-            return Ok(());
+            return Ok(none);
         }
     };
     let version = if m.app_version != crate::VERSION {
@@ -593,6 +749,8 @@ fn rerender_differences(
     };
     let Written { pages, files, reported } = *written;
     let doc = Document::load_mem(&rendered.bytes).map_err(|e| PackError::Pdf(e.to_string()))?;
+    // The parsed document holds what is compared; the file's bytes are not needed again.
+    drop(rendered);
     let mut budget = Budget { left: usize::MAX, path: String::new() };
     let again = page_contents(&doc, &mut budget)?;
     if again.len() != pages.len() {
@@ -619,7 +777,7 @@ fn rerender_differences(
     let files_again = embedded_files(&doc, &mut budget)?;
     for (name, content) in files_again.iter().filter(|(n, _)| !reported.contains(&n.as_str())) {
         match (files.get(name), content) {
-            (Some(Ok(was)), Ok(now)) if was == now => {}
+            (Some(Ok(was)), Ok(now)) if was.sha256 == now.sha256 => {}
             (None, _) => {
                 out.push(diff("database", "attachment", format!("{name} is missing: the database renders it")))
             }
@@ -630,13 +788,13 @@ fn rerender_differences(
             )),
         }
     }
-    Ok(())
+    Ok(files_again.into_iter().filter_map(|(name, e)| Some((name, e.ok()?.sha256))).collect())
 }
 
 fn database_differences(
     store: &Store,
     m: &Manifest,
-    extracts: &BTreeMap<&str, &[u8]>,
+    extracts: &Extracts<'_>,
     audit_report: Option<&AuditReport>,
     out: &mut Vec<Difference>,
     progress: &mut dyn FnMut(PackProgress),
@@ -773,11 +931,22 @@ struct Totals<'a> {
 }
 
 /// An organisation extract for the comparison, or why it cannot be used.
-fn extract<'a>(m: &Manifest, extracts: &BTreeMap<&str, &'a [u8]>, name: &str) -> Result<&'a [u8], String> {
-    if !m.attachments.iter().any(|a| a.name == name) {
+struct Extract<'a> {
+    file: &'a Embedded<'a>,
+    /// The database renders it now exactly as the file holds it: no row can differ.
+    as_rendered: bool,
+}
+
+fn extract<'a>(m: &Manifest, extracts: &Extracts<'a>, name: &str) -> Result<Extract<'a>, String> {
+    let Some(stated) = m.attachments.iter().find(|a| a.name == name) else {
         return Err(format!("the pack has no {name}"));
-    }
-    extracts.get(name).copied().ok_or_else(|| format!("{name} in the file is not the one the manifest states"))
+    };
+    let file = extracts
+        .intact
+        .get(name)
+        .copied()
+        .ok_or_else(|| format!("{name} in the file is not the one the manifest states"))?;
+    Ok(Extract { file, as_rendered: extracts.now.get(name) == Some(&stated.sha256) })
 }
 
 /// Lists the first [`MAX_LISTED`] of `total` differences, then one line that counts the rest.
@@ -821,12 +990,16 @@ impl<'a> SubjectChange<'a> {
     }
 }
 
+/// Why the events' digest changed when no subject's events did.
+const EVENT_IDS_CHANGED: &str =
+    "yet every subject's events have the same content: event ids changed (e.g. a source was re-imported)";
+
 /// Organisation packs: the subjects whose events differ, from the per-subject digests of
 /// subjects.csv; packs without it (or with a damaged one) fall back to the totals.
 fn subject_differences(
     conn: &rusqlite::Connection,
     m: &Manifest,
-    extract: Result<&[u8], String>,
+    extract: Result<Extract<'_>, String>,
     now_totals: Totals<'_>,
     out: &mut Vec<Difference>,
 ) -> Result<(), PackError> {
@@ -836,8 +1009,16 @@ fn subject_differences(
             m.events_count, now_totals.count
         )
     };
-    let rows = extract.and_then(|bytes| {
-        read_columns(bytes, &["subject", "events", "digest"]).map_err(|e| format!("{SUBJECTS_CSV} cannot be read: {e}"))
+    if extract.as_ref().is_ok_and(|e| e.as_rendered) {
+        // Every subject's row is as written: only the event ids can have changed.
+        if now_totals.sha256 != m.events_sha256 {
+            out.push(diff("database", "event", format!("{}, {}", totals(), EVENT_IDS_CHANGED)));
+        }
+        return Ok(());
+    }
+    let rows = extract.and_then(|e| {
+        read_columns(e.file.reader(), &["subject", "events", "digest"])
+            .map_err(|e| format!("{SUBJECTS_CSV} cannot be read: {e}"))
     });
     let rows = match rows {
         Ok(rows) => rows,
@@ -895,14 +1076,7 @@ fn subject_differences(
 
     if changes.is_empty() {
         if now_totals.sha256 != m.events_sha256 {
-            out.push(diff(
-                "database",
-                "event",
-                format!(
-                    "{}, yet every subject's events have the same content: event ids changed (e.g. a source was re-imported)",
-                    totals()
-                ),
-            ));
+            out.push(diff("database", "event", format!("{}, {}", totals(), EVENT_IDS_CHANGED)));
         }
         return Ok(());
     }
@@ -975,14 +1149,21 @@ fn subject_differences(
 /// findings.csv; packs without them (or with a damaged extract) fall back to the totals.
 fn finding_differences(
     m: &Manifest,
-    extract: Result<&[u8], String>,
+    extract: Result<Extract<'_>, String>,
     findings: &[Finding],
     now_totals: Totals<'_>,
     out: &mut Vec<Difference>,
 ) {
     let columns = ["id", "rule", "code", "subject", "purpose", "recipient", "digest"];
-    let rows = extract.and_then(|bytes| {
-        read_columns(bytes, &columns).map_err(|e| {
+    if extract.as_ref().is_ok_and(|e| e.as_rendered) {
+        // Every finding's row, digest included, is as written: only their order can differ.
+        if now_totals.sha256 != m.findings_sha256 {
+            out.push(diff("database", "finding", findings_reordered(m, now_totals)));
+        }
+        return;
+    }
+    let rows = extract.and_then(|e| {
+        read_columns(e.file.reader(), &columns).map_err(|e| {
             if e.contains("no digest column") {
                 "the pack predates per-finding digests".to_string()
             } else {
@@ -1061,14 +1242,7 @@ fn finding_differences(
     }
     if listed.is_empty() {
         if now_totals.sha256 != m.findings_sha256 {
-            out.push(diff(
-                "database",
-                "finding",
-                format!(
-                    "the findings differ: {} in the pack, {} now (digest changed, though no finding did: their order changed)",
-                    m.findings_count, now_totals.count
-                ),
-            ));
+            out.push(diff("database", "finding", findings_reordered(m, now_totals)));
         }
         return;
     }
@@ -1084,4 +1258,12 @@ fn finding_differences(
     let total = listed.len();
     let listed = listed.into_iter().take(MAX_LISTED).map(|(_, d)| d).collect();
     push_capped(out, "finding", listed, total, "findings that differ");
+}
+
+/// The findings' digest changed though no finding did.
+fn findings_reordered(m: &Manifest, now_totals: Totals<'_>) -> String {
+    format!(
+        "the findings differ: {} in the pack, {} now (digest changed, though no finding did: their order changed)",
+        m.findings_count, now_totals.count
+    )
 }
