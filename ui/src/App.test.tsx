@@ -87,7 +87,16 @@ describe('window-wide drops', () => {
     let emit: ((event: FileDropEvent) => void) | null = null;
     const previewFiles = vi.fn(() => Promise.resolve([]));
     const verifyPack = vi.fn(() =>
-      Promise.resolve({ ok: true, differences: [], pack_id: 'p', kind: 'subject', manifest_sha256: 'm' }),
+      Promise.resolve({
+        ok: true,
+        differences: [],
+        pack_id: 'p',
+        kind: 'subject',
+        manifest_sha256: 'm',
+        signature: null,
+        checked: [],
+        not_checked: [],
+      }),
     );
     const backend = fake({
       appInfo: () => Promise.resolve({ engine_version: '1', database_path: '/x.db' }),
@@ -149,7 +158,7 @@ describe('navigation', () => {
         rows: [
           {
             id: 7,
-            identifiers: [{ kind: 'email', value: `soren@example.dk (${query.search})` }],
+            identifiers: [{ id: 1, kind: 'email', value: `soren@example.dk (${query.search})` }],
             events: 3,
             systems: ['mailchimp'],
             findings: 0,

@@ -117,7 +117,7 @@ describe('Back returns where the subject was opened from', { timeout: 15_000 }, 
           rows: [
             {
               id: 7,
-              identifiers: [{ kind: 'email', value: 'soren@example.dk' }],
+              identifiers: [{ id: 1, kind: 'email', value: 'soren@example.dk' }],
               events: 3,
               systems: ['mailchimp'],
               findings: 0,
@@ -231,6 +231,8 @@ describe('The import is kept by the shell', { timeout: 15_000 }, () => {
           encoding: 'UTF-8',
           warnings: [],
           rejections: [],
+          warnings_omitted: 0,
+          rejections_omitted: 0,
           error: null,
         })),
       });

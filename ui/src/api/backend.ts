@@ -5,31 +5,80 @@
  * Field names are snake_case on the wire: the payloads are the engine's own types, serialised
  * the same way as the CLI's `--json` output (SPEC §9). Instants are RFC 3339 UTC strings unless
  * a field name ends in `_ms` (milliseconds since the epoch, UTC).
+ *
+ * The payload types are generated from the Rust types by ts-rs into `./generated` (a Rust test
+ * fails when those files are not current; see src-tauri/ipc/generated_types.rs) and re-exported
+ * here under the names the screens use. Only UI-side types are written by hand.
  */
 
-/** What the app tells the shell about itself. Mirrors Rust `ipc::AppInfo`. */
-export interface AppInfo {
-  /** Version of the consenttrail-engine crate, also written into evidence packs. */
-  engine_version: string;
-  /** Absolute path of the SQLite database the app opened at start-up. */
-  database_path: string;
-}
+import type { Activity as ProfileActivity } from './generated/Activity';
+import type { AppInfo } from './generated/AppInfo';
+import type { AuditEntry as AuditLogEntry } from './generated/AuditEntry';
+import type { AuditLogView as AuditLog } from './generated/AuditLogView';
+import type { AuditProgress } from './generated/AuditProgress';
+import type { AuditSummary } from './generated/AuditSummary';
+import type { BrokenLink } from './generated/BrokenLink';
+import type { ChainReport } from './generated/ChainReport';
+import type { Chosen as ChosenFile } from './generated/Chosen';
+import type { CollectionPoint as ProfileCollectionPoint } from './generated/CollectionPoint';
+import type { ColumnMapping } from './generated/ColumnMapping';
+import type { ConsentState as ConsentStateName } from './generated/ConsentState';
+import type { Count } from './generated/Count';
+import type { DatabaseInfo } from './generated/DatabaseInfo';
+import type { DateOrder } from './generated/DateOrder';
+import type { Decision } from './generated/Decision';
+import type { DecisionRecord } from './generated/DecisionRecord';
+import type { Difference as VerifyDifference } from './generated/Difference';
+import type { DropEvent as FileDropEvent } from './generated/DropEvent';
+import type { EventSource } from './generated/EventSource';
+import type { ExportState } from './generated/ExportState';
+import type { FilePreview } from './generated/FilePreview';
+import type { FileReport } from './generated/FileReport';
+import type { FindingBreakdown } from './generated/FindingBreakdown';
+import type { FindingFilter } from './generated/FindingFilter';
+import type { FindingPage } from './generated/FindingPage';
+import type { FindingView as Finding } from './generated/FindingView';
+import type { FindingsExport } from './generated/FindingsExport';
+import type { IdentifierView as Identifier } from './generated/IdentifierView';
+import type { ImportCatalog } from './generated/ImportCatalog';
+import type { ImportIssue as SourceIssue } from './generated/ImportIssue';
+import type { ImportProgress } from './generated/ImportProgress';
+import type { ImportReport } from './generated/ImportReport';
+import type { ImportRequest } from './generated/ImportRequest';
+import type { IpcError } from './generated/IpcError';
+import type { IpcErrorCode } from './generated/IpcErrorCode';
+import type { Issue as ImportIssue } from './generated/Issue';
+import type { Notice as ProfileNotice } from './generated/Notice';
+import type { PackProgress } from './generated/PackProgress';
+import type { PackResult } from './generated/PackResult';
+import type { PartialStatement } from './generated/PartialStatement';
+import type { Policy as ProfilePolicy } from './generated/Policy';
+import type { Profile } from './generated/Profile';
+import type { ProfileExported } from './generated/ProfileExported';
+import type { ProfileImportPreview } from './generated/ProfileImportPreview';
+import type { ProfileSaved } from './generated/ProfileSaved';
+import type { Purpose as ProfilePurpose } from './generated/Purpose';
+import type { PurposeBars } from './generated/PurposeBars';
+import type { Recipient } from './generated/Recipient';
+import type { RecordedAttribute } from './generated/RecordedAttribute';
+import type { RecordedName } from './generated/RecordedName';
+import type { Removed } from './generated/Removed';
+import type { Severity } from './generated/Severity';
+import type { SigningKey } from './generated/SigningKey';
+import type { SourceInfo } from './generated/SourceInfo';
+import type { SourceRef } from './generated/SourceRef';
+import type { StateSegment } from './generated/StateSegment';
+import type { SubjectPage } from './generated/SubjectPage';
+import type { SubjectQuery } from './generated/SubjectQuery';
+import type { SubjectSort } from './generated/SubjectSort';
+import type { SubjectSummary } from './generated/SubjectSummary';
+import type { SubjectTimeline } from './generated/SubjectTimeline';
+import type { SystemInfo } from './generated/SystemInfo';
+import type { ThirdParty as ProfileThirdParty } from './generated/ThirdParty';
+import type { TimelineEvent } from './generated/TimelineEvent';
+import type { VerifyReport } from './generated/VerifyReport';
 
-/** Which database is open: the user's, or the fictional demo one. Mirrors Rust `ipc::sample::DatabaseInfo`. */
-export interface DatabaseInfo {
-  database_path: string;
-  /** True while the demo database with the sample data is open instead of the user's. */
-  sample_data: boolean;
-}
-
-/** Fixed error codes. Mirrors Rust `ipc::IpcErrorCode` (snake_case on the wire). */
-export type IpcErrorCode = 'database' | 'invalid_input' | 'not_found' | 'cancelled' | 'internal' | 'forbidden_path';
-
-/** An error as it crosses IPC: a fixed code for the UI to branch on and a message for people. */
-export interface IpcError {
-  code: IpcErrorCode;
-  message: string;
-}
+export type { AppInfo, DatabaseInfo, IpcErrorCode, IpcError };
 
 /**
  * A rejected backend call: an `Error` (so stack traces and lint rules work) that carries the
@@ -47,287 +96,39 @@ export class BackendError extends Error implements IpcError {
 
 // ---- Import -------------------------------------------------------------------------------------
 
-/** A source system the engine can read. Mirrors the importer registry. */
-export interface SystemInfo {
-  /** Importer id: `mailchimp`, `salesforce`, `canonical`, `mapped` … */
-  id: string;
-  /** Human name for lists and reports. */
-  name: string;
-  /** Which export file it reads, in the system's own words ("Audience → Export …"). */
-  file?: string | null;
-}
-
-/** What the import screen needs to offer its choices. */
-export interface ImportCatalog {
-  systems: SystemInfo[];
-  /** Canonical fields a column mapping may fill (`subject`, `kind`, `occurred_at` …). */
-  mappable_fields: string[];
-  /** Canonical event kinds (`consent.given`, `consent.withdrawn`, `processing` …). */
-  event_kinds: string[];
-  /** Collection methods (`double-opt-in`, `checkbox` …). */
-  methods: string[];
-}
-
-/**
- * One file as the engine will read it, before anything is written. A dropped folder or ZIP
- * becomes one preview per file inside it.
- */
-export interface FilePreview {
-  /** The file as displayed (ZIP entries as `archive.zip!/entry.csv`). */
-  path: string;
-  /** The token of the dropped or picked file, folder or ZIP this file came from: what to pass to `importFiles`. */
-  dropped_path: string;
-  /**
-   * `ready`: a system was recognised (or a saved mapping fits); `already-imported`: the same
-   * content is in the database; `needs-mapping`: a CSV layout no importer knows;
-   * `unreadable`: not a consent log the engine can read (`message` says why).
-   */
-  status: 'ready' | 'already-imported' | 'needs-mapping' | 'unreadable';
-  /** Detected system id, or null. */
-  system: string | null;
-  system_name: string | null;
-  sha256: string | null;
-  bytes: number;
-  /** Text encoding as detected (`UTF-8`, `Windows-1252` …). */
-  encoding: string | null;
-  /** `csv` or `json`. */
-  format: 'csv' | 'json' | null;
-  /** CSV header as read (after encoding and delimiter detection). */
-  header: string[] | null;
-  /** The first records as the reader reads them: CSV cells, or one pretty-printed JSON record. */
-  rows: string[][];
-  /** Name of the saved column mapping that will be applied, if any. */
-  mapping_name: string | null;
-  /** Why the file cannot be imported as it is, or a note about the detection. */
-  message: string | null;
-}
-
-/** Order of day and month in slash dates (SPEC §3): asked when a column cannot tell. */
-export type DateOrder = 'dmy' | 'mdy';
-
-/**
- * A file, folder or ZIP the user dropped on the window or chose in a native dialog. The page
- * never names a path: the Rust side keeps it and issues `token` (random, valid until the app
- * closes); commands take the token. Mirrors Rust `ipc::paths::Chosen`.
- */
-export interface ChosenFile {
-  token: string;
-  /** The file or folder name, for display. */
-  name: string;
-}
-
-/** One import run: the same options for every file in it. */
-export interface ImportRequest {
-  /** Tokens of dropped or picked files, folders or ZIP archives. */
-  tokens: string[];
-  /** Force this system for every file (overrides detection). */
-  system?: string | null;
-  /** Zone assumed for times without an offset, by system id (`*` for every system). */
-  assume_tz?: Record<string, string>;
-  date_order?: DateOrder | null;
-}
-
-/** Progress of a running import, streamed over a channel. */
-export interface ImportProgress {
-  /** `importing` while files are read; `auditing` while the rules run over the result. */
-  phase: 'importing' | 'auditing';
-  /** The file being read (empty while auditing). */
-  file: string;
-  /** Records read so far in this file. */
-  rows: number;
-  bytes_done: number;
-  bytes_total: number;
-  /** 1-based number of the file being read among the run's files (0 while auditing). */
-  file_number: number;
-  /** How many files this `importFiles` call has, folders and archives expanded (0 while auditing). */
-  file_count: number;
-}
-
-/** One warning or rejected row in an import report. */
-export interface ImportIssue {
-  /** `line 12` for CSV, a JSON pointer for JSON. */
-  locator: string;
-  field: string | null;
-  message: string;
-}
-
-/** What happened to one file. Mirrors the CLI's `import --json` `files[]`. */
-export interface FileReport {
-  path: string;
-  system: string | null;
-  sha256: string | null;
-  status: 'imported' | 'already-imported' | 'failed';
-  rows_imported: number;
-  rows_rejected: number;
-  rows_warned: number;
-  events: number;
-  duplicate_events: number;
-  source_id: number | null;
-  encoding: string | null;
-  warnings: ImportIssue[];
-  rejections: ImportIssue[];
-  /** For a failed file: what went wrong and where (file, line, field). */
-  error: string | null;
-}
-
-export interface ImportReport {
-  files: FileReport[];
-}
-
-/** A column mapping for a CSV layout no importer knows. Mirrors engine `ColumnMapping`. */
-export interface ColumnMapping {
-  /** Always `consenttrail-mapping/1`. */
-  format: string;
-  name: string;
-  /** The system id the events are attributed to. */
-  system: string;
-  /** Canonical field → source column name. `subject` is required. */
-  columns: Record<string, string>;
-  /** Canonical field → a value for every row. */
-  constants: Record<string, string>;
-  /** Canonical field → source value → canonical value. */
-  values: Record<string, Record<string, string>>;
-}
+export type {
+  SystemInfo,
+  ImportCatalog,
+  FilePreview,
+  DateOrder,
+  ChosenFile,
+  ImportRequest,
+  ImportProgress,
+  ImportIssue,
+  FileReport,
+  ImportReport,
+  ColumnMapping,
+};
 
 // ---- Subjects and timelines ---------------------------------------------------------------------
 
-export interface Identifier {
-  kind: string;
-  value: string;
-}
-
-export type SubjectSort = 'id' | 'findings' | 'events';
-
-export interface SubjectQuery {
-  /** Part of any identifier (case-insensitive); empty for all. */
-  search: string;
-  sort: SubjectSort;
-  descending: boolean;
-  limit: number;
-  offset: number;
-}
-
-/** One row of the subject list. */
-export interface SubjectSummary {
-  id: number;
-  identifiers: Identifier[];
-  events: number;
-  systems: string[];
-  findings: number;
-  findings_high: number;
-  findings_medium: number;
-  findings_low: number;
-  /** The person's names as recorded, most agreed first; more than one: the sources disagree. */
-  names: RecordedName[];
-}
-
-/** A name as the sources recorded it, with the systems that agree on it (display only). */
-export interface RecordedName {
-  name: string;
-  systems: string[];
-}
-
-/** A page of subjects and how many match in all (for the virtual scroller). */
-export interface SubjectPage {
-  total: number;
-  rows: SubjectSummary[];
-}
-
-export interface Recipient {
-  label: string;
-  legal_name: string | null;
-}
-
-/** Where an event came from. */
-export interface SourceRef {
-  id: number;
-  path: string;
-  sha256: string;
-  line: number | null;
-  locator: string;
-  row_id: number;
-}
-
-/** One event of a timeline. Mirrors engine `TimelineEvent`. */
-export interface TimelineEvent {
-  id: number;
-  identifier: string;
-  system: string;
-  kind: string;
-  stated_kind: string;
-  occurred_at_ms: number | null;
-  occurred_at_text: string | null;
-  zone_basis: string | null;
-  purpose: string | null;
-  purpose_label: string | null;
-  recipients: Recipient[];
-  channel: string | null;
-  method: string | null;
-  capture_source: string | null;
-  collected_by: string | null;
-  notice_version: string | null;
-  evidence_json: string | null;
-  row_id: number;
-  source: SourceRef | null;
-  corroborated_by: number[];
-  /**
-   * Set on a record's one grant for a profile purpose when the record answered the source
-   * purposes behind it differently (SPEC §2: one record, one statement per profile purpose).
-   */
-  partial: PartialStatement | null;
-  /** Set on a record's other statements: the id of the event that speaks for the record. */
-  folded_into: number | null;
-}
-
-/** The source purposes one record consented to and did not, for one profile purpose. */
-export interface PartialStatement {
-  consented: string[];
-  not_consented: string[];
-}
-
-export type ConsentStateName = 'given' | 'withdrawn' | 'refused' | 'expired' | 'none';
-
-/** A stretch of time with one consent state for one purpose. */
-export interface StateSegment {
-  state: ConsentStateName;
-  from_ms: number;
-  /** Null: still holds now. */
-  to_ms: number | null;
-  /** The event that started it. */
-  event_id: number;
-}
-
-/**
- * A state a source gives without a date, as of its export (a HubSpot opt-out flag): shown
- * beside the dated bar, never moving it. Mirrors engine `ExportState`.
- */
-export interface ExportState {
-  system: string;
-  state: ConsentStateName;
-  /** The source's own words for the purpose (a subscription name, a column). */
-  label: string | null;
-  event_id: number;
-}
-
-/**
- * One purpose's consent state over time, or (with `recipient`) a named recipient's where it
- * differs from its purpose's ("refused for Beta"). Mirrors engine `PurposeBars`.
- */
-export interface PurposeBars {
-  purpose: string;
-  recipient: string | null;
-  segments: StateSegment[];
-  /** Undated states as of an export (purpose bars only). */
-  as_of_export: ExportState[];
-}
-
-/** A name or date of birth a source recorded for the subject (display only). */
-export interface RecordedAttribute {
-  attribute: string;
-  value: string;
-  system: string;
-  source_path: string;
-}
+export type {
+  Identifier,
+  SubjectSort,
+  SubjectQuery,
+  SubjectSummary,
+  RecordedName,
+  SubjectPage,
+  Recipient,
+  SourceRef,
+  TimelineEvent,
+  PartialStatement,
+  ConsentStateName,
+  StateSegment,
+  ExportState,
+  PurposeBars,
+  RecordedAttribute,
+};
 
 /** What an auditor can decide. */
 export type DecisionStatus = 'accepted' | 'false-positive' | 'remediated';
@@ -338,328 +139,38 @@ export type DecisionStatus = 'accepted' | 'false-positive' | 'remediated';
  */
 export type DecisionState = DecisionStatus | 'reopened';
 
-/** One decision as taken. Mirrors engine `DecisionRecord`. */
-export interface DecisionRecord {
-  status: DecisionStatus;
-  note: string;
-  by: string | null;
-  at: string;
-  /** The finding's occurrences when the decision was taken. */
-  occurrences_seen: string[];
-}
-
-/** The decision in force and the history behind it. Mirrors engine `Decision`. */
-export interface Decision {
-  status: DecisionState;
-  /** Note, author and time of the latest decision. */
-  note: string;
-  by: string | null;
-  at: string;
-  occurrences_seen: string[];
-  /** Occurrences after those seen: not covered by the decision. */
-  later_occurrences: string[];
-  /** Every decision on the finding, oldest first; the last is the one in force. */
-  history: DecisionRecord[];
-}
-
-export type Severity = 'high' | 'medium' | 'low';
-
-/** A finding of the latest audit. Mirrors the CLI's FINDING (SPEC §9). */
-export interface Finding {
-  id: string;
-  rule: string;
-  code: string;
-  severity: Severity;
-  subject: { id: number; identifiers: Identifier[] };
-  purpose: string | null;
-  recipient: string | null;
-  at: string | null;
-  occurrences: string[];
-  event_ids: number[];
-  systems: string[];
-  explanation: string;
-  legal_reference: string;
-  decision: Decision | null;
-}
-
-export interface SubjectTimeline {
-  subject: { id: number; identifiers: Identifier[] };
-  attributes: RecordedAttribute[];
-  /** The person's names as recorded, most agreed first; more than one: the sources disagree. */
-  names: RecordedName[];
-  /** Sorted by instant; undated events first. */
-  events: TimelineEvent[];
-  /** Consent state per purpose as bars over time. */
-  state_bars: PurposeBars[];
-  findings: Finding[];
-}
-
-/** An event's raw source row, as the file had it. */
-export interface EventSource {
-  event_id: number;
-  system: string;
-  path: string;
-  sha256: string;
-  locator: string;
-  line: number | null;
-  /** CSV header of the file, when it has one. */
-  header: string[] | null;
-  /** The record as stored: one CSV line, or the JSON record. */
-  raw: string;
-  /** The same fact reported by other rows (overlapping exports). */
-  also_in: { path: string; locator: string }[];
-}
+export type { DecisionRecord, Decision, Severity, Finding, SubjectTimeline, EventSource };
 
 // ---- Findings -----------------------------------------------------------------------------------
 
-export interface FindingFilter {
-  rule?: string | null;
-  severity?: Severity | null;
-  purpose?: string | null;
-  system?: string | null;
-  /** `YYYY-MM` of the finding's first instant. */
-  month?: string | null;
-  /** `open` (no decision), a decision status, or `reopened`. */
-  status?: 'open' | DecisionState | null;
-  subject_id?: number | null;
-  /**
-   * First day (`YYYY-MM-DD`, inclusive, from 00:00 UTC) one of the finding's occurrences may
-   * fall on; with `to`, the date range the list, the dashboard and the export share.
-   */
-  from?: string | null;
-  /** Last day (`YYYY-MM-DD`, inclusive, up to 24:00 UTC). */
-  to?: string | null;
-  /** With a date range: leave out findings that have no time at all (kept by default). */
-  exclude_undated?: boolean;
-}
-
-export interface FindingPage {
-  total: number;
-  rows: Finding[];
-}
-
-export interface Count {
-  key: string;
-  count: number;
-}
-
-/** Counts of the filtered findings for the dashboard's charts. */
-export interface FindingBreakdown {
-  total: number;
-  by_rule: Count[];
-  by_severity: Count[];
-  by_purpose: Count[];
-  by_system: Count[];
-  by_month: Count[];
-  by_status: Count[];
-  /** When the stored findings were computed; null before the first audit. */
-  audited_at: string | null;
-}
-
-/** Progress of a running audit, streamed over a channel. */
-export interface AuditProgress {
-  /** Subjects whose events have been read and checked so far. */
-  done: number;
-  total: number;
-}
-
-/** Summary of an audit run. */
-export interface AuditSummary {
-  findings: number;
-  subjects: number;
-  events: number;
-  not_evaluated: { rule: string; purpose: string | null; reason: string }[];
-}
+export type { FindingFilter, FindingPage, Count, FindingBreakdown, AuditProgress, AuditSummary };
 
 // ---- Evidence -----------------------------------------------------------------------------------
 
-/** Where a long pack job is: step `step` of `steps`; within it `done` of `total` (0 of 0: unknown). */
-export interface PackProgress {
-  step: number;
-  steps: number;
-  label: string;
-  done: number;
-  total: number;
-}
-
-/** The certificate packs are signed with: its subject and SHA-256. */
-export interface SigningKey {
-  subject: string;
-  sha256: string;
-}
-
-export interface PackResult {
-  path: string;
-  sha256: string;
-  manifest_sha256: string;
-  pages: number;
-  /** Who signed the pack (PAdES): the chosen organisation certificate or the database's own. */
-  signed_by: SigningKey;
-}
-
-/** A written findings export (CSV or XLSX). */
-export interface FindingsExport {
-  path: string;
-  /** Findings written. */
-  rows: number;
-}
-
-export interface VerifyDifference {
-  against: string;
-  item: string;
-  detail: string;
-}
-
-export interface VerifyReport {
-  ok: boolean;
-  differences: VerifyDifference[];
-  pack_id: string | null;
-  kind: string | null;
-  manifest_sha256: string | null;
-}
+export type { PackProgress, SigningKey, PackResult, FindingsExport, VerifyDifference, VerifyReport };
 
 // ---- Sources ------------------------------------------------------------------------------------
 
-/** One imported file. Mirrors the CLI's `sources --json`. */
-export interface SourceInfo {
-  id: number;
-  path: string;
-  system: string;
-  sha256: string;
-  bytes: number;
-  imported_at: string;
-  rows_imported: number;
-  rows_rejected: number;
-  rows_warned: number;
-}
-
-export interface SourceIssue {
-  severity: 'warning' | 'rejected';
-  locator: string;
-  field: string | null;
-  message: string;
-}
+export type { SourceInfo, SourceIssue, Removed };
 
 // ---- Audit log ----------------------------------------------------------------------------------
 
-/** One entry of the audit log. Mirrors engine `store::audit_log::AuditEntry`. */
-export interface AuditLogEntry {
-  id: number;
-  at: string;
-  /** `import`, `remove-source`, `decide`, `profile-import`, `audit`, `pack` … */
-  action: string;
-  /** What the action was about (file, finding, hashes …), as recorded. */
-  detail: unknown;
-  prev_hash: string;
-  hash: string;
-}
-
-/** The first place where the hash chain does not hold. */
-export interface BrokenLink {
-  entry_id: number;
-  /** `prev_hash`: the entry before was changed, removed or inserted; `hash`: this entry was changed. */
-  field: 'prev_hash' | 'hash';
-  expected: string;
-  found: string;
-  reason: string;
-}
-
-/** The chain check over the whole log. */
-export interface ChainReport {
-  ok: boolean;
-  entries: number;
-  /** The last entry's hash when the chain holds. */
-  head: string | null;
-  broken: BrokenLink | null;
-}
-
-/** The audit log, oldest first, with its chain check. Mirrors the CLI's `log --json`. */
-export interface AuditLog {
-  entries: AuditLogEntry[];
-  chain: ChainReport;
-}
+export type { AuditLogEntry, BrokenLink, ChainReport, AuditLog };
 
 // ---- Profile ------------------------------------------------------------------------------------
 
-export interface ProfilePurpose {
-  id: string;
-  label: string;
-  lawful_basis: string;
-  channel: string | null;
-  recipients: string[];
-  /** System id (or `*`) → labels that mean this purpose. */
-  aliases: Record<string, string[]>;
-}
-
-export interface ProfileNotice {
-  version: string;
-  effective_from: string;
-  purposes: string[];
-  named_recipients: string[];
-  url: string | null;
-  text: string | null;
-}
-
-export interface ProfileThirdParty {
-  legal_name: string;
-  aliases: string[];
-  tcf_vendor_ids: number[];
-}
-
-/** How a source's capture label (a form name, a list) translates into method, collector and notice. */
-export interface ProfileCollectionPoint {
-  /** Importer id, or `*` for every system. */
-  system: string;
-  /** The capture label as the source writes it. */
-  label: string;
-  /** A collection method (`explicit-opt-in`, `imported-list` …), or null. */
-  method?: string | null;
-  /** Our organisation, or the third party that collected the consent. */
-  collected_by?: string | null;
-  notice_version?: string | null;
-}
-
-/** Which source events are processing or disclosure, and for which purpose. */
-export interface ProfileActivity {
-  system: string;
-  event: string;
-  kind: string;
-  /** A purpose id of the profile. */
-  purpose: string;
-  /** For a disclosure: the event property that holds the recipient. */
-  recipient_property?: string | null;
-}
-
-/** What importing a profile file would change; nothing is saved yet. */
-export interface ProfileImportPreview {
-  path: string;
-  /** SHA-256 of the file as read: `importProfile` refuses the file if it changed since. */
-  sha256: string;
-  organisation: string;
-  purposes: number;
-  /** One line per change against the profile in force; empty when they are the same. */
-  changes: string[];
-}
-
-export interface ProfilePolicy {
-  withdrawal_grace_hours: number;
-  consent_refresh_months: number;
-  double_opt_in_channels: string[];
-  age_of_digital_consent: number;
-  assumed_time_zone: Record<string, string>;
-}
-
-/** The organisation's profile (`consenttrail-profile/1`). */
-export interface Profile {
-  format: string;
-  organisation: { name: string; country: string | null; contact: string | null };
-  purposes: ProfilePurpose[];
-  collection_points: ProfileCollectionPoint[];
-  activities: ProfileActivity[];
-  notices: ProfileNotice[];
-  third_parties: ProfileThirdParty[];
-  policy: ProfilePolicy;
-}
+export type {
+  ProfilePurpose,
+  ProfileNotice,
+  ProfileThirdParty,
+  ProfileCollectionPoint,
+  ProfileActivity,
+  ProfileImportPreview,
+  ProfilePolicy,
+  Profile,
+  ProfileSaved,
+  ProfileExported,
+};
 
 // ---- The interface ------------------------------------------------------------------------------
 
@@ -728,18 +239,18 @@ export interface Backend {
   // Sources
   listSources(): Promise<SourceInfo[]>;
   sourceIssues(sourceId: number): Promise<SourceIssue[]>;
-  removeSource(sourceId: number): Promise<{ removed: number; events_removed: number }>;
+  removeSource(sourceId: number): Promise<Removed>;
 
   // Profile
   getProfile(): Promise<Profile>;
   /** Saves the profile; stored events are re-derived. Rejects with `invalid_input` naming the JSON path. */
-  saveProfile(profile: Profile): Promise<{ events_rederived: number }>;
+  saveProfile(profile: Profile): Promise<ProfileSaved>;
   /** Reads and validates a profile file (errors name the file and JSON path); writes nothing. */
   previewProfileImport(token: string): Promise<ProfileImportPreview>;
   /** Imports the previewed file as the CLI's `profile import` does; refused if it changed since. */
-  importProfile(token: string, sha256: string): Promise<{ events_rederived: number }>;
+  importProfile(token: string, sha256: string): Promise<ProfileSaved>;
   /** Writes the saved profile to the chosen file (its token) as the CLI's `profile export` prints it. */
-  exportProfile(token: string): Promise<{ path: string }>;
+  exportProfile(token: string): Promise<ProfileExported>;
 
   // Audit log
   /** Every entry of the audit log, oldest first, and whether its hash chain holds. */
@@ -769,8 +280,7 @@ export interface Backend {
   printWindow(): Promise<void>;
 }
 
-/** A native drag over or drop on the window. */
-export type FileDropEvent = { type: 'over' } | { type: 'leave' } | { type: 'drop'; files: ChosenFile[] };
+export type { FileDropEvent };
 
 const CODES: readonly IpcErrorCode[] = ['database', 'invalid_input', 'not_found', 'cancelled', 'internal', 'forbidden_path'];
 

@@ -35,6 +35,9 @@ const MATCHES: VerifyReport = {
   pack_id: 'pack-2024-05-01-0007',
   kind: 'subject',
   manifest_sha256: PACK.manifest_sha256,
+  signature: null,
+  checked: [],
+  not_checked: [],
 };
 
 function renderEvidence(backend: Backend, request: EvidenceRequest | null) {
@@ -129,8 +132,8 @@ describe('EvidenceScreen', () => {
     const summary = (id: number, email: string): SubjectSummary => ({
       id,
       identifiers: [
-        { kind: 'email', value: email },
-        { kind: 'hubspot:record', value: String(5500 + id) },
+        { id: id * 10, kind: 'email', value: email },
+        { id: id * 10 + 1, kind: 'hubspot:record', value: String(5500 + id) },
       ],
       events: 12,
       systems: ['hubspot', 'mailchimp'],
@@ -223,6 +226,9 @@ describe('EvidenceScreen', () => {
         pack_id: 'pack-2024-05-01-0007',
         kind: 'subject',
         manifest_sha256: PACK.manifest_sha256,
+        signature: null,
+        checked: [],
+        not_checked: [],
       }),
     );
     renderEvidence(evidenceBackend({ verifyPack }), {

@@ -378,8 +378,13 @@ describe('FindingsScreen', { timeout: 15_000 }, () => {
   it('runs the audit and reports what it could not evaluate', async () => {
     const summary: AuditSummary = {
       findings: 118,
+      by_rule: { R2: 80, R4: 38 },
+      by_severity: { high: 80, medium: 38 },
+      by_purpose: { 'email-marketing': 118 },
+      by_system: { mailchimp: 118 },
       subjects: 1204,
       events: 18311,
+      rules_run: ['R1', 'R2', 'R4', 'R10'],
       not_evaluated: [
         { rule: 'R1', purpose: 'email-marketing', reason: 'no disclosure data and no recipients in the profile' },
         { rule: 'R10', purpose: null, reason: 'no date of birth in any source' },

@@ -24,9 +24,9 @@ function chosen(tokens: string[]): ChosenFile[] {
 
 const CATALOG: ImportCatalog = {
   systems: [
-    { id: 'mailchimp', name: 'Mailchimp' },
-    { id: 'salesforce', name: 'Salesforce' },
-    { id: 'canonical', name: 'ConsentTrail canonical' },
+    { id: 'mailchimp', name: 'Mailchimp', file: null },
+    { id: 'salesforce', name: 'Salesforce', file: null },
+    { id: 'canonical', name: 'ConsentTrail canonical', file: null },
   ],
   mappable_fields: ['subject', 'kind', 'occurred_at', 'purpose', 'method', 'channel'],
   event_kinds: ['consent.given', 'consent.withdrawn', 'consent.refused', 'processing'],
@@ -67,6 +67,8 @@ function fileReport(overrides: Partial<FileReport> = {}): FileReport {
     encoding: 'UTF-8',
     warnings: [],
     rejections: [],
+    warnings_omitted: 0,
+    rejections_omitted: 0,
     error: null,
     ...overrides,
   };

@@ -28,8 +28,12 @@ function profile(): Profile {
         aliases: {},
       },
     ],
-    collection_points: [{ system: 'web', label: 'Footer form', method: 'explicit-opt-in' }],
-    activities: [{ system: 'segment', event: 'Audience Synced', kind: 'disclosure', purpose: 'profiling' }],
+    collection_points: [
+      { system: 'web', label: 'Footer form', method: 'explicit-opt-in', collected_by: null, notice_version: null },
+    ],
+    activities: [
+      { system: 'segment', event: 'Audience Synced', kind: 'disclosure', purpose: 'profiling', recipient_property: null },
+    ],
     notices: [
       {
         version: 'v3',
@@ -328,7 +332,7 @@ describe('ProfileScreen: collection points and activities', () => {
       expect(saveProfile).toHaveBeenCalledTimes(1);
     });
     expect(saveProfile.mock.calls[0]?.[0].collection_points).toEqual([
-      { system: 'web', label: 'Footer form', method: 'double-opt-in', notice_version: 'v3' },
+      { system: 'web', label: 'Footer form', method: 'double-opt-in', collected_by: null, notice_version: 'v3' },
       {
         system: 'salesforce',
         label: 'Purchased List – DataCo 2022',

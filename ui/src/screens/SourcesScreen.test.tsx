@@ -34,8 +34,8 @@ describe('SourcesScreen', () => {
   it('lists imported files with hash, size, time and counts, and shows a file’s issues on request', async () => {
     const sourceIssues = vi.fn(() =>
       Promise.resolve([
-        { severity: 'rejected' as const, locator: 'line 12', field: 'Email Address', message: 'not an e-mail address' },
-        { severity: 'warning' as const, locator: 'line 40', field: null, message: 'unknown status "pending"' },
+        { severity: 'rejected' as const, locator: 'line 12', field: 'Email Address', message: 'not an e-mail address', raw: null },
+        { severity: 'warning' as const, locator: 'line 40', field: null, message: 'unknown status "pending"', raw: null },
       ]),
     );
     renderSources(fakeBackend({ listSources: () => Promise.resolve([source()]), sourceIssues }));

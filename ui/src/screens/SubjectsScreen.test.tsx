@@ -14,10 +14,12 @@ function subject(index: number): SubjectSummary {
   const high = index % 3 === 0 ? 2 : 0;
   const medium = index % 5 === 0 ? 1 : 0;
   const identifiers = [
-    { kind: 'email', value: `person${String(index)}@example.org` },
-    { kind: 'salesforce:individual', value: `0PK5g00000${String(index).padStart(5, '0')}` },
+    { id: index * 10, kind: 'email', value: `person${String(index)}@example.org` },
+    { id: index * 10 + 1, kind: 'salesforce:individual', value: `0PK5g00000${String(index).padStart(5, '0')}` },
   ];
-  if (index % 2 === 0) identifiers.push({ kind: 'phone', value: `+4477009${String(index).padStart(5, '0')}` });
+  if (index % 2 === 0) {
+    identifiers.push({ id: index * 10 + 2, kind: 'phone', value: `+4477009${String(index).padStart(5, '0')}` });
+  }
   return {
     id: index + 1,
     identifiers,
