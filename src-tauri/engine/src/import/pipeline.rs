@@ -1,0 +1,523 @@
+//! The pipeline: files, folders and archives listed, detected and ordered, then each file read by
+//! its importer in its own transaction, with the report of what it did.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+use rusqlite::params;
+
+use super::{
+    context, derive, detect, importer_by_id,
+    input::{self, Input},
+    mapping, registry, tcf, FileCounts, FileImport, FileReport, ImportError, ImportReport, Importer, Issue, Progress,
+    Sniff, REPORT_ISSUES,
+};
+use crate::model::DateOrder;
+use crate::store::{self, identity, Store};
+
+/// Settings for one import run (SPEC §9 `import` flags).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct ImportOptions {
+    /// Read every file as this system instead of detecting.
+    pub system: Option<String>,
+    /// Zone assumed for zone-less times, per importer id (`*` for all); overrides the profile.
+    pub assume_tz: BTreeMap<String, String>,
+    /// Order of day and month in slash dates.
+    pub date_order: Option<DateOrder>,
+    /// A column mapping document to use for files no importer recognises.
+    pub mapping: Option<mapping::ColumnMapping>,
+    /// Write every rejected row of every file (the report lists only the first
+    /// [`REPORT_ISSUES`]) to this CSV file: `file,locator,field,message,raw`.
+    #[serde(default)]
+    pub rejections_file: Option<PathBuf>,
+}
+
+struct Planned {
+    input: Input,
+    fp: input::Fingerprint,
+    sniff: Sniff,
+    importer: &'static dyn Importer,
+    mapping: Option<mapping::ColumnMapping>,
+}
+
+/// Imports files, folders and ZIP archives. Each file is one transaction: a file that fails
+/// leaves the database as it was before that file; the others still import.
+pub fn import_paths(
+    store: &mut Store,
+    paths: &[PathBuf],
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+) -> Result<ImportReport, store::StoreError> {
+    let profile = store::profile_doc::load(store.conn())?;
+    let mut reports = Vec::new();
+    let mut planned = Vec::new();
+    let forced = match options.system.as_deref() {
+        Some(id) => match importer_by_id(id) {
+            Some(i) => Some(i),
+            None => {
+                let known: Vec<_> = registry().iter().map(|i| i.id()).collect();
+                let e = ImportError::file("--system", format!("unknown system '{id}' (known: {})", known.join(", ")));
+                for p in paths {
+                    reports.push(FileReport::failed(p.display().to_string(), None, None, &e));
+                }
+                return Ok(ImportReport { files: reports });
+            }
+        },
+        None => None,
+    };
+    for expanded in input::expand(paths) {
+        let input = match expanded {
+            Ok(i) => i,
+            Err(e) => {
+                reports.push(FileReport::failed(e.file.clone(), None, None, &e));
+                continue;
+            }
+        };
+        let fp = match input::inspect(&input) {
+            Ok(fp) => fp,
+            Err(e) => {
+                reports.push(FileReport::failed(input.display(), None, None, &e));
+                continue;
+            }
+        };
+        let sniff = detect::sniff(&input, &fp);
+        let importer = match forced {
+            Some(i) => Some(i),
+            None => detect::choose(&sniff),
+        };
+        // A layout no importer knows: a mapping saved for this header, else the one given.
+        let mut chosen_mapping = None;
+        let importer = match (importer, &sniff.header) {
+            (Some(i), _) if i.id() != mapping::Mapped.id() => Some(i),
+            (_, Some(header)) => {
+                let saved = mapping::saved_for(store.conn(), header)?;
+                chosen_mapping = saved.or_else(|| options.mapping.clone().filter(|m| m.fits(header)));
+                chosen_mapping.as_ref().map(|_| &mapping::Mapped as &'static dyn Importer)
+            }
+            _ => None,
+        };
+        match importer {
+            Some(importer) => planned.push(Planned { input, fp, sniff, importer, mapping: chosen_mapping }),
+            None => {
+                let e = ImportError::file(&input.display(), detect::unrecognised_reason(&sniff));
+                let sha256 = fp.sha256.or_else(|| input::sha256_of(&input).ok());
+                reports.push(FileReport::failed(input.display(), sha256, None, &e));
+            }
+        }
+    }
+    planned.sort_by_key(|p| p.importer.order(&p.sniff));
+    let mut rejections = match options.rejections_file.as_deref().map(open_rejections).transpose() {
+        Ok(writer) => writer,
+        Err(e) => {
+            for plan in planned {
+                reports.push(FileReport::failed(plan.input.display(), None, None, &e));
+            }
+            return Ok(ImportReport { files: reports });
+        }
+    };
+    let file_count = (reports.len() + planned.len()) as u64;
+    for plan in planned {
+        let file_number = reports.len() as u64 + 1;
+        // Every message about this file says which of the run's files it is; the first one is
+        // sent before reading, so a small file (fewer rows than a tick) still shows.
+        let mut numbered = |each: Progress| progress(Progress { file_number, file_count, ..each });
+        numbered(Progress { file: plan.input.display(), bytes_total: plan.fp.bytes, ..Progress::default() });
+        let report = import_one(store, &plan, options, &profile, &mut numbered, cancel, &mut rejections)?;
+        reports.push(report);
+    }
+    Ok(ImportReport { files: reports })
+}
+
+/// Imports one file with foreign-key checks off: every row it writes references rows the
+/// same transaction wrote or verified, and a per-row parent lookup is a large share of a bulk
+/// import's time. The checks (and their cascades, used when a source is removed) are on again
+/// before this returns, whatever happened.
+fn import_one(
+    store: &mut Store,
+    plan: &Planned,
+    options: &ImportOptions,
+    profile: &crate::profile::Profile,
+    progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+    rejections: &mut Option<csv::Writer<std::fs::File>>,
+) -> Result<FileReport, store::StoreError> {
+    // A large file is written with a rollback journal instead of the WAL: appending to the
+    // database needs almost no journal, while the WAL would hold (and every read would look up)
+    // a copy of every page of the import until the checkpoint. Still one transaction, still
+    // rolled back after a crash. When another connection has the database open (the app while
+    // the CLI imports) the mode cannot change: the import then simply stays in WAL mode, without
+    // waiting for the other connection.
+    let bulk = plan.fp.bytes >= BULK_IMPORT_BYTES && try_journal_mode(store.conn(), "delete");
+    store.conn().pragma_update(None, "foreign_keys", false)?;
+    let result = import_one_unchecked(store, plan, options, profile, progress, cancel, rejections);
+    // Whatever happened, foreign keys are on again before this returns.
+    let restored = store.conn().pragma_update(None, "foreign_keys", true);
+    if bulk {
+        // Failing to return to WAL (another connection arrived meanwhile) loses nothing: the
+        // next open sets WAL again.
+        try_journal_mode(store.conn(), "wal");
+    }
+    let report = result?;
+    restored?;
+    Ok(report)
+}
+
+/// Sets the journal mode if that is possible without waiting for other connections; true
+/// when the mode is now `mode`.
+fn try_journal_mode(conn: &rusqlite::Connection, mode: &str) -> bool {
+    if conn.busy_timeout(std::time::Duration::ZERO).is_err() {
+        return false;
+    }
+    let now = conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get::<_, String>(0));
+    let _ = conn.busy_timeout(store::BUSY_TIMEOUT);
+    now.is_ok_and(|m| m.eq_ignore_ascii_case(mode))
+}
+
+/// Files at least this large are imported with a rollback journal (see [`import_one`]).
+pub const BULK_IMPORT_BYTES: u64 = 16 << 20;
+
+fn import_one_unchecked(
+    store: &mut Store,
+    plan: &Planned,
+    options: &ImportOptions,
+    profile: &crate::profile::Profile,
+    progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+    rejections: &mut Option<csv::Writer<std::fs::File>>,
+) -> Result<FileReport, store::StoreError> {
+    let name = plan.input.display();
+    let system = plan.importer.id();
+    // The SHA-256 says whether this file was imported before. Only a file of a size already
+    // seen can have been, so a file of a new size is hashed while it is read for the import.
+    let mut known = plan.fp.sha256.clone();
+    if known.is_none() && store::sources::any_with_bytes(store.conn(), plan.fp.bytes)? {
+        match input::sha256_of(&plan.input) {
+            Ok(sha256) => known = Some(sha256),
+            Err(e) => return Ok(FileReport::failed(name, None, Some(system.to_string()), &e)),
+        }
+    }
+    let existing = match &known {
+        Some(sha256) => store::sources::by_sha256(store.conn(), sha256)?,
+        None => None,
+    };
+    if let Some(existing) = existing {
+        return Ok(FileReport {
+            path: name,
+            system: Some(existing.system.clone()),
+            sha256: known,
+            status: "already-imported".into(),
+            rows_imported: 0,
+            rows_rejected: 0,
+            rows_warned: 0,
+            events: 0,
+            duplicate_events: 0,
+            source_id: Some(existing.id),
+            encoding: None,
+            warnings: vec![Issue {
+                locator: String::new(),
+                field: None,
+                message: format!(
+                    "this file was already imported as source {} from {} on {}; nothing was changed",
+                    existing.id, existing.path, existing.imported_at
+                ),
+            }],
+            rejections: Vec::new(),
+            warnings_omitted: 0,
+            rejections_omitted: 0,
+            error: None,
+        });
+    }
+    let tx = store.conn_mut().transaction()?;
+    let settings = serde_json::json!({
+        "system": system,
+        "detected": options.system.is_none(),
+        "encoding": plan.fp.encoding.label(),
+        "assume_tz": options.assume_tz,
+        "date_order": options.date_order,
+    });
+    tx.execute(
+        "INSERT INTO sources (path, file_name, system, sha256, bytes, imported_at, settings)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            name,
+            plan.input.file_name(),
+            system,
+            // Unique until the hash is known, which replaces it before the commit.
+            known.clone().unwrap_or_else(|| format!("pending:{}:{}", std::process::id(), store::now_rfc3339())),
+            plan.fp.bytes as i64,
+            store::now_rfc3339(),
+            settings.to_string()
+        ],
+    )?;
+    let source_id = tx.last_insert_rowid();
+    let mut file = FileImport {
+        tx: &tx,
+        input: &plan.input,
+        name: name.clone(),
+        encoding: plan.fp.encoding,
+        delimiter: plan.sniff.delimiter,
+        json_shape: plan.sniff.json_shape,
+        source_id,
+        system,
+        options,
+        profile,
+        identifiers: identity::IdentifierCache::default(),
+        counts: FileCounts::default(),
+        warned_rows: Default::default(),
+        label_warnings: Default::default(),
+        partial_records: Default::default(),
+        column_orders: Default::default(),
+        cancel,
+        progress,
+        bytes_total: plan.fp.bytes,
+        rows_seen: 0,
+        mapping: plan.mapping.as_ref(),
+        derived_cache: Default::default(),
+        statements: context::HotStatements::prepare(&tx)?,
+        fatal: None,
+        csv_rejected: Default::default(),
+        reads: Default::default(),
+    };
+    if plan.fp.invalid_utf8 > 0 {
+        file.warn(
+            "",
+            None,
+            &format!(
+                "the file is UTF-8 but holds {} invalid byte sequence(s); it was read as UTF-8 and the rows holding \
+                 them were rejected (see the rejected rows)",
+                plan.fp.invalid_utf8
+            ),
+        )
+        .ok();
+    }
+    if plan.fp.encoding == input::TextEncoding::Windows1252 {
+        file.warn(
+            "",
+            None,
+            "the file is not valid UTF-8; it was read as Windows-1252 (Latin-1). Check names with accents.",
+        )
+        .ok();
+    }
+    let imported = plan.importer.import(&mut file);
+    // A file-stopping problem wins over the "cancelled" the importer's loop saw because of it.
+    let imported = match file.take_fatal() {
+        Some(fatal) => Err(fatal),
+        None => imported,
+    };
+    file.count_csv_rejections();
+    let outcome = imported.and_then(|()| {
+        if file.counts.rows_imported == 0 && file.counts.rows_rejected == 0 {
+            // Not a failure (an export of an empty list is real), but never a silent one.
+            file.warn("", None, "the file holds no rows (a header only?): nothing was imported from it")?;
+        }
+        let partial = file.partial_records.finish();
+        if partial > 0 {
+            file.warn(
+                "",
+                Some("purpose"),
+                &format!(
+                    "{partial} record(s) answered several source purposes that map to one profile purpose \
+                     differently (e.g. TCF purposes 3, 4, 7 consented, 2 not): each is read as one grant for that \
+                     purpose, marked partial on the timeline and in packs"
+                ),
+            )?;
+        }
+        let labels = std::mem::take(&mut file.label_warnings);
+        for (label, count) in labels {
+            let named = file.looked_up_purpose_name(&label)?.map(|n| format!(" ('{n}')")).unwrap_or_default();
+            file.warn(
+                "",
+                Some("purpose"),
+                &format!(
+                    "purpose label '{label}'{named} ({count} event(s)) is not mapped to a profile purpose; \
+                     add it as a '{system}' alias in the profile and the events will be re-mapped"
+                ),
+            )?;
+        }
+        Ok(())
+    });
+    let counts = file.counts.clone();
+    let reads = file.reads.reads();
+    drop(file);
+    let hashed = imported_digest(&plan.input, &name, known.as_deref(), reads);
+    let sha256 = hashed.as_ref().ok().map(|(sha256, _)| sha256.clone());
+    // A file of which no row could be imported is not an import: it fails (and is rolled back)
+    // with its rejected rows listed, so that a script sees exit 1, not "imported".
+    let outcome = outcome.and_then(|()| {
+        if counts.rows_imported == 0 && counts.rows_rejected > 0 {
+            Err(ImportError::file(
+                &name,
+                format!(
+                    "no row was imported: all {} row(s) were rejected (see the rejected rows for why)",
+                    counts.rows_rejected
+                ),
+            ))
+        } else {
+            Ok(())
+        }
+    });
+    // Read inside the transaction, so that a file rolled back still lists its rejected rows.
+    let listed = listed_issues(&tx, source_id)?;
+    if let Some(writer) = rejections.as_mut() {
+        if let Err(e) = write_rejections(&tx, source_id, &name, writer) {
+            return Err(store::StoreError::Invalid(format!("cannot write the rejected rows: {e}")));
+        }
+    }
+    match outcome.and(hashed) {
+        Ok((sha256, bytes)) => {
+            tx.execute(
+                "UPDATE sources SET rows_imported = ?2, rows_rejected = ?3, rows_warned = ?4, sha256 = ?5, bytes = ?6
+                 WHERE id = ?1",
+                params![
+                    source_id,
+                    counts.rows_imported as i64,
+                    counts.rows_rejected as i64,
+                    counts.rows_warned as i64,
+                    sha256,
+                    bytes as i64
+                ],
+            )?;
+            let has_lookups: bool =
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM label_lookups WHERE system = ?1)", params![system], |r| {
+                    r.get(0)
+                })?;
+            if has_lookups {
+                derive::rederive(&tx, profile, Some(system))?;
+            } else if system == tcf::gvl_import::ID {
+                // A Global Vendor List names the vendors of TC strings imported earlier.
+                derive::rederive(&tx, profile, None)?;
+            }
+            identity::recompute_subjects(&tx)?;
+            store::audit_log::record(
+                &tx,
+                "import",
+                &serde_json::json!({
+                    "source_id": source_id, "path": name, "system": system, "sha256": sha256,
+                    "rows_imported": counts.rows_imported, "rows_rejected": counts.rows_rejected,
+                }),
+            )?;
+            tx.commit()?;
+            Ok(FileReport {
+                path: name,
+                system: Some(system.to_string()),
+                sha256: Some(sha256),
+                status: "imported".into(),
+                rows_imported: counts.rows_imported,
+                rows_rejected: counts.rows_rejected,
+                rows_warned: counts.rows_warned,
+                events: counts.events,
+                duplicate_events: counts.duplicate_events,
+                source_id: Some(source_id),
+                encoding: Some(plan.fp.encoding.label().to_string()),
+                warnings: listed.warnings,
+                rejections: listed.rejections,
+                warnings_omitted: listed.warnings_omitted,
+                rejections_omitted: listed.rejections_omitted,
+                error: None,
+            })
+        }
+        Err(e) => {
+            tx.rollback()?;
+            let mut report = FileReport::failed(name, sha256, Some(system.to_string()), &e);
+            report.rows_rejected = counts.rows_rejected;
+            report.rejections = listed.rejections;
+            report.rejections_omitted = listed.rejections_omitted;
+            Ok(report)
+        }
+    }
+}
+
+/// A file's warnings and rejections as a report lists them: the first [`REPORT_ISSUES`] of
+/// each, and how many more there are.
+struct Listed {
+    warnings: Vec<Issue>,
+    rejections: Vec<Issue>,
+    warnings_omitted: u64,
+    rejections_omitted: u64,
+}
+
+fn listed_issues(conn: &rusqlite::Connection, source_id: i64) -> Result<Listed, store::StoreError> {
+    let list = |severity: &str| -> Result<(Vec<Issue>, u64), store::StoreError> {
+        let mut stmt = conn.prepare_cached(
+            "SELECT locator, field, message FROM import_issues WHERE source_id = ?1 AND severity = ?2 ORDER BY id LIMIT ?3",
+        )?;
+        let issues = stmt
+            .query_map(params![source_id, severity, REPORT_ISSUES as i64], |r| {
+                Ok(Issue { locator: r.get(0)?, field: r.get(1)?, message: r.get(2)? })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let total: i64 = conn.query_row(
+            "SELECT count(*) FROM import_issues WHERE source_id = ?1 AND severity = ?2",
+            params![source_id, severity],
+            |r| r.get(0),
+        )?;
+        let omitted = (total as u64).saturating_sub(issues.len() as u64);
+        Ok((issues, omitted))
+    };
+    let (warnings, warnings_omitted) = list("warning")?;
+    let (rejections, rejections_omitted) = list("rejected")?;
+    Ok(Listed { warnings, rejections, warnings_omitted, rejections_omitted })
+}
+
+/// Appends every rejected row of a file to the rejections file, streamed from the database.
+fn write_rejections(
+    conn: &rusqlite::Connection,
+    source_id: i64,
+    file: &str,
+    writer: &mut csv::Writer<std::fs::File>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut stmt = conn.prepare(
+        "SELECT locator, field, message, raw FROM import_issues WHERE source_id = ?1 AND severity = 'rejected' ORDER BY id",
+    )?;
+    let mut rows = stmt.query(params![source_id])?;
+    while let Some(row) = rows.next()? {
+        let (locator, field, message, raw): (String, Option<String>, String, Option<String>) =
+            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+        writer.write_record([
+            file,
+            locator.as_str(),
+            field.as_deref().unwrap_or(""),
+            message.as_str(),
+            raw.as_deref().unwrap_or(""),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// Opens the rejections file and writes its header.
+fn open_rejections(path: &std::path::Path) -> Result<csv::Writer<std::fs::File>, ImportError> {
+    let shown = path.display().to_string();
+    let mut writer = csv::Writer::from_path(path)
+        .map_err(|e| ImportError::file(&shown, format!("cannot create the rejections file: {e}")))?;
+    writer
+        .write_record(["file", "locator", "field", "message", "raw"])
+        .map_err(|e| ImportError::file(&shown, format!("cannot write the rejections file: {e}")))?;
+    Ok(writer)
+}
+
+/// The SHA-256 and size stored for a source: those of the bytes the import read (every complete
+/// read must agree, and agree with a hash taken before); a file that changed meanwhile fails.
+fn imported_digest(
+    input: &Input,
+    name: &str,
+    known: Option<&str>,
+    reads: Vec<(String, u64)>,
+) -> Result<(String, u64), ImportError> {
+    let first = match reads.first() {
+        Some(first) => first.clone(),
+        // The importer stopped before the end of the file (nothing it read is kept then).
+        None => input::digest_of(input)?,
+    };
+    let changed = reads.iter().any(|r| *r != first) || known.is_some_and(|k| k != first.0);
+    if changed {
+        return Err(ImportError::file(
+            name,
+            "the file changed while it was being imported (two reads of it differ); nothing was imported \
+             — import it again once it is complete",
+        ));
+    }
+    Ok(first)
+}
