@@ -248,6 +248,36 @@ describe('EvidenceScreen', () => {
     expect(screen.getByTestId('verify-path')).toHaveTextContent('ada.pdf');
   });
 
+  it("says whether the pack's signature is valid and who signed it", async () => {
+    const signer = { subject: 'CN=Fernhill Outdoor Ltd,O=Fernhill Outdoor Ltd', sha256: 'ab'.repeat(32) };
+    const verifyPack = vi
+      .fn<Backend['verifyPack']>()
+      .mockResolvedValueOnce({ ...MATCHES, signature: { valid: true, problem: null, signer } })
+      .mockResolvedValueOnce({
+        ...MATCHES,
+        ok: false,
+        signature: { valid: false, problem: 'the signed bytes were changed', signer },
+      })
+      .mockResolvedValueOnce(MATCHES);
+    renderEvidence(evidenceBackend({ verifyPack }), { kind: 'verify', file: { token: 'tok-a', name: 'a.pdf' }, seq: 5 });
+
+    await screen.findByTestId('verify-result');
+    expect(screen.getByTestId('verify-signature')).toHaveTextContent(/^Valid$/);
+    expect(screen.getByTestId('verify-signer')).toHaveTextContent('CN=Fernhill Outdoor Ltd,O=Fernhill Outdoor Ltd');
+    expect(screen.getByTestId('verify-result')).toHaveTextContent('ab'.repeat(32));
+
+    fireEvent.click(screen.getByTestId('verify-run'));
+    await waitFor(() => {
+      expect(screen.getByTestId('verify-signature')).toHaveTextContent('Not valid: the signed bytes were changed');
+    });
+
+    fireEvent.click(screen.getByTestId('verify-run'));
+    await waitFor(() => {
+      expect(screen.getByTestId('verify-signature')).toHaveTextContent('Not signed');
+    });
+    expect(screen.queryByTestId('verify-signer')).not.toBeInTheDocument();
+  });
+
   it('verifies a pack chosen in the file dialog, and again on Verify; no path can be typed', async () => {
     const pickPaths = vi.fn(() => Promise.resolve([{ token: 'tok-chosen', name: 'chosen.pdf' }]));
     const verifyPack = vi.fn(() => Promise.resolve(MATCHES));

@@ -416,6 +416,14 @@ function VerifyPanel({
   );
 }
 
+/** The PDF signature in words: valid, not valid (and why), or absent. */
+function signatureText(report: VerifyReport): string {
+  const signature = report.signature;
+  if (signature === null) return 'Not signed';
+  if (signature.valid) return 'Valid';
+  return `Not valid${signature.problem === null ? '' : `: ${signature.problem}`}`;
+}
+
 /** Whether the pack still matches, and if not, exactly what differs. */
 function VerifyResult({ name, report }: { name: string; report: VerifyReport }) {
   return (
@@ -441,6 +449,16 @@ function VerifyResult({ name, report }: { name: string; report: VerifyReport }) 
         <dd>{report.kind ?? '—'}</dd>
         <dt>Manifest SHA-256</dt>
         <dd className="mono">{report.manifest_sha256 ?? '—'}</dd>
+        <dt>Signature</dt>
+        <dd data-testid="verify-signature">{signatureText(report)}</dd>
+        {report.signature?.signer && (
+          <>
+            <dt>Signed by</dt>
+            <dd data-testid="verify-signer">{report.signature.signer.subject}</dd>
+            <dt>Certificate SHA-256</dt>
+            <dd className="mono">{report.signature.signer.sha256}</dd>
+          </>
+        )}
       </dl>
       {report.differences.length > 0 && (
         <div className="table-scroll evidence-differences">

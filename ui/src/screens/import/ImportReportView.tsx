@@ -23,8 +23,9 @@ function needsDateOrder(file: FileReport): boolean {
 }
 
 /**
- * The import report: per file what was imported, rejected and warned, with every rejected row
- * and warning listed (nothing is dropped silently), and the next steps.
+ * The import report: per file what was imported, rejected and warned, with the rejected rows and
+ * warnings listed (past the first thousand, how many more there are: nothing is dropped
+ * silently), and the next steps.
  */
 export function ImportReportView({
   files,
@@ -121,8 +122,13 @@ function FileReportRows({ file }: { file: FileReport }) {
         <tr className="import-report-details">
           <td colSpan={8}>
             {file.error !== null && <p className="notice notice-error">{file.error}</p>}
-            <IssueList title="Rejected rows" issues={file.rejections} open={file.rejections.length <= 5} />
-            <IssueList title="Warnings" issues={file.warnings} open={false} />
+            <IssueList
+              title="Rejected rows"
+              issues={file.rejections}
+              omitted={file.rejections_omitted}
+              open={file.rejections.length <= 5}
+            />
+            <IssueList title="Warnings" issues={file.warnings} omitted={file.warnings_omitted} open={false} />
           </td>
         </tr>
       )}
@@ -130,14 +136,32 @@ function FileReportRows({ file }: { file: FileReport }) {
   );
 }
 
-/** Rejected rows or warnings with where they are (line or JSON pointer), the field and why. */
-function IssueList({ title, issues, open }: { title: string; issues: ImportIssue[]; open: boolean }) {
+/**
+ * Rejected rows or warnings with where they are (line or JSON pointer), the field and why. A
+ * report lists the first ones only (`omitted` more): the list says so, never looks complete.
+ */
+function IssueList({
+  title,
+  issues,
+  omitted,
+  open,
+}: {
+  title: string;
+  issues: ImportIssue[];
+  omitted: number;
+  open: boolean;
+}) {
   if (issues.length === 0) return null;
   return (
     <details className="import-issues" open={open}>
       <summary>
-        {title} ({issues.length})
+        {title} ({omitted > 0 ? `first ${formatCount(issues.length)} of ${formatCount(issues.length + omitted)}` : issues.length})
       </summary>
+      {omitted > 0 && (
+        <p className="import-issues-omitted">
+          {formatCount(omitted)} more not listed here; every one is recorded with the source (Sources screen).
+        </p>
+      )}
       <table className="table">
         <thead>
           <tr>
