@@ -126,11 +126,11 @@ pub fn open_pack<R: Runtime>(app: AppHandle<R>, token: String) -> Result<(), Ipc
         .open_path(path.to_string_lossy(), None::<&str>)
         .map_err(|e| IpcError::new(IpcErrorCode::Internal, format!("{}: could not open it: {e}", path.display())))
 }
-#[cfg_attr(test, derive(ts_rs::TS))]
 
 /// The certificate packs are signed with in this session. Mirrored by `SigningKey` in
 /// ui/src/api/backend.ts.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SigningKey {
     /// The certificate's subject, e.g. `CN=Fernhill Outdoor Ltd,O=Fernhill Outdoor Ltd`.
     pub subject: String,
