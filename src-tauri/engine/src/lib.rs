@@ -12,6 +12,6 @@ pub mod ops;
 pub mod pack;
 pub mod profile;
 pub mod reconcile;
-pub mod sample;
 pub mod rules;
+pub mod sample;
 pub mod store;
