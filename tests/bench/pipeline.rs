@@ -400,4 +400,15 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
     println!("peak memory during the organisation pack: {:>6.1} MB (target < 300 MB)", peak_rss_mb());
+    // Verify reads the pack back, re-runs the audit and re-renders it from the database.
+    reset_peak();
+    let t = Instant::now();
+    let verified = pack::verify(&store, &out).unwrap();
+    println!(
+        "verify of the organisation pack:  {:>8.2} s  (ok = {}, {} differences)",
+        t.elapsed().as_secs_f64(),
+        verified.ok,
+        verified.differences.len()
+    );
+    println!("peak memory during verify:        {:>6.1} MB (target < 300 MB)", peak_rss_mb());
 }
