@@ -268,6 +268,13 @@ describe('FindingsScreen', { timeout: 15_000 }, () => {
         .getAllByTestId('findings-chart-row')
         .map((row) => row.querySelector('.findings-row-label')?.textContent),
     ).toEqual(['Unnamed recipient', 'Processing after withdrawal']);
+    // Systems and purposes too: names like disclosure-log overlapped each other under bars.
+    const rowLabels = (dimension: string) =>
+      within(screen.getByTestId(`findings-chart-${dimension}`))
+        .getAllByTestId('findings-chart-row')
+        .map((row) => row.querySelector('.findings-row-label')?.textContent);
+    expect(rowLabels('system')).toEqual(['salesforce', 'segment', 'mailchimp']);
+    expect(rowLabels('purpose')).toEqual(['personalised-ads', 'email-marketing']);
     const [long, short] = ruleBars.map((bar) => Number(bar.getAttribute('width')));
     expect(long).toBeCloseTo(2 * (short ?? 0), 5);
     const bar = severity.querySelector('.findings-bar');

@@ -65,8 +65,8 @@ interface ChartSpec {
   tone?: (key: string) => string;
   wide?: boolean;
   /**
-   * Bars laid sideways with the full label before each (the rules: their names are too long to
-   * stand under a bar, and a chart of bare codes says nothing to an officer).
+   * Bars laid sideways with the full label before each (rules, purposes, systems: their names are
+   * too long to stand under a bar, and a chart of bare codes says nothing to an officer).
    */
   sideways?: (key: string) => string;
 }
@@ -89,8 +89,22 @@ function chartSpecs(breakdown: FindingBreakdown): ChartSpec[] {
       data: plain(inOrder(breakdown.by_severity, SEVERITIES)),
       tone: (key) => `findings-bar-${key}`,
     },
-    { dimension: 'purpose', title: 'By purpose', column: 'Purpose', data: plain(byCount(breakdown.by_purpose)) },
-    { dimension: 'system', title: 'By system', column: 'System', data: plain(byCount(breakdown.by_system)) },
+    // Purposes and systems sideways too: their names (disclosure-log, email-marketing) are
+    // wider than a bar and overlapped or were cut under one.
+    {
+      dimension: 'purpose',
+      title: 'By purpose',
+      column: 'Purpose',
+      data: plain(byCount(breakdown.by_purpose)),
+      sideways: (key) => key,
+    },
+    {
+      dimension: 'system',
+      title: 'By system',
+      column: 'System',
+      data: plain(byCount(breakdown.by_system)),
+      sideways: (key) => key,
+    },
     {
       dimension: 'status',
       title: 'By status',
