@@ -370,6 +370,22 @@ fn bad_flag_values_are_user_errors_with_one_line() {
     }
 }
 
+/// A bad option is refused before anything is written: `--profile` given with a bad
+/// `--assume-tz` leaves the profile in force as it was (it used to be saved first).
+#[test]
+fn a_bad_import_option_leaves_the_profile_as_it_was() {
+    let db = Db::new();
+    let before = db.run(&["profile", "export"]).json();
+    let mut changed = before.clone();
+    changed["organisation"]["name"] = json!("Fernhill Outdoor Ltd");
+    let file = db.file("profile.json", serde_json::to_string_pretty(&changed).unwrap().as_bytes());
+    let line = db
+        .run(&["import", "--profile", &s(&file), "--assume-tz", "mailchimp=Mars/Olympus", &s(&subscribed())])
+        .user_error();
+    assert!(line.contains("Mars/Olympus"), "{line}");
+    assert_eq!(db.run(&["profile", "export"]).json(), before, "the profile changed although the import was refused");
+}
+
 /// A database of `n` subjects, one canonical row each.
 fn db_with_subjects(n: usize) -> Db {
     let db = Db::new();

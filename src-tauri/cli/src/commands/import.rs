@@ -13,12 +13,13 @@ use serde_json::json;
 use crate::{out, output, ImportArgs};
 
 pub fn import(store: &mut Store, json: bool, args: &ImportArgs) -> anyhow::Result<()> {
+    // Every option is checked before anything is written, the profile included.
+    let options = options(args)?;
     if let Some(file) = &args.profile {
         // Saved before the files are read; the import's own audit follows.
         let profile = ProfileFile::read(file)?.profile;
         import::derive::apply_profile(store, &profile, json!({"path": file}))?;
     }
-    let options = options(args)?;
     let cancel = AtomicBool::new(false);
     // As in the app: the audit re-runs after an import that brought data, so `findings`
     // and `decide` never work on findings older than the data.
