@@ -315,6 +315,37 @@ def first_run_with_sample_data(s: Session, work: Path, database: str) -> None:
         s.check("a subject pack of the sample", False, f"{error}; {s.body_text()[:300]!r}")
     s.screenshot("sample-pack", expect=pack.name, show="pack-result")
 
+    # Remove a source that brought events (the CDP's activation log, behind the unnamed-recipient
+    # findings): its events go, the findings are checked again, the list says so.
+    s.click("nav-sources")
+    try:
+        s.wait_until(lambda: len(s.all("source-row")) >= 2)
+        before = len(s.all("source-row"))
+        demo = s.wait_for("database-path").text.strip()
+
+        def findings_stored() -> int:
+            with sqlite3.connect(f"file:{demo}?mode=ro", uri=True) as db:
+                return int(db.execute("SELECT count(*) FROM findings").fetchone()[0])
+
+        findings_before = findings_stored()
+        row = next(r for r in s.all("source-row") if "cdp_activation_log" in r.text)
+        row.find_element(By.CSS_SELECTOR, '[data-testid="source-remove"]').click()
+        s.click("source-remove-confirm")
+        removed = s.wait_for("sources-removed", timeout=120).text
+        s.wait_until(lambda: len(s.all("source-row")) == before - 1)
+        with sqlite3.connect(f"file:{demo}?mode=ro", uri=True) as db:
+            stored = db.execute("SELECT count(*) FROM sources").fetchone()[0]
+        findings_after = findings_stored()
+        s.check(
+            "a source is removed in the window and in the database, and its findings with it",
+            stored == before - 1 and "cdp_activation_log" in removed and " 0 events" not in removed
+            and findings_after < findings_before,
+            f"{before} sources before, {stored} after; findings {findings_before} -> {findings_after}; {removed[:120]!r}",
+        )
+    except (TimeoutException, StopIteration, sqlite3.Error, WebDriverException) as error:
+        s.check("source removal", False, f"{type(error).__name__}: {error}; {s.body_text()[:300]!r}")
+    s.screenshot("sample-source-removed", expect="Removed", show="sources-removed", block="center")
+
     # The profile: save a change, then export it.
     s.click("nav-profile")
     try:
