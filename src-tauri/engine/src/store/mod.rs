@@ -2,6 +2,7 @@
 //! all-or-nothing. One module per table family.
 
 pub mod audit_log;
+pub mod events;
 pub mod identity;
 pub mod profile_doc;
 pub mod settings;

@@ -1,0 +1,1 @@
+//! Reading events and their rows: timelines, the audit, packs.

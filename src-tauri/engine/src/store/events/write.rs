@@ -1,0 +1,1 @@
+//! Writing events and their rows during an import, one transaction per file.
