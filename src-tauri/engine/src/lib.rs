@@ -6,6 +6,7 @@
 /// The engine's version, shown in the app and written into evidence packs.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+pub mod cells;
 pub mod import;
 pub mod model;
 pub mod ops;

@@ -147,22 +147,7 @@ pub const FINDINGS_CSV: &str = "findings.csv";
 /// of them ([`data::SubjectDigest`]), so that `verify` can name each subject whose events changed.
 pub const SUBJECTS_CSV: &str = "subjects.csv";
 
-/// A cell as the extracts write it: a value a spreadsheet would run as a formula starts with `'`.
-pub fn neutral(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    }
-}
-
-/// A cell as it was before [`neutral`], for messages.
-pub fn as_recorded(cell: &str) -> &str {
-    match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
-        _ => cell,
-    }
-}
+pub use crate::cells::{as_recorded, neutral};
 
 fn push_row(out: &mut dyn Write, cells: &[String]) -> Result<(), PackError> {
     let line: Vec<String> = cells.iter().map(|c| format!("\"{}\"", neutral(c).replace('"', "\"\""))).collect();

@@ -11,7 +11,7 @@ use super::audit::{finding_from_row, FINDING_COLUMNS};
 use super::browse::{FindingFilter, FROM_SQL, ORDER_SQL};
 use super::decisions::decision_with;
 use super::Finding;
-use crate::pack::organisation::neutral;
+use crate::cells::neutral;
 use crate::reconcile::state::rfc3339;
 use crate::store::StoreError;
 
