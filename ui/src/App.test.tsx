@@ -2,7 +2,6 @@ import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import { describe, expect, it, vi } from 'vitest';
 
 import {
-  BackendContext,
   BackendError,
   type AppInfo,
   type Backend,
@@ -11,6 +10,7 @@ import {
 } from './api';
 import { App } from './App';
 import { fakeBackend as fake } from './test/fakeBackend';
+import { TestBackend } from './test/render';
 
 /** A fake backend: the shell must work against the `Backend` interface alone. */
 function fakeBackend(appInfo: () => Promise<AppInfo>): Backend {
@@ -19,9 +19,9 @@ function fakeBackend(appInfo: () => Promise<AppInfo>): Backend {
 
 function renderShell(backend: Backend) {
   return render(
-    <BackendContext value={backend}>
+    <TestBackend value={backend}>
       <App />
-    </BackendContext>,
+    </TestBackend>,
   );
 }
 
@@ -171,14 +171,14 @@ describe('navigation', () => {
       }),
     );
     render(
-      <BackendContext
+      <TestBackend
         value={fake({
           appInfo: () => Promise.resolve({ engine_version: '1', database_path: '/tmp/x.db' }),
           listSubjects,
         })}
       >
         <App />
-      </BackendContext>,
+      </TestBackend>,
     );
 
     fireEvent.click(screen.getByTestId('nav-subjects'));

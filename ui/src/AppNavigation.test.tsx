@@ -2,7 +2,6 @@ import { act, fireEvent, render, screen, waitFor, within } from '@testing-librar
 import { describe, expect, it, vi } from 'vitest';
 
 import {
-  BackendContext,
   type Backend,
   type FileDropEvent,
   type FilePreview,
@@ -14,14 +13,15 @@ import {
 } from './api';
 import { App } from './App';
 import { fakeBackend } from './test/fakeBackend';
+import { TestBackend } from './test/render';
 
 const APP_INFO = () => Promise.resolve({ engine_version: '1', database_path: '/tmp/x.db' });
 
 function renderApp(methods: Partial<Backend>) {
   return render(
-    <BackendContext value={fakeBackend({ appInfo: APP_INFO, ...methods })}>
+    <TestBackend value={fakeBackend({ appInfo: APP_INFO, ...methods })}>
       <App />
-    </BackendContext>,
+    </TestBackend>,
   );
 }
 

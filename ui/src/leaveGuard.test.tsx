@@ -1,9 +1,10 @@
 import { fireEvent, render, screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import { BackendContext, type Profile } from './api';
+import { type Profile } from './api';
 import { App } from './App';
 import { fakeBackend } from './test/fakeBackend';
+import { TestBackend } from './test/render';
 
 const PROFILE: Profile = {
   format: 'consenttrail-profile/1',
@@ -29,7 +30,7 @@ function currentScreen(): string | null {
 describe('leaving the Profile screen with unsaved edits', () => {
   it('asks "Discard unsaved changes?" on navigation and on shortcuts, and keeps or discards', async () => {
     render(
-      <BackendContext
+      <TestBackend
         value={fakeBackend({
           appInfo: () => Promise.resolve({ engine_version: '1', database_path: '/x.db' }),
           importCatalog: () => Promise.resolve({ systems: [], mappable_fields: [], event_kinds: [], methods: [] }),
@@ -39,7 +40,7 @@ describe('leaving the Profile screen with unsaved edits', () => {
         })}
       >
         <App />
-      </BackendContext>,
+      </TestBackend>,
     );
     await screen.findByTestId('engine-version');
     fireEvent.click(screen.getByTestId('nav-profile'));

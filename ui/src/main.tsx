@@ -1,7 +1,8 @@
+import { QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 
-import { BackendContext, tauriBackend } from './api';
+import { BackendContext, createQueryClient, tauriBackend } from './api';
 import { App } from './App';
 import './styles.css';
 // Last, so its print rules win over every screen's own.
@@ -35,10 +36,15 @@ function showFatalError(error: unknown): void {
   document.body.append(box);
 }
 
+/** The one cache of server state for the whole window. */
+const queryClient = createQueryClient();
+
 createRoot(container, { onUncaughtError: showFatalError }).render(
   <StrictMode>
-    <BackendContext value={tauriBackend}>
-      <App />
-    </BackendContext>
+    <QueryClientProvider client={queryClient}>
+      <BackendContext value={tauriBackend}>
+        <App />
+      </BackendContext>
+    </QueryClientProvider>
   </StrictMode>,
 );

@@ -1,10 +1,11 @@
 import { fireEvent, render, screen } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 
-import { BackendContext, BackendError } from './api';
+import { BackendError } from './api';
 import { PrintButton } from './components/PrintButton';
 import printCss from './print.css?raw';
 import { fakeBackend } from './test/fakeBackend';
+import { TestBackend } from './test/render';
 
 /** The body of the stylesheet's `@media print { … }` block (braces balanced). */
 function printBlock(css: string): string {
@@ -33,9 +34,9 @@ describe('printing Findings and the Timeline', () => {
       .mockResolvedValueOnce(undefined)
       .mockRejectedValueOnce(new BackendError({ code: 'internal', message: 'no printer backend' }));
     render(
-      <BackendContext value={fakeBackend({ printWindow })}>
+      <TestBackend value={fakeBackend({ printWindow })}>
         <PrintButton testId="findings-print" what="the findings" />
-      </BackendContext>,
+      </TestBackend>,
     );
     fireEvent.click(screen.getByTestId('findings-print'));
     expect(printWindow).toHaveBeenCalledTimes(1);

@@ -1,10 +1,11 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import { BackendContext, type Backend, type Finding, type FindingBreakdown } from './api';
+import { type Backend, type Finding, type FindingBreakdown } from './api';
 import { App } from './App';
 import { moveToFinding } from './shortcuts';
 import { fakeBackend } from './test/fakeBackend';
+import { TestBackend } from './test/render';
 
 function finding(index: number): Finding {
   return {
@@ -50,9 +51,9 @@ function backend(): Backend {
 
 function renderApp() {
   render(
-    <BackendContext value={backend()}>
+    <TestBackend value={backend()}>
       <App />
-    </BackendContext>,
+    </TestBackend>,
   );
 }
 

@@ -3,3 +3,6 @@ export type * from './backend';
 export { BackendError, toIpcError } from './backend';
 export { BackendContext, useBackend } from './context';
 export { tauriBackend } from './tauri';
+export { createQueryClient } from './queryClient';
+export { queryKeys } from './queryKeys';
+export * from './queries';

@@ -1,9 +1,10 @@
 import { fireEvent, render, screen, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 
-import { BackendContext, BackendError, type AuditLog, type AuditLogEntry, type Backend } from '../api';
+import { BackendError, type AuditLog, type AuditLogEntry, type Backend } from '../api';
 import { fakeBackend } from '../test/fakeBackend';
 import { AuditLogScreen } from './AuditLogScreen';
+import { TestBackend } from '../test/render';
 
 const HASH_1 = '1'.repeat(64);
 const HASH_2 = '2'.repeat(64);
@@ -21,9 +22,9 @@ const ENTRIES: AuditLogEntry[] = [
 
 function renderLog(auditLog: Backend['auditLog']) {
   return render(
-    <BackendContext value={fakeBackend({ auditLog })}>
+    <TestBackend value={fakeBackend({ auditLog })}>
       <AuditLogScreen />
-    </BackendContext>,
+    </TestBackend>,
   );
 }
 

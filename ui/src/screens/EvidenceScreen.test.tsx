@@ -2,7 +2,6 @@ import { act, fireEvent, render, screen, waitFor, within } from '@testing-librar
 import { describe, expect, it, vi } from 'vitest';
 
 import {
-  BackendContext,
   BackendError,
   type Backend,
   type ChosenFile,
@@ -20,6 +19,7 @@ function evidenceBackend(methods: Partial<Backend> = {}): Backend {
 }
 import { defaultPackName, EvidenceScreen } from './EvidenceScreen';
 import type { EvidenceRequest } from './types';
+import { TestBackend } from '../test/render';
 
 const PACK: PackResult = {
   path: '/home/dpo/packs/ada.pdf',
@@ -42,17 +42,17 @@ const MATCHES: VerifyReport = {
 
 function renderEvidence(backend: Backend, request: EvidenceRequest | null) {
   const view = render(
-    <BackendContext value={backend}>
+    <TestBackend value={backend}>
       <EvidenceScreen request={request} />
-    </BackendContext>,
+    </TestBackend>,
   );
   return {
     ...view,
     rerenderWith: (next: EvidenceRequest | null) => {
       view.rerender(
-        <BackendContext value={backend}>
+        <TestBackend value={backend}>
           <EvidenceScreen request={next} />
-        </BackendContext>,
+        </TestBackend>,
       );
     },
   };

@@ -2,7 +2,6 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/rea
 import { describe, expect, it, vi } from 'vitest';
 
 import {
-  BackendContext,
   BackendError,
   type Backend,
   type Decision,
@@ -13,6 +12,7 @@ import {
 } from '../api';
 import { fakeBackend } from '../test/fakeBackend';
 import { FindingsScreen } from './FindingsScreen';
+import { TestBackend } from '../test/render';
 
 function finding(index: number, decision: Decision | null = null): Finding {
   return {
@@ -62,7 +62,7 @@ function renderBulk(decideFindings: Backend['decideFindings']) {
     return Promise.resolve({ total: rows.length, rows: rows.slice(offset, offset + limit) });
   });
   render(
-    <BackendContext
+    <TestBackend
       value={fakeBackend({
         findingsPage,
         findingsBreakdown: () => Promise.resolve(BREAKDOWN),
@@ -70,7 +70,7 @@ function renderBulk(decideFindings: Backend['decideFindings']) {
       })}
     >
       <FindingsScreen onOpenSubject={() => undefined} />
-    </BackendContext>,
+    </TestBackend>,
   );
   return { decide, findingsPage };
 }

@@ -2,7 +2,6 @@ import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 
 import {
-  BackendContext,
   type Backend,
   type ChosenFile,
   type FindingBreakdown,
@@ -12,6 +11,7 @@ import {
 } from '../api';
 import { fakeBackend } from '../test/fakeBackend';
 import { FindingsScreen } from './FindingsScreen';
+import { TestBackend } from '../test/render';
 
 const BREAKDOWN: FindingBreakdown = {
   total: 0,
@@ -34,9 +34,9 @@ function renderFindings(methods: Partial<Backend> = {}) {
     Promise.resolve(BREAKDOWN),
   );
   render(
-    <BackendContext value={fakeBackend({ findingsPage, findingsBreakdown, ...methods })}>
+    <TestBackend value={fakeBackend({ findingsPage, findingsBreakdown, ...methods })}>
       <FindingsScreen onOpenSubject={vi.fn()} />
-    </BackendContext>,
+    </TestBackend>,
   );
   return { findingsPage, findingsBreakdown };
 }

@@ -2,7 +2,6 @@ import { act, fireEvent, render, screen, waitFor, within } from '@testing-librar
 import { describe, expect, it, vi } from 'vitest';
 
 import {
-  BackendContext,
   BackendError,
   type AuditProgress,
   type AuditSummary,
@@ -18,6 +17,7 @@ import {
 import { fakeBackend } from '../test/fakeBackend';
 import { monthSeries } from './findings/BreakdownCharts';
 import { FindingsScreen } from './FindingsScreen';
+import { TestBackend } from '../test/render';
 
 function finding(index: number, overrides: Partial<Finding> = {}): Finding {
   const r1 = index % 3 !== 2;
@@ -90,9 +90,9 @@ function renderFindings(methods: Partial<Backend> = {}) {
   const findingsBreakdown = vi.fn<(filter: FindingFilter) => Promise<FindingBreakdown>>(() => Promise.resolve(BREAKDOWN));
   const onOpenSubject = vi.fn();
   render(
-    <BackendContext value={fakeBackend({ findingsPage, findingsBreakdown, ...methods })}>
+    <TestBackend value={fakeBackend({ findingsPage, findingsBreakdown, ...methods })}>
       <FindingsScreen onOpenSubject={onOpenSubject} />
-    </BackendContext>,
+    </TestBackend>,
   );
   return { findingsPage, findingsBreakdown, onOpenSubject };
 }

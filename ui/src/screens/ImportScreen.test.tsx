@@ -2,7 +2,6 @@ import { act, fireEvent, render, screen, waitFor, within } from '@testing-librar
 import { describe, expect, it, vi } from 'vitest';
 
 import {
-  BackendContext,
   BackendError,
   type Backend,
   type ChosenFile,
@@ -16,6 +15,7 @@ import {
 import { fakeBackend } from '../test/fakeBackend';
 import { ImportScreen } from './ImportScreen';
 import type { DroppedPaths } from './types';
+import { TestBackend } from '../test/render';
 
 /** Dropped or picked files as the Rust side hands them over; the fake tokens are the paths. */
 function chosen(tokens: string[]): ChosenFile[] {
@@ -88,9 +88,9 @@ function deferred<T>() {
 function renderImport(backend: Backend, dropped: DroppedPaths | null = null) {
   const onShowSubjects = vi.fn();
   const view = render(
-    <BackendContext value={backend}>
+    <TestBackend value={backend}>
       <ImportScreen dropped={dropped} onShowSubjects={onShowSubjects} />
-    </BackendContext>,
+    </TestBackend>,
   );
   return { ...view, onShowSubjects };
 }
@@ -145,9 +145,9 @@ describe('ImportScreen', () => {
 
     // The same drop again (a new seq) reads the files again.
     rerender(
-      <BackendContext value={backend}>
+      <TestBackend value={backend}>
         <ImportScreen dropped={{ files: chosen(['/exports/other.csv']), seq: 2 }} onShowSubjects={() => undefined} />
-      </BackendContext>,
+      </TestBackend>,
     );
     await waitFor(() => {
       expect(previewFiles).toHaveBeenLastCalledWith(['/exports/other.csv']);

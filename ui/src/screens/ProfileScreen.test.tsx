@@ -1,10 +1,11 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 
-import { BackendContext, BackendError, type Backend, type ChosenFile, type Profile } from '../api';
+import { BackendError, type Backend, type ChosenFile, type Profile } from '../api';
 import type { LeaveGuard } from '../leaveGuard';
 import { fakeBackend } from '../test/fakeBackend';
 import { ProfileScreen } from './ProfileScreen';
+import { TestBackend } from '../test/render';
 
 function profile(): Profile {
   return {
@@ -57,9 +58,9 @@ function profile(): Profile {
 
 function renderProfile(backend: Backend) {
   return render(
-    <BackendContext value={backend}>
+    <TestBackend value={backend}>
       <ProfileScreen />
-    </BackendContext>,
+    </TestBackend>,
   );
 }
 
@@ -403,13 +404,13 @@ describe('ProfileScreen: unsaved changes', () => {
   it('lets the app leave at once when nothing is unsaved, and asks when something is', async () => {
     let guard: LeaveGuard | null = null;
     render(
-      <BackendContext value={fakeBackend({ getProfile: () => Promise.resolve(profile()) })}>
+      <TestBackend value={fakeBackend({ getProfile: () => Promise.resolve(profile()) })}>
         <ProfileScreen
           onGuard={(registered) => {
             guard = registered;
           }}
         />
-      </BackendContext>,
+      </TestBackend>,
     );
     const name = await screen.findByLabelText('Name');
     const ask = (to: string, proceed: () => void) => {

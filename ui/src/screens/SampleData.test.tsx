@@ -2,7 +2,6 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/rea
 import { describe, expect, it, vi } from 'vitest';
 
 import {
-  BackendContext,
   BackendError,
   type Backend,
   type DatabaseInfo,
@@ -14,6 +13,7 @@ import {
 import { App } from '../App';
 import { fakeBackend } from '../test/fakeBackend';
 import { ImportScreen } from './ImportScreen';
+import { TestBackend } from '../test/render';
 
 const CATALOG: ImportCatalog = {
   systems: [
@@ -40,7 +40,7 @@ const EMPTY_BREAKDOWN: FindingBreakdown = {
 };
 
 function renderWith(backend: Backend, ui: React.ReactNode) {
-  return render(<BackendContext value={backend}>{ui}</BackendContext>);
+  return render(<TestBackend value={backend}>{ui}</TestBackend>);
 }
 
 describe('First run on the empty Import screen', () => {

@@ -1,9 +1,10 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 
-import { BackendContext, BackendError, type Backend, type SourceInfo } from '../api';
+import { BackendError, type Backend, type SourceInfo } from '../api';
 import { fakeBackend } from '../test/fakeBackend';
 import { SourcesScreen } from './SourcesScreen';
+import { TestBackend } from '../test/render';
 
 const HASH = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
 
@@ -24,9 +25,9 @@ function source(overrides: Partial<SourceInfo> = {}): SourceInfo {
 
 function renderSources(backend: Backend) {
   return render(
-    <BackendContext value={backend}>
+    <TestBackend value={backend}>
       <SourcesScreen />
-    </BackendContext>,
+    </TestBackend>,
   );
 }
 

@@ -2,9 +2,10 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/rea
 import { useState } from 'react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { BackendContext, BackendError, type Backend, type SubjectPage, type SubjectQuery, type SubjectSummary } from '../api';
+import { BackendError, type Backend, type SubjectPage, type SubjectQuery, type SubjectSummary } from '../api';
 import { fakeBackend } from '../test/fakeBackend';
 import { INITIAL_SUBJECT_LIST_VIEW, SubjectsScreen, type SubjectListView } from './SubjectsScreen';
+import { TestBackend } from '../test/render';
 
 const ROW_HEIGHT = 48;
 const TOTAL = 1000;
@@ -56,9 +57,9 @@ function StatefulSubjects({ onOpenSubject }: { onOpenSubject: (subjectId: number
 
 function renderScreen(backend: Backend, onOpenSubject = vi.fn()) {
   render(
-    <BackendContext value={backend}>
+    <TestBackend value={backend}>
       <StatefulSubjects onOpenSubject={onOpenSubject} />
-    </BackendContext>,
+    </TestBackend>,
   );
   return onOpenSubject;
 }

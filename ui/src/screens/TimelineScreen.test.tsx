@@ -2,7 +2,6 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/rea
 import { describe, expect, it, vi } from 'vitest';
 
 import {
-  BackendContext,
   BackendError,
   type Backend,
   type EventSource,
@@ -14,6 +13,7 @@ import { fakeBackend } from '../test/fakeBackend';
 import { parseCsvRecord, splitAgainstHeader } from './timeline/SourceRecord';
 import { monthTicks } from './timeline/TimeAxis';
 import { TimelineScreen } from './TimelineScreen';
+import { TestBackend } from '../test/render';
 
 const MAILCHIMP_FILE = '/exports/mailchimp/subscribed_members_export_2023.csv';
 
@@ -271,9 +271,9 @@ function renderTimeline(methods: Partial<Backend>) {
   const onBack = vi.fn();
   const onMakePack = vi.fn();
   render(
-    <BackendContext value={fakeBackend({ subjectTimeline: () => Promise.resolve(TIMELINE), ...methods })}>
+    <TestBackend value={fakeBackend({ subjectTimeline: () => Promise.resolve(TIMELINE), ...methods })}>
       <TimelineScreen subjectId={42} onBack={onBack} onMakePack={onMakePack} />
-    </BackendContext>,
+    </TestBackend>,
   );
   return { onBack, onMakePack };
 }
