@@ -1,6 +1,4 @@
-import { useEffect, useState } from 'react';
-
-import { toIpcError, useBackend, type AppInfo, type IpcError } from './api';
+import { toIpcError, useAppInfoQuery, type AppInfo, type IpcError } from './api';
 
 /** Where the shell's one backend call stands. */
 export type AppInfoState =
@@ -8,25 +6,10 @@ export type AppInfoState =
   | { status: 'ready'; info: AppInfo }
   | { status: 'error'; error: IpcError };
 
-/** Asks the backend once for the engine version and database path. */
+/** Asks the backend (once: the answer is cached) for the engine version and database path. */
 export function useAppInfo(): AppInfoState {
-  const backend = useBackend();
-  const [state, setState] = useState<AppInfoState>({ status: 'loading' });
-
-  useEffect(() => {
-    let current = true;
-    backend.appInfo().then(
-      (info) => {
-        if (current) setState({ status: 'ready', info });
-      },
-      (reason: unknown) => {
-        if (current) setState({ status: 'error', error: toIpcError(reason) });
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [backend]);
-
-  return state;
+  const query = useAppInfoQuery();
+  if (query.status === 'error') return { status: 'error', error: toIpcError(query.error) };
+  if (query.status === 'pending') return { status: 'loading' };
+  return { status: 'ready', info: query.data };
 }

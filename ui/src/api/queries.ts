@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 
 import type {
@@ -14,6 +15,8 @@ import { queryKeys } from './queryKeys';
 /**
  * The server reads and writes of the screens, through TanStack Query. A read is cached under its
  * `queryKeys` name; a write invalidates what it changed, so the screens showing it read it again.
+ * A write resolves as soon as the backend has answered (the re-reads follow on their own), so the
+ * screen that asked can say what happened even if the re-read removes it (a removed source's row).
  */
 
 // ---- Invalidation ---------------------------------------------------------------------------------
@@ -51,7 +54,15 @@ export function resetForDatabaseSwitch(client: QueryClient): Promise<void> {
 
 export function useAppInfoQuery() {
   const backend = useBackend();
-  return useQuery({ queryKey: queryKeys.appInfo, queryFn: () => backend.appInfo() });
+  const client = useQueryClient();
+  const options = { queryKey: queryKeys.appInfo, queryFn: () => backend.appInfo() };
+  // The shell's read starts as the shell renders, before the screens' own reads (which start in
+  // their effects, children first): a workspace that cannot be opened is reported as such, not
+  // as the first screen's read failing. Once per mount; a read in flight or fresh is not repeated.
+  useState(() => {
+    client.query(options).catch(() => undefined);
+  });
+  return useQuery(options);
 }
 
 export function useImportCatalogQuery() {
@@ -123,7 +134,9 @@ export function useRemoveSourceMutation() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (sourceId: number) => backend.removeSource(sourceId),
-    onSuccess: () => invalidateData(client),
+    onSuccess: () => {
+      void invalidateData(client);
+    },
   });
 }
 
@@ -133,7 +146,10 @@ export function useSaveProfileMutation() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (profile: Profile) => backend.saveProfile(profile),
-    onSuccess: () => Promise.all([client.invalidateQueries({ queryKey: queryKeys.profile }), invalidateData(client)]),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: queryKeys.profile });
+      void invalidateData(client);
+    },
   });
 }
 
@@ -143,7 +159,10 @@ export function useImportProfileMutation() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: ({ token, sha256 }: { token: string; sha256: string }) => backend.importProfile(token, sha256),
-    onSuccess: () => Promise.all([client.invalidateQueries({ queryKey: queryKeys.profile }), invalidateData(client)]),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: queryKeys.profile });
+      void invalidateData(client);
+    },
   });
 }
 
@@ -154,7 +173,9 @@ export function useDecideFindingMutation() {
   return useMutation({
     mutationFn: (decision: { findingId: string; status: DecisionStatus; note: string; by: string | null }) =>
       backend.decideFinding(decision.findingId, decision.status, decision.note, decision.by),
-    onSuccess: () => invalidateDecisions(client),
+    onSuccess: () => {
+      void invalidateDecisions(client);
+    },
   });
 }
 
@@ -165,7 +186,9 @@ export function useDecideFindingsMutation() {
   return useMutation({
     mutationFn: (decision: { findingIds: string[]; status: DecisionStatus; note: string; by: string | null }) =>
       backend.decideFindings(decision.findingIds, decision.status, decision.note, decision.by),
-    onSuccess: () => invalidateDecisions(client),
+    onSuccess: () => {
+      void invalidateDecisions(client);
+    },
   });
 }
 
@@ -175,7 +198,9 @@ export function useRunAuditMutation() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (onProgress: Parameters<typeof backend.runAudit>[0]) => backend.runAudit(onProgress),
-    onSuccess: () => invalidateData(client),
+    onSuccess: () => {
+      void invalidateData(client);
+    },
   });
 }
 
@@ -185,7 +210,9 @@ export function useOpenSampleDataMutation() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (onProgress: (progress: ImportProgress) => void) => backend.openSampleData(onProgress),
-    onSuccess: () => resetForDatabaseSwitch(client),
+    onSuccess: () => {
+      void resetForDatabaseSwitch(client);
+    },
   });
 }
 
@@ -202,7 +229,10 @@ export function useMakePackMutation() {
       request.kind === 'organisation'
         ? backend.makeOrganisationPack(request.token, request.onProgress)
         : backend.makeSubjectPack(request.subjectId, request.token, request.caseReference),
-    onSuccess: (_result, request) =>
-      request.kind === 'organisation' ? invalidateData(client) : client.invalidateQueries({ queryKey: queryKeys.auditLog }),
+    onSuccess: (_result, request) => {
+      void (request.kind === 'organisation'
+        ? invalidateData(client)
+        : client.invalidateQueries({ queryKey: queryKeys.auditLog }));
+    },
   });
 }

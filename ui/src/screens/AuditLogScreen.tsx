@@ -1,12 +1,7 @@
-import { useEffect, useState } from 'react';
-
-import { useBackend, type AuditLog, type AuditLogEntry, type ChainReport } from '../api';
+import { useAuditLogQuery, type AuditLogEntry, type ChainReport } from '../api';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { countOf, formatInstantText } from '../format';
 import './auditlog.css';
-
-/** The log as last loaded, tagged with the load it answers so a reload shows as busy. */
-type Loaded = { load: number; log: AuditLog; error: null } | { load: number; log: null; error: unknown };
 
 /** Actions in words; an action this list does not know is shown as recorded. */
 const ACTION_LABELS: Record<string, string> = {
@@ -99,27 +94,10 @@ function EntryRow({ entry, broken }: { entry: AuditLogEntry; broken: boolean }) 
 
 /** Audit log: the user's own actions, newest first, and whether the log proves its history. */
 export function AuditLogScreen() {
-  const backend = useBackend();
-  const [load, setLoad] = useState(0);
-  const [loaded, setLoaded] = useState<Loaded | null>(null);
-
-  useEffect(() => {
-    let live = true;
-    backend.auditLog().then(
-      (log) => {
-        if (live) setLoaded({ load, log, error: null });
-      },
-      (error: unknown) => {
-        if (live) setLoaded({ load, log: null, error });
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [backend, load]);
-
-  const loading = loaded?.load !== load;
-  const log = loaded?.log ?? null;
+  const query = useAuditLogQuery();
+  // A refresh keeps the log on screen (busy) until the new one arrives; a failed read shows its error instead.
+  const loading = query.isFetching;
+  const log = query.status === 'success' ? query.data : null;
   const brokenId = log?.chain.broken?.entry_id ?? null;
 
   return (
@@ -130,7 +108,7 @@ export function AuditLogScreen() {
         <button
           type="button"
           onClick={() => {
-            setLoad(load + 1);
+            void query.refetch();
           }}
           disabled={loading}
         >
@@ -141,8 +119,8 @@ export function AuditLogScreen() {
         What was done in this workspace: imports, removals, decisions, profile changes, audits and packs, newest first.
         Entries can only be added, never changed.
       </p>
-      {loaded === null && <p role="status">Loading the audit log…</p>}
-      {loaded?.error != null && <ErrorNotice error={loaded.error} title="The audit log could not be read" />}
+      {query.isPending && <p role="status">Loading the audit log…</p>}
+      {query.isError && <ErrorNotice error={query.error} title="The audit log could not be read" />}
       {log !== null && <ChainStatus chain={log.chain} />}
       {log?.entries.length === 0 && (
         <p className="card" data-testid="audit-log-empty">

@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 
-import { useBackend, type FilePreview, type ImportCatalog } from '../api';
+import { useBackend, useImportCatalogQuery, type FilePreview, type ImportCatalog } from '../api';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { FilePreviewCard } from './import/FilePreviewCard';
 import { FirstRun, type SampleChoice } from './import/FirstRun';
@@ -198,23 +198,8 @@ function ImportToolbar({
   );
 }
 
-/** The systems, fields and kinds the import screen offers, loaded once. */
+/** The systems, fields and kinds the import screen offers, loaded once (then cached). */
 function useImportCatalog(): { catalog: ImportCatalog | null; error: unknown } {
-  const backend = useBackend();
-  const [state, setState] = useState<{ catalog: ImportCatalog | null; error: unknown }>({ catalog: null, error: null });
-  useEffect(() => {
-    let live = true;
-    backend.importCatalog().then(
-      (catalog) => {
-        if (live) setState({ catalog, error: null });
-      },
-      (error: unknown) => {
-        if (live) setState({ catalog: null, error });
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [backend]);
-  return state;
+  const query = useImportCatalogQuery();
+  return { catalog: query.data ?? null, error: query.error };
 }

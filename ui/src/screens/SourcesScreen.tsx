@@ -1,38 +1,19 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 
-import { useBackend, type SourceInfo, type SourceIssue } from '../api';
+import { useRemoveSourceMutation, useSourceIssuesQuery, useSourcesQuery, type SourceInfo } from '../api';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { fileName, formatBytes, formatCount, formatInstant } from './import/format';
 import './sources.css';
 
-/** The list as last loaded, tagged with the load it answers so a reload shows as busy. */
-type Loaded = { load: number; sources: SourceInfo[]; error: null } | { load: number; sources: null; error: unknown };
-
 /** Sources: imported files with hashes and counts; remove one. */
 export function SourcesScreen() {
-  const backend = useBackend();
-  const [load, setLoad] = useState(0);
-  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const query = useSourcesQuery();
   const [removed, setRemoved] = useState<string | null>(null);
-
-  useEffect(() => {
-    let live = true;
-    backend.listSources().then(
-      (sources) => {
-        if (live) setLoaded({ load, sources, error: null });
-      },
-      (error: unknown) => {
-        if (live) setLoaded({ load, sources: null, error });
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [backend, load]);
-
-  const loading = loaded?.load !== load;
+  // A refresh (or the re-read after a removal) keeps the list on screen, busy, until the new one arrives.
+  const loading = query.isFetching;
+  const sources = query.status === 'success' ? query.data : null;
   const reload = () => {
-    setLoad(load + 1);
+    void query.refetch();
   };
 
   return (
@@ -53,15 +34,15 @@ export function SourcesScreen() {
           {removed}
         </p>
       )}
-      {loaded === null && <p role="status">Loading the imported files…</p>}
-      {loaded?.error != null && <ErrorNotice error={loaded.error} title="The imported files could not be listed" />}
-      {loaded?.sources?.length === 0 && (
+      {query.isPending && <p role="status">Loading the imported files…</p>}
+      {query.isError && <ErrorNotice error={query.error} title="The imported files could not be listed" />}
+      {sources?.length === 0 && (
         <p className="card sources-empty" data-testid="sources-empty">
           No files have been imported yet. Open <strong>Import</strong> to add consent exports; each imported file is
           listed here with its hash.
         </p>
       )}
-      {loaded?.sources != null && loaded.sources.length > 0 && (
+      {sources !== null && sources.length > 0 && (
         <div className="table-scroll card sources-card">
           <table className="table sources-table" data-testid="sources-table" aria-busy={loading}>
             <thead>
@@ -80,7 +61,7 @@ export function SourcesScreen() {
                 </th>
               </tr>
             </thead>
-            {loaded.sources.map((source) => (
+            {sources.map((source) => (
               <SourceRows
                 key={source.id}
                 source={source}
@@ -88,7 +69,6 @@ export function SourcesScreen() {
                   setRemoved(
                     `Removed ${formatCount(eventsRemoved)} ${eventsRemoved === 1 ? 'event' : 'events'} derived from ${fileName(source.path)}.`,
                   );
-                  reload();
                 }}
               />
             ))}
@@ -104,26 +84,22 @@ const COLUMNS = 10;
 
 /** One imported file: its facts, its issues on demand, and removal behind a confirmation. */
 function SourceRows({ source, onRemoved }: { source: SourceInfo; onRemoved: (eventsRemoved: number) => void }) {
-  const backend = useBackend();
+  const removal = useRemoveSourceMutation();
   const [showIssues, setShowIssues] = useState(false);
   const [confirming, setConfirming] = useState(false);
-  const [removing, setRemoving] = useState(false);
-  const [removeError, setRemoveError] = useState<unknown>(null);
+  const removing = removal.isPending;
+  const removeError = removal.error;
   const name = fileName(source.path);
   const issueCount = source.rows_rejected + source.rows_warned;
 
-  const remove = async () => {
-    setRemoving(true);
-    setRemoveError(null);
-    try {
-      const result = await backend.removeSource(source.id);
-      setConfirming(false);
-      onRemoved(result.events_removed);
-    } catch (error: unknown) {
-      setRemoveError(error);
-    } finally {
-      setRemoving(false);
-    }
+  // Everything derived from the data (this list, subjects, findings, the audit log) is read again.
+  const remove = () => {
+    removal.mutate(source.id, {
+      onSuccess: (result) => {
+        setConfirming(false);
+        onRemoved(result.events_removed);
+      },
+    });
   };
 
   return (
@@ -179,7 +155,7 @@ function SourceRows({ source, onRemoved }: { source: SourceInfo; onRemoved: (eve
                 className="danger"
                 data-testid="source-remove-confirm"
                 disabled={removing}
-                onClick={() => void remove()}
+                onClick={remove}
               >
                 {removing ? 'Removing…' : 'Confirm'}
               </button>
@@ -189,7 +165,7 @@ function SourceRows({ source, onRemoved }: { source: SourceInfo; onRemoved: (eve
                 disabled={removing}
                 onClick={() => {
                   setConfirming(false);
-                  setRemoveError(null);
+                  removal.reset();
                 }}
               >
                 Cancel
@@ -212,23 +188,8 @@ function SourceRows({ source, onRemoved }: { source: SourceInfo; onRemoved: (eve
 
 /** The warnings and rejected rows recorded when the file was imported. */
 function SourceIssues({ sourceId }: { sourceId: number }) {
-  const backend = useBackend();
-  const [state, setState] = useState<{ issues: SourceIssue[] | null; error: unknown }>({ issues: null, error: null });
-
-  useEffect(() => {
-    let live = true;
-    backend.sourceIssues(sourceId).then(
-      (issues) => {
-        if (live) setState({ issues, error: null });
-      },
-      (error: unknown) => {
-        if (live) setState({ issues: null, error });
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [backend, sourceId]);
+  const query = useSourceIssuesQuery(sourceId);
+  const state = { issues: query.data ?? null, error: query.error };
 
   if (state.error !== null) return <ErrorNotice error={state.error} title="The issues could not be loaded" />;
   if (state.issues === null) return <p role="status">Loading issues…</p>;

@@ -1,6 +1,6 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 
-import { useBackend, type SubjectTimeline } from '../api';
+import { useTimelineQuery, type SubjectTimeline } from '../api';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { FindingCard, findingAnchor } from '../components/FindingCard';
 import { EventSourcePanel } from './timeline/EventSourcePanel';
@@ -13,29 +13,14 @@ import { UndatedEvents } from './timeline/UndatedEvents';
 import { ALL_TIME, boundsOf, isAllTime, lastInstant, rangeProblem, windowed, type DayRange } from './timeline/range';
 import './timeline.css';
 
-type TimelineLoad =
-  | { subjectId: number; status: 'ready'; timeline: SubjectTimeline }
-  | { subjectId: number; status: 'error'; error: unknown };
+type TimelineLoad = { status: 'ready'; timeline: SubjectTimeline } | { status: 'error'; error: unknown };
 
-/** The subject's timeline; `null` while the answer for this very subject is on its way. */
+/** The subject's timeline (cached; read again after a change to the data); `null` while on its way. */
 function useTimeline(subjectId: number): TimelineLoad | null {
-  const backend = useBackend();
-  const [load, setLoad] = useState<TimelineLoad | null>(null);
-  useEffect(() => {
-    let current = true;
-    backend.subjectTimeline(subjectId).then(
-      (timeline) => {
-        if (current) setLoad({ subjectId, status: 'ready', timeline });
-      },
-      (error: unknown) => {
-        if (current) setLoad({ subjectId, status: 'error', error });
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [backend, subjectId]);
-  return load?.subjectId === subjectId ? load : null;
+  const query = useTimelineQuery(subjectId);
+  if (query.status === 'error') return { status: 'error', error: query.error };
+  if (query.status === 'pending') return null;
+  return { status: 'ready', timeline: query.data };
 }
 
 interface TimelineScreenProps {

@@ -1,6 +1,7 @@
 //! The canonical model every importer maps to (SPEC §2).
 
 pub mod event;
+pub mod finding;
 pub mod identifier;
 pub mod timestamp;
 

@@ -1,6 +1,7 @@
-import { useEffect, useId, useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useId, useState } from 'react';
 
-import { useBackend, type ChosenFile, type SigningKey } from '../../api';
+import { queryKeys, useBackend, useSigningKeyQuery, type ChosenFile, type SigningKey } from '../../api';
 import { ErrorNotice } from '../../components/ErrorNotice';
 
 /**
@@ -11,26 +12,18 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 export function SigningPanel() {
   const backend = useBackend();
   const id = useId();
-  const [current, setCurrent] = useState<SigningKey | null | undefined>(undefined);
+  const query = useSigningKeyQuery();
+  const client = useQueryClient();
+  // Undefined while not known; the key chosen or cleared here is written into the cache.
+  const current: SigningKey | null | undefined = query.data;
+  const setCurrent = (key: SigningKey | null) => {
+    client.setQueryData(queryKeys.signingKey, key);
+  };
   const [file, setFile] = useState<ChosenFile | null>(null);
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  useEffect(() => {
-    let live = true;
-    backend.signingKey().then(
-      (key) => {
-        if (live) setCurrent(key);
-      },
-      (reason: unknown) => {
-        if (live) setError(reason);
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [backend]);
+  const [actionError, setError] = useState<unknown>(null);
+  const error = actionError ?? query.error;
 
   const choose = async () => {
     setError(null);

@@ -1,6 +1,6 @@
 import { useEffect, useId, useState } from 'react';
 
-import { useBackend, type SubjectPage } from '../../api';
+import { useSubjectsPageQuery, type SubjectPage } from '../../api';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { countOf, identifierText, subjectLabel } from '../../format';
 
@@ -22,31 +22,30 @@ export function SubjectPicker({
   disabled: boolean;
   onPick: (subject: { subjectId: number; label: string }) => void;
 }) {
-  const backend = useBackend();
   const id = useId();
   const [search, setSearch] = useState('');
-  const [matches, setMatches] = useState<Matches | null>(null);
   const wanted = search.trim();
-
+  // The search as it stands once typing pauses: one query per pause, not per key.
+  const [settled, setSettled] = useState('');
   useEffect(() => {
-    if (wanted === '') return;
-    let current = true;
     const timer = setTimeout(() => {
-      backend.listSubjects({ search: wanted, sort: 'id', descending: false, limit: SHOWN, offset: 0 }).then(
-        (page) => {
-          if (current) setMatches({ search: wanted, status: 'ready', page });
-        },
-        (error: unknown) => {
-          if (current) setMatches({ search: wanted, status: 'error', error });
-        },
-      );
+      setSettled(wanted);
     }, PAUSE_MS);
     return () => {
-      current = false;
       clearTimeout(timer);
     };
-  }, [backend, wanted]);
+  }, [wanted]);
+  const query = useSubjectsPageQuery(
+    { search: settled, sort: 'id', descending: false, limit: SHOWN, offset: 0 },
+    settled !== '',
+  );
 
+  const matches: Matches | null =
+    query.status === 'error'
+      ? { search: settled, status: 'error', error: query.error }
+      : query.status === 'success'
+        ? { search: settled, status: 'ready', page: query.data }
+        : null;
   const shown = wanted !== '' && matches?.search === wanted ? matches : null;
   return (
     <div className="evidence-field evidence-picker" data-testid="pack-subject-picker">

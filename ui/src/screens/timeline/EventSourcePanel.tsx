@@ -1,33 +1,18 @@
-import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useId, useRef, type ReactNode } from 'react';
 
-import { useBackend, type EventSource, type TimelineEvent } from '../../api';
+import { useEventSourceQuery, type EventSource, type TimelineEvent } from '../../api';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatUtc } from '../../format';
 import { csvLine, FieldTable, splitAgainstHeader } from './SourceRecord';
 
-type SourceLoad =
-  | { eventId: number; status: 'ready'; source: EventSource }
-  | { eventId: number; status: 'error'; error: unknown };
+type SourceLoad = { status: 'ready'; source: EventSource } | { status: 'error'; error: unknown };
 
-/** The source row of one event; `null` while the answer for this very event is on its way. */
+/** The source row of one event (cached); `null` while the answer for this very event is on its way. */
 function useEventSource(eventId: number): SourceLoad | null {
-  const backend = useBackend();
-  const [load, setLoad] = useState<SourceLoad | null>(null);
-  useEffect(() => {
-    let current = true;
-    backend.eventSource(eventId).then(
-      (source) => {
-        if (current) setLoad({ eventId, status: 'ready', source });
-      },
-      (error: unknown) => {
-        if (current) setLoad({ eventId, status: 'error', error });
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [backend, eventId]);
-  return load?.eventId === eventId ? load : null;
+  const query = useEventSourceQuery(eventId);
+  if (query.status === 'error') return { status: 'error', error: query.error };
+  if (query.status === 'pending') return null;
+  return { status: 'ready', source: query.data };
 }
 
 /**
