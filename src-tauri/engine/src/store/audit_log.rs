@@ -225,6 +225,18 @@ pub fn view(conn: &Connection) -> Result<AuditLogView, StoreError> {
     Ok(AuditLogView { entries: list(conn)?, chain: verify(conn)? })
 }
 
+/// The ids of the latest `audit` entry and of the latest change to the data an audit reads (an
+/// import, a source removal, a profile import); None where there is none. Each is logged in the
+/// transaction that makes it, so an audit after the last change is the audit of the data now.
+pub fn last_audit_and_change(conn: &Connection) -> Result<(Option<i64>, Option<i64>), StoreError> {
+    Ok(conn.query_row(
+        "SELECT (SELECT max(id) FROM audit_log WHERE action = 'audit'),
+                (SELECT max(id) FROM audit_log WHERE action IN ('import', 'remove-source', 'profile-import'))",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,9 @@
 //! all-or-nothing. One module per table family.
 
 pub mod audit_log;
+pub mod decisions;
 pub mod events;
+pub mod findings;
 pub mod identity;
 pub mod profile_doc;
 pub mod settings;
