@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
 use super::data::{self, file_name};
@@ -19,7 +19,7 @@ use super::sign::Sealing;
 use super::{PackError, PackFacts, PackOptions, PackProgress, RenderedPack};
 use crate::rules::audit::{self, AuditReport};
 use crate::rules::{AuditSummary, Finding, Severity};
-use crate::store::{profile_doc, sources, Store};
+use crate::store::{audit_log, findings, profile_doc, sources, Store};
 
 /// Most subjects listed by name in the high-severity table; the rest are counted.
 const MAX_SUBJECT_ROWS: usize = 300;
@@ -90,16 +90,7 @@ impl AuditResult<'_> {
             AuditResult::Stored(_) => {
                 // Sorted by SQLite on disk: the findings table grows with the data.
                 let _spill = data::SpillToDisk::new(conn)?;
-                let mut stmt = conn.prepare(&format!(
-                    "SELECT {} FROM findings f
-                     ORDER BY f.subject_key, CAST(substr(f.rule, 2) AS INTEGER), f.purpose, f.recipient",
-                    audit::FINDING_COLUMNS
-                ))?;
-                let mut rows = stmt.query([])?;
-                while let Some(row) = rows.next()? {
-                    each(&audit::finding_from_row(row)?)?;
-                }
-                Ok(())
+                findings::for_each_stored(conn, each)
             }
         }
     }
@@ -109,18 +100,11 @@ impl AuditResult<'_> {
 /// last import, source removal and profile change (each is logged in the transaction that makes
 /// it). Its summary when it is.
 fn current_summary(conn: &Connection) -> Result<Option<AuditSummary>, PackError> {
-    let (audit, change): (Option<i64>, Option<i64>) = conn.query_row(
-        "SELECT (SELECT max(id) FROM audit_log WHERE action = 'audit'),
-                (SELECT max(id) FROM audit_log WHERE action IN ('import', 'remove-source', 'profile-import'))",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (audit, change) = audit_log::last_audit_and_change(conn)?;
     if audit.is_none() || change > audit {
         return Ok(None);
     }
-    let summary: Option<String> =
-        conn.query_row("SELECT summary FROM audit_runs ORDER BY id DESC LIMIT 1", [], |r| r.get(0)).optional()?;
-    Ok(summary.and_then(|s| serde_json::from_str(&s).ok()))
+    Ok(findings::last_run_summary(conn)?)
 }
 
 /// The audit an organisation pack reports: the last one when it is current, else a new one run

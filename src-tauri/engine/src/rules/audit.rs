@@ -4,14 +4,12 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use rusqlite::params;
-
 use super::subject;
 use super::{AuditSummary, Coverage, Finding, NotEvaluated, RuleId, Severity};
 use crate::model::EventKind;
 use crate::profile::Profile;
 use crate::reconcile::timeline;
-use crate::store::{self, Store, StoreError};
+use crate::store::{self, findings, Store, StoreError};
 
 /// The result of an audit run.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -55,19 +53,10 @@ pub fn run_with_progress(store: &mut Store, progress: &mut dyn FnMut(usize, usiz
 pub fn run_stored(store: &mut Store, progress: &mut dyn FnMut(usize, usize)) -> Result<AuditSummary, StoreError> {
     let profile = store::profile_doc::load(store.conn())?;
     let tx = store.conn_mut().transaction()?;
-    tx.execute("DELETE FROM findings", [])?;
-    tx.execute("DELETE FROM subject_counts", [])?;
+    findings::clear(&tx)?;
     let mut tally = FindingTally::default();
     let (coverage, subjects, events) = {
-        let mut insert = tx.prepare(
-            "INSERT INTO findings (id, rule, code, severity, subject_id, subject_key, purpose, recipient, at, occurrences,
-                event_ids, systems, explanation, legal_reference)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        )?;
-        let mut counts = tx.prepare(
-            "INSERT INTO subject_counts (subject_id, events, findings, findings_high, findings_medium, findings_low)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
+        let mut writer = findings::FindingWriter::new(&tx)?;
         evaluate_all(&tx, &profile, progress, &mut |subject| {
             let mut by_severity = [0i64; 3];
             for f in &subject.findings {
@@ -77,41 +66,20 @@ pub fn run_stored(store: &mut Store, progress: &mut dyn FnMut(usize, usize)) -> 
                     Severity::Medium => 1,
                     Severity::Low => 2,
                 }] += 1;
-                insert.execute(params![
-                    f.id,
-                    f.rule.as_str(),
-                    f.rule.code(),
-                    f.severity.as_str(),
-                    f.subject_id,
-                    f.subject_key,
-                    f.purpose,
-                    f.recipient,
-                    f.at,
-                    serde_json::to_string(&f.occurrences)?,
-                    serde_json::to_string(&f.event_ids)?,
-                    serde_json::to_string(&f.systems)?,
-                    f.explanation,
-                    f.rule.legal_reference(),
-                ])?;
+                writer.finding(f)?;
             }
-            counts.execute(params![
+            writer.subject_counts(
                 subject.subject_id,
                 subject.events.len() as i64,
                 subject.findings.len() as i64,
-                by_severity[0],
-                by_severity[1],
-                by_severity[2],
-            ])?;
-            Ok(())
+                by_severity,
+            )
         })?
     };
     // Subjects known only by identifiers (e.g. from a crosswalk) are listed too, with nothing.
-    tx.execute("INSERT OR IGNORE INTO subject_counts (subject_id) SELECT DISTINCT subject_id FROM identifiers", [])?;
+    findings::count_identified_subjects(&tx)?;
     let summary = summarise(&profile, &tally, &coverage, subjects, events);
-    tx.execute(
-        "INSERT INTO audit_runs (at, summary) VALUES (?1, ?2)",
-        params![store::now_rfc3339(), serde_json::to_string(&summary)?],
-    )?;
+    findings::record_run(&tx, &summary)?;
     store::audit_log::record(
         &tx,
         "audit",
@@ -491,54 +459,11 @@ fn summarise(profile: &Profile, tally: &FindingTally, c: &Coverage, subjects: us
     }
 }
 
-/// The columns [`finding_from_row`] reads, in order (qualified by the alias `f`).
-pub(crate) const FINDING_COLUMNS: &str =
-    "f.id, f.rule, f.severity, f.subject_id, f.subject_key, f.purpose, f.recipient,
-    f.at, f.occurrences, f.event_ids, f.systems, f.explanation";
-
-/// A stored finding from a row of [`FINDING_COLUMNS`]. JSON columns the engine wrote itself
-/// are parsed back; a malformed one is a conversion error naming the column.
-pub(crate) fn finding_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Finding> {
-    fn json_column<T: serde::de::DeserializeOwned>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T> {
-        let text: String = r.get(i)?;
-        serde_json::from_str(&text)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
-    }
-    let rule_text: String = r.get(1)?;
-    let rule = RuleId::parse(&rule_text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            1,
-            rusqlite::types::Type::Text,
-            format!("stored finding has unknown rule {rule_text}").into(),
-        )
-    })?;
-    let severity: String = r.get(2)?;
-    Ok(Finding {
-        id: r.get(0)?,
-        rule,
-        severity: Severity::parse(&severity).unwrap_or(Severity::Low),
-        subject_id: r.get(3)?,
-        subject_key: r.get(4)?,
-        purpose: r.get(5)?,
-        recipient: r.get(6)?,
-        at: r.get(7)?,
-        occurrences: json_column(r, 8)?,
-        event_ids: json_column(r, 9)?,
-        systems: json_column(r, 10)?,
-        explanation: r.get(11)?,
-    })
-}
-
 /// Findings stored by the latest audit run, optionally for one rule and/or one subject.
 pub fn stored_findings(
     conn: &rusqlite::Connection,
     rule: Option<RuleId>,
     subject_id: Option<i64>,
 ) -> Result<Vec<Finding>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {FINDING_COLUMNS} FROM findings f WHERE (?1 IS NULL OR f.rule = ?1) AND (?2 IS NULL OR f.subject_id = ?2)
-         ORDER BY f.subject_key, CAST(substr(f.rule, 2) AS INTEGER), f.purpose, f.recipient"
-    ))?;
-    let rows = stmt.query_map(params![rule.map(|r| r.as_str()), subject_id], finding_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    findings::stored(conn, rule, subject_id)
 }

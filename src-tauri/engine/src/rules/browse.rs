@@ -4,16 +4,18 @@
 
 use std::collections::HashMap;
 
-use rusqlite::types::Value;
-use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use super::audit::{finding_from_row, FINDING_COLUMNS};
 use super::decisions::{decision_with, Decision, REOPENED, STATUSES};
 use super::{Finding, RuleId};
 use crate::reconcile::state::rfc3339;
+use crate::store::findings::{self, Axis, FindingQuery, OccurrenceRange};
 use crate::store::identity::{identifiers_of, StoredIdentifier};
 use crate::store::StoreError;
+
+/// One bar of a dashboard chart (counted by the store).
+pub use crate::store::findings::Count;
 
 /// A subject as findings show it.
 #[derive(Debug, Clone, Serialize)]
@@ -139,14 +141,6 @@ pub struct FindingPage {
     pub rows: Vec<FindingView>,
 }
 
-/// One bar of a dashboard chart.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Count {
-    pub key: String,
-    pub count: i64,
-}
-
 /// Counts of the filtered findings along each dashboard axis.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -162,58 +156,26 @@ pub struct FindingBreakdown {
     pub audited_at: Option<String>,
 }
 
-/// Month of a finding's `at` (ms) as `YYYY-MM`, in SQL; undated findings have none.
-const MONTH_SQL: &str = "strftime('%Y-%m', f.at / 1000, 'unixepoch')";
-/// A finding's status: `open`, the decision in force, or `reopened` when that decision is
-/// `remediated` and an occurrence is later than every one it saw (as `decisions::decision_with`).
-const STATUS_SQL: &str = "CASE WHEN d.status = 'remediated' AND EXISTS (
-        SELECT 1 FROM json_each(f.occurrences) o
-        WHERE NOT EXISTS (SELECT 1 FROM json_each(d.occurrences_seen) s WHERE s.value >= o.value))
-    THEN 'reopened' ELSE coalesce(d.status, 'open') END";
-/// The order findings are listed in: most severe first, then by subject and rule.
-pub(crate) const ORDER_SQL: &str = "CASE f.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
-    f.subject_key, CAST(substr(f.rule, 2) AS INTEGER), f.purpose, f.recipient";
-/// Findings with the decision in force (the latest) on each.
-pub(crate) const FROM_SQL: &str = "FROM findings f LEFT JOIN finding_decisions d
-    ON d.id = (SELECT max(l.id) FROM finding_decisions l WHERE l.finding_id = f.id)";
-
 impl FindingFilter {
-    /// The SQL condition and its parameters. Values are always bound, never spliced in.
-    pub(crate) fn condition(&self) -> Result<(String, Vec<Value>), StoreError> {
-        let mut clauses = vec!["1 = 1".to_string()];
-        let mut values: Vec<Value> = Vec::new();
-        let mut add = |clause: &str, value: Value| {
-            values.push(value);
-            clauses.push(clause.replace('?', &format!("?{}", values.len())));
-        };
+    /// What the filter asks the store for: blanks dropped, the rule and the status checked, the
+    /// date range as instants.
+    pub(crate) fn query(&self) -> Result<FindingQuery, StoreError> {
         let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-        if let Some(rule) = given(&self.rule) {
-            let rule = RuleId::parse(&rule).ok_or_else(|| StoreError::Invalid(format!("unknown rule '{rule}'")))?;
-            add("f.rule = ?", Value::Text(rule.as_str().into()));
-        }
-        if let Some(severity) = given(&self.severity) {
-            add("f.severity = ?", Value::Text(severity));
-        }
-        if let Some(purpose) = given(&self.purpose) {
-            add("f.purpose = ?", Value::Text(purpose));
-        }
-        if let Some(system) = given(&self.system) {
-            add("EXISTS (SELECT 1 FROM json_each(f.systems) WHERE json_each.value = ?)", Value::Text(system));
-        }
-        if let Some(month) = given(&self.month) {
-            add(&format!("{MONTH_SQL} = ?"), Value::Text(month));
-        }
-        if let Some(status) = given(&self.status) {
+        let rule = given(&self.rule)
+            .map(|rule| {
+                RuleId::parse(&rule)
+                    .map(|r| r.as_str().to_string())
+                    .ok_or_else(|| StoreError::Invalid(format!("unknown rule '{rule}'")))
+            })
+            .transpose()?;
+        let status = given(&self.status);
+        if let Some(status) = &status {
             if status != "open" && status != REOPENED && !STATUSES.contains(&status.as_str()) {
                 return Err(StoreError::Invalid(format!(
                     "unknown decision status '{status}' (expected open, {}, {REOPENED})",
                     STATUSES.join(", ")
                 )));
             }
-            add(&format!("{STATUS_SQL} = ?"), Value::Text(status));
-        }
-        if let Some(subject) = self.subject_id {
-            add("f.subject_id = ?", Value::Integer(subject));
         }
         let from = given(&self.from).map(|d| day_start_ms(&d, "from")).transpose()?;
         let to = given(&self.to).map(|d| day_start_ms(&d, "to")).transpose()?;
@@ -222,17 +184,22 @@ impl FindingFilter {
                 return Err(StoreError::Invalid("the date range starts after it ends ('from' is after 'to')".into()));
             }
         }
-        if from.is_some() || to.is_some() {
-            values.push(Value::Integer(from.unwrap_or(i64::MIN)));
-            let lo = values.len();
+        let occurred = (from.is_some() || to.is_some()).then(|| OccurrenceRange {
+            from_ms: from.unwrap_or(i64::MIN),
             // `to` is inclusive: everything before the start of the next day.
-            values.push(Value::Integer(to.map_or(i64::MAX, |t| t.saturating_add(DAY_MS))));
-            let hi = values.len();
-            let in_range =
-                format!("EXISTS (SELECT 1 FROM json_each(f.occurrences) o WHERE o.value >= ?{lo} AND o.value < ?{hi})");
-            clauses.push(if self.exclude_undated { in_range } else { format!("({in_range} OR f.at IS NULL)") });
-        }
-        Ok((clauses.join(" AND "), values))
+            until_ms: to.map_or(i64::MAX, |t| t.saturating_add(DAY_MS)),
+            exclude_undated: self.exclude_undated,
+        });
+        Ok(FindingQuery {
+            rule,
+            severity: given(&self.severity),
+            purpose: given(&self.purpose),
+            system: given(&self.system),
+            month: given(&self.month),
+            status,
+            subject_id: self.subject_id,
+            occurred,
+        })
     }
 }
 
@@ -252,64 +219,30 @@ pub fn matching_ids(
     conn: &Connection,
     filter: &FindingFilter,
 ) -> Result<std::collections::HashSet<String>, StoreError> {
-    let (condition, values) = filter.condition()?;
-    let mut stmt = conn.prepare(&format!("SELECT f.id {FROM_SQL} WHERE {condition}"))?;
-    let ids = stmt.query_map(params_from_iter(&values), |r| r.get::<_, String>(0))?;
-    Ok(ids.collect::<Result<_, _>>()?)
+    findings::matching_ids(conn, &filter.query()?)
 }
 
 /// The findings matching `filter`, most severe first, then by subject and rule; `limit` rows
-/// from `offset`.
+/// (at most 1000) from `offset`.
 pub fn page(conn: &Connection, filter: &FindingFilter, limit: i64, offset: i64) -> Result<FindingPage, StoreError> {
-    let (condition, values) = filter.condition()?;
-    let total: i64 =
-        conn.query_row(&format!("SELECT count(*) {FROM_SQL} WHERE {condition}"), params_from_iter(&values), |r| {
-            r.get(0)
-        })?;
-    let mut with_page = values.clone();
-    with_page.push(Value::Integer(limit.clamp(0, 1000)));
-    with_page.push(Value::Integer(offset.max(0)));
-    let n = values.len();
-    let sql = format!(
-        "SELECT {FINDING_COLUMNS} {FROM_SQL} WHERE {condition}
-         ORDER BY {ORDER_SQL}
-         LIMIT ?{} OFFSET ?{}",
-        n + 1,
-        n + 2
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let findings: Vec<Finding> =
-        stmt.query_map(params_from_iter(&with_page), finding_from_row)?.collect::<Result<_, _>>()?;
-    Ok(FindingPage { total, rows: views(conn, &findings)? })
+    let query = filter.query()?;
+    let total = findings::count(conn, &query)?;
+    let rows = findings::page(conn, &query, limit.clamp(0, 1000), offset.max(0))?;
+    Ok(FindingPage { total, rows: views(conn, &rows)? })
 }
 
 /// Counts of the findings matching `filter` by rule, severity, purpose, system, month and
 /// decision status.
 pub fn breakdown(conn: &Connection, filter: &FindingFilter) -> Result<FindingBreakdown, StoreError> {
-    let (condition, values) = filter.condition()?;
-    let count_by = |key_sql: &str, extra_from: &str, order: &str| -> Result<Vec<Count>, StoreError> {
-        let sql = format!(
-            "SELECT {key_sql} AS k, count(*) {FROM_SQL} {extra_from} WHERE {condition} AND {key_sql} IS NOT NULL
-             GROUP BY k ORDER BY {order}"
-        );
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(params_from_iter(&values), |r| Ok(Count { key: r.get(0)?, count: r.get(1)? }))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    };
-    let total: i64 =
-        conn.query_row(&format!("SELECT count(*) {FROM_SQL} WHERE {condition}"), params_from_iter(&values), |r| {
-            r.get(0)
-        })?;
-    let audited_at: Option<String> =
-        conn.query_row("SELECT max(at) FROM audit_runs", [], |r| r.get(0)).optional()?.flatten();
+    let query = filter.query()?;
     Ok(FindingBreakdown {
-        total,
-        by_rule: count_by("f.rule", "", "CAST(substr(k, 2) AS INTEGER)")?,
-        by_severity: count_by("f.severity", "", "CASE k WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END")?,
-        by_purpose: count_by("f.purpose", "", "count(*) DESC, k")?,
-        by_system: count_by("s.value", ", json_each(f.systems) s", "count(*) DESC, k")?,
-        by_month: count_by(MONTH_SQL, "", "k")?,
-        by_status: count_by(STATUS_SQL, "", "k")?,
-        audited_at,
+        total: findings::count(conn, &query)?,
+        by_rule: findings::count_by(conn, &query, Axis::Rule)?,
+        by_severity: findings::count_by(conn, &query, Axis::Severity)?,
+        by_purpose: findings::count_by(conn, &query, Axis::Purpose)?,
+        by_system: findings::count_by(conn, &query, Axis::System)?,
+        by_month: findings::count_by(conn, &query, Axis::Month)?,
+        by_status: findings::count_by(conn, &query, Axis::Status)?,
+        audited_at: findings::last_run_at(conn)?,
     })
 }

@@ -6,10 +6,11 @@
 //! A decision covers the occurrences the auditor saw, recorded with it (SPEC §4.1): when a later
 //! audit finds an occurrence after those of a `remediated` decision, the finding is `reopened`.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 
 use crate::reconcile::state::rfc3339;
-use crate::store::{audit_log, in_transaction, now_rfc3339, StoreError};
+use crate::store::decisions::{self as stored, NewDecision, StoredDecision};
+use crate::store::{audit_log, findings, in_transaction, now_rfc3339, StoreError};
 
 /// The statuses an auditor can decide.
 pub const STATUSES: &[&str] = &["accepted", "false-positive", "remediated"];
@@ -50,39 +51,25 @@ pub struct Decision {
     pub history: Vec<DecisionRecord>,
 }
 
-/// A stored decision row, occurrences in ms.
-struct Stored {
-    status: String,
-    note: String,
-    by: Option<String>,
-    at: String,
-    seen: Vec<i64>,
-}
-
-impl Stored {
-    fn record(&self) -> DecisionRecord {
-        DecisionRecord {
-            status: self.status.clone(),
-            note: self.note.clone(),
-            by: self.by.clone(),
-            at: self.at.clone(),
-            occurrences_seen: self.seen.iter().map(|t| rfc3339(*t)).collect(),
-        }
+/// A stored decision as taken, its occurrences in RFC 3339.
+fn record(d: &StoredDecision) -> DecisionRecord {
+    DecisionRecord {
+        status: d.status.clone(),
+        note: d.note.clone(),
+        by: d.by.clone(),
+        at: d.at.clone(),
+        occurrences_seen: d.seen.iter().map(|t| rfc3339(*t)).collect(),
     }
 }
 
 /// The occurrences in `occurrences` later than every one in `seen` (all of them when none was
-/// seen). The SQL in `browse::STATUS_SQL` says the same.
+/// seen). The SQL in `store::findings` (its `STATUS_SQL`) says the same.
 fn later_than_seen(seen: &[i64], occurrences: &[i64]) -> Vec<i64> {
     match seen.iter().max() {
         Some(until) => occurrences.iter().copied().filter(|t| t > until).collect(),
         None => occurrences.to_vec(),
     }
 }
-
-/// A finding's rule, subject key, purpose, recipient and occurrences (JSON), copied into its
-/// decisions so that an orphaned decision stays readable.
-type FindingKey = (String, String, Option<String>, Option<String>, String);
 
 /// Records a decision on a finding of the latest audit, with the occurrences it has now; the
 /// decision and its audit-log entry are written together.
@@ -135,23 +122,25 @@ fn record_decision(
     by: Option<&str>,
     batch: Option<usize>,
 ) -> Result<Decision, StoreError> {
-    let key: Option<FindingKey> = conn
-        .query_row(
-            "SELECT rule, subject_key, purpose, recipient, occurrences FROM findings WHERE id = ?1",
-            params![finding_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
-        .optional()?;
-    let Some((rule, subject_key, purpose, recipient, occurrences)) = key else {
+    let Some(key) = findings::key_of(conn, finding_id)? else {
         return Err(StoreError::NotFound(format!("no finding with id {finding_id} (run the audit first)")));
     };
-    let seen: Vec<i64> = serde_json::from_str(&occurrences)?;
+    let seen: Vec<i64> = serde_json::from_str(&key.occurrences)?;
     let at = now_rfc3339();
-    conn.execute(
-        "INSERT INTO finding_decisions (finding_id, status, note, decided_by, decided_at, rule, subject_key, purpose,
-            recipient, occurrences_seen)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![finding_id, status, note, by, at, rule, subject_key, purpose, recipient, occurrences],
+    stored::insert(
+        conn,
+        &NewDecision {
+            finding_id,
+            status,
+            note,
+            by,
+            at: &at,
+            rule: &key.rule,
+            subject_key: &key.subject_key,
+            purpose: key.purpose.as_deref(),
+            recipient: key.recipient.as_deref(),
+            occurrences_seen: &key.occurrences,
+        },
     )?;
     let mut detail = serde_json::json!({
         "finding": finding_id, "status": status, "note": note, "by": by,
@@ -168,30 +157,13 @@ fn record_decision(
 /// The decision in force on a finding of the latest audit, if any, judged against its stored
 /// occurrences.
 pub fn decision_for(conn: &Connection, finding_id: &str) -> Result<Option<Decision>, StoreError> {
-    let occurrences: Option<String> = conn
-        .query_row("SELECT occurrences FROM findings WHERE id = ?1", params![finding_id], |r| r.get(0))
-        .optional()?;
-    let occurrences: Vec<i64> = match occurrences {
-        Some(text) => serde_json::from_str(&text)?,
-        None => Vec::new(),
-    };
+    let occurrences = findings::occurrences_of(conn, finding_id)?.unwrap_or_default();
     decision_with(conn, finding_id, &occurrences)
 }
 
 /// The decision in force on a finding whose occurrences (ms) are `occurrences`, if any.
 pub fn decision_with(conn: &Connection, finding_id: &str, occurrences: &[i64]) -> Result<Option<Decision>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT status, note, decided_by, decided_at, occurrences_seen FROM finding_decisions
-         WHERE finding_id = ?1 ORDER BY id",
-    )?;
-    let rows = stmt.query_map(params![finding_id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
-    })?;
-    let mut history: Vec<Stored> = Vec::new();
-    for row in rows {
-        let (status, note, by, at, seen) = row?;
-        history.push(Stored { status, note, by, at, seen: serde_json::from_str(&seen)? });
-    }
+    let history = stored::history(conn, finding_id)?;
     let Some(latest) = history.last() else { return Ok(None) };
     let later = later_than_seen(&latest.seen, occurrences);
     let status =
@@ -203,7 +175,7 @@ pub fn decision_with(conn: &Connection, finding_id: &str, occurrences: &[i64]) -
         at: latest.at.clone(),
         occurrences_seen: latest.seen.iter().map(|t| rfc3339(*t)).collect(),
         later_occurrences: later.iter().map(|t| rfc3339(*t)).collect(),
-        history: history.iter().map(Stored::record).collect(),
+        history: history.iter().map(record).collect(),
     }))
 }
 

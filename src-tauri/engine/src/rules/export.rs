@@ -5,15 +5,14 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params_from_iter, Connection};
+use rusqlite::Connection;
 
-use super::audit::{finding_from_row, FINDING_COLUMNS};
-use super::browse::{FindingFilter, FROM_SQL, ORDER_SQL};
+use super::browse::FindingFilter;
 use super::decisions::decision_with;
 use super::Finding;
 use crate::cells::neutral;
 use crate::reconcile::state::rfc3339;
-use crate::store::StoreError;
+use crate::store::{findings, StoreError};
 
 /// The columns of an export, in order.
 pub const COLUMNS: [&str; 15] = [
@@ -158,16 +157,12 @@ fn for_each_row(
     filter: &FindingFilter,
     mut row: impl FnMut(&[String; 15]) -> Result<(), ExportError>,
 ) -> Result<u64, ExportError> {
-    let (condition, values) = filter.condition()?;
-    let mut stmt =
-        conn.prepare(&format!("SELECT {FINDING_COLUMNS} {FROM_SQL} WHERE {condition} ORDER BY {ORDER_SQL}"))?;
-    let mut rows = stmt.query(params_from_iter(&values))?;
     let mut n = 0;
-    while let Some(r) = rows.next()? {
-        let finding = finding_from_row(r)?;
-        row(&cells(conn, &finding)?)?;
+    findings::for_each_matching(conn, &filter.query()?, |finding| {
+        row(&cells(conn, finding)?)?;
         n += 1;
-    }
+        Ok::<(), ExportError>(())
+    })?;
     Ok(n)
 }
 
