@@ -3,6 +3,7 @@
 pub mod event;
 pub mod finding;
 pub mod identifier;
+pub mod timeline;
 pub mod timestamp;
 
 pub use event::{EventKind, Method};
