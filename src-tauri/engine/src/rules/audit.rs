@@ -159,19 +159,6 @@ impl Shared<'_> {
     }
 }
 
-/// A read-only connection to the same database file, for a reader thread; None for a database
-/// without a file.
-fn reader_connection(conn: &rusqlite::Connection) -> Option<rusqlite::Connection> {
-    let path = conn.path().filter(|p| !p.is_empty())?;
-    let reader = rusqlite::Connection::open_with_flags(
-        path,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .ok()?;
-    reader.execute_batch("PRAGMA cache_size = -32768;").ok()?;
-    Some(reader)
-}
-
 /// How many reader threads the audit runs: one per core (at most 4), or
 /// `CONSENTTRAIL_AUDIT_READERS` (0: read on the calling thread alone, e.g. on a machine shared
 /// with other work, or to compare in the benchmark).
@@ -199,11 +186,7 @@ fn evaluate_all(
     each: &mut dyn FnMut(Evaluated) -> Result<(), StoreError>,
 ) -> Result<(Coverage, usize, usize), StoreError> {
     let shared = Shared { evaluator: subject::Evaluator::new(profile) };
-    let ids: Vec<i64> = {
-        let mut stmt = conn.prepare("SELECT DISTINCT subject_id FROM identifiers ORDER BY subject_id")?;
-        let ids = stmt.query_map([], |r| r.get(0))?;
-        ids.collect::<Result<_, _>>()?
-    };
+    let ids: Vec<i64> = crate::store::identity::subject_ids(conn)?;
     let chunks: Vec<(i64, i64)> = ids.chunks(CHUNK).map(|c| (c[0], c[c.len() - 1])).collect();
     let subjects_in_all = ids.len();
     drop(ids);
@@ -222,7 +205,8 @@ fn evaluate_all(
         progress(subjects, subjects_in_all.max(subjects));
         Ok(())
     };
-    let readers: Vec<rusqlite::Connection> = (0..reader_threads()).map_while(|_| reader_connection(conn)).collect();
+    let readers: Vec<rusqlite::Connection> =
+        (0..reader_threads()).map_while(|_| crate::store::read_connection(conn)).collect();
     if readers.is_empty() {
         for &range in &chunks {
             deliver(shared.chunk(conn, range)?)?;

@@ -11,6 +11,7 @@ use crate::model::Identifier;
 use crate::profile::{Profile, Purpose};
 use crate::reconcile::state::PurposeHistory;
 use crate::reconcile::timeline::TimelineEvent;
+use crate::store::identity;
 use crate::store::StoreError;
 
 /// A date of birth and the system that recorded it.
@@ -66,17 +67,9 @@ pub fn subject_keys_between(
     last: i64,
 ) -> Result<HashMap<i64, String>, StoreError> {
     let mut keys: HashMap<i64, Option<(u8, String)>> = HashMap::new();
-    let mut stmt =
-        conn.prepare_cached("SELECT subject_id, kind, value FROM identifiers WHERE subject_id BETWEEN ?1 AND ?2")?;
-    let mut rows = stmt.query([first, last])?;
-    while let Some(r) = rows.next()? {
-        let subject: i64 = r.get(0)?;
-        let (kind, value) = (
-            r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?,
-            r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?,
-        );
-        better_key(keys.entry(subject).or_default(), kind, value);
-    }
+    identity::for_each_identifier_between(conn, first, last, |subject, kind, value| {
+        better_key(keys.entry(subject).or_default(), kind, value)
+    })?;
     Ok(keys.into_iter().filter_map(|(s, k)| Some((s, k?.1))).collect())
 }
 
@@ -107,15 +100,9 @@ pub fn birth_dates_between(
     last: i64,
 ) -> Result<HashMap<i64, Vec<BirthDate>>, StoreError> {
     let mut recorded: HashMap<i64, Vec<(String, String)>> = HashMap::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT i.subject_id, a.value, s.system FROM identifier_attributes a
-         JOIN identifiers i ON i.id = a.identifier_id JOIN sources s ON s.id = a.source_id
-         WHERE a.attribute = 'date_of_birth' AND i.subject_id BETWEEN ?1 AND ?2",
-    )?;
-    let mut rows = stmt.query([first, last])?;
-    while let Some(r) = rows.next()? {
-        recorded.entry(r.get(0)?).or_default().push((r.get(1)?, r.get(2)?));
-    }
+    identity::for_each_birth_date_between(conn, first, last, |subject, value, system| {
+        recorded.entry(subject).or_default().push((value, system))
+    })?;
     Ok(recorded
         .into_iter()
         .map(|(subject, values)| (subject, birth_dates(values.iter().map(|(v, s)| (v.as_str(), s.as_str())))))

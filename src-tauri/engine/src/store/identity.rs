@@ -217,3 +217,134 @@ pub fn links_of(conn: &Connection, subject_id: i64) -> Result<Vec<LinkEvidence>,
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Every subject id that has an identifier, ascending (the audit chunks subjects by these).
+pub fn subject_ids(conn: &Connection) -> Result<Vec<i64>, StoreError> {
+    let mut stmt = conn.prepare("SELECT DISTINCT subject_id FROM identifiers ORDER BY subject_id")?;
+    let ids = stmt.query_map([], |r| r.get(0))?;
+    Ok(ids.collect::<Result<_, _>>()?)
+}
+
+/// Streams the identifiers of the subjects with ids from `first` to `last` (inclusive) to
+/// `each` as (subject, kind, value), text borrowed from the row: subject keys are folded from
+/// them without copying every identifier out.
+pub fn for_each_identifier_between(
+    conn: &Connection,
+    first: i64,
+    last: i64,
+    mut each: impl FnMut(i64, &str, &str),
+) -> Result<(), StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT subject_id, kind, value FROM identifiers WHERE subject_id BETWEEN ?1 AND ?2")?;
+    let mut rows = stmt.query([first, last])?;
+    while let Some(r) = rows.next()? {
+        let subject: i64 = r.get(0)?;
+        let (kind, value) = (
+            r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?,
+            r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?,
+        );
+        each(subject, kind, value);
+    }
+    Ok(())
+}
+
+/// The identifiers of every subject in subject id order, read one at a time (see
+/// [`with_identifiers_by_subject`]).
+pub struct IdentifiersBySubject<'s> {
+    rows: rusqlite::Rows<'s>,
+}
+
+impl IdentifiersBySubject<'_> {
+    /// The next identifier as (subject, kind, value), None after the last.
+    pub fn next_identifier(&mut self) -> Result<Option<(i64, String, String)>, StoreError> {
+        Ok(match self.rows.next()? {
+            Some(r) => Some((r.get(0)?, r.get(1)?, r.get(2)?)),
+            None => None,
+        })
+    }
+}
+
+/// Runs `f` with a cursor over every identifier in subject id order: a second cursor beside a
+/// pass over the events in the same order, so that no map of every subject's identifiers is held.
+pub fn with_identifiers_by_subject<T, E: From<StoreError>>(
+    conn: &Connection,
+    f: impl FnOnce(&mut IdentifiersBySubject<'_>) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut stmt = conn
+        .prepare("SELECT subject_id, kind, value FROM identifiers ORDER BY subject_id")
+        .map_err(|e| E::from(StoreError::from(e)))?;
+    let rows = stmt.query([]).map_err(|e| E::from(StoreError::from(e)))?;
+    // Bound first: the cursor borrows `stmt`, which must outlive it.
+    let value = f(&mut IdentifiersBySubject { rows })?;
+    Ok(value)
+}
+
+/// Streams the `date_of_birth` values sources recorded for the subjects with ids from `first`
+/// to `last` (inclusive) to `each` as (subject, value, system).
+pub fn for_each_birth_date_between(
+    conn: &Connection,
+    first: i64,
+    last: i64,
+    mut each: impl FnMut(i64, String, String),
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.subject_id, a.value, s.system FROM identifier_attributes a
+         JOIN identifiers i ON i.id = a.identifier_id JOIN sources s ON s.id = a.source_id
+         WHERE a.attribute = 'date_of_birth' AND i.subject_id BETWEEN ?1 AND ?2",
+    )?;
+    let mut rows = stmt.query([first, last])?;
+    while let Some(r) = rows.next()? {
+        each(r.get(0)?, r.get(1)?, r.get(2)?);
+    }
+    Ok(())
+}
+
+/// The source rows that joined a subject's identifiers (e.g. a crosswalk's): evidence about
+/// the subject as much as the rows of its events.
+pub fn link_row_ids(conn: &Connection, subject_id: i64) -> Result<Vec<i64>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT l.row_id FROM identity_links l JOIN identifiers ia ON ia.id = l.identifier_a
+         WHERE ia.subject_id = ?1 AND l.row_id IS NOT NULL",
+    )?;
+    let ids = stmt.query_map(params![subject_id], |r| r.get::<_, i64>(0))?;
+    Ok(ids.collect::<Result<_, _>>()?)
+}
+
+/// A display attribute recorded by a source.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RecordedAttribute {
+    pub attribute: String,
+    pub value: String,
+    pub system: String,
+    pub source_path: String,
+}
+
+/// The names (and date of birth) each source recorded for a subject — for display only.
+pub fn attributes_of(conn: &Connection, subject_id: i64) -> Result<Vec<RecordedAttribute>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.attribute, a.value, s.system, s.path FROM identifier_attributes a
+         JOIN identifiers i ON i.id = a.identifier_id JOIN sources s ON s.id = a.source_id
+         WHERE i.subject_id = ?1 ORDER BY s.id, a.attribute, a.value",
+    )?;
+    let rows = stmt.query_map(params![subject_id], |r| {
+        Ok(RecordedAttribute { attribute: r.get(0)?, value: r.get(1)?, system: r.get(2)?, source_path: r.get(3)? })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One name part a source recorded: (source id, row id, attribute, value, system).
+pub type NamePart = (i64, Option<i64>, String, String, String);
+
+/// The `first_name`, `last_name` and `name` values recorded for a subject, by source, then
+/// row, then as recorded (what `store::subjects::names_of` puts together).
+pub fn name_parts_of(conn: &Connection, subject_id: i64) -> Result<Vec<NamePart>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.source_id, a.row_id, a.attribute, a.value, s.system FROM identifier_attributes a
+         JOIN identifiers i ON i.id = a.identifier_id JOIN sources s ON s.id = a.source_id
+         WHERE i.subject_id = ?1 AND a.attribute IN ('first_name', 'last_name', 'name')
+         ORDER BY s.id, a.row_id, a.id",
+    )?;
+    let parts = stmt.query_map(params![subject_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+    Ok(parts.collect::<Result<_, _>>()?)
+}

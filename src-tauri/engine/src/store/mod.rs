@@ -9,6 +9,7 @@ pub mod identity;
 pub mod profile_doc;
 pub mod settings;
 pub mod sources;
+pub mod subjects;
 
 use std::path::{Path, PathBuf};
 
@@ -94,7 +95,7 @@ pub struct Store {
     path: PathBuf,
     /// The app's subject list pages through one order many times; it is kept here, with the
     /// connection whose writes invalidate it.
-    subject_order: crate::reconcile::subjects::SubjectOrderCache,
+    subject_order: subjects::SubjectOrderCache,
 }
 
 impl Store {
@@ -174,11 +175,8 @@ impl Store {
     }
 
     /// A page of the subject list, reusing the order of the previous page while nothing changed.
-    pub fn subject_page(
-        &mut self,
-        query: &crate::reconcile::subjects::SubjectQuery,
-    ) -> Result<crate::reconcile::subjects::SubjectPage, StoreError> {
-        crate::reconcile::subjects::page_cached(&self.conn, query, &mut self.subject_order)
+    pub fn subject_page(&mut self, query: &subjects::SubjectQuery) -> Result<subjects::SubjectPage, StoreError> {
+        subjects::page_cached(&self.conn, query, &mut self.subject_order)
     }
 
     /// Direct access for engine modules.
@@ -201,6 +199,17 @@ impl Store {
         tx.commit()?;
         Ok(value)
     }
+}
+
+/// A read-only connection to the same database file as `conn`, for a reader thread (the audit
+/// reads chunks of subjects on several); None for a database without a file. Each reader has
+/// its own 32 MiB page cache, half the writer's: several run at once.
+pub fn read_connection(conn: &Connection) -> Option<Connection> {
+    let path = conn.path().filter(|p| !p.is_empty())?;
+    let reader =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).ok()?;
+    reader.execute_batch("PRAGMA cache_size = -32768;").ok()?;
+    Some(reader)
 }
 
 /// Runs `f` in a transaction: the caller's when `conn` is already in one (the caller commits or
