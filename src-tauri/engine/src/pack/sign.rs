@@ -21,7 +21,7 @@ use cms::signed_data::{
 };
 use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
 use der::{Any, Decode, Encode, Reader, Sequence};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::attr::Attribute;
@@ -35,7 +35,7 @@ use x509_cert::time::{Time, Validity};
 use x509_cert::{Certificate, TbsCertificate};
 
 use super::PackError;
-use crate::store::{audit_log, profile_doc};
+use crate::store::{audit_log, key_values, profile_doc};
 
 const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
@@ -197,9 +197,10 @@ impl Signer {
         let (key_der, cert_der) = create(&organisation)?;
         let b64 = base64::engine::general_purpose::STANDARD;
         // Another process may have created one meanwhile: the first one written is kept.
-        conn.execute(
-            "INSERT OR IGNORE INTO settings (key, value) VALUES (?1, ?2), (?3, ?4)",
-            [KEY_SETTING, &b64.encode(&key_der), CERT_SETTING, &b64.encode(&cert_der)],
+        key_values::insert_pair_if_absent(
+            conn,
+            (KEY_SETTING, &b64.encode(&key_der)),
+            (CERT_SETTING, &b64.encode(&cert_der)),
         )?;
         let signer = stored(conn)?.ok_or_else(|| PackError::Sign("the signing key was not stored".into()))?;
         if signer.cert.to_der().ok().as_deref() == Some(&cert_der[..]) {
@@ -279,23 +280,15 @@ impl Signer {
     }
 }
 
-fn create_table(conn: &Connection) -> Result<(), PackError> {
-    // The database has no settings table of its own yet; one key/value table, created on first use.
-    conn.execute("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)", [])?;
-    Ok(())
-}
-
 fn setting(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>, PackError> {
-    let value: Option<String> =
-        conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
-    value
+    key_values::get(conn, key)?
         .map(|v| base64::engine::general_purpose::STANDARD.decode(v))
         .transpose()
         .map_err(|e| PackError::Sign(format!("the stored signing key is damaged: {e}")))
 }
 
 fn stored(conn: &Connection) -> Result<Option<Signer>, PackError> {
-    create_table(conn)?;
+    key_values::ensure_table(conn)?;
     let (Some(key), Some(cert)) = (setting(conn, KEY_SETTING)?, setting(conn, CERT_SETTING)?) else {
         return Ok(None);
     };
@@ -306,12 +299,7 @@ fn stored(conn: &Connection) -> Result<Option<Signer>, PackError> {
 
 /// The certificate of this database's own key, when it has one (never creates it).
 pub fn database_identity(conn: &Connection) -> Result<Option<SignerIdentity>, PackError> {
-    let exists: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'settings')",
-        [],
-        |r| r.get(0),
-    )?;
-    if !exists {
+    if !key_values::table_exists(conn)? {
         return Ok(None);
     }
     match setting(conn, CERT_SETTING)? {

@@ -665,12 +665,7 @@ fn signer_differences(
         checked.push("the signing certificate is this database's own key".into());
         return Ok(());
     }
-    let used: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM audit_log WHERE action = 'pack' AND instr(detail, ?1) > 0)",
-        [&signer.sha256],
-        |r| r.get(0),
-    )?;
-    if used {
+    if crate::store::audit_log::signed_pack_with(conn, &signer.sha256)? {
         checked
             .push(format!("the signing certificate ({}) is one this database has signed packs with", signer.subject));
     } else {

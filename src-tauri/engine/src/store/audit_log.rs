@@ -237,6 +237,16 @@ pub fn last_audit_and_change(conn: &Connection) -> Result<(Option<i64>, Option<i
     )?)
 }
 
+/// True when a logged pack names the certificate with this SHA-256: `verify` accepts a pack
+/// signed by a key this database signed packs with before (an organisation's own PKCS#12).
+pub fn signed_pack_with(conn: &Connection, certificate_sha256: &str) -> Result<bool, StoreError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM audit_log WHERE action = 'pack' AND instr(detail, ?1) > 0)",
+        [certificate_sha256],
+        |r| r.get(0),
+    )?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

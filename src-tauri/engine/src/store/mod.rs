@@ -6,6 +6,7 @@ pub mod decisions;
 pub mod events;
 pub mod findings;
 pub mod identity;
+pub mod key_values;
 pub mod profile_doc;
 pub mod settings;
 pub mod sources;
