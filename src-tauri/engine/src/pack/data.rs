@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
 use super::manifest::{ManifestEvent, ManifestFinding, ManifestSource};
@@ -10,23 +10,19 @@ use super::PackError;
 use crate::model::EventKind;
 use crate::profile::Profile;
 use crate::reconcile::state::rfc3339;
-use crate::reconcile::subjects::{attributes_of, RecordedAttribute};
 use crate::reconcile::timeline::{
     resolve_statements, sort_events, subject_events, Recipient, SourceRef, TimelineEvent,
 };
 use crate::rules::{subject, Finding};
-use crate::store::identity::{identifiers_of, links_of, subject_of, LinkEvidence, StoredIdentifier};
+pub use crate::store::events::read::RawRow;
+use crate::store::events::read::{self, SubjectEventRow};
+use crate::store::identity::{
+    self, attributes_of, identifiers_of, links_of, subject_of, IdentifiersBySubject, LinkEvidence, RecordedAttribute,
+    StoredIdentifier,
+};
+use crate::store::scratch;
+pub(crate) use crate::store::scratch::SpillToDisk;
 use crate::store::sources::{self, SourceInfo};
-
-/// A source row as imported.
-#[derive(Debug, Clone)]
-pub struct RawRow {
-    pub id: i64,
-    pub source_id: i64,
-    pub locator: String,
-    pub line: Option<i64>,
-    pub raw: String,
-}
 
 /// Everything a subject pack shows.
 pub struct SubjectData {
@@ -62,24 +58,11 @@ pub fn subject_data(conn: &Connection, profile: &Profile, identifier: &str) -> R
         }
     }
     let mut rows = Vec::new();
-    {
-        let mut stmt =
-            conn.prepare_cached("SELECT id, source_id, locator, line, raw FROM source_rows WHERE id = ?1")?;
-        let mut row_ids: BTreeSet<i64> = events.iter().map(|e| e.row_id).collect();
-        // The rows that joined this subject's identifiers (e.g. a crosswalk) are about them too.
-        let mut links_stmt = conn.prepare_cached(
-            "SELECT l.row_id FROM identity_links l JOIN identifiers ia ON ia.id = l.identifier_a
-             WHERE ia.subject_id = ?1 AND l.row_id IS NOT NULL",
-        )?;
-        for id in links_stmt.query_map(params![subject_id], |r| r.get::<_, i64>(0))? {
-            row_ids.insert(id?);
-        }
-        for id in row_ids {
-            let row = stmt.query_row(params![id], |r| {
-                Ok(RawRow { id: r.get(0)?, source_id: r.get(1)?, locator: r.get(2)?, line: r.get(3)?, raw: r.get(4)? })
-            })?;
-            rows.push(row);
-        }
+    let mut row_ids: BTreeSet<i64> = events.iter().map(|e| e.row_id).collect();
+    // The rows that joined this subject's identifiers (e.g. a crosswalk) are about them too.
+    row_ids.extend(identity::link_row_ids(conn, subject_id)?);
+    for id in row_ids {
+        rows.push(read::raw_row(conn, id)?);
     }
     rows.sort_by_key(|r| (r.source_id, r.line, r.id));
     Ok(SubjectData { identifiers, attributes, links, events, findings, sources: srcs, rows })
@@ -306,24 +289,16 @@ pub fn digest_of<'a>(items: impl Iterator<Item = &'a str>) -> String {
 /// Every event in the database hashed in id order (organisation packs): streamed, so a
 /// million events cost one pass and no memory.
 pub fn all_events_digest(conn: &Connection) -> Result<(usize, String), PackError> {
-    let mut stmt = conn.prepare(
-        "SELECT e.id, e.fingerprint, e.kind, e.occurred_at, e.purpose, s.sha256, r.locator
-         FROM events e JOIN sources s ON s.id = e.source_id JOIN source_rows r ON r.id = e.row_id ORDER BY e.id",
-    )?;
-    let mut rows = stmt.query([])?;
     let mut h = Sha256::new();
     let mut n = 0usize;
-    while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        let fp: Vec<u8> = r.get(1)?;
-        let kind: String = r.get(2)?;
-        let at: Option<i64> = r.get(3)?;
-        let purpose: Option<String> = r.get(4)?;
-        let sha: String = r.get(5)?;
-        let locator: String = r.get(6)?;
-        h.update(format!("{id}\t{}\t{kind}\t{at:?}\t{purpose:?}\t{sha}\t{locator}\n", hex::encode(fp)).as_bytes());
+    read::for_each_event_stamp(conn, |e| -> Result<(), PackError> {
+        let read::EventStamp { id, fingerprint, kind, occurred_at_ms: at, purpose, source_sha256: sha, locator } = e;
+        h.update(
+            format!("{id}\t{}\t{kind}\t{at:?}\t{purpose:?}\t{sha}\t{locator}\n", hex::encode(fingerprint)).as_bytes(),
+        );
         n += 1;
-    }
+        Ok(())
+    })?;
     Ok((n, hex::encode(h.finalize())))
 }
 
@@ -351,23 +326,20 @@ pub fn subject_keys(conn: &Connection) -> Result<HashMap<i64, String>, PackError
 
 /// The keys of subjects read in ascending id order, from a second cursor over the identifiers
 /// in the same order (so no map of every subject's key is held).
-struct KeysInOrder<'s> {
-    rows: rusqlite::Rows<'s>,
+struct KeysInOrder<'a, 's> {
+    identifiers: &'a mut IdentifiersBySubject<'s>,
     /// The identifier read but not yet used: its subject, kind and value.
     pending: Option<(i64, String, String)>,
 }
 
-impl KeysInOrder<'_> {
+impl KeysInOrder<'_, '_> {
     /// The [`subject::subject_key`] of `subject`, which is greater than every subject asked
     /// for before.
     fn key_of(&mut self, subject: i64) -> Result<String, PackError> {
         let mut identifiers: Vec<(String, String)> = Vec::new();
         loop {
             if self.pending.is_none() {
-                self.pending = match self.rows.next()? {
-                    Some(r) => Some((r.get(0)?, r.get(1)?, r.get(2)?)),
-                    None => None,
-                };
+                self.pending = self.identifiers.next_identifier()?;
             }
             match self.pending.take() {
                 Some((s, _, _)) if s < subject => {}
@@ -379,28 +351,6 @@ impl KeysInOrder<'_> {
                 }
             }
         }
-    }
-}
-
-/// Temporary tables and sorts written to disk, not memory, while it lives: what an organisation
-/// pack sorts grows with the data. The connection's setting is put back afterwards.
-pub(crate) struct SpillToDisk<'c> {
-    conn: &'c Connection,
-    was: i64,
-}
-
-impl<'c> SpillToDisk<'c> {
-    pub(crate) fn new(conn: &'c Connection) -> Result<Self, PackError> {
-        let was: i64 = conn.query_row("PRAGMA temp_store", [], |r| r.get(0))?;
-        conn.execute_batch("PRAGMA temp_store = FILE")?;
-        Ok(SpillToDisk { conn, was })
-    }
-}
-
-impl Drop for SpillToDisk<'_> {
-    fn drop(&mut self) {
-        // 0, 1 or 2 as it was read: putting it back cannot fail in a way worth reporting.
-        let _ = self.conn.execute_batch(&format!("PRAGMA temp_store = {}", self.was));
     }
 }
 
@@ -461,17 +411,6 @@ impl SubjectRun {
     }
 }
 
-/// A text column as stored, borrowed from the row.
-fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
-    match r.get_ref(i)? {
-        rusqlite::types::ValueRef::Null => Ok(None),
-        value => value
-            .as_str()
-            .map(Some)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, value.data_type(), Box::new(e))),
-    }
-}
-
 /// Every subject's events digested (organisation packs and their verification), sorted by key.
 ///
 /// One streaming pass over the events in subject order, no per-subject query, and nothing
@@ -497,142 +436,113 @@ pub fn for_each_subject_digest(
     each: &mut dyn FnMut(SubjectDigest) -> Result<(), PackError>,
 ) -> Result<(), PackError> {
     let _spill = SpillToDisk::new(conn)?;
-    conn.execute_batch(
-        "DROP TABLE IF EXISTS temp.pack_subject_digests;
-         CREATE TEMP TABLE pack_subject_digests (key TEXT NOT NULL, events INTEGER NOT NULL, digest TEXT NOT NULL);",
-    )?;
-    let result = digest_subjects(conn).and_then(|()| {
-        let mut stmt = conn.prepare("SELECT key, events, digest FROM temp.pack_subject_digests ORDER BY key, rowid")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            each(SubjectDigest { key: r.get(0)?, events: r.get::<_, i64>(1)? as usize, digest: r.get(2)? })?;
-        }
-        Ok(())
-    });
-    conn.execute_batch("DROP TABLE IF EXISTS temp.pack_subject_digests")?;
-    result
+    scratch::with_subject_digests(
+        conn,
+        || digest_subjects(conn),
+        |key, events, digest| each(SubjectDigest { key, events, digest }),
+    )
 }
 
 /// Digests every subject's events into `temp.pack_subject_digests`, in subject id order.
 fn digest_subjects(conn: &Connection) -> Result<(), PackError> {
-    let mut insert = conn.prepare("INSERT INTO temp.pack_subject_digests (key, events, digest) VALUES (?1, ?2, ?3)")?;
-    let mut identifiers = conn.prepare("SELECT subject_id, kind, value FROM identifiers ORDER BY subject_id")?;
-    let mut keys = KeysInOrder { rows: identifiers.query([])?, pending: None };
-    let mut store = |(subject, events, digest): (i64, usize, String)| -> Result<(), PackError> {
-        insert.execute(params![keys.key_of(subject)?, events as i64, digest])?;
-        Ok(())
-    };
-    let mut source_sha: HashMap<i64, String> = HashMap::new();
-    {
-        let mut stmt = conn.prepare("SELECT id, sha256 FROM sources")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            source_sha.insert(r.get(0)?, r.get(1)?);
-        }
-    }
-    // CROSS JOIN keeps SQLite's join order: identifiers in subject order (their index), then
-    // each one's events and rows by index, so no temporary B-tree sorts every row. An event's
-    // recipients come with it (by their primary key), as a JSON array of [label, legal name].
-    let mut stmt = conn.prepare(
-        "SELECT i.subject_id, i.id, i.kind, i.value, e.id, e.system, e.kind, e.occurred_at, e.occurred_at_text,
-                e.zone_basis, e.purpose, e.purpose_label, e.channel, e.method, e.capture_source, e.collected_by,
-                e.notice_version, e.evidence, e.fingerprint, e.row_id, e.source_id, r.locator, r.raw,
-                (SELECT json_group_array(json_array(label, legal_name))
-                 FROM (SELECT label, legal_name FROM event_recipients WHERE event_id = e.id ORDER BY label))
-         FROM identifiers i CROSS JOIN event_details e ON e.identifier_id = i.id
-         CROSS JOIN source_rows r ON r.id = e.row_id
-         ORDER BY i.subject_id",
-    )?;
-    let mut rows = stmt.query([])?;
-    let mut run: Option<SubjectRun> = None;
-    let mut identifier: (i64, String) = (0, String::new());
-    let (mut json, mut raw_hex) = (Vec::with_capacity(1024), [0u8; 64]);
-    while let Some(r) = rows.next()? {
-        let subject: i64 = r.get(0)?;
-        if let Some(finished) = run.take_if(|s| s.subject != subject) {
+    identity::with_identifiers_by_subject(conn, |identifiers| {
+        let mut keys = KeysInOrder { identifiers, pending: None };
+        let mut store = |(subject, events, digest): (i64, usize, String)| -> Result<(), PackError> {
+            scratch::insert_subject_digest(conn, &keys.key_of(subject)?, events, &digest)?;
+            Ok(())
+        };
+        let source_sha: HashMap<i64, String> = sources::list(conn)?.into_iter().map(|s| (s.id, s.sha256)).collect();
+        let mut run: Option<SubjectRun> = None;
+        let mut identifier: (i64, String) = (0, String::new());
+        let (mut json, mut raw_hex) = (Vec::with_capacity(1024), [0u8; 64]);
+        read::for_each_event_by_subject(conn, |r: &SubjectEventRow<'_>| -> Result<(), PackError> {
+            let subject = r.subject_id;
+            if let Some(finished) = run.take_if(|s| s.subject != subject) {
+                store(finished.finish())?;
+            }
+            let run = run.get_or_insert_with(|| SubjectRun::new(subject));
+            // As in subject packs, an event counts only with its source.
+            let Some(source_sha256) = source_sha.get(&r.source_id) else { return Ok(()) };
+            if identifier.0 != r.identifier_id || identifier.1.is_empty() {
+                identifier = (
+                    r.identifier_id,
+                    crate::model::Identifier { kind: r.identifier_kind.into(), value: r.identifier_value.into() }
+                        .to_string(),
+                );
+            }
+            let kind = r.kind.unwrap_or_default().parse::<EventKind>().unwrap_or(EventKind::Processing);
+            let raw: [u8; 32] = Sha256::digest(r.raw.unwrap_or_default().as_bytes()).into();
+            let event_recipients = &recipients_of(r.recipients_json.unwrap_or("[]"))?;
+            run.events += 1;
+            if !matches!(kind, EventKind::Processing | EventKind::Disclosure) {
+                run.negative |= kind == EventKind::ConsentNegative;
+                run.raws.insert(r.row_id, raw);
+                let owned = |t: Option<&str>| t.map(str::to_owned);
+                run.consents.push(TimelineEvent {
+                    id: r.id,
+                    identifier: identifier.1.clone(),
+                    system: r.system.unwrap_or_default().to_owned(),
+                    kind,
+                    stated_kind: kind,
+                    occurred_at_ms: r.occurred_at_ms,
+                    occurred_at_text: owned(r.occurred_at_text),
+                    zone_basis: owned(r.zone_basis),
+                    purpose: owned(r.purpose),
+                    purpose_label: owned(r.purpose_label),
+                    recipients: event_recipients.clone(),
+                    channel: owned(r.channel),
+                    method: owned(r.method),
+                    capture_source: owned(r.capture_source),
+                    collected_by: owned(r.collected_by),
+                    notice_version: owned(r.notice_version),
+                    evidence_json: owned(r.evidence),
+                    fingerprint: r.fingerprint.to_vec(),
+                    row_id: r.row_id,
+                    source: Some(SourceRef {
+                        id: r.source_id,
+                        path: String::new(),
+                        sha256: source_sha256.clone(),
+                        line: None,
+                        locator: r.locator.unwrap_or_default().to_owned(),
+                        row_id: r.row_id,
+                    }),
+                    corroborated_by: Vec::new(),
+                    partial: None,
+                    folded_into: None,
+                });
+                if kind == EventKind::ConsentNegative {
+                    // Its kind is known once the subject's consent events are.
+                    return Ok(());
+                }
+            }
+            let occurred_at = r.occurred_at_ms.map(crate::model::timestamp::format_millis);
+            let fields = EventFields {
+                channel: r.channel,
+                collected_by: r.collected_by,
+                evidence: r.evidence,
+                identifier: &identifier.1,
+                kind: kind.as_str(),
+                locator: r.locator,
+                method: r.method,
+                notice_version: r.notice_version,
+                occurred_at: occurred_at.as_deref(),
+                occurred_at_text: r.occurred_at_text,
+                purpose: r.purpose,
+                purpose_label: r.purpose_label,
+                raw_sha256: Some(hex_of(&raw, &mut raw_hex)),
+                recipients: RecipientNames(event_recipients),
+                source_sha256: Some(source_sha256),
+                system: r.system.unwrap_or_default(),
+                zone_basis: r.zone_basis,
+            };
+            run.digests.push(fields.digest(&mut json));
+            Ok(())
+        })?;
+        if let Some(finished) = run.take() {
             store(finished.finish())?;
         }
-        let run = run.get_or_insert_with(|| SubjectRun::new(subject));
-        // As in subject packs, an event counts only with its source.
-        let source_id: i64 = r.get(20)?;
-        let Some(source_sha256) = source_sha.get(&source_id) else { continue };
-        let identifier_id: i64 = r.get(1)?;
-        if identifier.0 != identifier_id || identifier.1.is_empty() {
-            identifier = (identifier_id, crate::model::Identifier { kind: r.get(2)?, value: r.get(3)? }.to_string());
-        }
-        let id: i64 = r.get(4)?;
-        let kind = text(r, 6)?.unwrap_or_default().parse::<EventKind>().unwrap_or(EventKind::Processing);
-        let occurred_at_ms: Option<i64> = r.get(7)?;
-        let row_id: i64 = r.get(19)?;
-        let raw: [u8; 32] = Sha256::digest(text(r, 22)?.unwrap_or_default().as_bytes()).into();
-        let event_recipients = &recipients_of(text(r, 23)?.unwrap_or("[]"))?;
-        run.events += 1;
-        if !matches!(kind, EventKind::Processing | EventKind::Disclosure) {
-            run.negative |= kind == EventKind::ConsentNegative;
-            run.raws.insert(row_id, raw);
-            run.consents.push(TimelineEvent {
-                id,
-                identifier: identifier.1.clone(),
-                system: r.get(5)?,
-                kind,
-                stated_kind: kind,
-                occurred_at_ms,
-                occurred_at_text: r.get(8)?,
-                zone_basis: r.get(9)?,
-                purpose: r.get(10)?,
-                purpose_label: r.get(11)?,
-                recipients: event_recipients.clone(),
-                channel: r.get(12)?,
-                method: r.get(13)?,
-                capture_source: r.get(14)?,
-                collected_by: r.get(15)?,
-                notice_version: r.get(16)?,
-                evidence_json: r.get(17)?,
-                fingerprint: r.get(18)?,
-                row_id,
-                source: Some(SourceRef {
-                    id: source_id,
-                    path: String::new(),
-                    sha256: source_sha256.clone(),
-                    line: None,
-                    locator: r.get(21)?,
-                    row_id,
-                }),
-                corroborated_by: Vec::new(),
-                partial: None,
-                folded_into: None,
-            });
-            if kind == EventKind::ConsentNegative {
-                // Its kind is known once the subject's consent events are.
-                continue;
-            }
-        }
-        let occurred_at = occurred_at_ms.map(crate::model::timestamp::format_millis);
-        let fields = EventFields {
-            channel: text(r, 12)?,
-            collected_by: text(r, 15)?,
-            evidence: text(r, 17)?,
-            identifier: &identifier.1,
-            kind: kind.as_str(),
-            locator: text(r, 21)?,
-            method: text(r, 13)?,
-            notice_version: text(r, 16)?,
-            occurred_at: occurred_at.as_deref(),
-            occurred_at_text: text(r, 8)?,
-            purpose: text(r, 10)?,
-            purpose_label: text(r, 11)?,
-            raw_sha256: Some(hex_of(&raw, &mut raw_hex)),
-            recipients: RecipientNames(event_recipients),
-            source_sha256: Some(source_sha256),
-            system: text(r, 5)?.unwrap_or_default(),
-            zone_basis: text(r, 9)?,
-        };
-        run.digests.push(fields.digest(&mut json));
-    }
-    if let Some(finished) = run.take() {
-        store(finished.finish())?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// An event's recipients from the JSON array of `[label, legal name]` pairs the digest query

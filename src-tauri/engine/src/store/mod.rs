@@ -8,6 +8,7 @@ pub mod findings;
 pub mod identity;
 pub mod key_values;
 pub mod profile_doc;
+pub mod scratch;
 pub mod settings;
 pub mod sources;
 pub mod subjects;

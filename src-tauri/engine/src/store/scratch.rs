@@ -1,0 +1,67 @@
+//! Scratch space for reads that outgrow memory: the connection's temporary storage sent to
+//! disk while a long read runs, and the temporary table an organisation pack sorts its subject
+//! digests in. Nothing here outlives the connection.
+
+use rusqlite::{params, Connection};
+
+use super::StoreError;
+
+/// Temporary tables and sorts written to disk, not memory, while it lives: what an organisation
+/// pack sorts grows with the data. The connection's setting is put back afterwards.
+pub struct SpillToDisk<'c> {
+    conn: &'c Connection,
+    was: i64,
+}
+
+impl<'c> SpillToDisk<'c> {
+    pub fn new(conn: &'c Connection) -> Result<Self, StoreError> {
+        let was: i64 = conn.query_row("PRAGMA temp_store", [], |r| r.get(0))?;
+        conn.execute_batch("PRAGMA temp_store = FILE")?;
+        Ok(SpillToDisk { conn, was })
+    }
+}
+
+impl Drop for SpillToDisk<'_> {
+    fn drop(&mut self) {
+        // 0, 1 or 2 as it was read: putting it back cannot fail in a way worth reporting.
+        let _ = self.conn.execute_batch(&format!("PRAGMA temp_store = {}", self.was));
+    }
+}
+
+/// Runs `fill` with an empty `temp.pack_subject_digests` table (filled with
+/// [`insert_subject_digest`]), then streams its rows to `each` sorted by key (insertion order
+/// among equal keys) as (key, events, digest). The table is dropped afterwards whatever
+/// happened; run it under a [`SpillToDisk`] so that the sort is on disk.
+pub fn with_subject_digests<E: From<StoreError>>(
+    conn: &Connection,
+    fill: impl FnOnce() -> Result<(), E>,
+    mut each: impl FnMut(String, usize, String) -> Result<(), E>,
+) -> Result<(), E> {
+    let sql = |e: rusqlite::Error| E::from(StoreError::from(e));
+    conn.execute_batch(
+        "DROP TABLE IF EXISTS temp.pack_subject_digests;
+         CREATE TEMP TABLE pack_subject_digests (key TEXT NOT NULL, events INTEGER NOT NULL, digest TEXT NOT NULL);",
+    )
+    .map_err(sql)?;
+    let result = fill().and_then(|()| {
+        let mut stmt = conn
+            .prepare("SELECT key, events, digest FROM temp.pack_subject_digests ORDER BY key, rowid")
+            .map_err(sql)?;
+        let mut rows = stmt.query([]).map_err(sql)?;
+        while let Some(r) = rows.next().map_err(sql)? {
+            let (key, events, digest) =
+                (|| Ok::<_, rusqlite::Error>((r.get(0)?, r.get::<_, i64>(1)?, r.get(2)?)))().map_err(sql)?;
+            each(key, events as usize, digest)?;
+        }
+        Ok(())
+    });
+    conn.execute_batch("DROP TABLE IF EXISTS temp.pack_subject_digests").map_err(sql)?;
+    result
+}
+
+/// Adds one subject's digest to the table [`with_subject_digests`] made.
+pub fn insert_subject_digest(conn: &Connection, key: &str, events: usize, digest: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT INTO temp.pack_subject_digests (key, events, digest) VALUES (?1, ?2, ?3)")?
+        .execute(params![key, events as i64, digest])?;
+    Ok(())
+}
