@@ -348,3 +348,23 @@ pub fn name_parts_of(conn: &Connection, subject_id: i64) -> Result<Vec<NamePart>
     let parts = stmt.query_map(params![subject_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
     Ok(parts.collect::<Result<_, _>>()?)
 }
+
+// ---- Writing identifier attributes during an import (import/context.rs asks for these) ----
+
+/// Keeps a display attribute (name, date of birth) a source row gives an identifier; the same
+/// attribute of the same row is kept once.
+pub fn add_attribute(
+    conn: &Connection,
+    identifier_id: i64,
+    source_id: i64,
+    row_id: i64,
+    attribute: &str,
+    value: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO identifier_attributes (identifier_id, source_id, row_id, attribute, value)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![identifier_id, source_id, row_id, attribute, value])?;
+    Ok(())
+}

@@ -2,11 +2,13 @@
 //! all-or-nothing. One module per table family.
 
 pub mod audit_log;
+pub mod bulk;
 pub mod decisions;
 pub mod events;
 pub mod findings;
 pub mod identity;
 pub mod key_values;
+pub mod labels;
 pub mod profile_doc;
 pub mod scratch;
 pub mod settings;
