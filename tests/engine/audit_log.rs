@@ -147,7 +147,7 @@ fn every_action_is_logged_and_the_chain_holds() {
     decisions::decide(s.store.conn(), &id, "accepted", "test send", None).unwrap();
     apply_profile(&mut s.store, &p, json!({"from": "test"})).unwrap();
     let source = store::sources::list(s.store.conn()).unwrap()[0].id;
-    store::sources::remove(s.store.conn_mut(), source).unwrap();
+    consenttrail_engine::import::derive::remove_source(s.store.conn_mut(), source).unwrap();
     assert_eq!(actions(&s.store), vec!["import", "audit", "decide", "profile-import", "remove-source"]);
     let entries = audit_log::list(s.store.conn()).unwrap();
     assert_eq!(entries[2].detail["finding"], id.as_str());
@@ -182,7 +182,7 @@ fn a_decision_and_a_source_removal_commit_together_with_their_entry_or_not_at_al
     assert_eq!(count(&s.store, "SELECT count(*) FROM finding_decisions"), 0);
 
     let source = store::sources::list(s.store.conn()).unwrap()[0].id;
-    let err = store::sources::remove(s.store.conn_mut(), source).unwrap_err();
+    let err = consenttrail_engine::import::derive::remove_source(s.store.conn_mut(), source).unwrap_err();
     assert!(err.to_string().contains("log write failed"), "{err}");
     assert_eq!(store::sources::list(s.store.conn()).unwrap().len(), 1, "the source is still there");
     assert_eq!(count(&s.store, "SELECT count(*) FROM events"), 1);

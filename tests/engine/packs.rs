@@ -225,7 +225,7 @@ fn verify_accepts_an_intact_pack_and_names_each_kind_of_tampering() {
     // A removed source.
     let source: i64 =
         store.conn().query_row("SELECT source_id FROM events WHERE id = ?1", [event], |r| r.get(0)).unwrap();
-    consenttrail_engine::store::sources::remove(store.conn_mut(), source).unwrap();
+    consenttrail_engine::import::derive::remove_source(store.conn_mut(), source).unwrap();
     let r = pack::verify(&store, &path).unwrap();
     assert!(!r.ok);
     assert!(
@@ -551,7 +551,7 @@ fn organisation_verify_names_the_subjects_of_a_removed_source() {
             })
             .collect()
     };
-    consenttrail_engine::store::sources::remove(store.conn_mut(), source).unwrap();
+    consenttrail_engine::import::derive::remove_source(store.conn_mut(), source).unwrap();
     let r = pack::verify(&store, &path).unwrap();
     assert!(!r.ok);
     assert!(details(&r, "source").iter().any(|d| d.contains("no longer in the database")), "{:?}", r.differences);
@@ -695,7 +695,7 @@ fn organisation_verify_lists_at_most_a_thousand_subjects_and_findings() {
     assert!(!import(&mut store, std::slice::from_ref(&csv)).any_failed());
     let path = org_pack(&mut store, dir.path());
     let source: i64 = count(&store, "SELECT id FROM sources");
-    consenttrail_engine::store::sources::remove(store.conn_mut(), source).unwrap();
+    consenttrail_engine::import::derive::remove_source(store.conn_mut(), source).unwrap();
     let r = pack::verify(&store, &path).unwrap();
     let subjects = details(&r, "subject");
     assert_eq!(subjects.len(), 1000, "{:?}", &subjects[..3]);

@@ -30,7 +30,7 @@ fn source_id_of(store: &Store, path: &Path) -> i64 {
 
 fn remove_path(store: &mut Store, path: &Path) -> usize {
     let id = source_id_of(store, path);
-    sources::remove(store.conn_mut(), id).unwrap()
+    consenttrail_engine::import::derive::remove_source(store.conn_mut(), id).unwrap()
 }
 
 fn assert_same(label: &str, a: &Store, b: &Store) {
@@ -156,7 +156,7 @@ fn removing_the_first_of_two_overlapping_exports_keeps_exactly_what_the_second_b
     let o = overlapping_exports();
     let (_d1, mut store) = store_with(&[&o.a, &o.b]);
     let a = source_id_of(&store, &o.a);
-    let removed = sources::remove(store.conn_mut(), a).unwrap();
+    let removed = consenttrail_engine::import::derive::remove_source(store.conn_mut(), a).unwrap();
     assert_eq!(removed, 2, "only Eleni's two events were the first export's alone");
     assert_eq!(count(&store, "SELECT count(*) FROM events"), 4);
     // The shared facts now cite the second export's rows.
@@ -258,7 +258,7 @@ fn removing_the_linking_file_splits_the_subject_again() {
     let individual = |s: &Store| identity::subject_of(s.conn(), "salesforce:individual:0PKintl00000001").unwrap();
     assert_eq!(email(&store), individual(&store));
     let cpe = source_id_of(&store, &intl().join("salesforce/ContactPointEmail.csv"));
-    let removed = sources::remove(store.conn_mut(), cpe).unwrap();
+    let removed = consenttrail_engine::import::derive::remove_source(store.conn_mut(), cpe).unwrap();
     assert_eq!(removed, 0, "ContactPointEmail brings links, not events");
     assert!(email(&store).is_some() && individual(&store).is_some());
     assert_ne!(email(&store), individual(&store), "the link went with its file");
@@ -289,7 +289,7 @@ fn removing_an_unknown_source_is_an_error_that_changes_nothing() {
     let (_dir, mut store) = temp_store();
     import(&mut store, &[subscribed()]);
     let before = db_snapshot::raw(&store);
-    let err = sources::remove(store.conn_mut(), 999).unwrap_err();
+    let err = consenttrail_engine::import::derive::remove_source(store.conn_mut(), 999).unwrap_err();
     assert!(err.to_string().contains("999"), "{err}");
     assert_eq!(db_snapshot::raw(&store), before);
 }

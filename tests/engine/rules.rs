@@ -1458,7 +1458,7 @@ fn decisions_survive_a_re_run_of_the_audit_and_a_re_import() {
 
     // Remove the source, re-import the same file: a new source, new event and subject ids.
     let source = store::sources::list(s.store.conn()).unwrap()[0].id;
-    store::sources::remove(s.store.conn_mut(), source).unwrap();
+    consenttrail_engine::import::derive::remove_source(s.store.conn_mut(), source).unwrap();
     assert!(s.audit().findings.is_empty());
     assert_clean(&import(&mut s.store, &[s.dir.path().join("events.csv")]));
     // And a further file with another occurrence of the same finding.

@@ -170,7 +170,7 @@ fn run_steps(order: &[usize], remove: usize) {
     // Removing a source without the audit after it: the counts are dropped with it.
     let ids: Vec<i64> = sources::list(store.conn()).unwrap().iter().map(|s| s.id).collect();
     if let Some(&first) = ids.first() {
-        sources::remove(store.conn_mut(), first).unwrap();
+        consenttrail_engine::import::derive::remove_source(store.conn_mut(), first).unwrap();
         check(&store, false, "a removal not yet audited");
     }
 }

@@ -13,7 +13,7 @@ use crate::profile::{Profile, ProfileFile, ProfileFileError};
 use crate::rules::decisions::{self, Decision};
 use crate::rules::{audit, AuditSummary};
 use crate::sample;
-use crate::store::{identity, profile_doc, sources, Store, StoreError};
+use crate::store::{identity, profile_doc, Store, StoreError};
 
 /// What an import did, and the audit it was followed by.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -92,7 +92,7 @@ pub struct Removed {
 /// Removes a source and everything derived from it (the removal and its audit-log entry in one
 /// transaction), then re-runs the audit.
 pub fn remove_source(store: &mut Store, source_id: i64) -> Result<Removed, StoreError> {
-    let events_removed = sources::remove(store.conn_mut(), source_id)?;
+    let events_removed = import::derive::remove_source(store.conn_mut(), source_id)?;
     let audit = audit::run_stored(store, &mut |_, _| {})?;
     Ok(Removed { removed: source_id, events_removed, audit })
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono_tz::Tz;
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::Transaction;
 use sha2::{Digest, Sha256};
 
 use super::csv_table::{CsvRecord, CsvTable};
@@ -16,7 +16,9 @@ use super::{ImportError, ImportOptions, Progress};
 use crate::model::timestamp::{parse_timestamp, slash_evidence, SlashEvidence};
 use crate::model::{DateOrder, EventKind, Identifier, Method, Timestamp, TimestampError, ZoneBasis};
 use crate::profile::Profile;
+use crate::store::events::write::{self as event_store, EventWriter, NewEvent};
 use crate::store::identity::{self, IdentifierCache};
+use crate::store::{labels, sources};
 
 /// One fact an importer found, before it is stored.
 #[derive(Debug, Clone, Default)]
@@ -146,29 +148,6 @@ fn written_as_utc(t: &Timestamp) -> bool {
         && b[17] < b'6' // not a leap second, which the stored instant cannot show
 }
 
-/// The statements every row of a bulk import runs, prepared once per file (the statement
-/// cache would hash their SQL text on every call).
-pub(super) struct HotStatements<'a> {
-    insert_row: rusqlite::Statement<'a>,
-    insert_event: rusqlite::Statement<'a>,
-}
-
-impl<'a> HotStatements<'a> {
-    pub(super) fn prepare(tx: &'a Transaction<'a>) -> rusqlite::Result<HotStatements<'a>> {
-        Ok(HotStatements {
-            insert_row: tx
-                .prepare("INSERT INTO source_rows (source_id, locator, line, raw) VALUES (?1, ?2, ?3, ?4)")?,
-            insert_event: tx.prepare(
-                "INSERT INTO events (source_id, row_id, identifier_id, system, kind, occurred_at, occurred_at_written,
-                    zone_noted, purpose, purpose_label, channel, method, method_stated, capture_source, collected_by,
-                    collected_by_stated, notice_version, notice_stated, evidence, fingerprint)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
-                 ON CONFLICT(identifier_id, fingerprint) DO NOTHING",
-            )?,
-        })
-    }
-}
-
 /// Counts for the import report.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct FileCounts {
@@ -177,23 +156,6 @@ pub struct FileCounts {
     pub rows_warned: u64,
     pub events: u64,
     pub duplicate_events: u64,
-}
-
-/// Stores one warning or rejected row of a file.
-fn insert_issue(
-    tx: &Transaction<'_>,
-    source_id: i64,
-    severity: &str,
-    locator: &str,
-    field: Option<&str>,
-    message: &str,
-    raw: Option<&str>,
-) -> Result<(), ImportError> {
-    tx.prepare_cached(
-        "INSERT INTO import_issues (source_id, severity, locator, field, message, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![source_id, severity, locator, field, message, raw])?;
-    Ok(())
 }
 
 /// Counts the records that state several source purposes mapping to one profile purpose with
@@ -286,7 +248,8 @@ pub struct FileImport<'a> {
     /// Derived fields per (system, purpose label, capture source, recipients): a file repeats
     /// the same few labels, and resolving them through the profile each time is the costly part.
     pub(super) derived_cache: rustc_hash::FxHashMap<String, super::derive::Derived>,
-    pub(super) statements: HotStatements<'a>,
+    /// The file's insert statements, made once for the whole file (see [`EventWriter`]).
+    pub(super) writer: EventWriter<'a>,
     /// A problem that stops the file (see [`FileImport::csv_time`]).
     pub(super) fatal: Option<ImportError>,
     /// How many rows the CSV reader rejected (stored as they arrive): a second pass over the
@@ -359,15 +322,20 @@ impl<'a> FileImport<'a> {
             if seen <= counted.get() {
                 return Ok(());
             }
-            insert_issue(tx, source_id, "rejected", &format!("line {}", row.line), None, &row.message, Some(&row.raw))?;
+            event_store::insert_issue(
+                tx,
+                source_id,
+                "rejected",
+                &format!("line {}", row.line),
+                None,
+                &row.message,
+                Some(&row.raw),
+            )?;
             counted.set(seen);
             Ok(())
         };
         let table = CsvTable::open_prepared(text, &self.name, self.delimiter, make)?.with_rejections(Box::new(sink));
-        self.tx.execute(
-            "UPDATE sources SET header = ?2 WHERE id = ?1",
-            params![self.source_id, serde_json::to_string(&table.header.names).unwrap_or_default()],
-        )?;
+        sources::set_header(self.tx, self.source_id, &serde_json::to_string(&table.header.names).unwrap_or_default())?;
         Ok(table)
     }
 
@@ -401,7 +369,7 @@ impl<'a> FileImport<'a> {
                 }
             },
             &mut |locator, message, raw| {
-                insert_issue(tx, source_id, "rejected", &locator, None, &message, raw.as_deref())?;
+                event_store::insert_issue(tx, source_id, "rejected", &locator, None, &message, raw.as_deref())?;
                 rejected_lines += 1;
                 Ok(())
             },
@@ -443,9 +411,9 @@ impl<'a> FileImport<'a> {
 
     /// Stores a source row verbatim and counts it imported.
     pub fn row(&mut self, locator: &str, line: Option<u64>, raw: &str) -> Result<RowId, ImportError> {
-        self.statements.insert_row.execute(params![self.source_id, locator, line.map(|l| l as i64), raw])?;
+        let id = self.writer.insert_row(self.source_id, locator, line.map(|l| l as i64), raw)?;
         self.counts.rows_imported += 1;
-        Ok(RowId(self.tx.last_insert_rowid()))
+        Ok(RowId(id))
     }
 
     /// Stores a CSV record verbatim.
@@ -475,9 +443,7 @@ impl<'a> FileImport<'a> {
         field: Option<&str>,
         message: &str,
     ) -> Result<(), ImportError> {
-        let raw: Option<String> =
-            self.tx.query_row("SELECT raw FROM source_rows WHERE id = ?1", params![row.0], |r| r.get(0)).optional()?;
-        self.tx.execute("DELETE FROM source_rows WHERE id = ?1", params![row.0])?;
+        let raw = event_store::take_row(self.tx, row.0)?;
         self.counts.rows_imported = self.counts.rows_imported.saturating_sub(1);
         self.reject(locator, field, message, raw.as_deref())
     }
@@ -499,7 +465,7 @@ impl<'a> FileImport<'a> {
         message: &str,
         raw: Option<&str>,
     ) -> Result<(), ImportError> {
-        insert_issue(self.tx, self.source_id, severity, locator, field, message, raw)
+        Ok(event_store::insert_issue(self.tx, self.source_id, severity, locator, field, message, raw)?)
     }
 
     /// Parses a time from this file's system with the zone the settings assume.
@@ -655,22 +621,13 @@ impl<'a> FileImport<'a> {
             return Ok(());
         }
         let id = self.identifier_id(identifier)?;
-        self.tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO identifier_attributes (identifier_id, source_id, row_id, attribute, value)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![id, self.source_id, row.0, attribute, value])?;
+        identity::add_attribute(self.tx, id, self.source_id, row.0, attribute, value)?;
         Ok(())
     }
 
     /// A lookup the source system provides for itself (e.g. DataUsePurpose Id → Name).
     pub fn lookup(&mut self, kind: &str, key: &str, value: &str) -> Result<(), ImportError> {
-        self.tx
-            .prepare_cached(
-                "INSERT OR REPLACE INTO label_lookups (source_id, system, kind, key, value) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![self.source_id, self.system, kind, key, value])?;
+        labels::insert_lookup(self.tx, self.source_id, self.system, kind, key, value)?;
         Ok(())
     }
 
@@ -678,23 +635,13 @@ impl<'a> FileImport<'a> {
     /// another system's lookups (the IAB Global Vendor List, read as `tcf-gvl`, names the vendors
     /// of TC strings read as `tcf`).
     pub fn lookup_for(&mut self, system: &str, kind: &str, key: &str, value: &str) -> Result<(), ImportError> {
-        self.tx
-            .prepare_cached(
-                "INSERT OR REPLACE INTO label_lookups (source_id, system, kind, key, value) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![self.source_id, system, kind, key, value])?;
+        labels::insert_lookup(self.tx, self.source_id, system, kind, key, value)?;
         Ok(())
     }
 
     /// The name a system's own lookup gives a purpose label (e.g. a DataUsePurpose id's Name).
     pub fn looked_up_purpose_name(&self, label: &str) -> Result<Option<String>, ImportError> {
-        Ok(self
-            .tx
-            .prepare_cached(
-                "SELECT value FROM label_lookups WHERE system = ?1 AND kind = 'purpose' AND key = ?2 LIMIT 1",
-            )?
-            .query_row(params![self.system, label], |r| r.get(0))
-            .optional()?)
+        Ok(labels::purpose_name(self.tx, self.system, label)?)
     }
 
     /// Stores an event. Returns false when the same fact from the same system was already
@@ -732,46 +679,36 @@ impl<'a> FileImport<'a> {
         // collection point applies (re-deriving needs them); elsewhere they are the values.
         let method = draft.method.or(derived.method);
         let with_capture = draft.capture_source.is_some();
-        let inserted = self.statements.insert_event.execute(params![
-            self.source_id,
-            row.0,
+        let stored = self.writer.insert_event(&NewEvent {
+            source_id: self.source_id,
+            row_id: row.0,
             identifier_id,
-            &event.system,
-            event.kind.as_str(),
-            event.occurred_ms,
-            &event.occurred_at_written,
-            &event.zone_noted,
-            derived.purpose,
-            &draft.purpose_label,
-            draft.channel.as_ref().or(derived.channel.as_ref()),
-            method.map(Method::as_str),
-            draft.method.map(Method::as_str).filter(|_| with_capture),
-            &draft.capture_source,
-            draft.collected_by.as_ref().or(derived.collected_by.as_ref()),
-            draft.collected_by.as_deref().filter(|_| with_capture),
-            draft.notice_version.as_ref().or(derived.notice_version.as_ref()),
-            draft.notice_version.as_deref().filter(|_| with_capture),
-            &event.evidence,
-            &event.fingerprint[..],
-        ])?;
-        if inserted == 0 {
-            let existing: i64 = self
-                .tx
-                .prepare_cached("SELECT id FROM events WHERE identifier_id = ?1 AND fingerprint = ?2")?
-                .query_row(params![identifier_id, &event.fingerprint[..]], |r| r.get(0))?;
-            self.tx
-                .prepare_cached("INSERT INTO event_duplicates (event_id, source_id, row_id) VALUES (?1, ?2, ?3)")?
-                .execute(params![existing, self.source_id, row.0])?;
+            system: &event.system,
+            kind: event.kind.as_str(),
+            occurred_at: event.occurred_ms,
+            occurred_at_written: event.occurred_at_written.as_deref(),
+            zone_noted: event.zone_noted.as_deref(),
+            purpose: derived.purpose.as_deref(),
+            purpose_label: draft.purpose_label.as_deref(),
+            channel: draft.channel.as_deref().or(derived.channel.as_deref()),
+            method: method.map(Method::as_str),
+            method_stated: draft.method.map(Method::as_str).filter(|_| with_capture),
+            capture_source: draft.capture_source.as_deref(),
+            collected_by: draft.collected_by.as_deref().or(derived.collected_by.as_deref()),
+            collected_by_stated: draft.collected_by.as_deref().filter(|_| with_capture),
+            notice_version: draft.notice_version.as_deref().or(derived.notice_version.as_deref()),
+            notice_stated: draft.notice_version.as_deref().filter(|_| with_capture),
+            evidence: event.evidence.as_deref(),
+            fingerprint: &event.fingerprint[..],
+        })?;
+        let Some(event_id) = stored else {
+            let existing = self.writer.find_duplicate(identifier_id, &event.fingerprint[..])?;
+            self.writer.insert_duplicate(existing, self.source_id, row.0)?;
             self.counts.duplicate_events += 1;
             return Ok(false);
-        }
-        let event_id = self.tx.last_insert_rowid();
+        };
         for (label, legal) in draft.recipients.iter().zip(derived.recipients.iter()) {
-            self.tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO event_recipients (event_id, label, legal_name) VALUES (?1, ?2, ?3)",
-                )?
-                .execute(params![event_id, label.trim(), legal])?;
+            self.writer.insert_recipient(event_id, label.trim(), legal.as_deref())?;
         }
         self.counts.events += 1;
         Ok(true)

@@ -3,13 +3,16 @@
 //! stored and again (`rederive`) when the profile or a system's own lookups change, so that
 //! re-mapping a label never needs the files again.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 
 use super::context::EventDraft;
 use super::ImportError;
 use crate::model::Method;
 use crate::profile::Profile;
-use crate::store::StoreError;
+use crate::store::events::write::{self as event_store, PurposeMap};
+use crate::store::{labels, StoreError};
+
+pub use crate::store::events::write::UnmappedLabel;
 
 /// The profile-dependent fields of one event.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -39,10 +42,7 @@ pub fn resolve_purpose(
     if label.is_empty() {
         return Ok(None);
     }
-    let looked_up: Option<String> = conn
-        .prepare_cached("SELECT value FROM label_lookups WHERE system = ?1 AND kind = 'purpose' AND key = ?2 ORDER BY source_id DESC LIMIT 1")?
-        .query_row(params![system, label], |r| r.get(0))
-        .optional()?;
+    let looked_up = labels::latest_purpose_name(conn, system, label)?;
     Ok(looked_up.and_then(|name| profile.resolve_purpose(system, &name).map(|p| p.id.clone())))
 }
 
@@ -65,13 +65,7 @@ pub fn resolve_recipient(conn: &Connection, profile: &Profile, label: &str) -> R
         if let Some(t) = profile.third_parties.iter().find(|t| t.tcf_vendor_ids.contains(&id)) {
             return Ok(Some(t.legal_name.clone()));
         }
-        let gvl_name: Option<String> = conn
-            .prepare_cached(
-                "SELECT value FROM label_lookups WHERE system = 'tcf' AND kind = 'gvl-vendor' AND key = ?1
-                 ORDER BY source_id DESC LIMIT 1",
-            )?
-            .query_row(params![format!("{version}:{id}")], |r| r.get(0))
-            .optional()?;
+        let gvl_name = labels::gvl_vendor_name(conn, &format!("{version}:{id}"))?;
         return Ok(
             gvl_name.map(|name| profile.resolve_third_party(&name).map(|t| t.legal_name.clone()).unwrap_or(name))
         );
@@ -103,91 +97,35 @@ pub fn derive(conn: &Connection, profile: &Profile, system: &str, d: &EventDraft
 /// Returns the number of events whose derived fields changed.
 pub fn rederive(conn: &Connection, profile: &Profile, only_system: Option<&str>) -> Result<usize, StoreError> {
     let mut changed = 0;
-    let labels: Vec<(String, Option<String>)> = {
-        let mut stmt =
-            conn.prepare("SELECT DISTINCT system, purpose_label FROM events WHERE (?1 IS NULL OR system = ?1)")?;
-        let rows = stmt.query_map(params![only_system], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<Result<_, _>>()?
-    };
+    let purpose_labels = event_store::purpose_labels(conn, only_system)?;
     // One pass over the events with a temporary mapping table, rather than one scan per label.
-    conn.execute_batch(
-        "DROP TABLE IF EXISTS temp.purpose_map;
-         CREATE TEMP TABLE purpose_map (system TEXT NOT NULL, label TEXT, purpose TEXT, channel TEXT);
-         CREATE INDEX temp.purpose_map_key ON purpose_map (system, label);",
-    )?;
-    {
-        let mut insert =
-            conn.prepare("INSERT INTO temp.purpose_map (system, label, purpose, channel) VALUES (?1, ?2, ?3, ?4)")?;
-        for (system, label) in labels {
-            let purpose = resolve_purpose(conn, profile, &system, label.as_deref())?;
-            let channel = purpose
-                .as_deref()
-                .and_then(|id| profile.purposes.iter().find(|p| p.id == id))
-                .and_then(|p| p.channel.clone());
-            insert.execute(params![system, label, purpose, channel])?;
-        }
+    let mut map = PurposeMap::create(conn)?;
+    for (system, label) in purpose_labels {
+        let purpose = resolve_purpose(conn, profile, &system, label.as_deref())?;
+        let channel = purpose
+            .as_deref()
+            .and_then(|id| profile.purposes.iter().find(|p| p.id == id))
+            .and_then(|p| p.channel.as_deref());
+        map.insert(&system, label.as_deref(), purpose.as_deref(), channel)?;
     }
-    changed += conn.execute(
-        "UPDATE events SET
-            purpose = (SELECT m.purpose FROM temp.purpose_map m WHERE m.system = events.system AND m.label IS events.purpose_label),
-            channel = COALESCE((SELECT m.channel FROM temp.purpose_map m WHERE m.system = events.system AND m.label IS events.purpose_label), channel)
-         WHERE (?1 IS NULL OR system = ?1)
-           AND purpose IS NOT (SELECT m.purpose FROM temp.purpose_map m WHERE m.system = events.system AND m.label IS events.purpose_label)",
-        params![only_system],
-    )?;
-    conn.execute_batch("DROP TABLE temp.purpose_map;")?;
-    let recipient_labels: Vec<String> = {
-        let mut stmt = conn.prepare("SELECT DISTINCT label FROM event_recipients")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        rows.collect::<Result<_, _>>()?
-    };
-    for label in recipient_labels {
+    changed += map.apply(only_system)?;
+    for label in event_store::recipient_labels(conn)? {
         let legal = resolve_recipient(conn, profile, &label)?;
-        changed += conn.execute(
-            "UPDATE event_recipients SET legal_name = ?2 WHERE label = ?1 AND legal_name IS NOT ?2",
-            params![label, legal],
-        )?;
+        changed += event_store::set_recipient_legal_name(conn, &label, legal.as_deref())?;
     }
-    let captures: Vec<(String, String)> = {
-        let mut stmt = conn.prepare(
-            "SELECT DISTINCT system, capture_source FROM events WHERE capture_source IS NOT NULL AND (?1 IS NULL OR system = ?1)",
-        )?;
-        let rows = stmt.query_map(params![only_system], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<Result<_, _>>()?
-    };
-    for (system, capture) in captures {
+    for (system, capture) in event_store::capture_sources(conn, only_system)? {
         let cp = profile.collection_point(&system, &capture);
-        let method = cp.and_then(|c| c.method.clone());
-        let by = cp.and_then(|c| c.collected_by.clone());
-        let notice = cp.and_then(|c| c.notice_version.clone());
-        changed += conn.execute(
-            "UPDATE events SET method = COALESCE(method_stated, ?3), collected_by = COALESCE(collected_by_stated, ?4),
-                notice_version = COALESCE(notice_stated, ?5)
-             WHERE system = ?1 AND capture_source = ?2
-               AND (method IS NOT COALESCE(method_stated, ?3) OR collected_by IS NOT COALESCE(collected_by_stated, ?4)
-                    OR notice_version IS NOT COALESCE(notice_stated, ?5))",
-            params![system, capture, method, by, notice],
-        )?;
+        let method = cp.and_then(|c| c.method.as_deref());
+        let by = cp.and_then(|c| c.collected_by.as_deref());
+        let notice = cp.and_then(|c| c.notice_version.as_deref());
+        changed += event_store::apply_collection_point(conn, &system, &capture, method, by, notice)?;
     }
     Ok(changed)
 }
 
-/// A label the profile does not map yet, with how many events carry it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct UnmappedLabel {
-    pub system: String,
-    pub label: String,
-    pub events: i64,
-}
-
 /// Purpose labels no profile purpose maps (they become mappable by adding an alias).
 pub fn unmapped_purpose_labels(conn: &Connection) -> Result<Vec<UnmappedLabel>, StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT system, purpose_label, count(*) FROM events WHERE purpose IS NULL AND purpose_label IS NOT NULL
-         GROUP BY system, purpose_label ORDER BY system, purpose_label",
-    )?;
-    let rows = stmt.query_map([], |r| Ok(UnmappedLabel { system: r.get(0)?, label: r.get(1)?, events: r.get(2)? }))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    event_store::unmapped_purpose_labels(conn)
 }
 
 /// Puts `profile` in force: saves it, re-derives every stored event's purpose, recipients and
@@ -207,5 +145,17 @@ pub fn apply_profile(
         }
         crate::store::audit_log::record(tx, "profile-import", &detail)?;
         Ok(changed)
+    })
+}
+
+/// Removes a source and everything it brought (see [`crate::store::sources::remove`]), then
+/// re-derives the stored events under the profile in force, in the same transaction: the
+/// lookups the source provided (e.g. Salesforce purpose names) may have named other sources'
+/// labels. The store does the removal; this is where the profile is applied again.
+pub fn remove_source(conn: &mut Connection, source_id: i64) -> Result<usize, StoreError> {
+    crate::store::sources::remove(conn, source_id, |tx| {
+        let profile = crate::store::profile_doc::load(tx)?;
+        rederive(tx, &profile, None)?;
+        Ok(())
     })
 }

@@ -12,14 +12,14 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
 use super::context::{EventDraft, FileImport};
 use super::csv_table::{fold, Header};
 use super::{ImportError, Importer, Sniff};
 use crate::model::{EventKind, Identifier, Method};
-use crate::store::{now_rfc3339, StoreError};
+use crate::store::{labels, now_rfc3339, StoreError};
 
 /// The `format` of mapping documents.
 pub const MAPPING_FORMAT: &str = "consenttrail-mapping/1";
@@ -104,23 +104,18 @@ pub fn header_signature(header: &Header) -> String {
 
 /// Saves a mapping for a header so that the same header is recognised next time.
 pub fn save(conn: &Connection, header: &Header, mapping: &ColumnMapping) -> Result<(), StoreError> {
-    conn.execute(
-        "INSERT INTO column_mappings (header_signature, name, document, saved_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT(header_signature) DO UPDATE SET name = excluded.name, document = excluded.document, saved_at = excluded.saved_at",
-        params![header_signature(header), mapping.name, serde_json::to_string(mapping)?, now_rfc3339()],
-    )?;
-    Ok(())
+    labels::save_mapping(
+        conn,
+        &header_signature(header),
+        &mapping.name,
+        &serde_json::to_string(mapping)?,
+        &now_rfc3339(),
+    )
 }
 
 /// The saved mapping for a header, if any.
 pub fn saved_for(conn: &Connection, header: &Header) -> Result<Option<ColumnMapping>, StoreError> {
-    let doc: Option<String> = conn
-        .query_row(
-            "SELECT document FROM column_mappings WHERE header_signature = ?1",
-            params![header_signature(header)],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let doc = labels::mapping_document(conn, &header_signature(header))?;
     Ok(doc.and_then(|d| serde_json::from_str(&d).ok()))
 }
 

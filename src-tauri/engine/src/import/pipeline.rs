@@ -5,16 +5,15 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
-use rusqlite::params;
-
 use super::{
-    context, derive, detect, importer_by_id,
+    derive, detect, importer_by_id,
     input::{self, Input},
     mapping, registry, tcf, FileCounts, FileImport, FileReport, ImportError, ImportReport, Importer, Issue, Progress,
     Sniff, REPORT_ISSUES,
 };
 use crate::model::DateOrder;
-use crate::store::{self, identity, Store};
+use crate::store::events::write::{self as event_store, EventWriter};
+use crate::store::{self, bulk, identity, labels, sources, Store};
 
 /// Settings for one import run (SPEC §9 `import` flags).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -149,30 +148,19 @@ fn import_one(
     // rolled back after a crash. When another connection has the database open (the app while
     // the CLI imports) the mode cannot change: the import then simply stays in WAL mode, without
     // waiting for the other connection.
-    let bulk = plan.fp.bytes >= BULK_IMPORT_BYTES && try_journal_mode(store.conn(), "delete");
-    store.conn().pragma_update(None, "foreign_keys", false)?;
+    let bulk = plan.fp.bytes >= BULK_IMPORT_BYTES && bulk::try_journal_mode(store.conn(), "delete");
+    bulk::set_foreign_keys(store.conn(), false)?;
     let result = import_one_unchecked(store, plan, options, profile, progress, cancel, rejections);
     // Whatever happened, foreign keys are on again before this returns.
-    let restored = store.conn().pragma_update(None, "foreign_keys", true);
+    let restored = bulk::set_foreign_keys(store.conn(), true);
     if bulk {
         // Failing to return to WAL (another connection arrived meanwhile) loses nothing: the
         // next open sets WAL again.
-        try_journal_mode(store.conn(), "wal");
+        bulk::try_journal_mode(store.conn(), "wal");
     }
     let report = result?;
     restored?;
     Ok(report)
-}
-
-/// Sets the journal mode if that is possible without waiting for other connections; true
-/// when the mode is now `mode`.
-fn try_journal_mode(conn: &rusqlite::Connection, mode: &str) -> bool {
-    if conn.busy_timeout(std::time::Duration::ZERO).is_err() {
-        return false;
-    }
-    let now = conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get::<_, String>(0));
-    let _ = conn.busy_timeout(store::BUSY_TIMEOUT);
-    now.is_ok_and(|m| m.eq_ignore_ascii_case(mode))
 }
 
 /// Files at least this large are imported with a rollback journal (see [`import_one`]).
@@ -237,21 +225,21 @@ fn import_one_unchecked(
         "assume_tz": options.assume_tz,
         "date_order": options.date_order,
     });
-    tx.execute(
-        "INSERT INTO sources (path, file_name, system, sha256, bytes, imported_at, settings)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            name,
-            plan.input.file_name(),
+    let source_id = sources::insert(
+        &tx,
+        &sources::NewSource {
+            path: &name,
+            file_name: &plan.input.file_name(),
             system,
             // Unique until the hash is known, which replaces it before the commit.
-            known.clone().unwrap_or_else(|| format!("pending:{}:{}", std::process::id(), store::now_rfc3339())),
-            plan.fp.bytes as i64,
-            store::now_rfc3339(),
-            settings.to_string()
-        ],
+            sha256: &known
+                .clone()
+                .unwrap_or_else(|| format!("pending:{}:{}", std::process::id(), store::now_rfc3339())),
+            bytes: plan.fp.bytes as i64,
+            imported_at: &store::now_rfc3339(),
+            settings: &settings.to_string(),
+        },
     )?;
-    let source_id = tx.last_insert_rowid();
     let mut file = FileImport {
         tx: &tx,
         input: &plan.input,
@@ -275,7 +263,7 @@ fn import_one_unchecked(
         rows_seen: 0,
         mapping: plan.mapping.as_ref(),
         derived_cache: Default::default(),
-        statements: context::HotStatements::prepare(&tx)?,
+        writer: EventWriter::new(&tx)?,
         fatal: None,
         csv_rejected: Default::default(),
         reads: Default::default(),
@@ -367,23 +355,18 @@ fn import_one_unchecked(
     }
     match outcome.and(hashed) {
         Ok((sha256, bytes)) => {
-            tx.execute(
-                "UPDATE sources SET rows_imported = ?2, rows_rejected = ?3, rows_warned = ?4, sha256 = ?5, bytes = ?6
-                 WHERE id = ?1",
-                params![
-                    source_id,
-                    counts.rows_imported as i64,
-                    counts.rows_rejected as i64,
-                    counts.rows_warned as i64,
-                    sha256,
-                    bytes as i64
-                ],
+            sources::finish_import(
+                &tx,
+                source_id,
+                &sources::ImportedCounts {
+                    rows_imported: counts.rows_imported as i64,
+                    rows_rejected: counts.rows_rejected as i64,
+                    rows_warned: counts.rows_warned as i64,
+                    sha256: &sha256,
+                    bytes: bytes as i64,
+                },
             )?;
-            let has_lookups: bool =
-                tx.query_row("SELECT EXISTS (SELECT 1 FROM label_lookups WHERE system = ?1)", params![system], |r| {
-                    r.get(0)
-                })?;
-            if has_lookups {
+            if labels::has_lookups(&tx, system)? {
                 derive::rederive(&tx, profile, Some(system))?;
             } else if system == tcf::gvl_import::ID {
                 // A Global Vendor List names the vendors of TC strings imported earlier.
@@ -440,19 +423,7 @@ struct Listed {
 
 fn listed_issues(conn: &rusqlite::Connection, source_id: i64) -> Result<Listed, store::StoreError> {
     let list = |severity: &str| -> Result<(Vec<Issue>, u64), store::StoreError> {
-        let mut stmt = conn.prepare_cached(
-            "SELECT locator, field, message FROM import_issues WHERE source_id = ?1 AND severity = ?2 ORDER BY id LIMIT ?3",
-        )?;
-        let issues = stmt
-            .query_map(params![source_id, severity, REPORT_ISSUES as i64], |r| {
-                Ok(Issue { locator: r.get(0)?, field: r.get(1)?, message: r.get(2)? })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let total: i64 = conn.query_row(
-            "SELECT count(*) FROM import_issues WHERE source_id = ?1 AND severity = ?2",
-            params![source_id, severity],
-            |r| r.get(0),
-        )?;
+        let (issues, total) = event_store::issues_listed(conn, source_id, severity, REPORT_ISSUES as i64)?;
         let omitted = (total as u64).saturating_sub(issues.len() as u64);
         Ok((issues, omitted))
     };
@@ -468,21 +439,10 @@ fn write_rejections(
     file: &str,
     writer: &mut csv::Writer<std::fs::File>,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let mut stmt = conn.prepare(
-        "SELECT locator, field, message, raw FROM import_issues WHERE source_id = ?1 AND severity = 'rejected' ORDER BY id",
-    )?;
-    let mut rows = stmt.query(params![source_id])?;
-    while let Some(row) = rows.next()? {
-        let (locator, field, message, raw): (String, Option<String>, String, Option<String>) =
-            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
-        writer.write_record([
-            file,
-            locator.as_str(),
-            field.as_deref().unwrap_or(""),
-            message.as_str(),
-            raw.as_deref().unwrap_or(""),
-        ])?;
-    }
+    event_store::for_each_rejection(conn, source_id, |locator, field, message, raw| {
+        writer.write_record([file, locator, field.unwrap_or(""), message, raw.unwrap_or("")])?;
+        Ok::<(), Box<dyn std::error::Error>>(())
+    })?;
     writer.flush()?;
     Ok(())
 }

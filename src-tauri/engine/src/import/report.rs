@@ -48,14 +48,8 @@ pub struct FileReport {
     pub error: Option<String>,
 }
 
-/// One warning or rejection in a report.
-#[derive(Debug, Clone, serde::Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Issue {
-    pub locator: String,
-    pub field: Option<String>,
-    pub message: String,
-}
+/// One warning or rejection in a report (the store reads them back as such).
+pub use crate::store::events::write::Issue;
 
 impl FileReport {
     /// The report of a file that could not be imported, saying why.

@@ -91,8 +91,14 @@ pub fn issues(conn: &Connection, source_id: i64) -> Result<Vec<ImportIssue>, Sto
 
 /// Removes a source and everything derived from it, and records the removal in the audit log,
 /// in one transaction. Events that another source also reported (overlapping exports) stay,
-/// re-attributed to that source's row. Returns the number of events removed.
-pub fn remove(conn: &mut Connection, source_id: i64) -> Result<usize, StoreError> {
+/// re-attributed to that source's row. `rederive` re-applies the profile to what stays (the
+/// source's lookups may have named other sources' labels): that is import logic, so the caller
+/// passes it in (`import::derive::remove_source`). Returns the number of events removed.
+pub fn remove(
+    conn: &mut Connection,
+    source_id: i64,
+    rederive: impl FnOnce(&Connection) -> Result<(), StoreError>,
+) -> Result<usize, StoreError> {
     let tx = conn.transaction()?;
     let Some(info) = get(&tx, source_id)? else {
         return Err(StoreError::NotFound(format!("no source with id {source_id}")));
@@ -121,8 +127,7 @@ pub fn remove(conn: &mut Connection, source_id: i64) -> Result<usize, StoreError
     identity::recompute_subjects(&tx)?;
     // Lookups the source provided (e.g. Salesforce purpose names) resolved other sources'
     // labels: those are re-derived without them.
-    let profile = super::profile_doc::load(&tx)?;
-    crate::import::derive::rederive(&tx, &profile, None)?;
+    rederive(&tx)?;
     super::audit_log::record(
         &tx,
         "remove-source",
@@ -130,6 +135,58 @@ pub fn remove(conn: &mut Connection, source_id: i64) -> Result<usize, StoreError
     )?;
     tx.commit()?;
     Ok(events_removed)
+}
+
+// ---- Writing a source during its import ----
+
+/// What a source row is created with when its import starts.
+#[derive(Debug, Clone, Copy)]
+pub struct NewSource<'s> {
+    pub path: &'s str,
+    pub file_name: &'s str,
+    pub system: &'s str,
+    /// Unique until the file's hash is known ([`finish_import`] replaces it).
+    pub sha256: &'s str,
+    pub bytes: i64,
+    pub imported_at: &'s str,
+    /// The import settings as JSON.
+    pub settings: &'s str,
+}
+
+/// Creates the source row of a file being imported (in the file's transaction); returns its id.
+pub fn insert(conn: &Connection, s: &NewSource<'_>) -> Result<i64, StoreError> {
+    conn.execute(
+        "INSERT INTO sources (path, file_name, system, sha256, bytes, imported_at, settings)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![s.path, s.file_name, s.system, s.sha256, s.bytes, s.imported_at, s.settings],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Records a CSV source's header (JSON array of the column names).
+pub fn set_header(conn: &Connection, source_id: i64, header: &str) -> Result<(), StoreError> {
+    conn.execute("UPDATE sources SET header = ?2 WHERE id = ?1", params![source_id, header])?;
+    Ok(())
+}
+
+/// The counts, hash and size of a source once its file is read.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportedCounts<'s> {
+    pub rows_imported: i64,
+    pub rows_rejected: i64,
+    pub rows_warned: i64,
+    pub sha256: &'s str,
+    pub bytes: i64,
+}
+
+/// Stores what the import of a source found, before its transaction commits.
+pub fn finish_import(conn: &Connection, source_id: i64, c: &ImportedCounts<'_>) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE sources SET rows_imported = ?2, rows_rejected = ?3, rows_warned = ?4, sha256 = ?5, bytes = ?6
+                 WHERE id = ?1",
+        params![source_id, c.rows_imported, c.rows_rejected, c.rows_warned, c.sha256, c.bytes],
+    )?;
+    Ok(())
 }
 
 /// An event's raw source row, as the file had it (the app's "show the source" panel).
