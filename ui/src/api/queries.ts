@@ -1,22 +1,17 @@
 import { useState } from 'react';
-import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 
-import type {
-  DecisionStatus,
-  FindingFilter,
-  ImportProgress,
-  PackProgress,
-  Profile,
-  SubjectQuery,
-} from './backend';
+import type { FindingFilter, SubjectQuery } from './backend';
 import { useBackend } from './context';
 import { queryKeys } from './queryKeys';
 
 /**
- * The server reads and writes of the screens, through TanStack Query. A read is cached under its
- * `queryKeys` name; a write invalidates what it changed, so the screens showing it read it again.
- * A write resolves as soon as the backend has answered (the re-reads follow on their own), so the
- * screen that asked can say what happened even if the re-read removes it (a removed source's row).
+ * The server reads of the screens, through TanStack Query, and the invalidations the writes use.
+ * A read is cached under its `queryKeys` name. A write (import, removal, profile save or import,
+ * decision, audit, pack, sample data) calls the backend as before, says what happened, then
+ * invalidates what it changed so the screens showing it read it again. The writes stay plain
+ * calls, not `useMutation`: a mutation starts its call and reports "busy" a tick later, and the
+ * screens disable their buttons and call the backend in the same event, as they always did.
  */
 
 // ---- Invalidation ---------------------------------------------------------------------------------
@@ -103,6 +98,8 @@ export function useFindingsBreakdownQuery(filter: FindingFilter) {
     queryKey: queryKeys.findings.breakdown(filter),
     queryFn: () => backend.findingsBreakdown(filter),
     placeholderData: (previous) => previous,
+    // As the list: a filter chosen again is shown from the cache and read again.
+    staleTime: 0,
   });
 }
 
@@ -124,115 +121,4 @@ export function useProfileQuery() {
 export function useAuditLogQuery() {
   const backend = useBackend();
   return useQuery({ queryKey: queryKeys.auditLog, queryFn: () => backend.auditLog() });
-}
-
-// ---- Writes ---------------------------------------------------------------------------------------
-
-/** Removes an imported file; everything derived from the data is read again. */
-export function useRemoveSourceMutation() {
-  const backend = useBackend();
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: (sourceId: number) => backend.removeSource(sourceId),
-    onSuccess: () => {
-      void invalidateData(client);
-    },
-  });
-}
-
-/** Saves the profile (stored events are re-derived, findings re-checked): the profile and the data are read again. */
-export function useSaveProfileMutation() {
-  const backend = useBackend();
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: (profile: Profile) => backend.saveProfile(profile),
-    onSuccess: () => {
-      void client.invalidateQueries({ queryKey: queryKeys.profile });
-      void invalidateData(client);
-    },
-  });
-}
-
-/** Imports a previewed profile file: as a save. */
-export function useImportProfileMutation() {
-  const backend = useBackend();
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: ({ token, sha256 }: { token: string; sha256: string }) => backend.importProfile(token, sha256),
-    onSuccess: () => {
-      void client.invalidateQueries({ queryKey: queryKeys.profile });
-      void invalidateData(client);
-    },
-  });
-}
-
-/** One decision on one finding. */
-export function useDecideFindingMutation() {
-  const backend = useBackend();
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: (decision: { findingId: string; status: DecisionStatus; note: string; by: string | null }) =>
-      backend.decideFinding(decision.findingId, decision.status, decision.note, decision.by),
-    onSuccess: () => {
-      void invalidateDecisions(client);
-    },
-  });
-}
-
-/** One decision with one note on several findings (all or none). */
-export function useDecideFindingsMutation() {
-  const backend = useBackend();
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: (decision: { findingIds: string[]; status: DecisionStatus; note: string; by: string | null }) =>
-      backend.decideFindings(decision.findingIds, decision.status, decision.note, decision.by),
-    onSuccess: () => {
-      void invalidateDecisions(client);
-    },
-  });
-}
-
-/** Runs the audit again; the findings (and what shows them) are read again. */
-export function useRunAuditMutation() {
-  const backend = useBackend();
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: (onProgress: Parameters<typeof backend.runAudit>[0]) => backend.runAudit(onProgress),
-    onSuccess: () => {
-      void invalidateData(client);
-    },
-  });
-}
-
-/** Opens the demo database with the sample exports imported into it, with an import's progress. */
-export function useOpenSampleDataMutation() {
-  const backend = useBackend();
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: (onProgress: (progress: ImportProgress) => void) => backend.openSampleData(onProgress),
-    onSuccess: () => {
-      void resetForDatabaseSwitch(client);
-    },
-  });
-}
-
-/** Writes a subject's pack or the organisation pack (which re-runs the audit and logs it). */
-export function useMakePackMutation() {
-  const backend = useBackend();
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: (
-      request:
-        | { kind: 'organisation'; token: string; onProgress: (progress: PackProgress) => void }
-        | { kind: 'subject'; subjectId: number; token: string; caseReference: string | null },
-    ) =>
-      request.kind === 'organisation'
-        ? backend.makeOrganisationPack(request.token, request.onProgress)
-        : backend.makeSubjectPack(request.subjectId, request.token, request.caseReference),
-    onSuccess: (_result, request) => {
-      void (request.kind === 'organisation'
-        ? invalidateData(client)
-        : client.invalidateQueries({ queryKey: queryKeys.auditLog }));
-    },
-  });
 }

@@ -1,4 +1,9 @@
-import { QueryClient } from '@tanstack/react-query';
+import { notifyManager, QueryClient } from '@tanstack/react-query';
+
+// Answers reach the screens in the same turn as the backend's promise settles (as the effects
+// they replace did), not a timer later: a local backend answers fast, and a screen should not
+// show a half-updated state in between.
+notifyManager.setScheduler(queueMicrotask);
 
 /**
  * The cache settings for a desktop app over a local database: nothing changes behind the

@@ -1,6 +1,7 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type SyntheticEvent } from 'react';
 
-import { useBackend, type Decision, type DecisionStatus, type Finding, type Severity } from '../api';
+import { invalidateDecisions, useBackend, type Decision, type DecisionStatus, type Finding, type Severity } from '../api';
 import { formatInstantText, statusLabel } from '../format';
 import { ruleName, ruleTitle } from '../rules';
 import { ErrorNotice } from './ErrorNotice';
@@ -117,13 +118,14 @@ export function DecisionForm({
   finding: Finding;
   onDecided?: ((decision: Decision) => void) | undefined;
 }) {
-  const backend = useBackend();
   const formId = useId();
   const [recorded, setRecorded] = useState<Decision | null>(null);
   const current = recorded ?? finding.decision;
   const [status, setStatus] = useState<DecisionStatus>(initialStatus(current));
   const [note, setNote] = useState('');
   const [by, setBy] = useState('');
+  const backend = useBackend();
+  const client = useQueryClient();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -132,14 +134,16 @@ export function DecisionForm({
   const submit = (event: SyntheticEvent) => {
     event.preventDefault();
     if (noteMissing || busy) return;
+    const name = by.trim() === '' ? null : by.trim();
     setBusy(true);
     setError(null);
-    const name = by.trim() === '' ? null : by.trim();
     backend.decideFinding(finding.id, status, note.trim(), name).then(
       (decision) => {
         setBusy(false);
         setRecorded(decision);
         setNote('');
+        // The findings, the timelines that show them and the audit log are read again.
+        void invalidateDecisions(client);
         onDecided?.(decision);
       },
       (reason: unknown) => {

@@ -1,6 +1,7 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useState } from 'react';
 
-import { useBackend } from '../api';
+import { resetForDatabaseSwitch, useBackend } from '../api';
 import { ErrorNotice } from './ErrorNotice';
 import './sampleData.css';
 
@@ -23,6 +24,7 @@ export interface SampleData {
  */
 export function useSampleData(): SampleData {
   const backend = useBackend();
+  const client = useQueryClient();
   const [state, setState] = useState({ open: false, databasePath: null as string | null, generation: 0 });
 
   useEffect(() => {
@@ -38,7 +40,9 @@ export function useSampleData(): SampleData {
     };
   }, [backend]);
 
+  // Another database is open: nothing cached was read from it.
   const opened = useCallback(() => {
+    void resetForDatabaseSwitch(client);
     setState((s) => ({ open: true, databasePath: s.databasePath, generation: s.generation + 1 }));
     backend.databaseInfo().then(
       (info) => {
@@ -46,12 +50,13 @@ export function useSampleData(): SampleData {
       },
       () => undefined,
     );
-  }, [backend]);
+  }, [backend, client]);
 
   const leave = useCallback(async () => {
     const info = await backend.leaveSampleData();
+    void resetForDatabaseSwitch(client);
     setState((s) => ({ open: info.sample_data, databasePath: info.database_path, generation: s.generation + 1 }));
-  }, [backend]);
+  }, [backend, client]);
 
   return { ...state, opened, leave };
 }

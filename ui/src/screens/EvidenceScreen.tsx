@@ -1,6 +1,7 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useState } from 'react';
 
-import { useBackend, type ChosenFile, type PackProgress, type PackResult, type VerifyReport } from '../api';
+import { invalidateData, queryKeys, useBackend, type ChosenFile, type PackProgress, type PackResult, type VerifyReport } from '../api';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { SigningPanel } from './evidence/SigningPanel';
 import { SubjectPicker } from './evidence/SubjectPicker';
@@ -102,6 +103,7 @@ function MakePackPanel({
   onOpenSubject?: ((subject: { subjectId: number; label: string }) => void) | undefined;
 }) {
   const backend = useBackend();
+  const client = useQueryClient();
   const id = useId();
   const [subject, setSubject] = useState<PackSubject | null>(handedOver);
   const [kind, setKind] = useState<'subject' | 'organisation'>(handedOver === null ? 'organisation' : 'subject');
@@ -146,6 +148,10 @@ function MakePackPanel({
           ? await backend.makeOrganisationPack(target.token, setProgress)
           : await backend.makeSubjectPack(packSubject.subjectId, target.token, reference === '' ? null : reference);
       setResult({ pack, file: target });
+      // A pack is logged; the organisation pack re-runs the audit first.
+      void (packSubject === null
+        ? invalidateData(client)
+        : client.invalidateQueries({ queryKey: queryKeys.auditLog }));
     } catch (reason: unknown) {
       setError(reason);
     } finally {

@@ -1,6 +1,14 @@
-import { useCallback, useEffect, useRef, useState, type Dispatch, type SetStateAction } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useCallback, useEffect, useState, type Dispatch, type SetStateAction } from 'react';
 
-import { useBackend, type Finding, type FindingBreakdown, type FindingFilter } from '../api';
+import {
+  queryKeys,
+  useBackend,
+  useFindingsBreakdownQuery,
+  type Finding,
+  type FindingBreakdown,
+  type FindingFilter,
+} from '../api';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { PrintButton } from '../components/PrintButton';
 import { countOf } from '../format';
@@ -16,32 +24,12 @@ import './findings.css';
 /** Findings per request; "Load more" asks for the next page from SQLite. */
 const PAGE_SIZE = 50;
 
-/**
- * The answer to the latest request, tagged with what was asked (`request`) so a screen can tell
- * a fresh answer from one still standing in for a newer request.
- */
-type Answer<T> = { request: string; status: 'ready'; value: T } | { request: string; status: 'error'; error: unknown };
-
-/** A breakdown of the findings under `filter`; refetched when the filter or `version` changes. */
-function useBreakdown(filter: FindingFilter, version: number): Answer<FindingBreakdown> | null {
-  const backend = useBackend();
-  const [answer, setAnswer] = useState<Answer<FindingBreakdown> | null>(null);
-  useEffect(() => {
-    let current = true;
-    const request = `${JSON.stringify(filter)}#${String(version)}`;
-    backend.findingsBreakdown(filter).then(
-      (value) => {
-        if (current) setAnswer({ request, status: 'ready', value });
-      },
-      (error: unknown) => {
-        if (current) setAnswer({ request, status: 'error', error });
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [backend, filter, version]);
-  return answer;
+/** A breakdown of the findings under `filter`: cached, and read again when the findings change. */
+function useBreakdown(filter: FindingFilter): { status: 'ready'; value: FindingBreakdown } | { status: 'error'; error: unknown } | null {
+  const query = useFindingsBreakdownQuery(filter);
+  if (query.status === 'error') return { status: 'error', error: query.error };
+  if (query.status === 'pending') return null;
+  return { status: 'ready', value: query.data };
 }
 
 /** The unfiltered breakdown: the purposes, systems and months there are to filter by. */
@@ -70,82 +58,70 @@ function useFindingsView(
 }
 
 interface FindingList {
-  request: string;
   rows: Finding[];
   total: number;
 }
 
 /**
- * The findings under `filter`, a page at a time. A refresh for the same filter (after a decision
- * or an audit) reloads as many rows as were showing, so the officer keeps their place.
+ * The findings under `filter`, a page at a time. The cache entry holds every row loaded for the
+ * filter ("Load more" appends to it); a re-read after an invalidation (a decision, an audit, an
+ * import) asks for as many rows as were showing in one request, so the officer keeps their place.
+ * Coming back to the screen with more rows than a page for the filter the shell kept reads them
+ * afresh in one request too (`firstLimit` is part of the key).
  */
-function useFindingsList(
-  filter: FindingFilter,
-  version: number,
-  restored: FindingsView,
-  onRowsShown: (rows: number) => void,
-) {
+function useFindingsList(filter: FindingFilter, restored: FindingsView, onRowsShown: (rows: number) => void) {
   const backend = useBackend();
-  const request = `${JSON.stringify(filter)}#${String(version)}`;
-  const [list, setList] = useState<FindingList | null>(null);
-  const [error, setError] = useState<{ request: string; error: unknown } | null>(null);
+  const client = useQueryClient();
+  const firstLimit = filter === restored.filter ? Math.max(PAGE_SIZE, restored.rows) : PAGE_SIZE;
+  const key = queryKeys.findings.list(filter, firstLimit);
+  const query = useQuery({
+    queryKey: key,
+    queryFn: async (): Promise<FindingList> => {
+      const shown = client.getQueryData<FindingList>(key)?.rows.length ?? 0;
+      const page = await backend.findingsPage(filter, Math.max(firstLimit, shown), 0);
+      return { rows: page.rows, total: page.total };
+    },
+    // While another filter loads, the list shown so far stays (busy).
+    placeholderData: (previous) => previous,
+    // A filter chosen again shows its cached rows at once and reads them again (as the screen
+    // always did on a filter change); switching screens still shows the cache without waiting.
+    staleTime: 0,
+  });
+  const [more, setMore] = useState<{ key: string; error: unknown } | null>(null);
   const [loadingMore, setLoadingMore] = useState(false);
-  // Coming back to the screen: as many rows as were loaded for the filter the shell kept.
-  const shownRows = useRef(restored.rows);
-  const shownFilter = useRef<FindingFilter | null>(restored.filter);
+  const keyText = JSON.stringify(key);
+  const list = query.data ?? null;
 
   useEffect(() => {
-    if (list !== null) onRowsShown(list.rows.length);
-  }, [list, onRowsShown]);
-
-  useEffect(() => {
-    let current = true;
-    const sameFilter = shownFilter.current === filter;
-    shownFilter.current = filter;
-    const limit = sameFilter ? Math.max(PAGE_SIZE, shownRows.current) : PAGE_SIZE;
-    const request = `${JSON.stringify(filter)}#${String(version)}`;
-    backend.findingsPage(filter, limit, 0).then(
-      (page) => {
-        if (!current) return;
-        shownRows.current = page.rows.length;
-        setList({ request, rows: page.rows, total: page.total });
-      },
-      (reason: unknown) => {
-        if (current) setError({ request, error: reason });
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [backend, filter, version]);
+    if (list !== null && !query.isPlaceholderData) onRowsShown(list.rows.length);
+  }, [list, query.isPlaceholderData, onRowsShown]);
 
   const loadMore = () => {
-    if (list === null || loadingMore) return;
+    if (list === null || loadingMore || query.isPlaceholderData) return;
     setLoadingMore(true);
-    const loadedFor = list.request;
+    setMore(null);
     backend.findingsPage(filter, PAGE_SIZE, list.rows.length).then(
       (page) => {
         setLoadingMore(false);
-        setList((previous) => {
-          if (previous?.request !== loadedFor) return previous;
+        client.setQueryData<FindingList>(key, (previous) => {
+          if (previous === undefined) return previous;
           // Findings can change between pages (another audit): never show one twice.
           const seen = new Set(previous.rows.map((finding) => finding.id));
-          const rows = [...previous.rows, ...page.rows.filter((finding) => !seen.has(finding.id))];
-          shownRows.current = rows.length;
-          return { ...previous, rows, total: page.total };
+          return { rows: [...previous.rows, ...page.rows.filter((finding) => !seen.has(finding.id))], total: page.total };
         });
       },
       (reason: unknown) => {
         setLoadingMore(false);
-        setError({ request: loadedFor, error: reason });
+        setMore({ key: keyText, error: reason });
       },
     );
   };
 
+  const moreError = more?.key === keyText ? more.error : null;
   return {
     list,
-    loading: list?.request !== request && error?.request !== request,
-    error: error !== null && (error.request === request || error.request === list?.request) ? error.error : null,
+    loading: query.isFetching,
+    error: query.isError ? query.error : moreError,
     loadingMore,
     loadMore,
   };
@@ -179,18 +155,14 @@ export function FindingsScreen({
     },
     [setView],
   );
-  /** Bumped after an audit or a decision: everything on screen is fetched again. */
-  const [version, setVersion] = useState(0);
-  const facets = useBreakdown(NO_FILTER, version);
-  const breakdown = useBreakdown(filter, version);
+  // Read again (through invalidation) after an audit, a decision or a change to the data.
+  const facets = useBreakdown(NO_FILTER);
+  const breakdown = useBreakdown(filter);
   // The view as the screen opened: where the list was when the user left it.
   const [restored] = useState(view);
-  const findings = useFindingsList(filter, version, restored, setRowsShown);
+  const findings = useFindingsList(filter, restored, setRowsShown);
 
   // Stable callbacks, so the memoised charts redraw only when their data changes.
-  const refresh = useCallback(() => {
-    setVersion((previous) => previous + 1);
-  }, []);
   const setDimension = useCallback((dimension: Dimension, value: string | null) => {
     setFilter((previous) => withDimension(previous, dimension, value));
   }, [setFilter]);
@@ -201,7 +173,7 @@ export function FindingsScreen({
       <h2 className="screen-title" id="findings-title">
         Findings
       </h2>
-      <AuditPanel auditedAt={facetsValue === null ? undefined : facetsValue.audited_at} onAudited={refresh} />
+      <AuditPanel auditedAt={facetsValue === null ? undefined : facetsValue.audited_at} />
       <FilterBar
         filter={filter}
         facets={facetsValue}
@@ -218,7 +190,7 @@ export function FindingsScreen({
       {breakdown?.status === 'ready' && (
         <BreakdownCharts breakdown={breakdown.value} filter={filter} onPick={setDimension} />
       )}
-      <FindingsSection findings={findings} filter={filter} onOpenSubject={onOpenSubject} onDecided={refresh} />
+      <FindingsSection findings={findings} filter={filter} onOpenSubject={onOpenSubject} />
     </section>
   );
 }
@@ -227,13 +199,11 @@ function FindingsSection({
   findings,
   filter,
   onOpenSubject,
-  onDecided,
 }: {
   findings: ReturnType<typeof useFindingsList>;
   /** The filter the list shows: what Export… writes. */
   filter: FindingFilter;
   onOpenSubject: (subjectId: number) => void;
-  onDecided: () => void;
 }) {
   const { list } = findings;
   return (
@@ -261,7 +231,7 @@ function FindingsSection({
         </p>
       )}
       {list !== null && list.rows.length > 0 && (
-        <FindingsList rows={list.rows} onOpenSubject={onOpenSubject} onDecided={onDecided} />
+        <FindingsList rows={list.rows} onOpenSubject={onOpenSubject} />
       )}
       {list !== null && list.rows.length < list.total && (
         <div className="findings-more">

@@ -1,6 +1,7 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 
-import { BackendError, useBackend, type Profile, type ProfileImportPreview } from '../api';
+import { BackendError, invalidateData, queryKeys, useBackend, type Profile, type ProfileImportPreview } from '../api';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { useLeaveGuard, type LeaveGuard } from '../leaveGuard';
 import { ActivitiesSection, activityProblems } from './profile/ActivitiesSection';
@@ -61,6 +62,7 @@ interface LeaveQuestion {
 /** Profile editor: purposes, collection points, activities, notices, third parties, policy; import and export. */
 export function ProfileScreen({ onGuard }: { onGuard?: (guard: LeaveGuard | null) => void }) {
   const backend = useBackend();
+  const client = useQueryClient();
   const [load, setLoad] = useState(0);
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [dirty, setDirty] = useState(false);
@@ -172,6 +174,9 @@ export function ProfileScreen({ onGuard }: { onGuard?: (guard: LeaveGuard | null
         `Imported ${chosen.path}; ${String(result.events_rederived)} stored ${result.events_rederived === 1 ? 'event' : 'events'} re-derived, findings re-checked.`,
       );
       setLoad((current) => current + 1);
+      // Stored events were re-derived and findings re-checked: everything derived is read again.
+      void client.invalidateQueries({ queryKey: queryKeys.profile });
+      void invalidateData(client);
     } catch (reason: unknown) {
       setFileError({ title: 'The profile was not imported', error: reason });
     } finally {
@@ -356,6 +361,7 @@ function ProfileEditor({
   onDirtyChange: (dirty: boolean) => void;
 }) {
   const backend = useBackend();
+  const client = useQueryClient();
   const [draft, setDraft] = useState(initial);
   const [dirty, setDirty] = useState(false);
   const [saving, setSaving] = useState(false);
@@ -387,6 +393,9 @@ function ProfileEditor({
       const result = await backend.saveProfile(toSave);
       setDraft(toSave);
       setDirty(false);
+      // Stored events were re-derived and findings re-checked: everything derived is read again.
+      void client.invalidateQueries({ queryKey: queryKeys.profile });
+      void invalidateData(client);
       setSaved(
         `Saved; ${String(result.events_rederived)} stored ${result.events_rederived === 1 ? 'event' : 'events'} re-derived, findings re-checked.`,
       );

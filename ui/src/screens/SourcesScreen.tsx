@@ -1,6 +1,7 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
-import { useRemoveSourceMutation, useSourceIssuesQuery, useSourcesQuery, type SourceInfo } from '../api';
+import { invalidateData, useBackend, useSourceIssuesQuery, useSourcesQuery, type SourceInfo } from '../api';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { fileName, formatBytes, formatCount, formatInstant } from './import/format';
 import './sources.css';
@@ -84,22 +85,30 @@ const COLUMNS = 10;
 
 /** One imported file: its facts, its issues on demand, and removal behind a confirmation. */
 function SourceRows({ source, onRemoved }: { source: SourceInfo; onRemoved: (eventsRemoved: number) => void }) {
-  const removal = useRemoveSourceMutation();
+  const backend = useBackend();
+  const client = useQueryClient();
   const [showIssues, setShowIssues] = useState(false);
   const [confirming, setConfirming] = useState(false);
-  const removing = removal.isPending;
-  const removeError = removal.error;
+  const [removing, setRemoving] = useState(false);
+  const [removeError, setRemoveError] = useState<unknown>(null);
   const name = fileName(source.path);
   const issueCount = source.rows_rejected + source.rows_warned;
 
-  // Everything derived from the data (this list, subjects, findings, the audit log) is read again.
-  const remove = () => {
-    removal.mutate(source.id, {
-      onSuccess: (result) => {
-        setConfirming(false);
-        onRemoved(result.events_removed);
-      },
-    });
+  const remove = async () => {
+    setRemoving(true);
+    setRemoveError(null);
+    try {
+      const result = await backend.removeSource(source.id);
+      setConfirming(false);
+      onRemoved(result.events_removed);
+      // Everything derived from the data (this list, subjects, findings, the audit log) is read
+      // again; this row goes when the list comes back without it.
+      void invalidateData(client);
+    } catch (error: unknown) {
+      setRemoveError(error);
+    } finally {
+      setRemoving(false);
+    }
   };
 
   return (
@@ -155,7 +164,7 @@ function SourceRows({ source, onRemoved }: { source: SourceInfo; onRemoved: (eve
                 className="danger"
                 data-testid="source-remove-confirm"
                 disabled={removing}
-                onClick={remove}
+                onClick={() => void remove()}
               >
                 {removing ? 'Removing…' : 'Confirm'}
               </button>
@@ -165,7 +174,7 @@ function SourceRows({ source, onRemoved }: { source: SourceInfo; onRemoved: (eve
                 disabled={removing}
                 onClick={() => {
                   setConfirming(false);
-                  removal.reset();
+                  setRemoveError(null);
                 }}
               >
                 Cancel

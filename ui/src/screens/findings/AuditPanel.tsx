@@ -1,6 +1,7 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
-import { useBackend, type AuditProgress, type AuditSummary } from '../../api';
+import { invalidateData, useBackend, type AuditProgress, type AuditSummary } from '../../api';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { countOf, formatInstantText } from '../../format';
 import { ruleTitle } from '../../rules';
@@ -16,9 +17,11 @@ export function AuditPanel({
 }: {
   /** Undefined while not known (loading, or the breakdown failed and says so itself). */
   auditedAt: string | null | undefined;
-  onAudited: () => void;
+  /** After the audit (its mutation has invalidated everything derived from the findings). */
+  onAudited?: (() => void) | undefined;
 }) {
   const backend = useBackend();
+  const client = useQueryClient();
   const [busy, setBusy] = useState(false);
   const [summary, setSummary] = useState<AuditSummary | null>(null);
   const [progress, setProgress] = useState<AuditProgress | null>(null);
@@ -32,7 +35,9 @@ export function AuditPanel({
       (result) => {
         setBusy(false);
         setSummary(result);
-        onAudited();
+        // New findings: everything that shows them (counts, lists, timelines, the log) is read again.
+        void invalidateData(client);
+        onAudited?.();
       },
       (reason: unknown) => {
         setBusy(false);

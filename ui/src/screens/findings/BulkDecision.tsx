@@ -1,6 +1,7 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type SyntheticEvent } from 'react';
 
-import { useBackend, type DecisionStatus } from '../../api';
+import { invalidateDecisions, useBackend, type DecisionStatus } from '../../api';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { countOf, statusLabel } from '../../format';
 
@@ -22,6 +23,7 @@ export function BulkDecision({
   onDecided: (count: number, status: DecisionStatus) => void;
 }) {
   const backend = useBackend();
+  const client = useQueryClient();
   const id = useId();
   const [status, setStatus] = useState<DecisionStatus>('accepted');
   const [note, setNote] = useState('');
@@ -41,6 +43,8 @@ export function BulkDecision({
       (decisions) => {
         setBusy(false);
         setNote('');
+        // The findings, the timelines that show them and the audit log are read again.
+        void invalidateDecisions(client);
         onDecided(decisions.length, status);
       },
       (reason: unknown) => {

@@ -17,8 +17,8 @@ export function FindingsList({
 }: {
   rows: readonly Finding[];
   onOpenSubject: (subjectId: number) => void;
-  /** After any decision here: the list is fetched again. */
-  onDecided: () => void;
+  /** After any decision here (the decision itself invalidates the findings, so they are read again). */
+  onDecided?: (() => void) | undefined;
 }) {
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
   const [picked, setPicked] = useState<ReadonlySet<string>>(new Set());
@@ -49,7 +49,7 @@ export function FindingsList({
   const bulkDecided = (count: number, status: DecisionStatus) => {
     setPicked(new Set());
     setBulkDone(`${countOf(count, 'finding')} marked ${statusLabel(status)}.`);
-    onDecided();
+    onDecided?.();
   };
   return (
     <>
@@ -134,7 +134,7 @@ function FindingRow({
   onSelect: (findingId: string, on: boolean) => void;
   onToggle: (findingId: string) => void;
   onOpenSubject: (subjectId: number) => void;
-  onDecided: () => void;
+  onDecided?: (() => void) | undefined;
 }) {
   const detailsId = useId();
   const { shown, more } = identifierSummary(finding.subject.identifiers, 1);

@@ -1,6 +1,7 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 
-import { toIpcError, useBackend, type ChosenFile, type FilePreview, type FileReport } from '../../api';
+import { invalidateData, toIpcError, useBackend, type ChosenFile, type FilePreview, type FileReport } from '../../api';
 import type { DroppedPaths } from '../types';
 import type { RunningImport } from './ImportProgressPanel';
 import type { ImportEnding } from './ImportReportView';
@@ -58,6 +59,7 @@ export interface ImportSession {
 /** The import session of the app; `dropped` is the latest drop on the window (a new `seq` is read). */
 export function useImportSession(dropped: DroppedPaths | null): ImportSession {
   const backend = useBackend();
+  const client = useQueryClient();
   const [seenDrop, setSeenDrop] = useState<number | null>(null);
   const [request, setRequest] = useState<PreviewRequest | null>(null);
   const [result, setResult] = useState<PreviewResult | null>(null);
@@ -113,6 +115,9 @@ export function useImportSession(dropped: DroppedPaths | null): ImportSession {
     const files: FileReport[] = [];
     const finish = (ending: ImportEnding) => {
       setRunning(null);
+      // Done, cancelled or failed: files finished before stay imported (and re-audited), so
+      // everything derived from the data is read again.
+      void invalidateData(client);
       setOutcome({ files, ending });
       // A failed file usually needs an option or a mapping changed: show them again.
       if (files.some((file) => file.status === 'failed')) setFilesFolded(false);
