@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{TimeZone, Utc};
 use unicode_normalization::UnicodeNormalization;
 
-use super::timeline::{PartialStatement, TimelineEvent};
+use crate::model::timeline::{PartialStatement, TimelineEvent};
 use crate::model::{EventKind, Method};
 use crate::profile::{Notice, Profile};
 
