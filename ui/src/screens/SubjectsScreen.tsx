@@ -1,7 +1,8 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
+import { useQueries } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 
-import { useBackend, type SubjectSort, type SubjectSummary } from '../api';
+import { subjectsPageOptions, useBackend, type SubjectSort, type SubjectSummary } from '../api';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { countOf, formatCount, identifierSummary, identifierText } from '../format';
 import './subjects.css';
@@ -38,78 +39,64 @@ function useDebounced<T>(value: T, delayMs: number): T {
   return settled;
 }
 
-/** The pages of one query, by offset. A new query starts a new cache. */
-interface PageCache {
-  key: string;
-  total: number | null;
-  pages: ReadonlyMap<number, SubjectSummary[]>;
-  error: unknown;
-}
-
-function emptyCache(key: string): PageCache {
-  return { key, total: null, pages: new Map(), error: null };
-}
-
 /**
- * Subject pages fetched on demand for one query (search, sort, direction). `ensureRows` asks for
- * the pages covering a range of row indexes; pages already held or in flight are not asked twice,
- * and answers to a superseded query are dropped.
+ * Subject pages fetched on demand for one query (search, sort, direction), each a cached query
+ * (read again, all of them, after a change to the data). `ensureRows` asks for the pages covering
+ * a range of row indexes; pages already asked for are not asked twice.
  */
 function useSubjectPages(search: string, sort: SubjectSort, descending: boolean) {
   const backend = useBackend();
   const key = JSON.stringify([search, sort, descending]);
-  const [cache, setCache] = useState<PageCache>(() => emptyCache(key));
-  const current = cache.key === key ? cache : emptyCache(key);
-  const inFlight = useRef(new Set<string>());
-  const latestKey = useRef(key);
+  const [wanted, setWanted] = useState<{ key: string; offsets: readonly number[] }>({ key, offsets: [0] });
+  const offsets = wanted.key === key ? wanted.offsets : [0];
+  const results = useQueries({
+    queries: offsets.map((offset) =>
+      subjectsPageOptions(backend, { search, sort, descending, limit: PAGE_SIZE, offset }),
+    ),
+  });
 
-  useEffect(() => {
-    latestKey.current = key;
-  }, [key]);
+  const pages = new Map<number, SubjectSummary[]>();
+  let total: number | null = null;
+  let error: unknown = null;
+  results.forEach((result, index) => {
+    const offset = offsets[index];
+    if (result.data !== undefined && offset !== undefined) {
+      pages.set(offset, result.data.rows);
+      total = result.data.total;
+    }
+    if (result.isError && error === null) error = result.error;
+  });
 
-  const fetchPage = useCallback(
-    (offset: number) => {
-      const request = `${key}@${String(offset)}`;
-      if (inFlight.current.has(request)) return;
-      inFlight.current.add(request);
-      const keep = (update: (base: PageCache) => PageCache) => {
-        inFlight.current.delete(request);
-        if (latestKey.current !== key) return;
-        setCache((previous) => update(previous.key === key ? previous : emptyCache(key)));
-      };
-      backend.listSubjects({ search, sort, descending, limit: PAGE_SIZE, offset }).then(
-        (page) => {
-          keep((base) => ({ ...base, total: page.total, pages: new Map(base.pages).set(offset, page.rows) }));
-        },
-        (reason: unknown) => {
-          keep((base) => ({ ...base, error: reason }));
-        },
-      );
-    },
-    [backend, key, search, sort, descending],
-  );
-
+  const failed = error !== null;
   const ensureRows = useCallback(
     (first: number, last: number) => {
-      if (current.error !== null) return;
+      if (failed) return;
       const firstPage = Math.floor(first / PAGE_SIZE) * PAGE_SIZE;
-      for (let offset = firstPage; offset <= last; offset += PAGE_SIZE) {
-        if (!current.pages.has(offset)) fetchPage(offset);
-      }
+      setWanted((previous) => {
+        const held = previous.key === key ? previous.offsets : [0];
+        const more: number[] = [];
+        for (let offset = firstPage; offset <= last; offset += PAGE_SIZE) {
+          if (!held.includes(offset)) more.push(offset);
+        }
+        if (more.length === 0 && previous.key === key) return previous;
+        return { key, offsets: [...held, ...more] };
+      });
     },
-    [current, fetchPage],
+    [failed, key],
   );
 
   const rowAt = (index: number): SubjectSummary | null => {
     const offset = Math.floor(index / PAGE_SIZE) * PAGE_SIZE;
-    return current.pages.get(offset)?.[index - offset] ?? null;
+    return pages.get(offset)?.[index - offset] ?? null;
   };
 
   const retry = () => {
-    setCache({ ...current, error: null });
+    for (const result of results) {
+      if (result.isError) void result.refetch();
+    }
   };
 
-  return { key, total: current.total, error: current.error, rowAt, ensureRows, retry };
+  return { key, total: total as number | null, error, rowAt, ensureRows, retry };
 }
 
 /** What the subject list shows: the search as typed, and its order. */
