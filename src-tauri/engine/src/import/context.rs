@@ -9,7 +9,9 @@ use chrono_tz::Tz;
 use rusqlite::Transaction;
 use sha2::{Digest, Sha256};
 
+use super::column_mapping::{self, ColumnMapping};
 use super::csv_table::{CsvRecord, CsvTable};
+pub use super::draft::EventDraft;
 use super::input::{open_text_recorded, Input, ReadLedger, TextEncoding};
 use super::json_records::{self, Flow, JsonRecord, JsonShape};
 use super::{ImportError, ImportOptions, Progress};
@@ -19,28 +21,6 @@ use crate::profile::Profile;
 use crate::store::events::write::{self as event_store, EventWriter, NewEvent};
 use crate::store::identity::{self, IdentifierCache};
 use crate::store::{labels, sources};
-
-/// One fact an importer found, before it is stored.
-#[derive(Debug, Clone, Default)]
-pub struct EventDraft {
-    pub subject: Option<Identifier>,
-    pub kind: Option<EventKind>,
-    pub occurred_at: Option<Timestamp>,
-    /// The purpose as the source names it (an alias, a Salesforce DataUsePurpose id …).
-    pub purpose_label: Option<String>,
-    /// Recipients as the source names them.
-    pub recipients: Vec<String>,
-    pub channel: Option<String>,
-    pub method: Option<Method>,
-    pub capture_source: Option<String>,
-    pub collected_by: Option<String>,
-    pub notice_version: Option<String>,
-    /// Evidence as given (IP, user agent, form URL, receipt id, TC string …).
-    pub evidence: BTreeMap<String, serde_json::Value>,
-    /// The system that recorded the fact when it differs from the importer's (canonical files
-    /// carry the original system).
-    pub system: Option<String>,
-}
 
 /// A stored source row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,7 +224,7 @@ pub struct FileImport<'a> {
     pub(super) progress: &'a mut dyn FnMut(Progress),
     pub(super) bytes_total: u64,
     pub(super) rows_seen: u64,
-    pub(super) mapping: Option<&'a super::mapping::ColumnMapping>,
+    pub(super) mapping: Option<&'a ColumnMapping>,
     /// Derived fields per (system, purpose label, capture source, recipients): a file repeats
     /// the same few labels, and resolving them through the profile each time is the costly part.
     pub(super) derived_cache: rustc_hash::FxHashMap<String, super::derive::Derived>,
@@ -282,7 +262,7 @@ impl<'a> FileImport<'a> {
     }
 
     /// The column mapping chosen for this file, if it is read through one.
-    pub fn mapping(&self) -> Option<&super::mapping::ColumnMapping> {
+    pub fn mapping(&self) -> Option<&ColumnMapping> {
         self.mapping
     }
 
@@ -290,9 +270,9 @@ impl<'a> FileImport<'a> {
     pub fn save_mapping(
         &mut self,
         header: &super::csv_table::Header,
-        mapping: &super::mapping::ColumnMapping,
+        mapping: &ColumnMapping,
     ) -> Result<(), ImportError> {
-        super::mapping::save(self.tx, header, mapping)?;
+        column_mapping::save(self.tx, header, mapping)?;
         Ok(())
     }
 

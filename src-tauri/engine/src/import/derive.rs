@@ -5,7 +5,7 @@
 
 use rusqlite::Connection;
 
-use super::context::EventDraft;
+use super::draft::EventDraft;
 use super::ImportError;
 use crate::model::Method;
 use crate::profile::Profile;

@@ -3,12 +3,14 @@
 //! (`pipeline`, with what it reports in `report`).
 
 pub mod canonical;
+pub mod column_mapping;
 pub mod context;
 pub mod csv_table;
 pub mod derive;
 pub mod detect;
 pub mod disclosure_log;
 pub mod dpv;
+mod draft;
 mod error;
 pub mod hubspot;
 mod importer;
