@@ -5,6 +5,7 @@
 mod support;
 
 mod app_queries;
+mod architecture;
 mod audit_log;
 mod consent_scopes;
 mod csv_reader;
