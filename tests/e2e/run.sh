@@ -73,7 +73,11 @@ fi
 log "building the UI"
 (
   cd "$ROOT/ui"
-  [ -d node_modules ] || npm ci --no-audit --no-fund
+  # Installed again when package-lock.json is newer than what node_modules holds (a pull that
+  # added a package), not only when node_modules is missing.
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund
+  fi
   npm run build
 )
 log "building the app (with the test-only drop command)"
