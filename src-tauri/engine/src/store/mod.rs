@@ -157,6 +157,7 @@ impl Store {
         )
         .map_err(busy)?;
         conn.pragma_update(None, "application_id", APPLICATION_ID).map_err(busy)?;
+        subjects::register_search_fold(&conn).map_err(busy)?;
         let mut conn = conn;
         migrations().to_latest(&mut conn).map_err(|e| match e {
             rusqlite_migration::Error::RusqliteError { err, .. } if is_busy(&err) => {

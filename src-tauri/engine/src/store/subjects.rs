@@ -4,6 +4,7 @@
 //! invalidate it.
 
 use rusqlite::{params, Connection};
+use unicode_normalization::UnicodeNormalization;
 
 use super::identity::{identifiers_of, name_parts_of, StoredIdentifier};
 use super::StoreError;
@@ -64,20 +65,47 @@ pub struct SubjectPage {
 fn like_pattern(search: &str) -> Option<String> {
     let search = search.trim();
     (!search.is_empty())
-        .then(|| format!("%{}%", search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+        .then(|| format!("%{}%", search_fold(search).replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+}
+
+/// How a search and what it is compared with are folded: Unicode lower case of the NFC form.
+/// SQLite's own `lower()` folds ASCII only, so "żółć" did not find "Żółć" nor "αλέξης"
+/// "ΑΛΈΞΗΣ"; names here come in many scripts.
+pub fn search_fold(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
+    text.nfc().collect::<String>().to_lowercase()
+}
+
+/// Registers [`search_fold`] as the SQL function `search_fold(text)` on `conn` (every
+/// connection the store opens, so the app's reader has it too).
+pub(super) fn register_search_fold(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "search_fold",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS,
+        |ctx| {
+            Ok(match ctx.get_raw(0) {
+                rusqlite::types::ValueRef::Text(bytes) => Some(search_fold(&String::from_utf8_lossy(bytes))),
+                _ => None,
+            })
+        },
+    )
 }
 
 /// Subjects with an identifier matching `?1`, or a name recorded with one (a first, last or full
 /// name, or a first and last name recorded together). Names only find a subject: they never join
 /// two (SPEC §2).
 const MATCHING_SUBJECTS: &str = "SELECT DISTINCT subject_id FROM identifiers
-    WHERE ?1 IS NULL OR lower(value) LIKE ?1 ESCAPE '\\' OR lower(kind || ':' || value) LIKE ?1 ESCAPE '\\'
+    WHERE ?1 IS NULL OR search_fold(value) LIKE ?1 ESCAPE '\\' OR search_fold(kind || ':' || value) LIKE ?1 ESCAPE '\\'
        OR id IN (SELECT a.identifier_id FROM identifier_attributes a
-                 WHERE a.attribute IN ('first_name', 'last_name', 'name') AND lower(a.value) LIKE ?1 ESCAPE '\\')
+                 WHERE a.attribute IN ('first_name', 'last_name', 'name') AND search_fold(a.value) LIKE ?1 ESCAPE '\\')
        OR id IN (SELECT f.identifier_id FROM identifier_attributes f
                  JOIN identifier_attributes l ON l.identifier_id = f.identifier_id AND l.source_id = f.source_id
                       AND l.attribute = 'last_name'
-                 WHERE f.attribute = 'first_name' AND lower(f.value || ' ' || l.value) LIKE ?1 ESCAPE '\\')";
+                 WHERE f.attribute = 'first_name' AND search_fold(f.value || ' ' || l.value) LIKE ?1 ESCAPE '\\')";
 
 /// Subjects matching the query's search, sorted and paged in SQLite.
 pub fn page(conn: &Connection, query: &SubjectQuery) -> Result<SubjectPage, StoreError> {
