@@ -799,4 +799,13 @@ fn organisation_pack_reports_the_last_audit_and_audits_first_when_the_data_chang
         .unwrap();
     assert_eq!(last, "audit");
     assert!(pack::verify(&store, &again).unwrap().ok);
+
+    // The last audit was run by another version of the engine (its rules may differ): audit again.
+    let by_this_version = audits(&store);
+    pack::write_organisation_pack(&mut store, &dir.path().join("third.pdf"), &at()).unwrap();
+    assert_eq!(audits(&store), by_this_version, "same version, same data: no new audit");
+    let older = serde_json::json!({"findings": 0, "by_rule": {}, "engine": "0.0.1"});
+    consenttrail_engine::store::audit_log::record(store.conn(), "audit", &older).unwrap();
+    pack::write_organisation_pack(&mut store, &dir.path().join("fourth.pdf"), &at()).unwrap();
+    assert_eq!(audits(&store), by_this_version + 2, "an audit by another version is not current");
 }

@@ -98,10 +98,11 @@ impl AuditResult<'_> {
 
 /// Whether the findings table is the audit of the data as it is now: an audit ran after the
 /// last import, source removal and profile change (each is logged in the transaction that makes
-/// it). Its summary when it is.
+/// it), by this version of the engine (a newer version may judge differently). Its summary
+/// when it is.
 fn current_summary(conn: &Connection) -> Result<Option<AuditSummary>, PackError> {
-    let (audit, change) = audit_log::last_audit_and_change(conn)?;
-    if audit.is_none() || change > audit {
+    let last = audit_log::last_audit_and_change(conn)?;
+    if last.audit.is_none() || last.change > last.audit || last.engine.as_deref() != Some(crate::VERSION) {
         return Ok(None);
     }
     Ok(findings::last_run_summary(conn)?)

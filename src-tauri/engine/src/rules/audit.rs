@@ -83,7 +83,8 @@ pub fn run_stored(store: &mut Store, progress: &mut dyn FnMut(usize, usize)) -> 
     store::audit_log::record(
         &tx,
         "audit",
-        &serde_json::json!({"findings": summary.findings, "by_rule": summary.by_rule}),
+        // The engine version: an organisation pack made by another version audits again.
+        &serde_json::json!({"findings": summary.findings, "by_rule": summary.by_rule, "engine": crate::VERSION}),
     )?;
     tx.commit()?;
     Ok(summary)

@@ -225,15 +225,29 @@ pub fn view(conn: &Connection) -> Result<AuditLogView, StoreError> {
     Ok(AuditLogView { entries: list(conn)?, chain: verify(conn)? })
 }
 
-/// The ids of the latest `audit` entry and of the latest change to the data an audit reads (an
-/// import, a source removal, a profile import); None where there is none. Each is logged in the
-/// transaction that makes it, so an audit after the last change is the audit of the data now.
-pub fn last_audit_and_change(conn: &Connection) -> Result<(Option<i64>, Option<i64>), StoreError> {
+/// The latest `audit` entry and the latest change to the data an audit reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LastAudit {
+    /// The id of the latest `audit` entry.
+    pub audit: Option<i64>,
+    /// The engine version that audit recorded (None for audits logged before versions were).
+    pub engine: Option<String>,
+    /// The id of the latest import, source removal or profile import.
+    pub change: Option<i64>,
+}
+
+/// The latest `audit` entry, with the engine version it ran under, and the latest change to the
+/// data an audit reads (an import, a source removal, a profile import). Each is logged in the
+/// transaction that makes it, so an audit after the last change, by this version, is the audit
+/// of the data now under the rules now.
+pub fn last_audit_and_change(conn: &Connection) -> Result<LastAudit, StoreError> {
     Ok(conn.query_row(
-        "SELECT (SELECT max(id) FROM audit_log WHERE action = 'audit'),
-                (SELECT max(id) FROM audit_log WHERE action IN ('import', 'remove-source', 'profile-import'))",
+        "SELECT a.id, json_extract(a.detail, '$.engine'),
+                (SELECT max(id) FROM audit_log WHERE action IN ('import', 'remove-source', 'profile-import'))
+         FROM (SELECT 1) LEFT JOIN
+              (SELECT id, detail FROM audit_log WHERE action = 'audit' ORDER BY id DESC LIMIT 1) a",
         [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        |r| Ok(LastAudit { audit: r.get(0)?, engine: r.get(1)?, change: r.get(2)? }),
     )?)
 }
 
