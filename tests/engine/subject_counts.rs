@@ -89,6 +89,16 @@ fn check(store: &Store, expect_known: bool, step: &str) {
             order(&|c| (c.1, 0)),
             "after {step}: by events, descending {descending}"
         );
+        // By id: every subject, from the counts table when it is known, else from identifiers.
+        let mut by_id: Vec<i64> = fresh.iter().map(|c| c.0).collect();
+        if descending {
+            by_id.reverse();
+        }
+        assert_eq!(
+            listed(store, SubjectSort::Id, descending, ""),
+            by_id,
+            "after {step}: by id, descending {descending}"
+        );
         // A search sorts its matches by the same counts (here: the subjects with an e-mail).
         let with_email: Vec<i64> = {
             let mut stmt =

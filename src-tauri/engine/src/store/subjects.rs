@@ -126,7 +126,8 @@ pub fn page_cached(
     let limit = usize::try_from(query.limit.clamp(0, 1000)).unwrap_or(0);
     let offset = usize::try_from(query.offset.max(0)).unwrap_or(usize::MAX);
     let direction = if query.descending { "DESC" } else { "ASC" };
-    let counts_known = query.sort != SubjectSort::Id && counts_known(conn)?;
+    // The id order needs the counts table only to list every subject without a search.
+    let counts_known = (query.sort != SubjectSort::Id || pattern.is_none()) && counts_known(conn)?;
     let counted_order = match query.sort {
         // Subject ids are the table's order: SQLite pages them without sorting anything.
         SubjectSort::Id => None,
@@ -143,11 +144,13 @@ pub fn page_cached(
               WHERE i.subject_id = s.subject_id) {direction}, s.subject_id"
         )),
     };
-    // Every subject, by counts the last audit stored: one walk along an index of
-    // subject_counts, a page at any depth without sorting (or caching) anything.
-    if let (Some(order), true, None) = (&counted_order, counts_known, &pattern) {
+    // Every subject, by counts the last audit stored or by id: one walk along an index of
+    // subject_counts (which lists every subject), a page at any depth without sorting (or
+    // caching) anything, and the total without counting distinct subjects over identifiers.
+    if let (true, None) = (counts_known, &pattern) {
         let total: i64 = conn.query_row("SELECT count(*) FROM subject_counts", [], |r| r.get(0))?;
-        let order = order.replace("s.subject_id", "c.subject_id");
+        let by_id = format!("s.subject_id {direction}");
+        let order = counted_order.as_deref().unwrap_or(&by_id).replace("s.subject_id", "c.subject_id");
         let mut stmt =
             conn.prepare(&format!("SELECT c.subject_id FROM subject_counts c ORDER BY {order} LIMIT ?1 OFFSET ?2"))?;
         let ids: Vec<i64> =
