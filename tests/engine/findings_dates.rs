@@ -89,3 +89,33 @@ fn a_range_that_ends_before_it_starts_or_is_not_a_date_is_refused() {
     let not_a_date = browse::breakdown(conn, &range(Some("2021-02-30"), None)).unwrap_err();
     assert!(not_a_date.to_string().contains("2021-02-30"), "{not_a_date}");
 }
+
+/// Under a date range the "by month" chart and its month filter place a finding at its first
+/// occurrence inside the range, not at its first instant overall (which may lie before the
+/// range: a bar outside the period the user chose, and a click on the in-range bar that found
+/// nothing).
+#[test]
+fn under_a_range_a_finding_counts_in_the_month_of_its_first_occurrence_in_the_range() {
+    let p = profile();
+    let mut s = scenario(
+        &p,
+        &[
+            given(EARLY, "2021-03-01T10:00:00Z", "partner-sharing").to("Acme"),
+            disclosed(EARLY, "2021-04-02T10:00:00Z", "partner-sharing", "Globex Corp"),
+            disclosed(EARLY, "2021-06-15T10:00:00Z", "partner-sharing", "Globex Corp"),
+        ],
+    );
+    s.audit();
+    let conn = s.store.conn();
+    let months = |filter: &FindingFilter| {
+        let counts = browse::breakdown(conn, filter).unwrap();
+        counts.by_month.iter().map(|c| (c.key.clone(), c.count)).collect::<Vec<_>>()
+    };
+    assert_eq!(months(&FindingFilter::default()), [("2021-04".to_string(), 1)], "no range: the first instant");
+    let june = range(Some("2021-06-01"), Some("2021-06-30"));
+    assert_eq!(months(&june), [("2021-06".to_string(), 1)], "in June the finding is June's");
+    let june_bar = FindingFilter { month: Some("2021-06".into()), ..june.clone() };
+    assert_eq!(browse::page(conn, &june_bar, 10, 0).unwrap().total, 1, "the June bar's filter finds it");
+    let april_bar = FindingFilter { month: Some("2021-04".into()), ..june };
+    assert_eq!(browse::page(conn, &april_bar, 10, 0).unwrap().total, 0, "April is outside the range");
+}

@@ -111,7 +111,8 @@ pub struct FindingFilter {
     pub purpose: Option<String>,
     /// A system one of the finding's events comes from.
     pub system: Option<String>,
-    /// `YYYY-MM` of the finding's first instant (UTC).
+    /// `YYYY-MM` of the finding's first instant (UTC); under a date range, of its first
+    /// occurrence in the range.
     pub month: Option<String>,
     /// `open` (no decision yet), a decision status, or `reopened` (remediated, then occurred
     /// again after the occurrences the decision saw).

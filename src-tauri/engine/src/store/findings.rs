@@ -231,7 +231,8 @@ pub struct FindingQuery {
     pub purpose: Option<String>,
     /// A system one of the finding's events comes from.
     pub system: Option<String>,
-    /// `YYYY-MM` of the finding's first instant (UTC).
+    /// `YYYY-MM` of the finding's first instant (UTC); under a date range, of its first
+    /// occurrence in the range.
     pub month: Option<String>,
     /// `open`, a decision status or `reopened` (see [`STATUS_SQL`]).
     pub status: Option<String>,
@@ -251,6 +252,11 @@ pub struct OccurrenceRange {
 
 /// Month of a finding's `at` (ms) as `YYYY-MM`, in SQL; undated findings have none.
 const MONTH_SQL: &str = "strftime('%Y-%m', f.at / 1000, 'unixepoch')";
+/// Under a date range (its bounds bound as ?1 and ?2, see [`FindingQuery::condition`]): the
+/// month of the finding's first occurrence in the range, so that the chart has no bar outside
+/// the period chosen and a bar's filter finds what the bar counts.
+const MONTH_IN_RANGE_SQL: &str = "(SELECT strftime('%Y-%m', min(o.value) / 1000, 'unixepoch')
+    FROM json_each(f.occurrences) o WHERE o.value >= ?1 AND o.value < ?2)";
 /// A finding's status: `open`, the decision in force, or `reopened` when that decision is
 /// `remediated` and an occurrence is later than every one it saw (as `rules::decisions` says).
 const STATUS_SQL: &str = "CASE WHEN d.status = 'remediated' AND EXISTS (
@@ -265,43 +271,57 @@ const FROM_SQL: &str = "FROM findings f LEFT JOIN finding_decisions d
     ON d.id = (SELECT max(l.id) FROM finding_decisions l WHERE l.finding_id = f.id)";
 
 impl FindingQuery {
-    /// The SQL condition and its parameters. Values are always bound, never spliced in.
+    /// The month a finding is counted in (see [`MONTH_IN_RANGE_SQL`]).
+    fn month_sql(&self) -> &'static str {
+        if self.occurred.is_some() {
+            MONTH_IN_RANGE_SQL
+        } else {
+            MONTH_SQL
+        }
+    }
+
+    /// The SQL condition and its parameters. Values are always bound, never spliced in. A date
+    /// range's bounds are always ?1 and ?2 (the month expression refers to them too).
     fn condition(&self) -> (String, Vec<Value>) {
         let mut clauses = vec!["1 = 1".to_string()];
         let mut values: Vec<Value> = Vec::new();
-        let mut add = |clause: &str, value: Value| {
-            values.push(value);
-            clauses.push(clause.replace('?', &format!("?{}", values.len())));
-        };
-        if let Some(rule) = &self.rule {
-            add("f.rule = ?", Value::Text(rule.clone()));
-        }
-        if let Some(severity) = &self.severity {
-            add("f.severity = ?", Value::Text(severity.clone()));
-        }
-        if let Some(purpose) = &self.purpose {
-            add("f.purpose = ?", Value::Text(purpose.clone()));
-        }
-        if let Some(system) = &self.system {
-            add("EXISTS (SELECT 1 FROM json_each(f.systems) WHERE json_each.value = ?)", Value::Text(system.clone()));
-        }
-        if let Some(month) = &self.month {
-            add(&format!("{MONTH_SQL} = ?"), Value::Text(month.clone()));
-        }
-        if let Some(status) = &self.status {
-            add(&format!("{STATUS_SQL} = ?"), Value::Text(status.clone()));
-        }
-        if let Some(subject) = self.subject_id {
-            add("f.subject_id = ?", Value::Integer(subject));
-        }
         if let Some(range) = self.occurred {
             values.push(Value::Integer(range.from_ms));
-            let lo = values.len();
             values.push(Value::Integer(range.until_ms));
-            let hi = values.len();
-            let in_range =
-                format!("EXISTS (SELECT 1 FROM json_each(f.occurrences) o WHERE o.value >= ?{lo} AND o.value < ?{hi})");
-            clauses.push(if range.exclude_undated { in_range } else { format!("({in_range} OR f.at IS NULL)") });
+            let in_range = "EXISTS (SELECT 1 FROM json_each(f.occurrences) o WHERE o.value >= ?1 AND o.value < ?2)";
+            clauses.push(if range.exclude_undated {
+                in_range.to_string()
+            } else {
+                format!("({in_range} OR f.at IS NULL)")
+            });
+        }
+        let month_sql = self.month_sql();
+        // `$v` in a clause is where its value goes (as the next numbered parameter); the range's
+        // `?1` and `?2` inside the month expression stay as they are.
+        let mut add = |clause: &str, value: Value| {
+            values.push(value);
+            clauses.push(clause.replace("$v", &format!("?{}", values.len())));
+        };
+        if let Some(rule) = &self.rule {
+            add("f.rule = $v", Value::Text(rule.clone()));
+        }
+        if let Some(severity) = &self.severity {
+            add("f.severity = $v", Value::Text(severity.clone()));
+        }
+        if let Some(purpose) = &self.purpose {
+            add("f.purpose = $v", Value::Text(purpose.clone()));
+        }
+        if let Some(system) = &self.system {
+            add("EXISTS (SELECT 1 FROM json_each(f.systems) WHERE json_each.value = $v)", Value::Text(system.clone()));
+        }
+        if let Some(month) = &self.month {
+            add(&format!("{month_sql} = $v"), Value::Text(month.clone()));
+        }
+        if let Some(status) = &self.status {
+            add(&format!("{STATUS_SQL} = $v"), Value::Text(status.clone()));
+        }
+        if let Some(subject) = self.subject_id {
+            add("f.subject_id = $v", Value::Integer(subject));
         }
         (clauses.join(" AND "), values)
     }
@@ -392,7 +412,7 @@ pub fn count_by(conn: &Connection, query: &FindingQuery, axis: Axis) -> Result<V
         Axis::Severity => ("f.severity", "", "CASE k WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END"),
         Axis::Purpose => ("f.purpose", "", "count(*) DESC, k"),
         Axis::System => ("s.value", ", json_each(f.systems) s", "count(*) DESC, k"),
-        Axis::Month => (MONTH_SQL, "", "k"),
+        Axis::Month => (query.month_sql(), "", "k"),
         Axis::Status => (STATUS_SQL, "", "k"),
     };
     let (condition, values) = query.condition();

@@ -18,7 +18,8 @@ severity?: Severity | null, purpose?: string | null,
  */
 system?: string | null, 
 /**
- * `YYYY-MM` of the finding's first instant (UTC).
+ * `YYYY-MM` of the finding's first instant (UTC); under a date range, of its first
+ * occurrence in the range.
  */
 month?: string | null, 
 /**
