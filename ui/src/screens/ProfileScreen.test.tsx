@@ -196,6 +196,18 @@ function itemBlock(testId: string, index: number): HTMLElement {
   return block;
 }
 
+/**
+ * The file button once the saved profile has loaded: it is disabled until then, and a click on
+ * a disabled button does nothing (a slow machine showed the race).
+ */
+async function loadedButton(testId: 'profile-import' | 'profile-export'): Promise<HTMLElement> {
+  const button = await screen.findByTestId(testId);
+  await waitFor(() => {
+    expect(button).toBeEnabled();
+  });
+  return button;
+}
+
 describe('ProfileScreen: import and export', () => {
   it('exports the saved profile to the file chosen in the save dialog', async () => {
     const pickProfileSavePath = vi.fn(() =>
@@ -204,7 +216,7 @@ describe('ProfileScreen: import and export', () => {
     const exportProfile = vi.fn((token: string) => Promise.resolve({ path: token === 'tok-profile' ? '/home/dpo/profile.json' : '?' }));
     renderProfile(fakeBackend({ getProfile: () => Promise.resolve(profile()), pickProfileSavePath, exportProfile }));
 
-    fireEvent.click(await screen.findByTestId('profile-export'));
+    fireEvent.click(await loadedButton('profile-export'));
     expect(await screen.findByTestId('profile-file-done')).toHaveTextContent(
       'Saved profile exported to /home/dpo/profile.json.',
     );
@@ -243,7 +255,7 @@ describe('ProfileScreen: import and export', () => {
       }),
     );
 
-    fireEvent.click(await screen.findByTestId('profile-import'));
+    fireEvent.click(await loadedButton('profile-import'));
     const preview = await screen.findByTestId('profile-import-preview');
     expect(preview).toHaveTextContent('Import /home/dpo/fernhill.json?');
     expect(within(preview).getByRole('list', { name: 'What would change' })).toHaveTextContent(
@@ -279,7 +291,7 @@ describe('ProfileScreen: import and export', () => {
       }),
     );
 
-    fireEvent.click(await screen.findByTestId('profile-import'));
+    fireEvent.click(await loadedButton('profile-import'));
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('The profile file cannot be imported');
     expect(alert).toHaveTextContent('$.purposes[1].lawful_basis');
