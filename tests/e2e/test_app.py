@@ -328,8 +328,13 @@ def first_run_with_sample_data(s: Session, work: Path, database: str) -> None:
                 return int(db.execute("SELECT count(*) FROM findings").fetchone()[0])
 
         findings_before = findings_stored()
-        row = next(r for r in s.all("source-row") if "cdp_activation_log" in r.text)
-        row.find_element(By.CSS_SELECTOR, '[data-testid="source-remove"]').click()
+        def cdp_remove_button() -> WebElement | None:
+            row = next((r for r in s.all("source-row") if "cdp_activation_log" in r.text), None)
+            return None if row is None else row.find_element(By.CSS_SELECTOR, '[data-testid="source-remove"]')
+
+        # Scrolled to the centre first, as a person would: the table scrolls sideways inside its
+        # card, and WebKit's own scroll-into-view left the button under the card's scrollbar.
+        s.wait_until(lambda: click_quietly(cdp_remove_button()))
         s.click("source-remove-confirm")
         removed = s.wait_for("sources-removed", timeout=120).text
         s.wait_until(lambda: len(s.all("source-row")) == before - 1)
