@@ -18,7 +18,7 @@ use super::{ImportError, ImportOptions, Progress};
 use crate::model::timestamp::{parse_timestamp, slash_evidence, SlashEvidence};
 use crate::model::{DateOrder, EventKind, Identifier, Method, Timestamp, TimestampError, ZoneBasis};
 use crate::profile::Profile;
-use crate::store::events::write::{self as event_store, EventWriter, NewEvent};
+use crate::store::events::write::{self as event_store, EventWriter, NewEvent, Stored};
 use crate::store::identity::{self, IdentifierCache};
 use crate::store::{labels, sources};
 
@@ -681,11 +681,13 @@ impl<'a> FileImport<'a> {
             evidence: event.evidence.as_deref(),
             fingerprint: &event.fingerprint[..],
         })?;
-        let Some(event_id) = stored else {
-            let existing = self.writer.find_duplicate(identifier_id, &event.fingerprint[..])?;
-            self.writer.insert_duplicate(existing, self.source_id, row.0)?;
-            self.counts.duplicate_events += 1;
-            return Ok(false);
+        let event_id = match stored {
+            Stored::New(id) => id,
+            Stored::Repeats(first) => {
+                self.writer.insert_duplicate(first, self.source_id, row.0)?;
+                self.counts.duplicate_events += 1;
+                return Ok(false);
+            }
         };
         for (label, legal) in draft.recipients.iter().zip(derived.recipients.iter()) {
             self.writer.insert_recipient(event_id, label.trim(), legal.as_deref())?;

@@ -12,6 +12,7 @@ use super::{
     Sniff, REPORT_ISSUES,
 };
 use crate::model::DateOrder;
+use crate::store::events::facts;
 use crate::store::events::write::{self as event_store, EventWriter};
 use crate::store::{self, bulk, identity, labels, sources, Store};
 
@@ -149,10 +150,20 @@ fn import_one(
     // the CLI imports) the mode cannot change: the import then simply stays in WAL mode, without
     // waiting for the other connection.
     let bulk = plan.fp.bytes >= BULK_IMPORT_BYTES && bulk::try_journal_mode(store.conn(), "delete");
+    // A file expected to add more events than are stored loads without the fact index, which is
+    // built again before it commits (store::events::facts): one sort instead of an index
+    // insert at a random place per event. Its sort runs in temporary files, not memory.
+    let expected = plan.fp.bytes / BYTES_PER_EVENT_ESTIMATE;
+    let defer_index_for = (bulk && expected >= facts::stored_bound(store.conn())?)
+        .then_some(expected)
+        .filter(|_| bulk::set_temp_store_in_files(store.conn(), true).is_ok());
     bulk::set_foreign_keys(store.conn(), false)?;
-    let result = import_one_unchecked(store, plan, options, profile, progress, cancel, rejections);
+    let result = import_one_unchecked(store, plan, options, profile, progress, cancel, rejections, defer_index_for);
     // Whatever happened, foreign keys are on again before this returns.
     let restored = bulk::set_foreign_keys(store.conn(), true);
+    if defer_index_for.is_some() {
+        bulk::set_temp_store_in_files(store.conn(), false)?;
+    }
     if bulk {
         // Failing to return to WAL (another connection arrived meanwhile) loses nothing: the
         // next open sets WAL again.
@@ -166,6 +177,13 @@ fn import_one(
 /// Files at least this large are imported with a rollback journal (see [`import_one`]).
 pub const BULK_IMPORT_BYTES: u64 = 16 << 20;
 
+/// A guess of a file's events from its size (the benchmark's realistic rows average ~165 bytes;
+/// exports with fewer columns have shorter rows): it sizes the fact table, which grows if the
+/// guess was low.
+const BYTES_PER_EVENT_ESTIMATE: u64 = 160;
+
+// The run's settings and outputs as import_one received them, plus the bulk mode it chose.
+#[allow(clippy::too_many_arguments)]
 fn import_one_unchecked(
     store: &mut Store,
     plan: &Planned,
@@ -174,6 +192,7 @@ fn import_one_unchecked(
     progress: &mut dyn FnMut(Progress),
     cancel: &AtomicBool,
     rejections: &mut Option<csv::Writer<std::fs::File>>,
+    defer_index_for: Option<u64>,
 ) -> Result<FileReport, store::StoreError> {
     let name = plan.input.display();
     let system = plan.importer.id();
@@ -263,7 +282,7 @@ fn import_one_unchecked(
         rows_seen: 0,
         mapping: plan.mapping.as_ref(),
         derived_cache: Default::default(),
-        writer: EventWriter::new(&tx)?,
+        writer: EventWriter::new(&tx, defer_index_for)?,
         fatal: None,
         csv_rejected: Default::default(),
         reads: Default::default(),
@@ -355,6 +374,7 @@ fn import_one_unchecked(
     }
     match outcome.and(hashed) {
         Ok((sha256, bytes)) => {
+            facts::restore_index(&tx)?;
             sources::finish_import(
                 &tx,
                 source_id,

@@ -23,3 +23,10 @@ pub fn set_foreign_keys(conn: &Connection, on: bool) -> Result<(), StoreError> {
     conn.pragma_update(None, "foreign_keys", on)?;
     Ok(())
 }
+
+/// Puts temporary data (the sort that rebuilds an index) in files rather than memory, or back.
+/// Only between transactions: the setting drops the connection's temporary tables.
+pub fn set_temp_store_in_files(conn: &Connection, files: bool) -> Result<(), StoreError> {
+    conn.pragma_update(None, "temp_store", if files { "FILE" } else { "MEMORY" })?;
+    Ok(())
+}

@@ -2,5 +2,6 @@
 //! `event_recipients`, `event_duplicates`, `import_issues`): the one home of their SQL.
 //! Writes happen during an import (`write`); everything else reads (`read`).
 
+pub mod facts;
 pub mod read;
 pub mod write;

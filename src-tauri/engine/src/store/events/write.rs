@@ -4,6 +4,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Statement};
 
+use super::facts::{self, FactCheck, FactTable};
 use crate::store::StoreError;
 
 /// One warning or rejection in an import report.
@@ -41,11 +42,29 @@ pub struct NewEvent<'e> {
     pub fingerprint: &'e [u8],
 }
 
+/// What [`EventWriter::insert_event`] did with an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// Stored as this new event.
+    New(i64),
+    /// Not stored: it repeats this event, stored earlier.
+    Repeats(i64),
+}
+
+const INSERT_EVENT: &str =
+    "INSERT INTO events (source_id, row_id, identifier_id, system, kind, occurred_at, occurred_at_written,
+        zone_noted, purpose, purpose_label, channel, method, method_stated, capture_source, collected_by,
+        collected_by_stated, notice_version, notice_stated, evidence, fingerprint)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+const ON_FACT_CONFLICT: &str = "ON CONFLICT(identifier_id, fingerprint) DO NOTHING";
+
 /// The statements every row of a bulk import runs, prepared once per file from its
 /// transaction: the statement cache would hash their SQL text on every call, and this is the
 /// hot path of a ten-million-event import.
 pub struct EventWriter<'tx> {
     conn: &'tx Connection,
+    /// Set while the fact index is dropped for a bulk load (see [`facts`]).
+    deferred: Option<(FactTable, FactCheck<'tx>)>,
     insert_row: Statement<'tx>,
     insert_event: Statement<'tx>,
     find_duplicate: Statement<'tx>,
@@ -54,19 +73,22 @@ pub struct EventWriter<'tx> {
 }
 
 impl<'tx> EventWriter<'tx> {
-    /// Prepares the writer's statements on `conn` (the file's transaction).
-    pub fn new(conn: &'tx Connection) -> Result<EventWriter<'tx>, StoreError> {
+    /// Prepares the writer's statements on `conn` (the file's transaction). With
+    /// `defer_index_for` (the events a large file is expected to add), the fact index is dropped
+    /// until [`facts::restore_index`], which must run before the transaction commits.
+    pub fn new(conn: &'tx Connection, defer_index_for: Option<u64>) -> Result<EventWriter<'tx>, StoreError> {
+        let deferred = match defer_index_for {
+            Some(expected) => Some((facts::defer_index(conn, expected)?, FactCheck::new(conn)?)),
+            None => None,
+        };
+        let insert_event =
+            if deferred.is_some() { INSERT_EVENT.to_string() } else { format!("{INSERT_EVENT} {ON_FACT_CONFLICT}") };
         Ok(EventWriter {
             conn,
+            deferred,
             insert_row: conn
                 .prepare("INSERT INTO source_rows (source_id, locator, line, raw) VALUES (?1, ?2, ?3, ?4)")?,
-            insert_event: conn.prepare(
-                "INSERT INTO events (source_id, row_id, identifier_id, system, kind, occurred_at, occurred_at_written,
-                    zone_noted, purpose, purpose_label, channel, method, method_stated, capture_source, collected_by,
-                    collected_by_stated, notice_version, notice_stated, evidence, fingerprint)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
-                 ON CONFLICT(identifier_id, fingerprint) DO NOTHING",
-            )?,
+            insert_event: conn.prepare(&insert_event)?,
             find_duplicate: conn.prepare("SELECT id FROM events WHERE identifier_id = ?1 AND fingerprint = ?2")?,
             insert_duplicate: conn
                 .prepare("INSERT INTO event_duplicates (event_id, source_id, row_id) VALUES (?1, ?2, ?3)")?,
@@ -87,9 +109,14 @@ impl<'tx> EventWriter<'tx> {
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// Stores an event; returns its id, or None when the same fact (identifier and
-    /// fingerprint) is already stored (overlapping exports).
-    pub fn insert_event(&mut self, e: &NewEvent<'_>) -> Result<Option<i64>, StoreError> {
+    /// Stores an event, unless the same fact (identifier and fingerprint) is already stored
+    /// (overlapping exports): then the first event that stated it is returned.
+    pub fn insert_event(&mut self, e: &NewEvent<'_>) -> Result<Stored, StoreError> {
+        if let Some((table, check)) = &mut self.deferred {
+            if let Some(first) = table.find(e.fingerprint, |id| check.is(id, e.identifier_id, e.fingerprint))? {
+                return Ok(Stored::Repeats(first));
+            }
+        }
         let inserted = self.insert_event.execute(params![
             e.source_id,
             e.row_id,
@@ -112,12 +139,15 @@ impl<'tx> EventWriter<'tx> {
             e.evidence,
             e.fingerprint,
         ])?;
-        Ok((inserted != 0).then(|| self.conn.last_insert_rowid()))
-    }
-
-    /// The stored event with this identifier and fingerprint (the one a duplicate repeats).
-    pub fn find_duplicate(&mut self, identifier_id: i64, fingerprint: &[u8]) -> Result<i64, StoreError> {
-        Ok(self.find_duplicate.query_row(params![identifier_id, fingerprint], |r| r.get(0))?)
+        if inserted == 0 {
+            let first = self.find_duplicate.query_row(params![e.identifier_id, e.fingerprint], |r| r.get(0))?;
+            return Ok(Stored::Repeats(first));
+        }
+        let id = self.conn.last_insert_rowid();
+        if let Some((table, _)) = &mut self.deferred {
+            table.insert(e.fingerprint, id)?;
+        }
+        Ok(Stored::New(id))
     }
 
     /// Keeps a row that repeats stored event `event_id` as its corroboration.
