@@ -503,7 +503,14 @@ fn organisation_verify_names_a_new_subject_and_its_finding() {
     .unwrap();
     let report = import(&mut store, &[csv]);
     assert!(!report.any_failed());
+    let of_record = count(&store, "SELECT count(*) FROM findings");
     let r = pack::verify(&store, &path).unwrap();
+    // The audit verify recomputed went to a temporary table, not over the audit of record (which
+    // is stale here: the newcomer came after it), and the table is gone afterwards.
+    assert_eq!(count(&store, "SELECT count(*) FROM findings"), of_record);
+    assert_eq!(count(&store, "SELECT count(*) FROM findings WHERE subject_key LIKE '%newcomer%'"), 0);
+    assert_eq!(count(&store, "SELECT count(*) FROM sqlite_temp_master WHERE name = 'recomputed_findings'"), 0);
+    assert_eq!(count(&store, "PRAGMA temp_store"), 2, "temporary storage in memory again");
     assert!(!r.ok);
     assert_eq!(
         details(&r, "subject"),

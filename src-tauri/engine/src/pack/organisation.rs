@@ -17,9 +17,10 @@ use super::pdfa::{self, Attachment, Body, DocMeta, Spooled};
 use super::sections::{attachments_section, integrity};
 use super::sign::Sealing;
 use super::{PackError, PackFacts, PackOptions, PackProgress, RenderedPack};
-use crate::rules::audit::{self, AuditReport};
+use crate::rules::audit;
 use crate::rules::{AuditSummary, Finding, Severity};
-use crate::store::{audit_log, findings, profile_doc, sources, Store};
+use crate::store::findings::{self, FindingsTable};
+use crate::store::{audit_log, profile_doc, sources, Store};
 
 /// Most subjects listed by name in the high-severity table; the rest are counted.
 const MAX_SUBJECT_ROWS: usize = 300;
@@ -34,13 +35,15 @@ pub fn database_parts(
     Ok((srcs.iter().map(data::manifest_source).collect(), events_count, events_sha256))
 }
 
-/// The number of findings and the manifest's digest over them, in the order the pack lists them.
-pub fn findings_totals(findings: &[Finding]) -> (usize, String) {
+/// The number of findings of an audit and the manifest's digest over them, in the order the
+/// pack lists them, read one at a time.
+pub(crate) fn findings_totals(conn: &Connection, audit: &AuditResult<'_>) -> Result<(usize, String), PackError> {
     let mut totals = FindingsDigest::default();
-    for f in findings {
+    audit.for_each(conn, &mut |f| {
         totals.add(&data::manifest_finding(f).sha256);
-    }
-    totals.finish()
+        Ok(())
+    })?;
+    Ok(totals.finish())
 }
 
 /// [`data::digest_of`] over the findings' manifest digests, one finding at a time.
@@ -66,15 +69,16 @@ impl FindingsDigest {
 pub(crate) enum AuditResult<'a> {
     /// The last audit's summary, its findings read from the findings table it wrote (a pack).
     Stored(AuditSummary),
-    /// An audit computed afresh and not stored (`verify` re-rendering a pack).
-    Computed(&'a AuditReport),
+    /// An audit computed afresh into `temp.recomputed_findings`, not stored (`verify`
+    /// re-rendering a pack; see [`audit::recompute`]).
+    Recomputed(&'a AuditSummary),
 }
 
 impl AuditResult<'_> {
     fn summary(&self) -> &AuditSummary {
         match self {
             AuditResult::Stored(summary) => summary,
-            AuditResult::Computed(report) => &report.summary,
+            AuditResult::Recomputed(summary) => summary,
         }
     }
 
@@ -86,9 +90,12 @@ impl AuditResult<'_> {
         each: &mut dyn FnMut(&Finding) -> Result<(), PackError>,
     ) -> Result<(), PackError> {
         match self {
-            AuditResult::Computed(report) => report.findings.iter().try_for_each(each),
+            // Sorted by SQLite on disk: the findings grow with the data.
+            AuditResult::Recomputed(_) => {
+                let _spill = data::SpillToDisk::new(conn)?;
+                findings::for_each_in(conn, FindingsTable::Recomputed, each)
+            }
             AuditResult::Stored(_) => {
-                // Sorted by SQLite on disk: the findings table grows with the data.
                 let _spill = data::SpillToDisk::new(conn)?;
                 findings::for_each_stored(conn, each)
             }
@@ -267,16 +274,17 @@ pub(crate) fn render_with_progress(
     Ok(facts.with_bytes(bytes))
 }
 
-/// Renders the pack of an audit computed afresh (`verify` re-rendering a pack).
-pub(crate) fn render_report(
+/// Renders the pack of an audit computed afresh (`verify` re-rendering a pack; see
+/// [`audit::recompute`]).
+pub(crate) fn render_recomputed(
     conn: &Connection,
-    report: &AuditReport,
+    summary: &AuditSummary,
     options: &PackOptions,
     sealing: &Sealing<'_>,
     progress: &mut dyn FnMut(PackProgress),
 ) -> Result<RenderedPack, PackError> {
     let mut bytes = Vec::new();
-    let facts = render_into(conn, &AuditResult::Computed(report), options, sealing, progress, &mut bytes)?;
+    let facts = render_into(conn, &AuditResult::Recomputed(summary), options, sealing, progress, &mut bytes)?;
     Ok(facts.with_bytes(bytes))
 }
 

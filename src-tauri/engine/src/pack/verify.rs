@@ -22,13 +22,15 @@ use sha2::{Digest, Sha256};
 
 use super::data;
 use super::manifest::{Manifest, ManifestSource};
+use super::organisation::AuditResult;
 use super::organisation::{self, as_recorded, finding_digest, neutral, read_columns, FINDINGS_CSV, SUBJECTS_CSV};
 use super::pdfa::{seal_position, sealed_digest, signature_contents, signed_digest, MANIFEST_KEY, PAGES_KEY};
 use super::sign::{self, Sealing, SignatureCheck, SignerIdentity};
 use super::{subject, PackError, PackOptions, PackProgress};
-use crate::rules::audit::{self, AuditReport};
-use crate::rules::Finding;
-use crate::store::{identity, profile_doc, Store, StoreError};
+use crate::rules::audit;
+use crate::rules::{AuditSummary, Finding};
+use crate::store::findings::{self, FindingsTable};
+use crate::store::{identity, profile_doc, scratch, Store, StoreError};
 
 /// The largest file `verify` reads: above the largest pack the app makes (an organisation
 /// pack's compressed extracts grow with the data).
@@ -612,8 +614,13 @@ fn check(
     if let Some(s) = &signer {
         signer_differences(conn, s, &mut report.checked, &mut differences)?;
     }
-    let audit_report = if manifest.kind == "organisation" {
-        Some(audit::report_with_progress(conn, &mut |done, total| {
+    // An organisation pack is compared with the audit of the data as it is now, recomputed into
+    // a temporary table on disk (the findings grow with the data; memory holds one at a time).
+    // Temporary storage goes to disk first: changing it later would drop the table.
+    let _spill = data::SpillToDisk::new(conn)?;
+    let _recomputed = scratch::RecomputedFindings::new(conn)?;
+    let audit_summary = if manifest.kind == "organisation" {
+        Some(audit::recompute(conn, &mut |done, total| {
             progress(PackProgress::at(2, 3, "checking the rules", done, total))
         })?)
     } else {
@@ -639,11 +646,11 @@ fn check(
         &manifest,
         &Written { pages: &page_texts, files: &files, reported: &reported },
         signer.as_ref().or(fallback.as_ref()).unwrap_or(&unsigned),
-        audit_report.as_ref(),
+        audit_summary.as_ref(),
         &mut rerendered,
     )?;
     let extracts = Extracts { intact: &intact, now: &extracts_now };
-    database_differences(store, &manifest, &extracts, audit_report.as_ref(), &mut differences, progress)?;
+    database_differences(store, &manifest, &extracts, audit_summary.as_ref(), &mut differences, progress)?;
     report.checked.push("the sources, events, findings and profile the manifest lists, against the database".into());
     differences.extend(rerendered);
     report
@@ -705,7 +712,7 @@ fn rerender_differences(
     m: &Manifest,
     written: &Written<'_>,
     signer: &SignerIdentity,
-    audit_report: Option<&AuditReport>,
+    audit_summary: Option<&AuditSummary>,
     out: &mut Vec<Difference>,
 ) -> Result<BTreeMap<String, String>, PackError> {
     let none = BTreeMap::new();
@@ -716,8 +723,8 @@ fn rerender_differences(
     let options =
         PackOptions { case_reference: m.case_reference.clone(), generated_at: Some(generated), ..Default::default() };
     let sealing = Sealing::Preview(signer);
-    let rendered = match (m.kind.as_str(), &m.subject, audit_report) {
-        ("organisation", _, Some(r)) => organisation::render_report(conn, r, &options, &sealing, &mut |_| {}),
+    let rendered = match (m.kind.as_str(), &m.subject, audit_summary) {
+        ("organisation", _, Some(r)) => organisation::render_recomputed(conn, r, &options, &sealing, &mut |_| {}),
         ("subject", Some(s), _) => subject::render(conn, &s.primary, &options, &sealing),
         _ => {
             out.push(diff("file", "manifest", format!("a pack of kind {:?} cannot be re-rendered", m.kind)));
@@ -790,7 +797,7 @@ fn database_differences(
     store: &Store,
     m: &Manifest,
     extracts: &Extracts<'_>,
-    audit_report: Option<&AuditReport>,
+    audit_summary: Option<&AuditSummary>,
     out: &mut Vec<Difference>,
     progress: &mut dyn FnMut(PackProgress),
 ) -> Result<(), PackError> {
@@ -803,16 +810,16 @@ fn database_differences(
             "the organisation profile in force differs from the one the pack was made with".into(),
         ));
     }
-    if let (true, Some(report)) = (m.kind == "organisation", audit_report) {
-        let findings = &report.findings;
+    if let (true, Some(summary)) = (m.kind == "organisation", audit_summary) {
+        let recomputed = AuditResult::Recomputed(summary);
         progress(PackProgress::at(3, 3, "comparing with the database", 0, 0));
         let (sources, events_count, events_sha256) = organisation::database_parts(conn)?;
-        let (findings_count, findings_sha256) = organisation::findings_totals(findings);
+        let (findings_count, findings_sha256) = organisation::findings_totals(conn, &recomputed)?;
         source_differences(m, &sources, out);
         let now = Totals { count: events_count, sha256: &events_sha256 };
         subject_differences(conn, m, extract(m, extracts, SUBJECTS_CSV), now, out)?;
         let now = Totals { count: findings_count, sha256: &findings_sha256 };
-        finding_differences(m, extract(m, extracts, FINDINGS_CSV), findings, now, out);
+        finding_differences(conn, m, extract(m, extracts, FINDINGS_CSV), now, out)?;
         return Ok(());
     }
     progress(PackProgress::at(3, 3, "comparing with the database", 0, 0));
@@ -1142,20 +1149,23 @@ fn subject_differences(
 
 /// Organisation packs: each finding no longer produced, new or changed, from the digests in
 /// findings.csv; packs without them (or with a damaged extract) fall back to the totals.
+/// Names the findings that differ between the pack's extract and the recomputed audit. Only a
+/// pack whose extract differs from the re-rendered one has its findings read into memory (to
+/// pair them by id); an unchanged pack is checked by its totals alone.
 fn finding_differences(
+    conn: &rusqlite::Connection,
     m: &Manifest,
     extract: Result<Extract<'_>, String>,
-    findings: &[Finding],
     now_totals: Totals<'_>,
     out: &mut Vec<Difference>,
-) {
+) -> Result<(), PackError> {
     let columns = ["id", "rule", "code", "subject", "purpose", "recipient", "digest"];
     if extract.as_ref().is_ok_and(|e| e.as_rendered) {
         // Every finding's row, digest included, is as written: only their order can differ.
         if now_totals.sha256 != m.findings_sha256 {
             out.push(diff("database", "finding", findings_reordered(m, now_totals)));
         }
-        return;
+        return Ok(());
     }
     let rows = extract.and_then(|e| {
         read_columns(e.file.reader(), &columns).map_err(|e| {
@@ -1179,7 +1189,7 @@ fn finding_differences(
                     ),
                 ));
             }
-            return;
+            return Ok(());
         }
     };
     let name = |cells: [&str; 6]| {
@@ -1189,6 +1199,11 @@ fn finding_differences(
         format!("finding {rule} {code} for {}{purpose}{recipient} (id {id})", as_recorded(subject))
     };
     let was: BTreeMap<&str, &Vec<String>> = rows.iter().map(|r| (r[0].as_str(), r)).collect();
+    let mut findings: Vec<Finding> = Vec::new();
+    findings::for_each_in(conn, FindingsTable::Recomputed, |f| {
+        findings.push(f.clone());
+        Ok::<(), PackError>(())
+    })?;
     let now: BTreeMap<&str, (&Finding, String)> =
         findings.iter().map(|f| (f.id.as_str(), (f, finding_digest(f)))).collect();
     let of_finding = |f: &Finding| {
@@ -1239,7 +1254,7 @@ fn finding_differences(
         if now_totals.sha256 != m.findings_sha256 {
             out.push(diff("database", "finding", findings_reordered(m, now_totals)));
         }
-        return;
+        return Ok(());
     }
     listed.sort_by(|a, b| a.0.cmp(&b.0));
     out.push(diff(
@@ -1253,6 +1268,7 @@ fn finding_differences(
     let total = listed.len();
     let listed = listed.into_iter().take(MAX_LISTED).map(|(_, d)| d).collect();
     push_capped(out, "finding", listed, total, "findings that differ");
+    Ok(())
 }
 
 /// The findings' digest changed though no finding did.

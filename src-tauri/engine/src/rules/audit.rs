@@ -24,18 +24,30 @@ pub fn run(store: &mut Store) -> Result<AuditReport, StoreError> {
     run_with_progress(store, &mut |_, _| {})
 }
 
-/// The audit's report without storing it (read-only: `verify` re-renders an organisation pack
-/// from it).
-pub fn report_with_progress(
+/// The audit of the data as it is now, without touching the audit of record: its findings go
+/// to `temp.recomputed_findings` (the caller holds a [`store::scratch::RecomputedFindings`]) as
+/// they are computed, not to memory, and only the summary is returned. `verify` re-renders an
+/// organisation pack from it.
+pub fn recompute(
     conn: &rusqlite::Connection,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<AuditReport, StoreError> {
+) -> Result<AuditSummary, StoreError> {
     let profile = store::profile_doc::load(conn)?;
-    let (findings, coverage, subjects, events) = compute_with_progress(conn, &profile, progress)?;
+    // One transaction for the temporary table's rows (the database itself is only read).
+    let tx = conn.unchecked_transaction()?;
     let mut tally = FindingTally::default();
-    findings.iter().for_each(|f| tally.add(f));
-    let summary = summarise(&profile, &tally, &coverage, subjects, events);
-    Ok(AuditReport { summary, findings })
+    let (coverage, subjects, events) = {
+        let mut writer = findings::FindingWriter::into_table(&tx, findings::FindingsTable::Recomputed)?;
+        evaluate_all(&tx, &profile, progress, &mut |subject| {
+            for f in &subject.findings {
+                tally.add(f);
+                writer.finding(f)?;
+            }
+            Ok(())
+        })?
+    };
+    tx.commit()?;
+    Ok(summarise(&profile, &tally, &coverage, subjects, events))
 }
 
 /// [`run`], reporting `(subjects read, subjects in all)` as it goes, for a progress bar. The

@@ -72,13 +72,38 @@ pub struct FindingWriter<'c> {
     counts: Statement<'c>,
 }
 
+/// Where an audit's findings are: the findings table (the audit of record, which the app and
+/// packs show), or a temporary table of the same shape that `verify` recomputes the audit into
+/// without touching the record (see [`super::scratch::RecomputedFindings`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingsTable {
+    Stored,
+    Recomputed,
+}
+
+impl FindingsTable {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            FindingsTable::Stored => "main.findings",
+            FindingsTable::Recomputed => "temp.recomputed_findings",
+        }
+    }
+}
+
 impl<'c> FindingWriter<'c> {
+    /// A writer into the findings table (the audit of record).
     pub fn new(conn: &'c Connection) -> Result<Self, StoreError> {
-        let insert = conn.prepare(
-            "INSERT INTO findings (id, rule, code, severity, subject_id, subject_key, purpose, recipient, at, occurrences,
+        Self::into_table(conn, FindingsTable::Stored)
+    }
+
+    /// A writer into `table` (subject counts always go to the record's table).
+    pub fn into_table(conn: &'c Connection, table: FindingsTable) -> Result<Self, StoreError> {
+        let insert = conn.prepare(&format!(
+            "INSERT INTO {} (id, rule, code, severity, subject_id, subject_key, purpose, recipient, at, occurrences,
                 event_ids, systems, explanation, legal_reference)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        )?;
+            table.name()
+        ))?;
         let counts = conn.prepare(
             "INSERT INTO subject_counts (subject_id, events, findings, findings_high, findings_medium, findings_low)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -169,9 +194,18 @@ pub fn stored(conn: &Connection, rule: Option<RuleId>, subject_id: Option<i64>) 
 /// findings never sit in memory together.
 pub fn for_each_stored<E: From<StoreError>>(
     conn: &Connection,
+    each: impl FnMut(&Finding) -> Result<(), E>,
+) -> Result<(), E> {
+    for_each_in(conn, FindingsTable::Stored, each)
+}
+
+/// [`for_each_stored`] over the findings of `table`.
+pub fn for_each_in<E: From<StoreError>>(
+    conn: &Connection,
+    table: FindingsTable,
     mut each: impl FnMut(&Finding) -> Result<(), E>,
 ) -> Result<(), E> {
-    let sql = format!("SELECT {FINDING_COLUMNS} FROM findings f ORDER BY {AUDIT_ORDER_SQL}");
+    let sql = format!("SELECT {FINDING_COLUMNS} FROM {} f ORDER BY {AUDIT_ORDER_SQL}", table.name());
     let mut stmt = conn.prepare(&sql).map_err(StoreError::from)?;
     let mut rows = stmt.query([]).map_err(StoreError::from)?;
     while let Some(row) = rows.next().map_err(StoreError::from)? {

@@ -1,6 +1,7 @@
 //! Scratch space for reads that outgrow memory: the connection's temporary storage sent to
-//! disk while a long read runs, and the temporary table an organisation pack sorts its subject
-//! digests in. Nothing here outlives the connection.
+//! disk while a long read runs, the temporary table an organisation pack sorts its subject
+//! digests in, and the one `verify` recomputes the audit into. Nothing here outlives the
+//! connection.
 
 use rusqlite::{params, Connection};
 
@@ -64,4 +65,28 @@ pub fn insert_subject_digest(conn: &Connection, key: &str, events: usize, digest
     conn.prepare_cached("INSERT INTO temp.pack_subject_digests (key, events, digest) VALUES (?1, ?2, ?3)")?
         .execute(params![key, events as i64, digest])?;
     Ok(())
+}
+
+/// An empty `temp.recomputed_findings`, shaped as the findings table, for as long as it lives
+/// (see [`super::findings::FindingsTable::Recomputed`]). Create it under a [`SpillToDisk`]
+/// that outlives it: changing the connection's temporary storage drops every temporary table.
+pub struct RecomputedFindings<'c> {
+    conn: &'c Connection,
+}
+
+impl<'c> RecomputedFindings<'c> {
+    pub fn new(conn: &'c Connection) -> Result<Self, StoreError> {
+        conn.execute_batch(
+            "DROP TABLE IF EXISTS temp.recomputed_findings;
+             CREATE TEMP TABLE recomputed_findings AS SELECT * FROM main.findings WHERE 0;",
+        )?;
+        Ok(RecomputedFindings { conn })
+    }
+}
+
+impl Drop for RecomputedFindings<'_> {
+    fn drop(&mut self) {
+        // Gone with the connection anyway: a failure here loses nothing.
+        let _ = self.conn.execute_batch("DROP TABLE IF EXISTS temp.recomputed_findings");
+    }
 }
