@@ -72,9 +72,10 @@ impl<'c> FactCheck<'c> {
     }
 }
 
-/// An open-addressing table of (32-bit fingerprint tag, 32-bit event id) pairs, 8 bytes a slot:
-/// about 130 MB for ten million events, where a `HashMap<u64, i64>` would take twice that. The
-/// tag only narrows the search; every hit is confirmed against the stored row.
+/// An open-addressing table of (32-bit fingerprint tag, 32-bit event id) pairs, 8 bytes a slot,
+/// at most 4/5 full: about 100 MB for ten million events, where a `HashMap<u64, i64>` would take
+/// more than twice that. The tag only narrows the search; every hit is confirmed against the
+/// stored row.
 pub struct FactTable {
     /// `tag << 32 | id`; 0 is an empty slot (event ids start at 1).
     slots: Vec<u64>,
@@ -84,9 +85,8 @@ pub struct FactTable {
 impl FactTable {
     /// A table that holds `expected` facts without growing.
     pub fn with_capacity(expected: u64) -> FactTable {
-        let wanted = (expected.saturating_mul(4) / 3).max(1 << 12);
-        let slots = usize::try_from(wanted.next_power_of_two()).unwrap_or(usize::MAX / 2 + 1);
-        FactTable { slots: vec![0; slots], len: 0 }
+        let slots = (expected.saturating_mul(5) / 4).clamp(1 << 12, u64::from(u32::MAX));
+        FactTable { slots: vec![0; slots as usize], len: 0 }
     }
 
     /// How many facts the table holds.
@@ -108,8 +108,17 @@ impl FactTable {
     }
 
     fn home(&self, tag: u32) -> usize {
-        // The fingerprint is a cryptographic hash: its bits are already uniform.
-        tag as usize & (self.slots.len() - 1)
+        // The fingerprint is a cryptographic hash, so the tag is uniform: scaled to the table's
+        // size (any size, not only powers of two), it spreads evenly.
+        ((u64::from(tag) * self.slots.len() as u64) >> 32) as usize
+    }
+
+    fn next(&self, at: usize) -> usize {
+        if at + 1 == self.slots.len() {
+            0
+        } else {
+            at + 1
+        }
     }
 
     /// The stored event with this fingerprint for which `is_fact` says yes, if any: every event
@@ -120,7 +129,6 @@ impl FactTable {
         mut is_fact: impl FnMut(i64) -> Result<bool, StoreError>,
     ) -> Result<Option<i64>, StoreError> {
         let tag = Self::tag(fingerprint);
-        let mask = self.slots.len() - 1;
         let mut at = self.home(tag);
         loop {
             let slot = self.slots[at];
@@ -133,7 +141,7 @@ impl FactTable {
                     return Ok(Some(id));
                 }
             }
-            at = (at + 1) & mask;
+            at = self.next(at);
         }
     }
 
@@ -142,7 +150,7 @@ impl FactTable {
         let id = u32::try_from(id).ok().filter(|id| *id != 0).ok_or_else(|| {
             StoreError::Invalid(format!("event id {id} is beyond what a bulk import can index (1 to 4294967295)"))
         })?;
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
+        if (self.len + 1) * 5 > self.slots.len() * 4 {
             self.grow();
         }
         self.place(u64::from(Self::tag(fingerprint)) << 32 | u64::from(id));
@@ -151,16 +159,15 @@ impl FactTable {
     }
 
     fn place(&mut self, entry: u64) {
-        let mask = self.slots.len() - 1;
         let mut at = self.home((entry >> 32) as u32);
         while self.slots[at] != 0 {
-            at = (at + 1) & mask;
+            at = self.next(at);
         }
         self.slots[at] = entry;
     }
 
     fn grow(&mut self) {
-        let doubled = vec![0; self.slots.len() * 2];
+        let doubled = vec![0; (self.slots.len() * 2).min(u32::MAX as usize)];
         let old = std::mem::replace(&mut self.slots, doubled);
         for entry in old.into_iter().filter(|e| *e != 0) {
             self.place(entry);
