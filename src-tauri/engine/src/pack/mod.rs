@@ -227,7 +227,8 @@ pub fn write_organisation_pack_signed(
     let audit = organisation::AuditResult::Stored(summary);
     // Written straight into the file: an organisation pack grows with the data.
     finish_with(store, "organisation", None, out, options.overwrite, signer.identity(), &mut |file| {
-        let facts = organisation::render_into(store.conn(), &audit, options, &Sealing::Sign(signer), progress, file)?;
+        let facts =
+            organisation::render_into(store.conn(), &audit, options, &Sealing::Sign(signer), progress, file)?.facts;
         progress(PackProgress::at(4, 4, "writing the file", 0, 0));
         Ok(facts)
     })

@@ -270,22 +270,22 @@ pub(crate) fn render_with_progress(
 ) -> Result<RenderedPack, PackError> {
     let summary = current_audit(store, progress)?;
     let mut bytes = Vec::new();
-    let facts = render_into(store.conn(), &AuditResult::Stored(summary), options, sealing, progress, &mut bytes)?;
-    Ok(facts.with_bytes(bytes))
+    let written = render_into(store.conn(), &AuditResult::Stored(summary), options, sealing, progress, &mut bytes)?;
+    Ok(written.facts.with_bytes(bytes))
 }
 
 /// Renders the pack of an audit computed afresh (`verify` re-rendering a pack; see
-/// [`audit::recompute`]).
+/// [`audit::recompute`]) and returns what its pages and extracts digest to. The file itself is
+/// not kept: it grows with the data (its extracts), and the digests are what is compared.
 pub(crate) fn render_recomputed(
     conn: &Connection,
     summary: &AuditSummary,
     options: &PackOptions,
     sealing: &Sealing<'_>,
-    progress: &mut dyn FnMut(PackProgress),
-) -> Result<RenderedPack, PackError> {
-    let mut bytes = Vec::new();
-    let facts = render_into(conn, &AuditResult::Recomputed(summary), options, sealing, progress, &mut bytes)?;
-    Ok(facts.with_bytes(bytes))
+) -> Result<pdfa::Rendition, PackError> {
+    let audit = AuditResult::Recomputed(summary);
+    let facts = render_into(conn, &audit, options, sealing, &mut |_| {}, &mut std::io::sink())?;
+    Ok(facts.rendition)
 }
 
 /// Lays out the pack of `audit` and writes it to `out`. The findings and the per-subject
@@ -298,7 +298,7 @@ pub(crate) fn render_into(
     sealing: &Sealing<'_>,
     progress: &mut dyn FnMut(PackProgress),
     out: &mut dyn Write,
-) -> Result<PackFacts, PackError> {
+) -> Result<OrganisationFacts, PackError> {
     let generated: DateTime<Utc> = options.instant();
     progress(PackProgress::at(2, 4, "digesting the events", 0, 0));
     let profile = profile_doc::load(conn)?;
@@ -533,7 +533,7 @@ pub(crate) fn render_into(
         relationship: "Supplement",
         data: Body::Memory(manifest_bytes),
     });
-    pdfa::assemble_into(
+    let rendition = pdfa::assemble_into(
         fonts,
         pages,
         &bookmarks,
@@ -548,5 +548,11 @@ pub(crate) fn render_into(
         sealing,
         out,
     )?;
-    Ok(PackFacts { manifest_sha256, pages: page_count, pack_id: m.pack_id })
+    Ok(OrganisationFacts { facts: PackFacts { manifest_sha256, pages: page_count, pack_id: m.pack_id }, rendition })
+}
+
+/// What [`render_into`] wrote: the pack's facts, and its pages' and extracts' digests.
+pub(crate) struct OrganisationFacts {
+    pub facts: PackFacts,
+    pub rendition: pdfa::Rendition,
 }

@@ -13,6 +13,7 @@
 //! (see `sign.rs`): an invisible signature field on the first page whose `/ByteRange` covers the
 //! whole file but its `/Contents`, reserved at its exact size, filled in after the file is written.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom, Write};
 
 use chrono::{DateTime, Utc};
@@ -390,6 +391,13 @@ pub fn assemble(
     Ok(bytes)
 }
 
+/// What [`assemble_into`] wrote, as `verify` compares it: the SHA-256 of each page's content
+/// (decoded) and of each embedded file (before compression), by name.
+pub struct Rendition {
+    pub page_digests: Vec<String>,
+    pub attachment_digests: BTreeMap<String, String>,
+}
+
 /// The start of the placeholder a spooled attachment's stream holds until the file is written.
 const SPOOL_MARKER: &[u8] = b"%ConsentTrail spooled extract ";
 
@@ -403,7 +411,8 @@ pub fn assemble_into(
     attachments: &[Attachment],
     sealing: &Sealing<'_>,
     out: &mut dyn Write,
-) -> Result<(), PackError> {
+) -> Result<Rendition, PackError> {
+    let attachment_digests = attachments.iter().map(|a| (a.name.clone(), a.data.sha256())).collect();
     let producer = format!("ConsentTrail {}", crate::VERSION);
     let mut pdf = PdfDocument::new(meta.title);
     // Only the faces a page uses are registered, each cut to the glyphs it sets.
@@ -539,7 +548,8 @@ pub fn assemble_into(
     let mut prefix = Sha256::new();
     let (prefix_len, mut tail) = splice(bytes, &spooled, out, &mut prefix)?;
     finish_tail(&mut tail, prefix_len, &prefix, sealing)?;
-    out.write_all(&tail).map_err(|source| PackError::Io { path: "the pack".into(), source })
+    out.write_all(&tail).map_err(|source| PackError::Io { path: "the pack".into(), source })?;
+    Ok(Rendition { page_digests: digests, attachment_digests })
 }
 
 /// Writes `bytes` to `out` up to the last spooled placeholder, each placeholder replaced by its

@@ -723,15 +723,22 @@ fn rerender_differences(
     let options =
         PackOptions { case_reference: m.case_reference.clone(), generated_at: Some(generated), ..Default::default() };
     let sealing = Sealing::Preview(signer);
+    // The organisation pack is not written again, only digested (its extracts grow with the
+    // data); a subject pack is rendered and read back.
     let rendered = match (m.kind.as_str(), &m.subject, audit_summary) {
-        ("organisation", _, Some(r)) => organisation::render_recomputed(conn, r, &options, &sealing, &mut |_| {}),
-        ("subject", Some(s), _) => subject::render(conn, &s.primary, &options, &sealing),
+        ("organisation", _, Some(r)) => organisation::render_recomputed(conn, r, &options, &sealing).map(|r| {
+            let files = r.attachment_digests.into_iter().map(|(name, sha)| (name, Ok(sha))).collect();
+            (r.page_digests, files)
+        }),
+        ("subject", Some(s), _) => {
+            subject::render(conn, &s.primary, &options, &sealing).and_then(|r| read_back(&r.bytes))
+        }
         _ => {
             out.push(diff("file", "manifest", format!("a pack of kind {:?} cannot be re-rendered", m.kind)));
             return Ok(none);
         }
     };
-    let rendered = match rendered {
+    let (again, files_again) = match rendered {
         Ok(r) => r,
         // Already reported: the subject is no longer in the database.
         Err(PackError::NotFound(_)) => return Ok(none),
@@ -750,11 +757,7 @@ fn rerender_differences(
         String::new()
     };
     let Written { pages, files, reported } = *written;
-    let doc = Document::load_mem(&rendered.bytes).map_err(|e| PackError::Pdf(e.to_string()))?;
-    // The parsed document holds what is compared; the file's bytes are not needed again.
-    drop(rendered);
-    let mut budget = Budget { left: usize::MAX, path: String::new() };
-    let again = page_contents(&doc, &mut budget)?;
+    let pages = digests(pages);
     if again.len() != pages.len() {
         out.push(diff(
             "database",
@@ -776,10 +779,9 @@ fn rerender_differences(
             format!("{noun} {} {verb} from the pack re-rendered from the database{version}", differing.join(", ")),
         ));
     }
-    let files_again = embedded_files(&doc, &mut budget)?;
-    for (name, content) in files_again.iter().filter(|(n, _)| !reported.contains(&n.as_str())) {
-        match (files.get(name), content) {
-            (Some(Ok(was)), Ok(now)) if was.sha256 == now.sha256 => {}
+    for (name, now) in files_again.iter().filter(|(n, _)| !reported.contains(&n.as_str())) {
+        match (files.get(name), now) {
+            (Some(Ok(was)), Ok(now)) if was.sha256 == *now => {}
             (None, _) => {
                 out.push(diff("database", "attachment", format!("{name} is missing: the database renders it")))
             }
@@ -790,7 +792,19 @@ fn rerender_differences(
             )),
         }
     }
-    Ok(files_again.into_iter().filter_map(|(name, e)| Some((name, e.ok()?.sha256))).collect())
+    Ok(files_again.into_iter().filter_map(|(name, sha)| Some((name, sha.ok()?))).collect())
+}
+
+/// A re-rendered pack's page digests and its embedded files' SHA-256 (or why one cannot be
+/// read), read back from its bytes.
+type ReadBack = (Vec<String>, BTreeMap<String, Result<String, String>>);
+
+fn read_back(bytes: &[u8]) -> Result<ReadBack, PackError> {
+    let doc = Document::load_mem(bytes).map_err(|e| PackError::Pdf(e.to_string()))?;
+    let mut budget = Budget { left: usize::MAX, path: String::new() };
+    let pages = digests(&page_contents(&doc, &mut budget)?);
+    let files = embedded_files(&doc, &mut budget)?.into_iter().map(|(name, e)| (name, e.map(|e| e.sha256))).collect();
+    Ok((pages, files))
 }
 
 fn database_differences(
