@@ -40,8 +40,6 @@ pub const MAX_STREAM_BYTES: usize = 64 << 20;
 /// The most an object stream may inflate to when the file is parsed (packs have none; files
 /// other tools rewrote may).
 const MAX_OBJECT_STREAM_BYTES: usize = 16 << 20;
-/// The page cache (KiB) of the database connection while `verify` runs: half the usual.
-const VERIFY_CACHE_KIB: i64 = 32 << 10;
 /// The most all the streams `verify` inflates may come to together.
 pub const MAX_INFLATED_BYTES: usize = 256 << 20;
 
@@ -621,9 +619,6 @@ fn check(
     // Temporary storage goes to disk first: changing it later would drop the table.
     let _spill = data::SpillToDisk::new(conn)?;
     let _recomputed = scratch::RecomputedFindings::new(conn)?;
-    // The pack's own document is held throughout (about 85 MB at 10M events): SQLite gets half
-    // its usual page cache and sort memory meanwhile, so that the whole stays under 300 MB.
-    let _cache = scratch::SmallerCache::new(conn, VERIFY_CACHE_KIB)?;
     let audit_summary = if manifest.kind == "organisation" {
         Some(audit::recompute(conn, &mut |done, total| {
             progress(PackProgress::at(2, 3, "checking the rules", done, total))
