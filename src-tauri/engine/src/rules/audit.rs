@@ -38,7 +38,9 @@ pub fn recompute(
     let mut tally = FindingTally::default();
     let (coverage, subjects, events) = {
         let mut writer = findings::FindingWriter::into_table(&tx, findings::FindingsTable::Recomputed)?;
-        evaluate_all(&tx, &profile, progress, &mut |subject| {
+        // One reader thread: verify holds the pack's document meanwhile (about 85 MB at 10M
+        // events), and each reader adds its page cache and the chunks it reads ahead.
+        evaluate_all(&tx, &profile, progress, reader_threads().min(1), &mut |subject| {
             for f in &subject.findings {
                 tally.add(f);
                 writer.finding(f)?;
@@ -69,7 +71,7 @@ pub fn run_stored(store: &mut Store, progress: &mut dyn FnMut(usize, usize)) -> 
     let mut tally = FindingTally::default();
     let (coverage, subjects, events) = {
         let mut writer = findings::FindingWriter::new(&tx)?;
-        evaluate_all(&tx, &profile, progress, &mut |subject| {
+        evaluate_all(&tx, &profile, progress, reader_threads(), &mut |subject| {
             let mut by_severity = [0i64; 3];
             for f in &subject.findings {
                 tally.add(f);
@@ -118,7 +120,7 @@ pub fn compute_with_progress(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(Vec<Finding>, Coverage, usize, usize), StoreError> {
     let mut findings = Vec::new();
-    let (coverage, subjects, total_events) = evaluate_all(conn, profile, progress, &mut |subject| {
+    let (coverage, subjects, total_events) = evaluate_all(conn, profile, progress, reader_threads(), &mut |subject| {
         findings.extend(subject.findings);
         Ok(())
     })?;
@@ -186,8 +188,8 @@ fn reader_threads() -> usize {
 /// Evaluates every subject and hands each one to `each`, in subject id order, on this thread;
 /// returns the coverage, the number of subjects and the number of events.
 ///
-/// Reading a subject's events from SQLite is most of the audit's time, so reader threads, one
-/// per core, each on its own read-only connection (WAL: they see the database as this
+/// Reading a subject's events from SQLite is most of the audit's time, so `readers` reader
+/// threads (the audit runs one per core), each on its own read-only connection (WAL: they see the database as this
 /// connection's transaction found it), read and evaluate chunks of subjects; this thread puts
 /// the chunks back in order and hands them on (the store path writes them). Readers stay within
 /// [`WINDOW`] chunks of the next one due, so memory does not grow with the database. A database
@@ -196,6 +198,7 @@ fn evaluate_all(
     conn: &rusqlite::Connection,
     profile: &Profile,
     progress: &mut dyn FnMut(usize, usize),
+    readers: usize,
     each: &mut dyn FnMut(Evaluated) -> Result<(), StoreError>,
 ) -> Result<(Coverage, usize, usize), StoreError> {
     let shared = Shared { evaluator: subject::Evaluator::new(profile) };
@@ -218,8 +221,7 @@ fn evaluate_all(
         progress(subjects, subjects_in_all.max(subjects));
         Ok(())
     };
-    let readers: Vec<rusqlite::Connection> =
-        (0..reader_threads()).map_while(|_| crate::store::read_connection(conn)).collect();
+    let readers: Vec<rusqlite::Connection> = (0..readers).map_while(|_| crate::store::read_connection(conn)).collect();
     if readers.is_empty() {
         for &range in &chunks {
             deliver(shared.chunk(conn, range)?)?;
