@@ -66,6 +66,10 @@ impl fmt::Display for EventKind {
 impl FromStr for EventKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // The stored form (every event the audit reads) without allocating.
+        if let Some(k) = EventKind::ALL.into_iter().find(|k| k.as_str() == s) {
+            return Ok(k);
+        }
         let t = s.trim().to_ascii_lowercase();
         EventKind::ALL.into_iter().find(|k| k.as_str() == t).ok_or_else(|| {
             format!(
@@ -142,6 +146,10 @@ impl fmt::Display for Method {
 impl FromStr for Method {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // The stored form (every event the audit reads) without allocating.
+        if let Some(m) = Method::ALL.into_iter().find(|m| m.as_str() == s) {
+            return Ok(m);
+        }
         let t = s.trim().to_ascii_lowercase().replace(['_', ' '], "-");
         Method::ALL.into_iter().find(|m| m.as_str() == t).ok_or_else(|| {
             format!(

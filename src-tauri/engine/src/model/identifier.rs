@@ -158,9 +158,23 @@ impl Identifier {
 
 impl fmt::Display for Identifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind.as_str() {
-            "email" | "phone" => f.write_str(&self.value),
-            kind => write!(f, "{kind}:{}", self.value),
+        f.write_str(&Identifier::written(&self.kind, &self.value))
+    }
+}
+
+impl Identifier {
+    /// How an identifier of `kind` with `value` is written (its `Display`), from borrowed text:
+    /// the audit writes one per event it reads, straight from SQLite's row.
+    pub fn written(kind: &str, value: &str) -> String {
+        match kind {
+            "email" | "phone" => value.to_string(),
+            kind => {
+                let mut text = String::with_capacity(kind.len() + 1 + value.len());
+                text.push_str(kind);
+                text.push(':');
+                text.push_str(value);
+                text
+            }
         }
     }
 }

@@ -19,12 +19,13 @@ const EVENT_COLUMNS: &str = "e.id, i.kind, i.value, e.system, e.kind, e.occurred
 /// A timeline event from [`EVENT_COLUMNS`] starting at column `offset` (no recipients, no
 /// source, nothing resolved yet).
 fn event_from_row(r: &rusqlite::Row<'_>, offset: usize) -> rusqlite::Result<TimelineEvent> {
-    let kind_text: String = r.get(offset + 4)?;
-    let kind = kind_text.parse::<EventKind>().unwrap_or(EventKind::Processing);
-    let identifier = crate::model::Identifier { kind: r.get(offset + 1)?, value: r.get(offset + 2)? };
+    // Borrowed from the row: millions of events are read per audit.
+    let kind = r.get_ref(offset + 4)?.as_str()?.parse::<EventKind>().unwrap_or(EventKind::Processing);
+    let identifier =
+        crate::model::Identifier::written(r.get_ref(offset + 1)?.as_str()?, r.get_ref(offset + 2)?.as_str()?);
     Ok(TimelineEvent {
         id: r.get(offset)?,
-        identifier: identifier.to_string(),
+        identifier,
         system: r.get(offset + 3)?,
         kind,
         stated_kind: kind,
