@@ -7,6 +7,7 @@ mod support;
 mod app_queries;
 mod architecture;
 mod audit_log;
+mod audit_run;
 mod bulk_facts;
 mod consent_scopes;
 mod csv_reader;

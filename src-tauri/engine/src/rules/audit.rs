@@ -1,7 +1,7 @@
 //! The audit run: every rule over every subject, findings replaced in one transaction,
 //! decisions kept, a summary that says which rules could not be evaluated and why.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::subject;
@@ -68,6 +68,7 @@ pub fn run_stored(store: &mut Store, progress: &mut dyn FnMut(usize, usize)) -> 
     let profile = store::profile_doc::load(store.conn())?;
     let tx = store.conn_mut().transaction()?;
     findings::clear(&tx)?;
+    let indexes = findings::defer_indexes(&tx)?;
     let mut tally = FindingTally::default();
     let (coverage, subjects, events) = {
         let mut writer = findings::FindingWriter::new(&tx)?;
@@ -82,16 +83,12 @@ pub fn run_stored(store: &mut Store, progress: &mut dyn FnMut(usize, usize)) -> 
                 }] += 1;
                 writer.finding(f)?;
             }
-            writer.subject_counts(
-                subject.subject_id,
-                subject.events.len() as i64,
-                subject.findings.len() as i64,
-                by_severity,
-            )
+            writer.subject_counts(subject.subject_id, subject.events as i64, subject.findings.len() as i64, by_severity)
         })?
     };
     // Subjects known only by identifiers (e.g. from a crosswalk) are listed too, with nothing.
     findings::count_identified_subjects(&tx)?;
+    indexes.restore(&tx)?;
     let summary = summarise(&profile, &tally, &coverage, subjects, events);
     findings::record_run(&tx, &summary)?;
     store::audit_log::record(
@@ -135,13 +132,60 @@ pub fn compute_with_progress(
     Ok((findings, coverage, subjects, total_events))
 }
 
-/// One subject as evaluated, handed back to the reading thread.
+/// One subject as evaluated, handed back to the reading thread: its findings and how many
+/// events it has (the events themselves stay with, and are freed by, the reader).
 struct Evaluated {
     subject_id: i64,
-    events: Vec<timeline::TimelineEvent>,
-    has_birth_date: bool,
+    events: usize,
     findings: Vec<Finding>,
 }
+
+/// A chunk of subjects as evaluated, and what their events add to the audit's coverage.
+struct Batch {
+    subjects: Vec<Evaluated>,
+    observed: Observed,
+}
+
+/// A chunk's share of the [`Coverage`], observed by the reader that read its events. Unmapped
+/// labels are kept in the order they were met, so that the summary names the same first labels
+/// per system whatever the number of readers.
+#[derive(Default)]
+struct Observed {
+    coverage: Coverage,
+    unmapped_labels: Vec<(String, String)>,
+}
+
+impl Observed {
+    /// Folds a chunk's share into the audit's coverage (chunks in subject order).
+    fn add_to(self, c: &mut Coverage) {
+        let o = self.coverage;
+        for (p, n) in o.uses_by_purpose {
+            *c.uses_by_purpose.entry(p).or_default() += n;
+        }
+        for (p, n) in o.disclosures_by_purpose {
+            *c.disclosures_by_purpose.entry(p).or_default() += n;
+        }
+        for (p, systems) in o.consent_systems_by_purpose {
+            c.consent_systems_by_purpose.entry(p).or_default().extend(systems);
+        }
+        c.grants += o.grants;
+        c.subjects_with_birth_date += o.subjects_with_birth_date;
+        c.tc_strings += o.tc_strings;
+        c.unmapped_events += o.unmapped_events;
+        for (system, (n, _)) in o.unmapped_by_system {
+            c.unmapped_by_system.entry(system).or_default().0 += n;
+        }
+        for (system, label) in self.unmapped_labels {
+            let labels = &mut c.unmapped_by_system.entry(system).or_default().1;
+            if labels.len() < UNMAPPED_LABELS_NAMED {
+                labels.insert(label);
+            }
+        }
+    }
+}
+
+/// How many unmapped labels the summary names per system.
+const UNMAPPED_LABELS_NAMED: usize = 50;
 
 /// How many subjects a reader takes at a time.
 const CHUNK: usize = 1024;
@@ -157,20 +201,24 @@ struct Shared<'a> {
 impl Shared<'_> {
     /// Reads and evaluates the subjects with ids from `first` to `last`: their keys, dates of
     /// birth and recipients are read per chunk too, so memory does not grow with the database.
-    fn chunk(&self, conn: &rusqlite::Connection, (first, last): (i64, i64)) -> Result<Vec<Evaluated>, StoreError> {
+    fn chunk(&self, conn: &rusqlite::Connection, (first, last): (i64, i64)) -> Result<Batch, StoreError> {
         let keys = subject::subject_keys_between(conn, first, last)?;
         let mut births = subject::birth_dates_between(conn, first, last)?;
         let recipients = timeline::recipients_between(conn, first, last)?;
-        let mut out = Vec::new();
+        let mut batch = Batch { subjects: Vec::new(), observed: Observed::default() };
+        let mut labels_met = HashSet::new();
         timeline::for_each_subject_between(conn, first, last, &recipients, &mut |subject_id, events| {
             let key = keys.get(&subject_id).cloned().unwrap_or_else(|| subject::subject_key(subject_id, []));
             let birth_dates = births.remove(&subject_id).unwrap_or_default();
-            let has_birth_date = !birth_dates.is_empty();
+            if !birth_dates.is_empty() {
+                batch.observed.coverage.subjects_with_birth_date += 1;
+            }
             let findings = self.evaluator.evaluate(subject_id, &key, &events, birth_dates);
-            out.push(Evaluated { subject_id, events, has_birth_date, findings });
+            observe(&mut batch.observed, &mut labels_met, &events);
+            batch.subjects.push(Evaluated { subject_id, events: events.len(), findings });
             Ok(())
         })?;
-        Ok(out)
+        Ok(batch)
     }
 }
 
@@ -208,14 +256,11 @@ fn evaluate_all(
     drop(ids);
     let mut coverage = Coverage::default();
     let (mut subjects, mut total_events) = (0usize, 0usize);
-    let mut deliver = |batch: Vec<Evaluated>| -> Result<(), StoreError> {
-        for subject in batch {
+    let mut deliver = |batch: Batch| -> Result<(), StoreError> {
+        batch.observed.add_to(&mut coverage);
+        for subject in batch.subjects {
             subjects += 1;
-            total_events += subject.events.len();
-            observe(&mut coverage, &subject.events);
-            if subject.has_birth_date {
-                coverage.subjects_with_birth_date += 1;
-            }
+            total_events += subject.events;
             each(subject)?;
         }
         progress(subjects, subjects_in_all.max(subjects));
@@ -230,7 +275,7 @@ fn evaluate_all(
         let next_chunk = AtomicUsize::new(0);
         let delivered = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
-        let (done_send, done_receive) = std::sync::mpsc::channel::<Result<(usize, Vec<Evaluated>), StoreError>>();
+        let (done_send, done_receive) = std::sync::mpsc::channel::<Result<(usize, Batch), StoreError>>();
         let result = std::thread::scope(|scope| {
             let handles: Vec<_> = readers
                 .into_iter()
@@ -258,7 +303,7 @@ fn evaluate_all(
                 })
                 .collect();
             drop(done_send);
-            let mut pending: BTreeMap<usize, Vec<Evaluated>> = BTreeMap::new();
+            let mut pending: BTreeMap<usize, Batch> = BTreeMap::new();
             let mut result = Ok(());
             while delivered.load(Ordering::SeqCst) < chunks.len() {
                 // Every reader gone before the last chunk: one panicked (its join reports it).
@@ -298,16 +343,19 @@ fn evaluate_all(
     Ok((coverage, subjects, total_events))
 }
 
-fn observe(c: &mut Coverage, events: &[timeline::TimelineEvent]) {
+/// Adds a subject's events to a chunk's coverage; `labels_met` holds the chunk's unmapped
+/// (system, label) pairs already listed.
+fn observe(o: &mut Observed, labels_met: &mut HashSet<(String, String)>, events: &[timeline::TimelineEvent]) {
+    let c = &mut o.coverage;
     for e in events {
         match (&e.purpose, e.kind) {
             (None, _) if e.purpose_label.is_some() && e.folded_into.is_none() => {
                 c.unmapped_events += 1;
-                let entry = c.unmapped_by_system.entry(e.system.clone()).or_default();
-                entry.0 += 1;
+                c.unmapped_by_system.entry(e.system.clone()).or_default().0 += 1;
                 if let Some(label) = &e.purpose_label {
-                    if entry.1.len() < 50 {
-                        entry.1.insert(label.clone());
+                    let pair = (e.system.clone(), label.clone());
+                    if labels_met.insert(pair.clone()) {
+                        o.unmapped_labels.push(pair);
                     }
                 }
             }
@@ -357,12 +405,21 @@ impl Default for FindingTally {
 
 impl FindingTally {
     fn add(&mut self, f: &Finding) {
+        /// Counts one under `key`, allocating the key only the first time it is met.
+        fn bump(counts: &mut BTreeMap<String, usize>, key: &str) {
+            match counts.get_mut(key) {
+                Some(n) => *n += 1,
+                None => {
+                    counts.insert(key.to_string(), 1);
+                }
+            }
+        }
         self.findings += 1;
-        *self.by_rule.entry(f.rule.as_str().to_string()).or_default() += 1;
-        *self.by_severity.entry(f.severity.as_str().to_string()).or_default() += 1;
-        *self.by_purpose.entry(f.purpose.clone().unwrap_or_else(|| "(unmapped)".into())).or_default() += 1;
+        bump(&mut self.by_rule, f.rule.as_str());
+        bump(&mut self.by_severity, f.severity.as_str());
+        bump(&mut self.by_purpose, f.purpose.as_deref().unwrap_or("(unmapped)"));
         for s in &f.systems {
-            *self.by_system.entry(s.clone()).or_default() += 1;
+            bump(&mut self.by_system, s);
         }
     }
 }

@@ -131,7 +131,15 @@ pub struct FindingSink {
 
 impl FindingSink {
     /// Reports one triggering occurrence.
-    pub fn flag(&mut self, t: Trigger<'_>) {
+    pub fn flag(&mut self, mut t: Trigger<'_>) {
+        let detail = std::mem::take(&mut t.detail);
+        self.flag_explained(t, move || detail);
+    }
+
+    /// [`Self::flag`] for an occurrence whose explanation is costly to write and often repeated
+    /// (R1 flags every use of a purpose): `detail` (`t.detail` is ignored) is called only when
+    /// this occurrence is the earliest so far, the one the finding's explanation describes.
+    pub fn flag_explained(&mut self, t: Trigger<'_>, detail: impl FnOnce() -> String) {
         let key = t.recipient.as_deref().map(recipient_key);
         let p = self.pending.entry((t.rule, t.purpose, key)).or_default();
         if p.recipient.is_none() {
@@ -148,7 +156,7 @@ impl FindingSink {
         p.count += 1;
         // The explanation describes the earliest occurrence (undated ones come first).
         if p.first.as_ref().is_none_or(|(at, _)| t.at < *at) {
-            p.first = Some((t.at, t.detail));
+            p.first = Some((t.at, detail()));
         }
     }
 

@@ -25,16 +25,21 @@ impl Rule for UnnamedRecipient {
         for u in ctx.consent_uses() {
             let (Some(purpose), Some(t)) = (u.purpose.as_deref(), u.occurred_at_ms) else { continue };
             let profile_recipients = ctx.purpose(u).map(|p| p.recipients.as_slice()).unwrap_or_default();
-            let mut flag = |recipient: &str, grant: &TimelineEvent, why: String| {
-                out.flag(Trigger {
-                    rule: RuleId::R1,
-                    severity: Severity::High,
-                    purpose: Some(purpose.to_string()),
-                    recipient: Some(recipient.to_string()),
-                    at: Some(t),
-                    events: vec![u, grant],
-                    detail: why,
-                });
+            // The explanation is written only for the occurrence it describes (the earliest):
+            // a purpose used daily repeats the same finding thousands of times.
+            let mut flag = |recipient: &str, grant: &TimelineEvent, why: &dyn Fn() -> String| {
+                out.flag_explained(
+                    Trigger {
+                        rule: RuleId::R1,
+                        severity: Severity::High,
+                        purpose: Some(purpose.to_string()),
+                        recipient: Some(recipient.to_string()),
+                        at: Some(t),
+                        events: vec![u, grant],
+                        detail: String::new(),
+                    },
+                    why,
+                );
             };
             let named = |covered: &std::collections::BTreeSet<String>| {
                 if covered.is_empty() {
@@ -62,15 +67,13 @@ impl Rule for UnnamedRecipient {
                 if covers(&covered, recipient) {
                     continue;
                 }
-                flag(
-                    recipient,
-                    grant,
+                flag(recipient, grant, &|| {
                     format!(
                         "{}. The consent in force ({}; {recipient} was never named to the person.",
                         opening(),
                         grant_words(grant, &covered)
-                    ),
-                );
+                    )
+                });
             }
             // (2) the recipients the profile says the purpose discloses to.
             for r in profile_recipients {
@@ -84,15 +87,13 @@ impl Rule for UnnamedRecipient {
                 if covers(&covered, &name) {
                     continue;
                 }
-                flag(
-                    &name,
-                    grant,
+                flag(&name, grant, &|| {
                     format!(
                         "{}, a purpose the profile says discloses to {name}. The consent relied on ({}.",
                         opening(),
                         grant_words(grant, &covered)
-                    ),
-                );
+                    )
+                });
             }
         }
     }
