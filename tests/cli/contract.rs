@@ -453,6 +453,50 @@ fn output_into_a_pipe_closed_early_ends_quietly() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
 
+/// Issue 14: `audit` prints the findings as it reads them from the store, one at a time (a
+/// 10M-event audit has over a million): the JSON document holds the same FINDING objects, in
+/// the same order, as `findings --json`, the text lists every one, and a reader that stops
+/// early ends either form quietly.
+#[test]
+fn audit_prints_every_stored_finding_and_stops_quietly_when_the_reader_does() {
+    let db = Db::new();
+    let mut text = String::from("subject,kind,occurred_at,purpose\n");
+    for i in 0..3000 {
+        // A use of email marketing without any consent: at least one finding per person.
+        text.push_str(&format!("person{i:05}@example.com,processing,2023-01-01T10:00:00Z,email-marketing\n"));
+    }
+    let path = db.file("uses.csv", text.as_bytes());
+    db.run(&["import", &s(&path)]).ok();
+
+    let audited = db.run(&["--json", "audit"]);
+    audited.ok();
+    let doc = audited.json();
+    let findings = doc["findings"].as_array().expect("a findings array").clone();
+    assert!(findings.len() >= 3000, "{}", findings.len());
+    assert_eq!(doc["summary"]["findings"].as_u64(), Some(findings.len() as u64));
+    assert_eq!(doc["findings"], db.run(&["--json", "findings"]).json(), "same objects, same order");
+
+    let printed = db.run(&["audit"]);
+    printed.ok();
+    assert!(
+        printed.stdout.starts_with(&format!("{} finding(s) over 3000 subject(s)", findings.len())),
+        "{}",
+        printed.stdout
+    );
+    for f in &findings {
+        assert!(printed.stdout.contains(f["id"].as_str().unwrap()), "{} not printed", f["id"]);
+    }
+
+    for form in ["--json audit", "audit"] {
+        let script = format!("'{}' --db '{}' {form} | head -n 1; exit ${{PIPESTATUS[0]}}", bin().display(), db.arg());
+        let out = std::process::Command::new("bash").arg("-c").arg(&script).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1, "{form}");
+        assert!(!stderr.contains("panicked") && !stderr.contains("cannot write"), "{form}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{form}: {stderr}");
+    }
+}
+
 /// Issue 15: the CLI, like the app, re-runs the audit after an import, a source removal and a
 /// profile import, so `findings` never describes data older than what is stored.
 #[test]

@@ -44,6 +44,28 @@ pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// [`json`] written to stdout as it is serialised, never held as one text: for a document
+/// that grows with the data (`audit --json` at 10M events lists over a million findings).
+pub fn json_streamed<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(|e| match e.io_error_kind() {
+            Some(kind) => std::io::Error::from(kind),
+            None => std::io::Error::other(e),
+        })
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) if e.kind() == std::io::ErrorKind::Other => Err(anyhow::anyhow!(e.to_string())),
+        Err(e) => {
+            eprintln!("consent-trail: cannot write the output: {e}");
+            std::process::exit(1);
+        }
+        Ok(()) => Ok(()),
+    }
+}
+
 /// One line per entry (time, action, detail), then the chain check.
 pub fn print_log(log: &AuditLogView) {
     if log.entries.is_empty() {

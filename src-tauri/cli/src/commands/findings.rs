@@ -3,41 +3,84 @@
 use std::path::Path;
 
 use anyhow::anyhow;
-use consenttrail_engine::rules::{self, audit};
-use consenttrail_engine::store::Store;
+use consenttrail_engine::rules::{self, audit, AuditSummary};
+use consenttrail_engine::store::{findings, Store, StoreError};
+use serde::ser::{SerializeSeq, Serializer};
+use serde::Serialize;
 use serde_json::json;
 
 use super::find_subject;
 use crate::{out, output, FindingsArgs};
 
-/// Runs every rule and reports the findings.
+/// Runs every rule and reports the findings, read back from the store one at a time as they
+/// are printed: at 10M events an audit has over a million findings, which never sit in memory
+/// together (the engine's run stores them as it goes).
 pub fn audit(store: &mut Store, json: bool) -> anyhow::Result<()> {
-    let report = audit::run(store)?;
-    let findings = findings_json(store, &report.findings)?;
+    let summary = audit::run_stored(store, &mut |_, _| {})?;
     if json {
-        output::json(&json!({"summary": report.summary, "findings": findings}))?;
-    } else {
-        out!(
-            "{} finding(s) over {} subject(s) and {} event(s): {} high, {} medium, {} low.",
-            report.summary.findings,
-            report.summary.subjects,
-            report.summary.events,
-            report.summary.by_severity.get("high").unwrap_or(&0),
-            report.summary.by_severity.get("medium").unwrap_or(&0),
-            report.summary.by_severity.get("low").unwrap_or(&0)
-        );
-        for (rule, n) in report.summary.by_rule.iter().filter(|(_, n)| **n > 0) {
-            out!("  {rule:<4} {n}");
-        }
-        output::print_findings(store, &report.findings)?;
-        if !report.summary.not_evaluated.is_empty() {
-            out!("Not evaluated:");
-            for n in &report.summary.not_evaluated {
-                out!("  - {}", n.reason);
-            }
+        output::json_streamed(&AuditDocument { summary: &summary, findings: StoredFindings(store) })?;
+        return Ok(());
+    }
+    out!(
+        "{} finding(s) over {} subject(s) and {} event(s): {} high, {} medium, {} low.",
+        summary.findings,
+        summary.subjects,
+        summary.events,
+        summary.by_severity.get("high").unwrap_or(&0),
+        summary.by_severity.get("medium").unwrap_or(&0),
+        summary.by_severity.get("low").unwrap_or(&0)
+    );
+    for (rule, n) in summary.by_rule.iter().filter(|(_, n)| **n > 0) {
+        out!("  {rule:<4} {n}");
+    }
+    findings::for_each_stored(store.conn(), |f| -> anyhow::Result<()> {
+        output::print_findings(store, std::slice::from_ref(f))
+    })?;
+    if !summary.not_evaluated.is_empty() {
+        out!("Not evaluated:");
+        for n in &summary.not_evaluated {
+            out!("  - {}", n.reason);
         }
     }
     Ok(())
+}
+
+/// `audit --json` (SPEC §9): the summary, then every FINDING in the audit's order.
+#[derive(Serialize)]
+struct AuditDocument<'a> {
+    summary: &'a AuditSummary,
+    findings: StoredFindings<'a>,
+}
+
+/// The stored findings as a JSON array, each read and written in turn.
+struct StoredFindings<'a>(&'a Store);
+
+impl Serialize for StoredFindings<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// Why the walk over the findings stopped: the store, or the output.
+        enum Stop<E> {
+            Store(StoreError),
+            Output(E),
+        }
+        impl<E> From<StoreError> for Stop<E> {
+            fn from(e: StoreError) -> Self {
+                Stop::Store(e)
+            }
+        }
+        let conn = self.0.conn();
+        let mut seq = serializer.serialize_seq(None)?;
+        let walked = findings::for_each_stored(conn, |f| -> Result<(), Stop<S::Error>> {
+            for view in rules::browse::views(conn, std::slice::from_ref(f))? {
+                seq.serialize_element(&view).map_err(Stop::Output)?;
+            }
+            Ok(())
+        });
+        match walked {
+            Ok(()) => seq.end(),
+            Err(Stop::Output(e)) => Err(e),
+            Err(Stop::Store(e)) => Err(serde::ser::Error::custom(format!("cannot read the findings: {e}"))),
+        }
+    }
 }
 
 /// `findings --export FILE`: the filtered findings written as CSV or XLSX.
