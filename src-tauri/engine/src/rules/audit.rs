@@ -491,7 +491,12 @@ fn summarise(profile: &Profile, tally: &FindingTally, c: &Coverage, subjects: us
         let mut shown: Vec<&String> = labels.iter().collect();
         // Numeric labels (TCF purposes) in numeric order.
         shown.sort_by_key(|l| (l.parse::<u64>().unwrap_or(u64::MAX), l.as_str()));
-        let more = if shown.len() > 12 { format!(" and {} more", shown.len() - 12) } else { String::new() };
+        // Only the first labels met are kept: past that many, the rest is not counted.
+        let more = match shown.len() {
+            n if n >= UNMAPPED_LABELS_NAMED => format!(" and at least {} more", n - 12),
+            n if n > 12 => format!(" and {} more", n - 12),
+            _ => String::new(),
+        };
         let list: Vec<&str> = shown.iter().take(12).map(|l| l.as_str()).collect();
         note(
             "R1-R11",
