@@ -511,6 +511,7 @@ fn organisation_verify_names_a_new_subject_and_its_finding() {
     assert_eq!(count(&store, "SELECT count(*) FROM findings WHERE subject_key LIKE '%newcomer%'"), 0);
     assert_eq!(count(&store, "SELECT count(*) FROM sqlite_temp_master WHERE name = 'recomputed_findings'"), 0);
     assert_eq!(count(&store, "PRAGMA temp_store"), 2, "temporary storage in memory again");
+    assert_eq!(count(&store, "PRAGMA cache_size"), -65536, "the usual page cache again");
     assert!(!r.ok);
     assert_eq!(
         details(&r, "subject"),

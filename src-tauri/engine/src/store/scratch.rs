@@ -29,6 +29,30 @@ impl Drop for SpillToDisk<'_> {
     }
 }
 
+/// A smaller page cache for the main database (and so a smaller in-memory sort: SQLite sizes a
+/// sort's memory by it) while it lives, for work that holds a large document beside the
+/// database: `verify` of an organisation pack. The connection's setting is put back afterwards.
+pub struct SmallerCache<'c> {
+    conn: &'c Connection,
+    was: i64,
+}
+
+impl<'c> SmallerCache<'c> {
+    /// At most `kib` KiB of page cache.
+    pub fn new(conn: &'c Connection, kib: i64) -> Result<Self, StoreError> {
+        let was: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        conn.execute_batch(&format!("PRAGMA cache_size = -{}", kib.abs()))?;
+        Ok(SmallerCache { conn, was })
+    }
+}
+
+impl Drop for SmallerCache<'_> {
+    fn drop(&mut self) {
+        // A number as it was read: putting it back cannot fail in a way worth reporting.
+        let _ = self.conn.execute_batch(&format!("PRAGMA cache_size = {}", self.was));
+    }
+}
+
 /// Runs `fill` with an empty `temp.pack_subject_digests` table (filled with
 /// [`insert_subject_digest`]), then streams its rows to `each` sorted by key (insertion order
 /// among equal keys) as (key, events, digest). The table is dropped afterwards whatever
