@@ -494,6 +494,12 @@ fn audit_prints_every_stored_finding_and_stops_quietly_when_the_reader_does() {
         assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1, "{form}");
         assert!(!stderr.contains("panicked") && !stderr.contains("cannot write"), "{form}: {stderr}");
         assert_eq!(out.status.code(), Some(0), "{form}: {stderr}");
+        // A write that fails for another reason (a full disk) is reported, with exit 1.
+        let script = format!("'{}' --db '{}' {form} > /dev/full", bin().display(), db.arg());
+        let out = std::process::Command::new("bash").arg("-c").arg(&script).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("cannot write the output") && !stderr.contains("panicked"), "{form}: {stderr}");
+        assert_eq!(out.status.code(), Some(1), "{form}: {stderr}");
     }
 }
 

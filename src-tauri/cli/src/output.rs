@@ -19,12 +19,18 @@ pub fn line(args: std::fmt::Arguments<'_>) {
     let mut stdout = std::io::stdout().lock();
     let written = stdout.write_fmt(args).and_then(|()| stdout.write_all(b"\n"));
     if let Err(e) = written {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("consent-trail: cannot write the output: {e}");
-        std::process::exit(1);
+        stdout_failed(&e);
     }
+}
+
+/// Ends the program after a failed write to stdout: quietly (exit 0) when the reader went away,
+/// with the reason and exit 1 otherwise (a full disk behind a redirection).
+fn stdout_failed(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("consent-trail: cannot write the output: {e}");
+    std::process::exit(1);
 }
 
 /// `println!` that ends quietly on a broken pipe (see [`line`]).
@@ -48,22 +54,18 @@ pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 /// that grows with the data (`audit --json` at 10M events lists over a million findings).
 pub fn json_streamed<T: Serialize>(value: &T) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let written = serde_json::to_writer_pretty(&mut out, value)
-        .map_err(|e| match e.io_error_kind() {
-            Some(kind) => std::io::Error::from(kind),
-            None => std::io::Error::other(e),
-        })
-        .and_then(|()| out.write_all(b"\n"))
-        .and_then(|()| out.flush());
-    match written {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
-        Err(e) if e.kind() == std::io::ErrorKind::Other => Err(anyhow::anyhow!(e.to_string())),
-        Err(e) => {
-            eprintln!("consent-trail: cannot write the output: {e}");
-            std::process::exit(1);
+    if let Err(e) = serde_json::to_writer_pretty(&mut out, value) {
+        // Either writing failed, or the value did while it was serialised (a database error
+        // while the findings are read), which is the command's error to report.
+        if e.io_error_kind().is_some() {
+            stdout_failed(&std::io::Error::from(e));
         }
-        Ok(()) => Ok(()),
+        return Err(e.into());
     }
+    if let Err(e) = out.write_all(b"\n").and_then(|()| out.flush()) {
+        stdout_failed(&e);
+    }
+    Ok(())
 }
 
 /// One line per entry (time, action, detail), then the chain check.
