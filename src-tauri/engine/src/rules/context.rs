@@ -107,8 +107,6 @@ pub struct Trigger<'e> {
     /// The triggering instant; None for a grant recorded without a time (R4).
     pub at: Option<i64>,
     pub events: Vec<&'e TimelineEvent>,
-    /// One sentence about this occurrence, in words a compliance officer reads.
-    pub detail: String,
 }
 
 #[derive(Default)]
@@ -130,15 +128,15 @@ pub struct FindingSink {
 }
 
 impl FindingSink {
-    /// Reports one triggering occurrence.
-    pub fn flag(&mut self, mut t: Trigger<'_>) {
-        let detail = std::mem::take(&mut t.detail);
+    /// Reports one triggering occurrence; `detail` is one sentence about it, in words a
+    /// compliance officer reads.
+    pub fn flag(&mut self, t: Trigger<'_>, detail: String) {
         self.flag_explained(t, move || detail);
     }
 
     /// [`Self::flag`] for an occurrence whose explanation is costly to write and often repeated
-    /// (R1 flags every use of a purpose): `detail` (`t.detail` is ignored) is called only when
-    /// this occurrence is the earliest so far, the one the finding's explanation describes.
+    /// (R1 flags every use of a purpose): `detail` is called only when this occurrence is the
+    /// earliest so far, the one the finding's explanation describes.
     pub fn flag_explained(&mut self, t: Trigger<'_>, detail: impl FnOnce() -> String) {
         let key = t.recipient.as_deref().map(recipient_key);
         let p = self.pending.entry((t.rule, t.purpose, key)).or_default();

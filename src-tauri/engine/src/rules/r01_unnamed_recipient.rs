@@ -36,7 +36,6 @@ impl Rule for UnnamedRecipient {
                         recipient: Some(recipient.to_string()),
                         at: Some(t),
                         events: vec![u, grant],
-                        detail: String::new(),
                     },
                     why,
                 );

@@ -61,20 +61,22 @@ impl Rule for NoValidConsent {
                 let mut events = vec![u];
                 events.extend(latest);
                 events.extend(invalid_before);
-                out.flag(Trigger {
-                    rule: RuleId::R2,
-                    severity: Severity::High,
-                    purpose: Some(purpose.to_string()),
-                    recipient: j.recipient.map(str::to_string),
-                    at: Some(t),
-                    events,
-                    detail: format!(
+                out.flag(
+                    Trigger {
+                        rule: RuleId::R2,
+                        severity: Severity::High,
+                        purpose: Some(purpose.to_string()),
+                        recipient: j.recipient.map(str::to_string),
+                        at: Some(t),
+                        events,
+                    },
+                    format!(
                         "On {}, {} for {}, which relies on consent, but {why}.",
                         when(t),
                         describe_use(u),
                         ctx.purpose_label(Some(purpose))
                     ),
-                });
+                );
             }
         }
     }

@@ -29,14 +29,16 @@ impl Rule for ProcessingAfterWithdrawal {
                     continue;
                 }
                 let for_whom = j.recipient.map(|r| format!(" for {r}")).unwrap_or_default();
-                out.flag(Trigger {
-                    rule: RuleId::R3,
-                    severity: Severity::High,
-                    purpose: Some(purpose.to_string()),
-                    recipient: j.recipient.map(str::to_string),
-                    at: Some(t),
-                    events: vec![u, w_event],
-                    detail: format!(
+                out.flag(
+                    Trigger {
+                        rule: RuleId::R3,
+                        severity: Severity::High,
+                        purpose: Some(purpose.to_string()),
+                        recipient: j.recipient.map(str::to_string),
+                        at: Some(t),
+                        events: vec![u, w_event],
+                    },
+                    format!(
                         "On {}, {} for {}, but the person withdrew consent{for_whom} on {} ({}), more than the {}-hour grace period before.",
                         when(t),
                         describe_use(u),
@@ -45,7 +47,7 @@ impl Rule for ProcessingAfterWithdrawal {
                         w_event.system,
                         ctx.profile.policy.withdrawal_grace_hours
                     ),
-                });
+                );
             }
         }
     }

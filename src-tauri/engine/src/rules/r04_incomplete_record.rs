@@ -52,20 +52,22 @@ impl Rule for IncompleteRecord {
                 continue;
             }
             let at_text = g.occurred_at_ms.map(when).unwrap_or_else(|| "an unrecorded time".into());
-            out.flag(Trigger {
-                rule: RuleId::R4,
-                severity: Severity::Medium,
-                purpose: g.purpose.clone(),
-                recipient: None,
-                at: g.occurred_at_ms,
-                events: vec![g],
-                detail: format!(
+            out.flag(
+                Trigger {
+                    rule: RuleId::R4,
+                    severity: Severity::Medium,
+                    purpose: g.purpose.clone(),
+                    recipient: None,
+                    at: g.occurred_at_ms,
+                    events: vec![g],
+                },
+                format!(
                     "The consent for {} recorded by {} at {at_text} does not show {}.",
                     ctx.purpose_label(g.purpose.as_deref()),
                     g.system,
                     missing.join(", ")
                 ),
-            });
+            );
         }
     }
 }

@@ -24,14 +24,16 @@ impl Rule for IndirectConsent {
                 continue;
             };
             let by = grant.collected_by.as_deref().map(|c| format!(" by {c}")).unwrap_or_default();
-            out.flag(Trigger {
-                rule: RuleId::R5,
-                severity: Severity::High,
-                purpose: Some(purpose.to_string()),
-                recipient: None,
-                at: Some(t),
-                events: vec![u, grant],
-                detail: format!(
+            out.flag(
+                Trigger {
+                    rule: RuleId::R5,
+                    severity: Severity::High,
+                    purpose: Some(purpose.to_string()),
+                    recipient: None,
+                    at: Some(t),
+                    events: vec![u, grant],
+                },
+                format!(
                     "On {}, {} for {} relying on consent that was not collected by the organisation itself ({}{by}, recorded by {} on {}); the person never gave consent directly.",
                     when(t),
                     describe_use(u),
@@ -40,7 +42,7 @@ impl Rule for IndirectConsent {
                     grant.system,
                     grant.occurred_at_ms.map(when).unwrap_or_default()
                 ),
-            });
+            );
         }
     }
 }

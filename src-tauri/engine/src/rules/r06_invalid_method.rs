@@ -14,21 +14,23 @@ impl Rule for InvalidMethod {
 
     fn check(&self, ctx: &SubjectContext<'_>, out: &mut FindingSink) {
         for g in ctx.grants().filter(|g| method_of(g).is_invalid_for_consent()) {
-            out.flag(Trigger {
-                rule: RuleId::R6,
-                severity: Severity::High,
-                purpose: g.purpose.clone(),
-                recipient: None,
-                at: g.occurred_at_ms,
-                events: vec![g],
-                detail: format!(
+            out.flag(
+                Trigger {
+                    rule: RuleId::R6,
+                    severity: Severity::High,
+                    purpose: g.purpose.clone(),
+                    recipient: None,
+                    at: g.occurred_at_ms,
+                    events: vec![g],
+                },
+                format!(
                     "The consent for {} recorded by {} on {} was obtained by '{}', which is not a clear affirmative act; it does not count as consent.",
                     ctx.purpose_label(g.purpose.as_deref()),
                     g.system,
                     g.occurred_at_ms.map(when).unwrap_or_else(|| "an unrecorded date".into()),
                     method_of(g)
                 ),
-            });
+            );
         }
     }
 }

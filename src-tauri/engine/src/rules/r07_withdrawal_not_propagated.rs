@@ -74,14 +74,16 @@ impl Rule for WithdrawalNotPropagated {
                     let mut events = vec![*a, *b];
                     events.extend(used_after);
                     let what = if a.kind == EventKind::ConsentWithdrawn { "withdrew" } else { "refused" };
-                    out.flag(Trigger {
-                        rule: RuleId::R7,
-                        severity: if used_after.is_some() { Severity::High } else { Severity::Medium },
-                        purpose: Some(purpose.to_string()),
-                        recipient: None,
-                        at: Some(w),
-                        events,
-                        detail: format!(
+                    out.flag(
+                        Trigger {
+                            rule: RuleId::R7,
+                            severity: if used_after.is_some() { Severity::High } else { Severity::Medium },
+                            purpose: Some(purpose.to_string()),
+                            recipient: None,
+                            at: Some(w),
+                            events,
+                        },
+                        format!(
                             "The person {what} consent for {} in {} on {}, but {} still shows it as given (its latest record is the grant of {}){}.",
                             ctx.purpose_label(Some(purpose)),
                             a.system,
@@ -93,7 +95,7 @@ impl Rule for WithdrawalNotPropagated {
                                 .map(|t| format!(", and {} used the data for it afterwards, on {}", b.system, when(t)))
                                 .unwrap_or_default()
                         ),
-                    });
+                    );
                 }
             }
         }

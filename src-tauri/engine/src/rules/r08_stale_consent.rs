@@ -25,14 +25,16 @@ impl Rule for StaleConsent {
                 (t > stale_from).then_some((grant, g))
             });
             let Some((grant, g)) = stale else { continue };
-            out.flag(Trigger {
-                rule: RuleId::R8,
-                severity: Severity::Low,
-                purpose: Some(purpose.to_string()),
-                recipient: None,
-                at: Some(t),
-                events: vec![u, grant],
-                detail: format!(
+            out.flag(
+                Trigger {
+                    rule: RuleId::R8,
+                    severity: Severity::Low,
+                    purpose: Some(purpose.to_string()),
+                    recipient: None,
+                    at: Some(t),
+                    events: vec![u, grant],
+                },
+                format!(
                     "On {}, {} for {} relying on consent given on {} ({}), more than {months} months earlier and never renewed.",
                     when(t),
                     describe_use(u),
@@ -40,7 +42,7 @@ impl Rule for StaleConsent {
                     when(g),
                     grant.system
                 ),
-            });
+            );
         }
     }
 }

@@ -41,20 +41,22 @@ impl Rule for MissingDoubleOptIn {
             if confirmed {
                 continue;
             }
-            out.flag(Trigger {
-                rule: RuleId::R9,
-                severity: Severity::Medium,
-                purpose: g.purpose.clone(),
-                recipient: None,
-                at: g.occurred_at_ms,
-                events: vec![g],
-                detail: format!(
+            out.flag(
+                Trigger {
+                    rule: RuleId::R9,
+                    severity: Severity::Medium,
+                    purpose: g.purpose.clone(),
+                    recipient: None,
+                    at: g.occurred_at_ms,
+                    events: vec![g],
+                },
+                format!(
                     "The policy requires double opt-in for the {channel} channel, but the consent for {} recorded by {} on {} was never confirmed.",
                     ctx.purpose_label(g.purpose.as_deref()),
                     g.system,
                     g.occurred_at_ms.map(when).unwrap_or_else(|| "an unrecorded date".into())
                 ),
-            });
+            );
         }
     }
 }

@@ -67,20 +67,22 @@ impl Rule for ChildConsent {
             if age >= limit || parental_authorisation(g) {
                 continue;
             }
-            out.flag(Trigger {
-                rule: RuleId::R10,
-                severity: Severity::High,
-                purpose: g.purpose.clone(),
-                recipient: None,
-                at: Some(t),
-                events: vec![g],
-                detail: format!(
+            out.flag(
+                Trigger {
+                    rule: RuleId::R10,
+                    severity: Severity::High,
+                    purpose: g.purpose.clone(),
+                    recipient: None,
+                    at: Some(t),
+                    events: vec![g],
+                },
+                format!(
                     "The person (born {birth}, according to {recorded_by}) was {age} when consent for {} was recorded by {} on {}, under the age of digital consent ({limit}), and no parental authorisation is recorded.{conflict}",
                     ctx.purpose_label(g.purpose.as_deref()),
                     g.system,
                     when(t)
                 ),
-            });
+            );
         }
     }
 }

@@ -40,20 +40,22 @@ impl Rule for TcfInvalidLegitimateInterest {
                 }
             }
             for (purpose, tcf_purposes) in by_purpose {
-                out.flag(Trigger {
-                    rule: RuleId::R11,
-                    severity: Severity::Medium,
-                    purpose: Some(purpose),
-                    recipient: None,
-                    at: e.occurred_at_ms,
-                    events: vec![e],
-                    detail: format!(
+                out.flag(
+                    Trigger {
+                        rule: RuleId::R11,
+                        severity: Severity::Medium,
+                        purpose: Some(purpose),
+                        recipient: None,
+                        at: e.occurred_at_ms,
+                        events: vec![e],
+                    },
+                    format!(
                         "A TCF consent string logged {} by {} (policy version {version}) claims legitimate interest for TCF purpose(s) {}, which TCF v2.2 no longer allows.",
                         e.occurred_at_ms.map(when).unwrap_or_else(|| "at an unrecorded time".into()),
                         e.system,
                         tcf_purposes.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
                     ),
-                });
+                );
             }
         }
     }
