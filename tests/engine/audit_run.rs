@@ -49,7 +49,13 @@ fn sample_store() -> (tempfile::TempDir, Store) {
 fn the_audit_builds_the_same_indexes_again_and_the_list_uses_them() {
     let (_dir, mut store) = sample_store();
     let before = audit_indexes(&store);
-    assert_eq!(before.iter().filter(|(_, sql)| sql.is_some()).count(), 6, "{before:#?}");
+    assert_eq!(before.iter().filter(|(_, sql)| sql.is_some()).count(), 7, "{before:#?}");
+    // The findings' ids among them (migration 0006): unique, built again like the others.
+    assert!(
+        before.iter().any(|(name, sql)| name == "findings_id"
+            && sql.as_deref().is_some_and(|s| s.starts_with("CREATE UNIQUE INDEX findings_id ON findings(id)"))),
+        "{before:#?}"
+    );
     let first = audit_rows(&store);
     assert!(!first.0.is_empty(), "the sample data plants findings");
 
@@ -88,6 +94,36 @@ fn an_audit_that_fails_midway_leaves_the_previous_audit_and_its_indexes() {
     let failed = audit::run_stored(&mut store, &mut |_, _| {});
     assert!(format!("{:?}", failed.unwrap_err()).contains("planted failure"));
     store.conn().execute_batch("DROP TRIGGER temp.fail_fourth").unwrap();
+    assert_eq!(audit_indexes(&store), before, "the indexes are back with the rollback");
+    assert_eq!(audit_rows(&store), first, "the previous findings and counts are untouched");
+}
+
+/// Findings' ids are unique, but the audit drops their index while it writes (migration 0006):
+/// two findings with one id are refused when the index is built again, and the audit that
+/// wrote them is undone, the previous one kept.
+#[test]
+fn an_audit_that_writes_one_finding_id_twice_fails_and_leaves_the_previous_audit() {
+    let (_dir, mut store) = sample_store();
+    let before = audit_indexes(&store);
+    let first = audit_rows(&store);
+    // A rule raising the same finding twice, planted: every finding is written once more.
+    store
+        .conn()
+        .execute_batch(
+            "CREATE TEMP TRIGGER write_twice AFTER INSERT ON main.findings
+             WHEN NEW.rule <> 'copy'
+             BEGIN
+                 INSERT INTO findings (id, rule, code, severity, subject_id, subject_key, occurrences, event_ids,
+                     systems, explanation, legal_reference)
+                 VALUES (NEW.id, 'copy', NEW.code, NEW.severity, NEW.subject_id, NEW.subject_key, '[]', '[]', '[]',
+                     'a copy', NEW.legal_reference);
+             END;",
+        )
+        .unwrap();
+    let failed = audit::run_stored(&mut store, &mut |_, _| {});
+    let error = format!("{:?}", failed.expect_err("two findings with one id must fail the audit"));
+    assert!(error.contains("UNIQUE constraint failed: findings.id"), "{error}");
+    store.conn().execute_batch("DROP TRIGGER temp.write_twice").unwrap();
     assert_eq!(audit_indexes(&store), before, "the indexes are back with the rollback");
     assert_eq!(audit_rows(&store), first, "the previous findings and counts are untouched");
 }

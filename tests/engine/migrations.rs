@@ -177,3 +177,43 @@ fn audit_log_entries_and_decisions_of_a_version_3_database_are_kept_chained_and_
     let gone = decision_for(store.conn(), "F-gone").unwrap().unwrap();
     assert!(gone.occurrences_seen.is_empty() && gone.status == "accepted");
 }
+
+#[test]
+fn findings_of_a_version_5_database_are_kept_and_their_ids_stay_unique() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v5.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        for sql in &MIGRATION_SQL[..5] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+        conn.pragma_update(None, "user_version", 5).unwrap();
+        conn.execute_batch(
+            "INSERT INTO findings (id, rule, code, severity, subject_id, subject_key, at, occurrences, event_ids, systems,
+                 explanation, legal_reference)
+                 VALUES ('F-2', 'R2', 'no-valid-consent', 'high', 2, 'email:b@example.com', 1672531200000,
+                 '[1672531200000]', '[2]', '[\"consenttrail\"]', 'x', 'y'),
+                 ('F-1', 'R1', 'unnamed-recipient', 'high', 1, 'email:a@example.com', NULL, '[]', '[1]', '[]', 'z', 'w');",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let kept: Vec<(String, i64, String)> = store
+        .conn()
+        .prepare("SELECT id, subject_id, explanation FROM findings ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(kept, vec![("F-1".into(), 1, "z".into()), ("F-2".into(), 2, "x".into())]);
+    // The id is no longer the primary key, but a second finding with the same id is refused.
+    let duplicate = store.conn().execute(
+        "INSERT INTO findings (id, rule, code, severity, subject_id, subject_key, occurrences, event_ids, systems,
+             explanation, legal_reference) VALUES ('F-1', 'R3', 'c', 'low', 3, 'k', '[]', '[]', '[]', 'e', 'l')",
+        [],
+    );
+    let error = duplicate.expect_err("a duplicate finding id must be refused").to_string();
+    assert!(error.contains("UNIQUE constraint failed: findings.id"), "{error}");
+}
