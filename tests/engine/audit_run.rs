@@ -49,13 +49,7 @@ fn sample_store() -> (tempfile::TempDir, Store) {
 fn the_audit_builds_the_same_indexes_again_and_the_list_uses_them() {
     let (_dir, mut store) = sample_store();
     let before = audit_indexes(&store);
-    assert_eq!(before.iter().filter(|(_, sql)| sql.is_some()).count(), 7, "{before:#?}");
-    // The findings' ids among them (migration 0006): unique, built again like the others.
-    assert!(
-        before.iter().any(|(name, sql)| name == "findings_id"
-            && sql.as_deref().is_some_and(|s| s.starts_with("CREATE UNIQUE INDEX findings_id ON findings(id)"))),
-        "{before:#?}"
-    );
+    assert_eq!(before.iter().filter(|(_, sql)| sql.is_some()).count(), 6, "{before:#?}");
     let first = audit_rows(&store);
     assert!(!first.0.is_empty(), "the sample data plants findings");
 
@@ -98,9 +92,8 @@ fn an_audit_that_fails_midway_leaves_the_previous_audit_and_its_indexes() {
     assert_eq!(audit_rows(&store), first, "the previous findings and counts are untouched");
 }
 
-/// Findings' ids are unique, but the audit drops their index while it writes (migration 0006):
-/// two findings with one id are refused when the index is built again, and the audit that
-/// wrote them is undone, the previous one kept.
+/// Findings' ids are unique (decisions are keyed by them): two findings with one id fail the
+/// audit, which is undone, the previous one kept with its indexes.
 #[test]
 fn an_audit_that_writes_one_finding_id_twice_fails_and_leaves_the_previous_audit() {
     let (_dir, mut store) = sample_store();

@@ -67,7 +67,6 @@ pub const MIGRATION_SQL: &[&str] = &[
     include_str!("migrations/0003_events_by_subject.sql"),
     include_str!("migrations/0004_audit_log_chain.sql"),
     include_str!("migrations/0005_subject_counts.sql"),
-    include_str!("migrations/0006_findings_id_index.sql"),
 ];
 
 /// Migrations run with foreign keys off (a table rebuild must not cascade its drop) and each is
