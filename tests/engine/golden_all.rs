@@ -103,7 +103,7 @@ fn expected() -> Value {
     serde_json::from_str(&std::fs::read_to_string(folder().join("expected.json")).unwrap()).unwrap()
 }
 
-fn golden_all_store() -> (tempfile::TempDir, Store, ImportReport) {
+pub(crate) fn golden_all_store() -> (tempfile::TempDir, Store, ImportReport) {
     let (dir, mut store) = temp_store();
     let profile = Profile::from_json(&std::fs::read_to_string(folder().join("profile.json")).unwrap()).unwrap();
     store::profile_doc::save(store.conn(), &profile).unwrap();

@@ -6,6 +6,7 @@ mod support;
 
 mod app_queries;
 mod architecture;
+mod audit_buckets;
 mod audit_log;
 mod audit_run;
 mod bulk_facts;

@@ -1,11 +1,10 @@
 //! One subject's timeline.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 pub use crate::model::timeline::{PartialStatement, Recipient, SourceRef, TimelineEvent};
 use crate::model::EventKind;
 use crate::store::events::read;
-pub use crate::store::events::read::{recipients_between, recipients_by_event};
 use crate::store::StoreError;
 
 /// Sorts a subject's events: by instant (events without one first), then grants before
@@ -142,30 +141,6 @@ fn fold_record_statements(events: &mut [TimelineEvent]) {
             events[i].folded_into = Some(id);
         }
     }
-}
-
-/// Streams every subject's events (without source details, and with evidence only where a rule
-/// reads it) to `each`, subject by subject — the audit's input. Memory holds one subject's events at a time plus the recipients index.
-pub fn for_each_subject(
-    conn: &rusqlite::Connection,
-    each: &mut dyn FnMut(i64, Vec<TimelineEvent>) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    for_each_subject_between(conn, i64::MIN, i64::MAX, &recipients_by_event(conn)?, each)
-}
-
-/// [`for_each_subject`] for the subjects with ids from `first` to `last` (inclusive), with the
-/// recipients index read once for all ranges: the audit reads ranges on several connections.
-pub fn for_each_subject_between(
-    conn: &rusqlite::Connection,
-    first: i64,
-    last: i64,
-    recipients: &HashMap<i64, Vec<Recipient>>,
-    each: &mut dyn FnMut(i64, Vec<TimelineEvent>) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    read::for_each_subject_between(conn, first, last, recipients, &mut |subject, mut events| {
-        finish(&mut events);
-        each(subject, events)
-    })
 }
 
 /// Identical facts (kind, instant, purpose, recipients) reported by different systems stay

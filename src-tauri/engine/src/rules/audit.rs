@@ -9,6 +9,7 @@ use super::{AuditSummary, Coverage, Finding, NotEvaluated, RuleId, Severity};
 use crate::model::EventKind;
 use crate::profile::Profile;
 use crate::reconcile::timeline;
+use crate::store::events::by_subject::SubjectBuckets;
 use crate::store::{self, findings, Store, StoreError};
 
 /// The result of an audit run.
@@ -39,7 +40,7 @@ pub fn recompute(
     let (coverage, subjects, events) = {
         let mut writer = findings::FindingWriter::into_table(&tx, findings::FindingsTable::Recomputed)?;
         // One reader thread: verify holds the pack's document meanwhile (about 85 MB at 10M
-        // events), and each reader adds its page cache and the chunks it reads ahead.
+        // events), and each reader adds its page cache and the buckets it reads ahead.
         evaluate_all(&tx, &profile, progress, reader_threads().min(1), &mut |subject| {
             for f in &subject.findings {
                 tally.add(f);
@@ -140,13 +141,13 @@ struct Evaluated {
     findings: Vec<Finding>,
 }
 
-/// A chunk of subjects as evaluated, and what their events add to the audit's coverage.
+/// A bucket of subjects as evaluated, and what their events add to the audit's coverage.
 struct Batch {
     subjects: Vec<Evaluated>,
     observed: Observed,
 }
 
-/// A chunk's share of the [`Coverage`], observed by the reader that read its events. Unmapped
+/// A bucket's share of the [`Coverage`], observed by the reader that read its events. Unmapped
 /// labels are kept in the order they were met, so that the summary names the same first labels
 /// per system whatever the number of readers.
 #[derive(Default)]
@@ -156,7 +157,7 @@ struct Observed {
 }
 
 impl Observed {
-    /// Folds a chunk's share into the audit's coverage (chunks in subject order).
+    /// Folds a bucket's share into the audit's coverage (buckets in subject order).
     fn add_to(self, c: &mut Coverage) {
         let o = self.coverage;
         for (p, n) in o.uses_by_purpose {
@@ -187,27 +188,27 @@ impl Observed {
 /// How many unmapped labels the summary names per system.
 const UNMAPPED_LABELS_NAMED: usize = 50;
 
-/// How many subjects a reader takes at a time.
-const CHUNK: usize = 1024;
-/// How many chunks may be read ahead of the one delivered next: bounds memory whatever the
+/// How many buckets may be read ahead of the one delivered next: bounds memory whatever the
 /// threads' speeds.
 const WINDOW: usize = 4;
 
-/// What every reader shares: the rules and the profile.
+/// What every reader shares: the rules and the profile, and the events dealt by subject.
 struct Shared<'a> {
     evaluator: subject::Evaluator<'a>,
+    buckets: SubjectBuckets,
 }
 
 impl Shared<'_> {
-    /// Reads and evaluates the subjects with ids from `first` to `last`: their keys, dates of
-    /// birth and recipients are read per chunk too, so memory does not grow with the database.
-    fn chunk(&self, conn: &rusqlite::Connection, (first, last): (i64, i64)) -> Result<Batch, StoreError> {
+    /// Reads and evaluates the subjects of bucket `i`: their keys and dates of birth are read
+    /// per bucket too, so memory does not grow with the database.
+    fn bucket(&self, conn: &rusqlite::Connection, i: usize) -> Result<Batch, StoreError> {
+        let (first, last) = self.buckets.ranges()[i];
         let keys = subject::subject_keys_between(conn, first, last)?;
         let mut births = subject::birth_dates_between(conn, first, last)?;
-        let recipients = timeline::recipients_between(conn, first, last)?;
         let mut batch = Batch { subjects: Vec::new(), observed: Observed::default() };
         let mut labels_met = HashSet::new();
-        timeline::for_each_subject_between(conn, first, last, &recipients, &mut |subject_id, events| {
+        self.buckets.for_each_subject(conn, i, &mut |subject_id, mut events| {
+            timeline::finish(&mut events);
             let key = keys.get(&subject_id).cloned().unwrap_or_else(|| subject::subject_key(subject_id, []));
             let birth_dates = births.remove(&subject_id).unwrap_or_default();
             if !birth_dates.is_empty() {
@@ -216,7 +217,7 @@ impl Shared<'_> {
             let findings = self.evaluator.evaluate(subject_id, &key, &events, birth_dates);
             observe(&mut batch.observed, &mut labels_met, &events);
             batch.subjects.push(Evaluated { subject_id, events: events.len(), findings });
-            Ok(())
+            Ok::<(), StoreError>(())
         })?;
         Ok(batch)
     }
@@ -236,12 +237,14 @@ fn reader_threads() -> usize {
 /// Evaluates every subject and hands each one to `each`, in subject id order, on this thread;
 /// returns the coverage, the number of subjects and the number of events.
 ///
-/// Reading a subject's events from SQLite is most of the audit's time, so `readers` reader
-/// threads (the audit runs one per core), each on its own read-only connection (WAL: they see the database as this
-/// connection's transaction found it), read and evaluate chunks of subjects; this thread puts
-/// the chunks back in order and hands them on (the store path writes them). Readers stay within
-/// [`WINDOW`] chunks of the next one due, so memory does not grow with the database. A database
-/// without a file is read on this thread alone.
+/// The events are first dealt into buckets of subject ranges in one pass over the table
+/// ([`SubjectBuckets`]: a log in time order scatters each person's events, and reading them
+/// through the index costs a page per event). Then `readers` reader threads (the audit runs one
+/// per core), each on its own read-only connection (WAL: they see the database as this
+/// connection's transaction found it), read and evaluate buckets; this thread puts them back
+/// in order and hands them on (the store path writes them). Readers stay within [`WINDOW`]
+/// buckets of the next one due, so memory does not grow with the database. A database without
+/// a file is read on this thread alone.
 fn evaluate_all(
     conn: &rusqlite::Connection,
     profile: &Profile,
@@ -249,11 +252,13 @@ fn evaluate_all(
     readers: usize,
     each: &mut dyn FnMut(Evaluated) -> Result<(), StoreError>,
 ) -> Result<(Coverage, usize, usize), StoreError> {
-    let shared = Shared { evaluator: subject::Evaluator::new(profile) };
+    let readers: Vec<rusqlite::Connection> = (0..readers).map_while(|_| crate::store::read_connection(conn)).collect();
     let ids: Vec<i64> = crate::store::identity::subject_ids(conn)?;
-    let chunks: Vec<(i64, i64)> = ids.chunks(CHUNK).map(|c| (c[0], c[c.len() - 1])).collect();
     let subjects_in_all = ids.len();
+    let buckets = SubjectBuckets::deal(conn, &ids, readers.len())?;
     drop(ids);
+    let bucket_count = buckets.ranges().len();
+    let shared = Shared { evaluator: subject::Evaluator::new(profile), buckets };
     let mut coverage = Coverage::default();
     let (mut subjects, mut total_events) = (0usize, 0usize);
     let mut deliver = |batch: Batch| -> Result<(), StoreError> {
@@ -266,13 +271,12 @@ fn evaluate_all(
         progress(subjects, subjects_in_all.max(subjects));
         Ok(())
     };
-    let readers: Vec<rusqlite::Connection> = (0..readers).map_while(|_| crate::store::read_connection(conn)).collect();
     if readers.is_empty() {
-        for &range in &chunks {
-            deliver(shared.chunk(conn, range)?)?;
+        for i in 0..bucket_count {
+            deliver(shared.bucket(conn, i)?)?;
         }
     } else {
-        let next_chunk = AtomicUsize::new(0);
+        let next_bucket = AtomicUsize::new(0);
         let delivered = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
         let (done_send, done_receive) = std::sync::mpsc::channel::<Result<(usize, Batch), StoreError>>();
@@ -281,11 +285,10 @@ fn evaluate_all(
                 .into_iter()
                 .map(|reader| {
                     let done_send = done_send.clone();
-                    let (shared, chunks, next_chunk, delivered, stop) =
-                        (&shared, &chunks, &next_chunk, &delivered, &stop);
+                    let (shared, next_bucket, delivered, stop) = (&shared, &next_bucket, &delivered, &stop);
                     scope.spawn(move || loop {
-                        let i = next_chunk.fetch_add(1, Ordering::SeqCst);
-                        if i >= chunks.len() {
+                        let i = next_bucket.fetch_add(1, Ordering::SeqCst);
+                        if i >= bucket_count {
                             return;
                         }
                         while i >= delivered.load(Ordering::SeqCst) + WINDOW && !stop.load(Ordering::SeqCst) {
@@ -294,7 +297,7 @@ fn evaluate_all(
                         if stop.load(Ordering::SeqCst) {
                             return;
                         }
-                        let result = shared.chunk(&reader, chunks[i]).map(|batch| (i, batch));
+                        let result = shared.bucket(&reader, i).map(|batch| (i, batch));
                         let failed = result.is_err();
                         if done_send.send(result).is_err() || failed {
                             return;
@@ -305,8 +308,8 @@ fn evaluate_all(
             drop(done_send);
             let mut pending: BTreeMap<usize, Batch> = BTreeMap::new();
             let mut result = Ok(());
-            while delivered.load(Ordering::SeqCst) < chunks.len() {
-                // Every reader gone before the last chunk: one panicked (its join reports it).
+            while delivered.load(Ordering::SeqCst) < bucket_count {
+                // Every reader gone before the last bucket: one panicked (its join reports it).
                 let Ok(message) = done_receive.recv() else { break };
                 match message {
                     Ok((i, batch)) => {
@@ -343,7 +346,7 @@ fn evaluate_all(
     Ok((coverage, subjects, total_events))
 }
 
-/// Adds a subject's events to a chunk's coverage; `labels_met` holds the chunk's unmapped
+/// Adds a subject's events to a bucket's coverage; `labels_met` holds the bucket's unmapped
 /// (system, label) pairs already listed.
 fn observe(o: &mut Observed, labels_met: &mut HashSet<(String, String)>, events: &[timeline::TimelineEvent]) {
     let c = &mut o.coverage;

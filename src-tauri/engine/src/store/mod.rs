@@ -46,6 +46,9 @@ pub enum StoreError {
     /// A request the store cannot carry out as given (an unknown rule or status in a filter).
     #[error("{0}")]
     Invalid(String),
+    /// A temporary file the engine writes while it works (the audit's buckets).
+    #[error("temporary file: {0}")]
+    TempFile(#[from] std::io::Error),
 }
 
 /// The application id written into the SQLite header, so a foreign SQLite file is recognised

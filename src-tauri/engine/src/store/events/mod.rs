@@ -2,6 +2,7 @@
 //! `event_recipients`, `event_duplicates`, `import_issues`): the one home of their SQL.
 //! Writes happen during an import (`write`); everything else reads (`read`).
 
+pub mod by_subject;
 pub mod facts;
 pub mod read;
 pub mod write;
