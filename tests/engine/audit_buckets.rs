@@ -129,3 +129,33 @@ fn a_bucket_is_read_once_and_a_second_read_is_an_error_not_an_empty_bucket() {
     let message = again.expect_err("a second read must fail").to_string();
     assert!(message.contains("read twice"), "{message}");
 }
+
+/// The files open under `dir` other than the database's own (Linux: /proc/self/fd).
+#[cfg(target_os = "linux")]
+fn bucket_files_open_in(dir: &std::path::Path) -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|target| target.starts_with(dir))
+        .filter(|target| !target.file_name().is_some_and(|n| n.to_string_lossy().starts_with("consenttrail.db")))
+        .count()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn bucket_files_lie_beside_the_database_and_are_closed_as_each_bucket_is_read() {
+    let (dir, store, _) = golden_all_store();
+    let conn = store.conn();
+    let subject_ids = identity::subject_ids(conn).unwrap();
+    assert_eq!(bucket_files_open_in(dir.path()), 0);
+    let buckets = SubjectBuckets::deal_sized(conn, &subject_ids, 2, 7).unwrap();
+    let count = buckets.ranges().len();
+    assert!(count > 2, "small buckets: {count}");
+    // One file per bucket and part, in the database's folder (where its disk has room), not the
+    // system's temporary folder.
+    assert_eq!(bucket_files_open_in(dir.path()), count * 2);
+    buckets.for_each_subject(conn, 0, &mut |_, _| Ok::<(), StoreError>(())).unwrap();
+    assert_eq!(bucket_files_open_in(dir.path()), (count - 1) * 2, "a bucket's files close once it is read");
+    drop(buckets);
+    assert_eq!(bucket_files_open_in(dir.path()), 0, "and every file closes with the buckets");
+}

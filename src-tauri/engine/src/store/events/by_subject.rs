@@ -6,9 +6,9 @@
 //! [`SubjectBuckets::deal`] reads the table once in storage order and deals each event, with
 //! its recipients, into the temporary file of its subject range (a bucket); each bucket is then
 //! read back whole ([`SubjectBuckets::for_each_subject`]) and grouped by subject in memory.
-//! Memory holds one bucket per reader; the files hold a compact copy of what the rules read
-//! and are deleted when the buckets are dropped (or, on a crash, by the system: they have no
-//! name).
+//! Memory holds one bucket per reader; the files (beside the database) hold a compact copy of
+//! what the rules read, about 160 bytes an event, and are deleted as each bucket is read (or,
+//! on a crash, by the system: they have no name).
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
@@ -217,7 +217,7 @@ fn deal_part(
 ) -> Result<Vec<File>, StoreError> {
     let mut writers: Vec<BufWriter<File>> = Vec::with_capacity(buckets);
     for _ in 0..buckets {
-        writers.push(BufWriter::with_capacity(32 * 1024, tempfile::tempfile()?));
+        writers.push(BufWriter::with_capacity(32 * 1024, bucket_file(conn)?));
     }
     // Both in id order: recipients are merged into their events as the scan goes.
     let mut recipients_stmt = conn.prepare(
@@ -286,6 +286,19 @@ fn deal_part(
         files.push(file);
     }
     Ok(files)
+}
+
+/// A new bucket file, without a name (deleted when closed, or by the system if the process
+/// dies): beside the database, whose disk has room for a copy of its events where the system's
+/// temporary folder may be a small RAM disk; in that folder when the database's is not
+/// writable or there is no database file.
+fn bucket_file(conn: &Connection) -> std::io::Result<File> {
+    if let Some(dir) = conn.path().filter(|p| !p.is_empty()).and_then(|p| std::path::Path::new(p).parent()) {
+        if let Ok(file) = tempfile::tempfile_in(dir) {
+            return Ok(file);
+        }
+    }
+    tempfile::tempfile()
 }
 
 /// The identifiers of the subjects from `first` to `last`: id -> (subject, written form).
