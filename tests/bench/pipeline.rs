@@ -281,6 +281,9 @@ fn import_case(dir: &Path, name: &str, csv: &Path, events: usize) -> Store {
 }
 
 fn main() {
+    if let Ok(paths) = std::env::var(VERIFY_ALONE) {
+        return verify_alone(&paths);
+    }
     let events: usize = std::env::var("BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let only_time = std::env::var("BENCH_CASES").is_ok_and(|v| v == "time");
     // BENCH_DIR: a folder of one's own, when several runs share the machine.
@@ -429,6 +432,35 @@ fn main() {
     );
     println!(
         "peak memory during verify:        {:>6.1} MB (target < 300 MB; {resident:.1} MB at its start)",
+        peak_rss_mb()
+    );
+    // An auditor runs verify on its own (`consent-trail verify`: a process that opens the
+    // database and reads the pack), not after an import, an audit and a pack in the same
+    // process, whose page caches and allocators' retained pages the figure above includes.
+    drop(store);
+    let child = Command::new(std::env::current_exe().unwrap())
+        .env(VERIFY_ALONE, format!("{}\n{}", dir.join("bench-time-ordered.db").display(), out.display()))
+        .output()
+        .unwrap();
+    assert!(child.status.success(), "{}", String::from_utf8_lossy(&child.stderr));
+    print!("{}", String::from_utf8_lossy(&child.stdout));
+}
+
+/// Set (to the database and the pack, one per line) for the process that runs verify alone.
+const VERIFY_ALONE: &str = "BENCH_VERIFY_ALONE";
+
+/// Verify in a process of its own, as `consent-trail verify` runs it: its time and the
+/// process's peak memory (VmHWM from its start).
+fn verify_alone(paths: &str) {
+    let (db, pack_path) = paths.split_once('\n').unwrap();
+    let store = Store::open(Path::new(db)).unwrap();
+    let t = Instant::now();
+    let verified = pack::verify(&store, Path::new(pack_path)).unwrap();
+    assert!(verified.ok, "{:?}", verified.differences);
+    println!(
+        "verify in a process of its own:   {:>8.2} s  (ok = {}; peak memory {:.1} MB, target < 300 MB)",
+        t.elapsed().as_secs_f64(),
+        verified.ok,
         peak_rss_mb()
     );
 }
