@@ -490,19 +490,24 @@ fn organisation_verify_names_subjects_and_findings_that_are_gone() {
     assert_eq!(gone.len(), findings.len() + 1, "only this subject's findings are gone: {gone:?}");
 }
 
-#[test]
-fn organisation_verify_names_a_new_subject_and_its_finding() {
-    let (dir, mut store) = loaded();
-    let path = org_pack(&mut store, dir.path());
-    let csv = dir.path().join("newcomer.csv");
+/// Imports one event of a subject the loaded set does not have (newcomer@example.org), with an
+/// R2 finding of its own.
+fn import_newcomer(store: &mut Store, dir: &Path) {
+    let csv = dir.join("newcomer.csv");
     std::fs::write(
         &csv,
         "subject,kind,occurred_at,purpose,recipients,channel,method,notice_version,evidence\n\
          newcomer@example.org,processing,2023-05-01T10:00:00Z,email-marketing,,email,,,\n",
     )
     .unwrap();
-    let report = import(&mut store, &[csv]);
-    assert!(!report.any_failed());
+    assert!(!import(store, &[csv]).any_failed());
+}
+
+#[test]
+fn organisation_verify_names_a_new_subject_and_its_finding() {
+    let (dir, mut store) = loaded();
+    let path = org_pack(&mut store, dir.path());
+    import_newcomer(&mut store, dir.path());
     let of_record = count(&store, "SELECT count(*) FROM findings");
     let r = pack::verify(&store, &path).unwrap();
     // The audit verify recomputed went to a temporary table, not over the audit of record (which
@@ -529,6 +534,45 @@ fn organisation_verify_names_a_new_subject_and_its_finding() {
         "{findings:?}"
     );
     assert!(findings.iter().all(|d| !d.ends_with("is no longer produced")), "{findings:?}");
+}
+
+/// verify lets the pack's bytes and parsed document go while it compares the database, and
+/// reads the file again only to read an extract's rows: the file read again must be the very
+/// one verified. Here it is swapped, mid-verify, for a pack of the current data (whose extracts
+/// would agree with the database): its rows are not read, the findings fall back to totals,
+/// and the report says why.
+#[test]
+fn organisation_verify_does_not_read_rows_from_a_file_swapped_while_it_runs() {
+    let (dir, mut store) = loaded();
+    let path = org_pack(&mut store, dir.path());
+    import_newcomer(&mut store, dir.path());
+    let current = dir.path().join("current.pdf");
+    pack::write_organisation_pack(&mut store, &current, &at()).unwrap();
+    let mut swapped = false;
+    let r = pack::verify_with_progress(&store, &path, &mut |p| {
+        if p.label == "checking the rules" && !swapped {
+            std::fs::copy(&current, &path).unwrap();
+            swapped = true;
+        }
+    })
+    .unwrap();
+    assert!(swapped, "the file was swapped while verify ran");
+    assert!(!r.ok);
+    let findings = details(&r, "finding");
+    assert!(
+        findings.iter().any(|d| d.starts_with("the findings differ:")
+            && d.contains("findings.csv cannot be read: the file changed while verify was reading it")),
+        "{findings:?}"
+    );
+    assert!(
+        findings.iter().all(|d| !d.starts_with("finding ")),
+        "no finding is named from the swapped file: {findings:?}"
+    );
+    let events = details(&r, "event");
+    assert!(
+        events.iter().any(|d| d.contains("subjects.csv cannot be read: the file changed while verify was reading it")),
+        "{events:?}"
+    );
 }
 
 #[test]
@@ -790,14 +834,7 @@ fn organisation_pack_reports_the_last_audit_and_audits_first_when_the_data_chang
     assert_eq!(ids, expected, "findings.csv lists the stored findings in the audit's order");
 
     // New data since the audit: the pack audits first, and its findings include the newcomer's.
-    let csv = dir.path().join("newcomer.csv");
-    std::fs::write(
-        &csv,
-        "subject,kind,occurred_at,purpose,recipients,channel,method,notice_version,evidence\n\
-         newcomer@example.org,processing,2023-05-01T10:00:00Z,email-marketing,,email,,,\n",
-    )
-    .unwrap();
-    assert!(!import(&mut store, &[csv]).any_failed());
+    import_newcomer(&mut store, dir.path());
     let again = dir.path().join("again.pdf");
     pack::write_organisation_pack(&mut store, &again, &at()).unwrap();
     assert_eq!(audits(&store), before + 1, "the data changed: the pack runs the audit first");

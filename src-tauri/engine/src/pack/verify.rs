@@ -8,12 +8,13 @@
 //! Any input is read in bounded memory: regular files only (a FIFO or a device is refused, never
 //! waited on), at most [`MAX_FILE_BYTES`], and no page or other stream held past
 //! [`MAX_STREAM_BYTES`] or all of them past [`MAX_INFLATED_BYTES`]. Embedded files (the
-//! organisation extracts grow with the data: about 160 MB each at 10M events) are never held:
-//! they are hashed as they are inflated and read again row by row when they are compared, so
-//! their bound is on time and honesty instead: each must declare its size (`/Params /Size`,
+//! organisation extracts grow with the data: about 160 MB each at 10M events) are never held
+//! inflated: they are hashed as they are inflated, and the file's bytes and parsed document are
+//! let go before the database is compared (the file is read again, and must be the same bytes,
+//! only if an extract's rows are read), so their bound is on time and honesty instead: each must declare its size (`/Params /Size`,
 //! covered by the signature), at most [`MAX_ATTACHMENT_BYTES`], and inflate to exactly that.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 
@@ -205,7 +206,7 @@ pub const MAX_ATTACHMENT_BYTES: u64 = 4 << 30;
 
 /// An embedded file as `verify` reads it: its SHA-256 and length, computed as it is inflated.
 /// The extracts grow with the data, so they are never held whole; their rows are read again
-/// from the stream only when they are compared one by one.
+/// (from the file read again, [`PackFile`]) only when they are compared one by one.
 struct Embedded<'a> {
     sha256: String,
     len: u64,
@@ -351,6 +352,37 @@ fn embedded_content(e: &Embedded<'_>) -> Result<Vec<u8>, String> {
     Ok(content)
 }
 
+/// The pack file once verify has let its bytes and parsed document go (85 MB each at 10M
+/// events): nothing needs them while the database is compared unless an extract's rows are
+/// read, and then the file is read and parsed again, and must be the very bytes verified.
+struct PackFile<'p> {
+    path: &'p Path,
+    sha256: [u8; 32],
+}
+
+impl PackFile<'_> {
+    /// Reads the embedded file `name` with `read`, from the file read again.
+    fn read_extract<T>(
+        &self,
+        name: &str,
+        read: impl FnOnce(Box<dyn Read + '_>) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let bytes = read_pack(self.path).map_err(|e| e.to_string())?;
+        if Sha256::digest(&bytes)[..] != self.sha256 {
+            return Err("the file changed while verify was reading it".into());
+        }
+        let options = LoadOptions::with_max_decompressed_size(MAX_OBJECT_STREAM_BYTES);
+        let doc = Document::load_mem_with_options(&bytes, options).map_err(|e| e.to_string())?;
+        drop(bytes);
+        let mut budget = Budget { left: MAX_INFLATED_BYTES, path: self.path.display().to_string() };
+        match embedded_files(&doc, &mut budget).map_err(|e| e.to_string())?.remove(name) {
+            Some(Ok(embedded)) => read(embedded.reader()),
+            Some(Err(why)) => Err(why),
+            None => Err("is not embedded".into()),
+        }
+    }
+}
+
 /// SHA-256 of each page's content (decoded), in page order.
 fn digests(pages: &[Vec<u8>]) -> Vec<String> {
     pages.iter().map(|p| hex::encode(Sha256::digest(p))).collect()
@@ -492,6 +524,7 @@ fn check(
                 return Ok(report);
             }
         };
+    let pack_file = PackFile { path, sha256: Sha256::digest(&bytes).into() };
     drop(bytes);
     let info = doc.trailer.get(b"Info").ok().and_then(|i| dict(&doc, i));
 
@@ -572,7 +605,7 @@ fn check(
     report.pack_id = Some(manifest.pack_id.clone());
     report.kind = Some(manifest.kind.clone());
     // The extracts that are as the manifest states: only those are read for the comparison below.
-    let mut intact: BTreeMap<&str, &Embedded<'_>> = BTreeMap::new();
+    let mut intact: BTreeSet<&str> = BTreeSet::new();
     for a in &manifest.attachments {
         match files.get(&a.name) {
             None => differences.push(diff(
@@ -589,7 +622,7 @@ fn check(
                         format!("{}: SHA-256 is {}, the manifest states {}", a.name, content.sha256, a.sha256),
                     ));
                 } else {
-                    intact.insert(a.name.as_str(), content);
+                    intact.insert(a.name.as_str());
                 }
             }
         }
@@ -602,6 +635,12 @@ fn check(
     report.checked.push(
         "the page digests, the manifest's SHA-256 and the extracts' SHA-256 stated in the file (a forger can recompute these: they prove nothing on their own)".into(),
     );
+
+    // What the comparison needs of the file: the pages' content and the extracts' digests. The
+    // parsed document (a copy of every stream: 85 MB at 10M events) is let go meanwhile.
+    let file_digests: BTreeMap<String, Result<String, String>> =
+        files.into_iter().map(|(name, e)| (name, e.map(|e| e.sha256))).collect();
+    drop(doc);
 
     // 5. The current database.
     let Some(store) = store else {
@@ -621,8 +660,8 @@ fn check(
     }
     // An organisation pack is compared with the audit of the data as it is now, recomputed into
     // a temporary table on disk (the findings grow with the data; memory holds one at a time).
-    // The pack's own document is held throughout (85 MB at 10M events): SQLite gets a small page
-    // cache and sort memory meanwhile (put back last, after the temporary table is gone).
+    // SQLite gets a small page cache and sort memory meanwhile (put back last, after the
+    // temporary table is gone).
     let _cache = scratch::SmallerCache::new(conn, VERIFY_CACHE_KIB)?;
     // Temporary storage goes to disk first: changing it later would drop the table.
     let _spill = data::SpillToDisk::new(conn)?;
@@ -644,7 +683,7 @@ fn check(
     let unsigned = SignerIdentity { subject: "(unsigned)".into(), sha256: "-".into() };
     // Extracts already reported as not matching the manifest are not reported twice.
     let reported: Vec<&str> =
-        manifest.attachments.iter().map(|a| a.name.as_str()).filter(|n| !intact.contains_key(n)).collect();
+        manifest.attachments.iter().map(|a| a.name.as_str()).filter(|n| !intact.contains(n)).collect();
     // Re-rendered first, so that the comparison with the database knows which extracts the
     // database renders exactly as written (those need not be read row by row); its differences
     // are listed after the database's.
@@ -652,12 +691,12 @@ fn check(
     let extracts_now = rerender_differences(
         conn,
         &manifest,
-        &Written { pages: &page_texts, files: &files, reported: &reported },
+        &Written { pages: &page_texts, files: &file_digests, reported: &reported },
         signer.as_ref().or(fallback.as_ref()).unwrap_or(&unsigned),
         audit_summary.as_ref(),
         &mut rerendered,
     )?;
-    let extracts = Extracts { intact: &intact, now: &extracts_now };
+    let extracts = Extracts { intact: &intact, now: &extracts_now, pack: &pack_file };
     database_differences(store, &manifest, &extracts, audit_summary.as_ref(), &mut differences, progress)?;
     report.checked.push("the sources, events, findings and profile the manifest lists, against the database".into());
     differences.extend(rerendered);
@@ -700,7 +739,8 @@ fn signer_differences(
 /// already reported as not matching the manifest (not reported twice).
 struct Written<'a> {
     pages: &'a [Vec<u8>],
-    files: &'a BTreeMap<String, Result<Embedded<'a>, String>>,
+    /// Each embedded file's SHA-256, or why it cannot be read.
+    files: &'a BTreeMap<String, Result<String, String>>,
     reported: &'a [&'a str],
 }
 
@@ -708,8 +748,9 @@ struct Written<'a> {
 /// states them, and the SHA-256 of each as the database renders it now (empty when the pack
 /// could not be re-rendered).
 struct Extracts<'a> {
-    intact: &'a BTreeMap<&'a str, &'a Embedded<'a>>,
+    intact: &'a BTreeSet<&'a str>,
     now: &'a BTreeMap<String, String>,
+    pack: &'a PackFile<'a>,
 }
 
 /// Renders the pack again from its manifest (generation time, case reference, subject or whole
@@ -789,7 +830,7 @@ fn rerender_differences(
     }
     for (name, now) in files_again.iter().filter(|(n, _)| !reported.contains(&n.as_str())) {
         match (files.get(name), now) {
-            (Some(Ok(was)), Ok(now)) if was.sha256 == *now => {}
+            (Some(Ok(was)), Ok(now)) if was == now => {}
             (None, _) => {
                 out.push(diff("database", "attachment", format!("{name} is missing: the database renders it")))
             }
@@ -956,21 +997,21 @@ struct Totals<'a> {
 
 /// An organisation extract for the comparison, or why it cannot be used.
 struct Extract<'a> {
-    file: &'a Embedded<'a>,
+    name: &'a str,
+    /// The file, read again if the extract's rows are read.
+    pack: &'a PackFile<'a>,
     /// The database renders it now exactly as the file holds it: no row can differ.
     as_rendered: bool,
 }
 
-fn extract<'a>(m: &Manifest, extracts: &Extracts<'a>, name: &str) -> Result<Extract<'a>, String> {
+fn extract<'a>(m: &'a Manifest, extracts: &Extracts<'a>, name: &str) -> Result<Extract<'a>, String> {
     let Some(stated) = m.attachments.iter().find(|a| a.name == name) else {
         return Err(format!("the pack has no {name}"));
     };
-    let file = extracts
-        .intact
-        .get(name)
-        .copied()
-        .ok_or_else(|| format!("{name} in the file is not the one the manifest states"))?;
-    Ok(Extract { file, as_rendered: extracts.now.get(name) == Some(&stated.sha256) })
+    if !extracts.intact.contains(name) {
+        return Err(format!("{name} in the file is not the one the manifest states"));
+    }
+    Ok(Extract { name: &stated.name, pack: extracts.pack, as_rendered: extracts.now.get(name) == Some(&stated.sha256) })
 }
 
 /// Lists the first [`MAX_LISTED`] of `total` differences, then one line that counts the rest.
@@ -1041,7 +1082,8 @@ fn subject_differences(
         return Ok(());
     }
     let rows = extract.and_then(|e| {
-        read_columns(e.file.reader(), &["subject", "events", "digest"])
+        e.pack
+            .read_extract(e.name, |data| read_columns(data, &["subject", "events", "digest"]))
             .map_err(|e| format!("{SUBJECTS_CSV} cannot be read: {e}"))
     });
     let rows = match rows {
@@ -1190,7 +1232,7 @@ fn finding_differences(
         return Ok(());
     }
     let rows = extract.and_then(|e| {
-        read_columns(e.file.reader(), &columns).map_err(|e| {
+        e.pack.read_extract(e.name, |data| read_columns(data, &columns)).map_err(|e| {
             if e.contains("no digest column") {
                 "the pack predates per-finding digests".to_string()
             } else {
