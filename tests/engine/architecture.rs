@@ -76,6 +76,20 @@ fn sql_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// What opens unsafe code, or lets it in.
+const UNSAFE_MARKERS: &[&str] = &["unsafe {", "unsafe fn", "unsafe impl", "unsafe extern", "unsafe_code"];
+
+/// The lines of `text` (unit tests included, comment lines not) that open unsafe code or let it
+/// in, as `line: text`.
+fn unsafe_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim_start().starts_with("//"))
+        .filter(|(_, l)| UNSAFE_MARKERS.iter().any(|m| l.contains(m)))
+        .map(|(i, l)| format!("{}: {}", i + 1, l.trim()))
+        .collect()
+}
+
 /// The engine module a file defines: `store/events/read.rs` is `store::events::read`.
 fn module_of(src: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(src).unwrap().with_extension("");
@@ -280,6 +294,44 @@ fn sql_lives_only_in_the_store() {
     assert!(offenders.is_empty(), "SQL outside src-tauri/engine/src/store/:\n{}", offenders.join("\n"));
 }
 
+/// The workspace denies unsafe code (DESIGN.md asked for `forbid`); the one exception is
+/// `store::memory::give_back_freed` (glibc's `malloc_trim`, which no safe crate offers), and
+/// this keeps it the only one: any other unsafe block, function or `allow` fails here.
+#[test]
+fn unsafe_code_lives_only_in_store_memory() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = Vec::new();
+    rust_files(&root.join("src-tauri"), &mut files);
+    rust_files(&root.join("tests"), &mut files);
+    let allowed = root.join("src-tauri/engine/src/store/memory.rs");
+    let mut offenders = Vec::new();
+    let mut in_memory_rs = Vec::new();
+    for file in files.iter().filter(|f| !f.components().any(|c| c.as_os_str() == "target")) {
+        let text = std::fs::read_to_string(file).unwrap();
+        // This file names the markers it looks for.
+        if file.ends_with("tests/engine/architecture.rs") {
+            continue;
+        }
+        for line in unsafe_lines(&text) {
+            if file == &allowed {
+                in_memory_rs.push(line);
+            } else {
+                offenders.push(format!("{}:{line}", file.display()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "unsafe code outside src-tauri/engine/src/store/memory.rs:\n{}",
+        offenders.join("\n")
+    );
+    assert_eq!(
+        in_memory_rs.len(),
+        2,
+        "store/memory.rs holds one allow and one unsafe block, no more: {in_memory_rs:?}"
+    );
+}
+
 #[test]
 fn no_two_files_import_each_other() {
     let found = loops(&import_graph());
@@ -310,6 +362,11 @@ fn modules_import_only_from_lower_layers() {
 fn the_checks_catch_what_they_look_for() {
     let planted = "fn f(c: &Connection) {\n    // \"SELECT in a comment\"\n    c.query_row(\"SELECT 1\", [], |r| r.get(0))\n}\n#[cfg(test)]\nmod tests { \"DELETE FROM x\" }\n";
     assert_eq!(sql_lines(planted), vec!["3: c.query_row(\"SELECT 1\", [], |r| r.get(0))"]);
+    let planted = "#[allow(unsafe_code)]\nfn f() {\n    // unsafe { in a comment }\n    unsafe { g() }\n}\n#[cfg(test)]\nmod tests { unsafe fn h() {} }\n";
+    assert_eq!(
+        unsafe_lines(planted),
+        vec!["1: #[allow(unsafe_code)]", "4: unsafe { g() }", "7: mod tests { unsafe fn h() {} }"]
+    );
 
     let text = "use crate::{store::{self, Store}, model::Event, rules::{audit, Rule}};\nuse super::state::X;\nfn g() { crate::rules::audit::run(); my_crate::x(); }\n";
     let mut named = named_paths("reconcile::timeline", text);

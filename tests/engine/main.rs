@@ -41,4 +41,5 @@ mod rules;
 mod rules_golden;
 mod rules_properties;
 mod sample_data;
+mod store_memory;
 mod subject_counts;

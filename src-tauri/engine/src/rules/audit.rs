@@ -99,6 +99,8 @@ pub fn run_stored(store: &mut Store, progress: &mut dyn FnMut(usize, usize)) -> 
         &serde_json::json!({"findings": summary.findings, "by_rule": summary.by_rule, "engine": crate::VERSION}),
     )?;
     tx.commit()?;
+    // The readers' page caches, closed with them, went back to the C allocator only.
+    store::memory::give_back_freed();
     Ok(summary)
 }
 

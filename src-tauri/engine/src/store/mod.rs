@@ -9,6 +9,7 @@ pub mod findings;
 pub mod identity;
 pub mod key_values;
 pub mod labels;
+pub mod memory;
 pub mod profile_doc;
 pub mod scratch;
 pub mod settings;
