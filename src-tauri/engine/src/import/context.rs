@@ -230,6 +230,7 @@ pub struct FileImport<'a> {
     pub(super) derived_cache: rustc_hash::FxHashMap<String, super::derive::Derived>,
     /// The file's insert statements, made once for the whole file (see [`EventWriter`]).
     pub(super) writer: EventWriter<'a>,
+    pub(super) attributes: identity::AttributeWriter<'a>,
     /// A problem that stops the file (see [`FileImport::csv_time`]).
     pub(super) fatal: Option<ImportError>,
     /// How many rows the CSV reader rejected (stored as they arrive): a second pass over the
@@ -601,7 +602,7 @@ impl<'a> FileImport<'a> {
             return Ok(());
         }
         let id = self.identifier_id(identifier)?;
-        identity::add_attribute(self.tx, id, self.source_id, row.0, attribute, value)?;
+        self.attributes.add(id, self.source_id, row.0, attribute, value)?;
         Ok(())
     }
 

@@ -283,6 +283,7 @@ fn import_one_unchecked(
         mapping: plan.mapping.as_ref(),
         derived_cache: Default::default(),
         writer: EventWriter::new(&tx, defer_index_for)?,
+        attributes: identity::AttributeWriter::new(&tx)?,
         fatal: None,
         csv_rejected: Default::default(),
         reads: Default::default(),

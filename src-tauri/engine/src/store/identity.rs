@@ -351,20 +351,34 @@ pub fn name_parts_of(conn: &Connection, subject_id: i64) -> Result<Vec<NamePart>
 
 // ---- Writing identifier attributes during an import (import/context.rs asks for these) ----
 
-/// Keeps a display attribute (name, date of birth) a source row gives an identifier; the same
-/// attribute of the same row is kept once.
-pub fn add_attribute(
-    conn: &Connection,
-    identifier_id: i64,
-    source_id: i64,
-    row_id: i64,
-    attribute: &str,
-    value: &str,
-) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT OR IGNORE INTO identifier_attributes (identifier_id, source_id, row_id, attribute, value)
+/// Stores display attributes (name, date of birth) of identifiers, per source: the import's
+/// statement, prepared once per file (the statement cache would hash its SQL on every call:
+/// two or three calls a row, most of them for a value the file stated before).
+pub struct AttributeWriter<'tx> {
+    insert: rusqlite::Statement<'tx>,
+}
+
+impl<'tx> AttributeWriter<'tx> {
+    pub fn new(conn: &'tx Connection) -> Result<AttributeWriter<'tx>, StoreError> {
+        Ok(AttributeWriter {
+            insert: conn.prepare(
+                "INSERT OR IGNORE INTO identifier_attributes (identifier_id, source_id, row_id, attribute, value)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![identifier_id, source_id, row_id, attribute, value])?;
-    Ok(())
+            )?,
+        })
+    }
+
+    /// Keeps `attribute` = `value` for an identifier, from the first row of the source that
+    /// stated it.
+    pub fn add(
+        &mut self,
+        identifier_id: i64,
+        source_id: i64,
+        row_id: i64,
+        attribute: &str,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        self.insert.execute(params![identifier_id, source_id, row_id, attribute, value])?;
+        Ok(())
+    }
 }
