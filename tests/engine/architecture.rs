@@ -76,16 +76,23 @@ fn sql_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// What opens unsafe code, or lets it in.
-const UNSAFE_MARKERS: &[&str] = &["unsafe {", "unsafe fn", "unsafe impl", "unsafe extern", "unsafe_code"];
+/// Whether `line` holds `word` as a whole Rust word (`unsafe`, not `unsafely`).
+fn has_word(line: &str, word: &str) -> bool {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    line.match_indices(word).any(|(at, _)| {
+        !line[..at].chars().next_back().is_some_and(is_ident)
+            && !line[at + word.len()..].chars().next().is_some_and(is_ident)
+    })
+}
 
-/// The lines of `text` (unit tests included, comment lines not) that open unsafe code or let it
-/// in, as `line: text`.
+/// The lines of `text` (unit tests included, comment lines not) that open unsafe code (the
+/// word `unsafe`: blocks, functions, traits, impls, extern blocks) or let it in (`unsafe_code`),
+/// as `line: text`.
 fn unsafe_lines(text: &str) -> Vec<String> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim_start().starts_with("//"))
-        .filter(|(_, l)| UNSAFE_MARKERS.iter().any(|m| l.contains(m)))
+        .filter(|(_, l)| has_word(l, "unsafe") || has_word(l, "unsafe_code"))
         .map(|(i, l)| format!("{}: {}", i + 1, l.trim()))
         .collect()
 }
@@ -330,6 +337,20 @@ fn unsafe_code_lives_only_in_store_memory() {
         2,
         "store/memory.rs holds one allow and one unsafe block, no more: {in_memory_rs:?}"
     );
+    // The lint that refuses it everywhere else holds in every package, and no build setting
+    // turns it down.
+    for manifest in ["Cargo.toml", "src-tauri/engine/Cargo.toml", "src-tauri/cli/Cargo.toml"] {
+        let text = std::fs::read_to_string(root.join(manifest)).unwrap();
+        assert!(text.contains("[lints]\nworkspace = true"), "{manifest} does not take the workspace's lints");
+    }
+    let workspace = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(
+        workspace.contains("members = [\".\", \"src-tauri/engine\", \"src-tauri/cli\"]"),
+        "a new package: check its lints here too"
+    );
+    assert!(workspace.contains("[workspace.lints.rust]\n") && workspace.contains("\nunsafe_code = \"deny\"\n"));
+    let config = std::fs::read_to_string(root.join(".cargo/config.toml")).unwrap();
+    assert!(!config.contains("unsafe_code") && !config.contains("cap-lints") && !config.contains("rustflags"));
 }
 
 #[test]
@@ -362,10 +383,10 @@ fn modules_import_only_from_lower_layers() {
 fn the_checks_catch_what_they_look_for() {
     let planted = "fn f(c: &Connection) {\n    // \"SELECT in a comment\"\n    c.query_row(\"SELECT 1\", [], |r| r.get(0))\n}\n#[cfg(test)]\nmod tests { \"DELETE FROM x\" }\n";
     assert_eq!(sql_lines(planted), vec!["3: c.query_row(\"SELECT 1\", [], |r| r.get(0))"]);
-    let planted = "#[allow(unsafe_code)]\nfn f() {\n    // unsafe { in a comment }\n    unsafe { g() }\n}\n#[cfg(test)]\nmod tests { unsafe fn h() {} }\n";
+    let planted = "#[allow(unsafe_code)]\nfn f() {\n    // unsafe { in a comment }\n    unsafe{ g() }\n    let unsafely = 1;\n}\n#[cfg(test)]\nmod tests { unsafe trait T {} }\n";
     assert_eq!(
         unsafe_lines(planted),
-        vec!["1: #[allow(unsafe_code)]", "4: unsafe { g() }", "7: mod tests { unsafe fn h() {} }"]
+        vec!["1: #[allow(unsafe_code)]", "4: unsafe{ g() }", "8: mod tests { unsafe trait T {} }"]
     );
 
     let text = "use crate::{store::{self, Store}, model::Event, rules::{audit, Rule}};\nuse super::state::X;\nfn g() { crate::rules::audit::run(); my_crate::x(); }\n";

@@ -558,6 +558,9 @@ fn organisation_verify_does_not_read_rows_from_a_file_swapped_while_it_runs() {
     .unwrap();
     assert!(swapped, "the file was swapped while verify ran");
     assert!(!r.ok);
+    // Said of the file itself, whatever the comparison made of the extracts it could not read.
+    let file = r.differences.iter().filter(|d| d.against == "file").map(|d| d.detail.as_str()).collect::<Vec<_>>();
+    assert!(file.iter().any(|d| d.starts_with("the file changed while verify was reading it")), "{:?}", r.differences);
     let findings = details(&r, "finding");
     assert!(
         findings.iter().any(|d| d.starts_with("the findings differ:")

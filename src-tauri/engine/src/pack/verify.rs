@@ -308,9 +308,11 @@ impl Budget {
 }
 
 /// The embedded files by name, digested as they are inflated ([`Budget::embedded`]).
+/// `only`: that one file (the others are not inflated).
 fn embedded_files<'a>(
     doc: &'a Document,
     budget: &mut Budget,
+    only: Option<&str>,
 ) -> Result<BTreeMap<String, Result<Embedded<'a>, String>>, PackError> {
     let mut out = BTreeMap::new();
     let Ok(catalog) = doc.catalog() else { return Ok(out) };
@@ -327,6 +329,9 @@ fn embedded_files<'a>(
     for pair in names.chunks(2) {
         let [key, spec] = pair else { continue };
         let Some(name) = pdf_text(key) else { continue };
+        if only.is_some_and(|only| only != name) {
+            continue;
+        }
         let stream = dict(doc, spec)
             .and_then(|s| s.get(b"EF").ok())
             .and_then(|ef| dict(doc, ef))
@@ -358,7 +363,13 @@ fn embedded_content(e: &Embedded<'_>) -> Result<Vec<u8>, String> {
 struct PackFile<'p> {
     path: &'p Path,
     sha256: [u8; 32],
+    /// Set when the file read again was not the file verified: reported as a difference of
+    /// the file itself, whatever the comparison made of the extract it could not read.
+    changed: std::cell::Cell<bool>,
 }
+
+/// What [`PackFile::read_extract`] says when the file read again is not the one verified.
+const FILE_CHANGED: &str = "the file changed while verify was reading it";
 
 impl PackFile<'_> {
     /// Reads the embedded file `name` with `read`, from the file read again.
@@ -369,13 +380,14 @@ impl PackFile<'_> {
     ) -> Result<T, String> {
         let bytes = read_pack(self.path).map_err(|e| e.to_string())?;
         if Sha256::digest(&bytes)[..] != self.sha256 {
-            return Err("the file changed while verify was reading it".into());
+            self.changed.set(true);
+            return Err(FILE_CHANGED.into());
         }
         let options = LoadOptions::with_max_decompressed_size(MAX_OBJECT_STREAM_BYTES);
         let doc = Document::load_mem_with_options(&bytes, options).map_err(|e| e.to_string())?;
         drop(bytes);
         let mut budget = Budget { left: MAX_INFLATED_BYTES, path: self.path.display().to_string() };
-        match embedded_files(&doc, &mut budget).map_err(|e| e.to_string())?.remove(name) {
+        match embedded_files(&doc, &mut budget, Some(name)).map_err(|e| e.to_string())?.remove(name) {
             Some(Ok(embedded)) => read(embedded.reader()),
             Some(Err(why)) => Err(why),
             None => Err("is not embedded".into()),
@@ -452,8 +464,9 @@ fn check(
     // The pack's bytes and parsed document (twice its size) are verify's peak; the store's page
     // cache (up to 64 MiB after an import, audit or pack in the same process) is not needed
     // meanwhile, and the comparison later runs on a small one anyway.
+    // Best effort: verify does not depend on it.
     if let Some(store) = store {
-        memory::release_page_cache(store.conn())?;
+        memory::release_page_cache(store.conn()).ok();
     }
     let bytes = read_pack(path)?;
     let mut budget = Budget { left: MAX_INFLATED_BYTES, path: path.display().to_string() };
@@ -530,7 +543,7 @@ fn check(
                 return Ok(report);
             }
         };
-    let pack_file = PackFile { path, sha256: Sha256::digest(&bytes).into() };
+    let pack_file = PackFile { path, sha256: Sha256::digest(&bytes).into(), changed: Default::default() };
     drop(bytes);
     let info = doc.trailer.get(b"Info").ok().and_then(|i| dict(&doc, i));
 
@@ -556,7 +569,7 @@ fn check(
     }
 
     // 4. The manifest and the attachments.
-    let files = embedded_files(&doc, &mut budget)?;
+    let files = embedded_files(&doc, &mut budget, None)?;
     for (name, e) in &files {
         if let Ok(Embedded { size_problem: Some(why), .. }) = e {
             differences.push(diff("file", "attachment", format!("{name} {why}")));
@@ -704,6 +717,13 @@ fn check(
     )?;
     let extracts = Extracts { intact: &intact, now: &extracts_now, pack: &pack_file };
     database_differences(store, &manifest, &extracts, audit_summary.as_ref(), &mut differences, progress)?;
+    if pack_file.changed.get() {
+        differences.push(diff(
+            "file",
+            "pdf",
+            format!("{FILE_CHANGED}: the extracts' rows were not compared (run verify again on a file nothing writes)"),
+        ));
+    }
     report.checked.push("the sources, events, findings and profile the manifest lists, against the database".into());
     differences.extend(rerendered);
     report
@@ -858,7 +878,8 @@ fn read_back(bytes: &[u8]) -> Result<ReadBack, PackError> {
     let doc = Document::load_mem(bytes).map_err(|e| PackError::Pdf(e.to_string()))?;
     let mut budget = Budget { left: usize::MAX, path: String::new() };
     let pages = digests(&page_contents(&doc, &mut budget)?);
-    let files = embedded_files(&doc, &mut budget)?.into_iter().map(|(name, e)| (name, e.map(|e| e.sha256))).collect();
+    let files =
+        embedded_files(&doc, &mut budget, None)?.into_iter().map(|(name, e)| (name, e.map(|e| e.sha256))).collect();
     Ok((pages, files))
 }
 
