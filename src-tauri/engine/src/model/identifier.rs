@@ -57,7 +57,12 @@ fn clean(raw: &str) -> Result<String, IdentifierError> {
         let what = format!("{} (U+{:04X})", hidden_kind(c).unwrap_or("a hidden character"), c as u32);
         return Err(IdentifierError::HiddenCharacter(shown, what));
     }
-    Ok(raw.nfc().collect())
+    // Most identifiers (every ASCII one) are NFC already; the quick check says so without
+    // decomposing and recomposing each character, which was a large share of an import's parsing.
+    match unicode_normalization::is_nfc_quick(raw.chars()) {
+        unicode_normalization::IsNormalized::Yes => Ok(raw.to_string()),
+        _ => Ok(raw.nfc().collect()),
+    }
 }
 
 impl Identifier {

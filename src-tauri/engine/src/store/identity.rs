@@ -27,7 +27,16 @@ impl IdentifierCache {
             }
         }
         let id = self.lookup(conn, identifier)?;
-        self.last = Some((identifier.clone(), id));
+        // In a log in time order nearly every row names another person than the row before:
+        // the remembered identifier's buffers are reused rather than allocated again.
+        match &mut self.last {
+            Some((last, last_id)) => {
+                last.kind.clone_from(&identifier.kind);
+                last.value.clone_from(&identifier.value);
+                *last_id = id;
+            }
+            None => self.last = Some((identifier.clone(), id)),
+        }
         Ok(id)
     }
 
