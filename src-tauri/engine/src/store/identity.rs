@@ -30,9 +30,10 @@ impl IdentifierCache {
         // In a log in time order nearly every row names another person than the row before:
         // the remembered identifier's buffers are reused rather than allocated again.
         match &mut self.last {
-            Some((last, last_id)) => {
-                last.kind.clone_from(&identifier.kind);
-                last.value.clone_from(&identifier.value);
+            Some((Identifier { kind, value }, last_id)) => {
+                // Destructured in full: a field added to Identifier must be copied here too.
+                kind.clone_from(&identifier.kind);
+                value.clone_from(&identifier.value);
                 *last_id = id;
             }
             None => self.last = Some((identifier.clone(), id)),
